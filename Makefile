@@ -1,0 +1,41 @@
+# esp8266sim: `make` fetches the pinned MicroPython firmware (npm ci) and builds
+# bin/esp8266sim; `make test` runs every test; `make bench` prints the table.
+
+GO        ?= go
+FIRMWARE_PKG := node_modules/@micropython/micropython-webassembly-pyscript
+FIRMWARE  := board/firmware/micropython.wasm
+RACE_PKGS ?= ./internal/... ./netstack/... ./wifi/... ./sim/...
+
+.PHONY: all build firmware test test-race fuzz bench clean
+
+all: build
+
+# The firmware is fetched from npm with the integrity hash pinned in
+# package-lock.json and embedded into the binary at build time.
+$(FIRMWARE_PKG)/micropython.wasm: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(FIRMWARE): $(FIRMWARE_PKG)/micropython.wasm
+	mkdir -p $(dir $@)
+	cp $< $@
+
+firmware: $(FIRMWARE)
+
+build: $(FIRMWARE)
+	$(GO) build -o bin/esp8266sim ./cmd/esp8266sim
+
+test: build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 12m ./...
+	$(GO) test -count=1 -race -timeout 12m $(RACE_PKGS)
+
+fuzz: $(FIRMWARE)
+	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep '^Fuzz'); do :; done
+	./internal/tools/fuzz-all.sh 60s
+
+bench: build
+	$(GO) run ./internal/tools/benchtable
+
+clean:
+	rm -rf bin $(FIRMWARE)

@@ -1,0 +1,140 @@
+package vclock
+
+import (
+	"context"
+	"time"
+)
+
+// An Actor is something whose progress must hold simulator time still: a
+// board running its script, or a test goroutine playing a program. In fast
+// mode time only advances while every actor is parked.
+//
+// An actor is used by one goroutine (its owner); Wake may be called from any.
+type Actor struct {
+	clock *Clock
+	name  string
+	wakeC chan struct{}
+
+	// Guarded by clock.mu.
+	parked  bool
+	pending bool // a Wake arrived while running; the next Park returns at once
+	closed  bool
+}
+
+// NewActor registers a running actor.
+func (c *Clock) NewActor(name string) *Actor {
+	a := &Actor{clock: c, name: name, wakeC: make(chan struct{}, 1)}
+	c.mu.Lock()
+	c.mu.running++
+	c.mu.Unlock()
+	c.activity.Add(1)
+	return a
+}
+
+// Name is the actor's name, for diagnostics.
+func (a *Actor) Name() string { return a.name }
+
+// Clock returns the clock the actor belongs to.
+func (a *Actor) Clock() *Clock { return a.clock }
+
+// Wake makes a parked actor runnable at once (it counts as running from this
+// moment, before its goroutine is scheduled, so time cannot jump past the
+// event that woke it). A Wake to a running actor is remembered for its next
+// Park. Safe from any goroutine, including gVisor waiter callbacks.
+func (a *Actor) Wake() {
+	c := a.clock
+	c.mu.Lock()
+	if a.closed {
+		c.mu.Unlock()
+		return
+	}
+	if a.parked {
+		a.parked = false
+		c.mu.running++
+		select {
+		case a.wakeC <- struct{}{}:
+		default:
+		}
+	} else {
+		a.pending = true
+	}
+	c.mu.Unlock()
+	c.activity.Add(1)
+}
+
+// Park blocks until Wake, until timeout of simulator time has passed
+// (timeout < 0: no timeout) or until ctx is done. It may return early; callers
+// re-check what they wait for. It returns ctx's error if ctx ended the wait.
+func (a *Actor) Park(ctx context.Context, timeout time.Duration) error {
+	c := a.clock
+	c.mu.Lock()
+	if a.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if a.pending {
+		a.pending = false
+		c.mu.Unlock()
+		return nil
+	}
+	// Drain a stale token from an earlier wake that raced with a timeout.
+	select {
+	case <-a.wakeC:
+	default:
+	}
+	a.parked = true
+	c.mu.running--
+	c.mu.Unlock()
+	c.wake()
+
+	var t *Timer
+	if timeout >= 0 {
+		t = c.AfterFunc(timeout, a.Wake).(*Timer)
+	}
+	var err error
+	select {
+	case <-a.wakeC:
+	case <-ctx.Done():
+		err = ctx.Err()
+		c.mu.Lock()
+		if a.parked {
+			a.parked = false
+			c.mu.running++
+		}
+		c.mu.Unlock()
+	}
+	if t != nil {
+		t.Stop()
+	}
+	return err
+}
+
+// Sleep parks the actor for d of simulator time.
+func (a *Actor) Sleep(ctx context.Context, d time.Duration) error {
+	deadline := a.clock.Elapsed() + d
+	for {
+		left := deadline - a.clock.Elapsed()
+		if left <= 0 {
+			return nil
+		}
+		if err := a.Park(ctx, left); err != nil {
+			return err
+		}
+	}
+}
+
+// Close unregisters the actor; time no longer waits for it.
+func (a *Actor) Close() {
+	c := a.clock
+	c.mu.Lock()
+	if !a.closed {
+		a.closed = true
+		if !a.parked {
+			c.mu.running--
+		}
+		a.parked = false
+	}
+	c.mu.Unlock()
+	c.activity.Add(1)
+	c.wake()
+}

@@ -1,0 +1,373 @@
+// Package vclock is the simulator's one clock. Every gVisor stack, link delay,
+// WiFi timer and board reads and schedules through it, so a world has a single
+// notion of "now".
+//
+// Two modes:
+//
+//   - Fast (the default): discrete-event time. Time stands still while any
+//     Actor (a board running its script, a test acting as a program) is
+//     running; when every actor is parked and the world has been quiet for a
+//     moment, time jumps straight to the next scheduled event. A script that
+//     sleeps 60 s finishes in milliseconds.
+//   - Realtime: simulator time follows the wall clock; used when real programs
+//     (a browser, curl) talk to the world.
+//
+// "Quiet" needs care: gVisor processes packets on its own goroutines, so a
+// delivered frame may still be in work after the delivery call returns. The
+// clock therefore waits until an activity counter (bumped by Poke, by timers
+// being set, by actors waking) has not moved for a short settle window before
+// it jumps. Timer callbacks run on the clock's goroutine, in time order; they
+// must not block.
+package vclock
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+)
+
+// Mode selects how simulator time advances.
+type Mode int
+
+const (
+	// Fast jumps to the next event whenever every actor is parked.
+	Fast Mode = iota
+	// Realtime follows the wall clock.
+	Realtime
+)
+
+func (m Mode) String() string {
+	if m == Realtime {
+		return "realtime"
+	}
+	return "fast"
+}
+
+// DefaultStart is the wall-clock date a world starts at unless told otherwise:
+// a fixed date keeps runs reproducible (time.time() on a board is part of its
+// output).
+var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DefaultSettle is how long the world must stay quiet (no frames, no timers
+// set, no wakes) before fast mode jumps time. Long enough for gVisor's
+// goroutines to finish processing a frame on a loaded two-core machine.
+const DefaultSettle = 150 * time.Microsecond
+
+// Config describes a clock. The zero value is a fast clock starting at
+// DefaultStart.
+type Config struct {
+	// Mode is Fast or Realtime.
+	Mode Mode
+	// Start is the wall-clock time the simulation starts at; zero means
+	// DefaultStart.
+	Start time.Time
+	// Settle is the quiet window fast mode waits before jumping; zero means
+	// DefaultSettle.
+	Settle time.Duration
+}
+
+// Clock is a simulator clock. It implements tcpip.Clock.
+type Clock struct {
+	mode   Mode
+	start  time.Time
+	settle time.Duration
+	// wallAnchor is the wall time at which simulator time was `start`
+	// (realtime mode only).
+	wallAnchor time.Time
+
+	// activity counts things that happened; fast mode only jumps when it has
+	// not moved during a settle window.
+	activity atomic.Uint64
+	// kick wakes the Run loop when something it waits for may have changed.
+	kick chan struct{}
+
+	mu struct {
+		sync.Mutex
+		// now is simulator time since start (fast mode).
+		now time.Duration
+		// running is the number of actors not parked.
+		running int
+		events  eventHeap
+		seq     uint64
+		// advances counts fast-mode jumps, for statistics.
+		advances uint64
+		closed   bool
+	}
+}
+
+var _ tcpip.Clock = (*Clock)(nil)
+
+// New returns a clock. Call Run on a goroutine you own to make time pass.
+func New(cfg Config) *Clock {
+	c := &Clock{
+		mode:       cfg.Mode,
+		start:      cfg.Start,
+		settle:     cfg.Settle,
+		wallAnchor: time.Now(),
+		kick:       make(chan struct{}, 1),
+	}
+	if c.start.IsZero() {
+		c.start = DefaultStart
+	}
+	if c.settle <= 0 {
+		c.settle = DefaultSettle
+	}
+	return c
+}
+
+// Mode reports the clock's mode.
+func (c *Clock) Mode() Mode { return c.mode }
+
+// Elapsed is the simulator time since the start of the world.
+func (c *Clock) Elapsed() time.Duration {
+	if c.mode == Realtime {
+		return time.Since(c.wallAnchor)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.now
+}
+
+// Now implements tcpip.Clock: the simulated wall-clock time.
+func (c *Clock) Now() time.Time { return c.start.Add(c.Elapsed()) }
+
+// NowMonotonic implements tcpip.Clock.
+func (c *Clock) NowMonotonic() tcpip.MonotonicTime {
+	// MonotonicTime's zero value is a valid origin; Add moves from it.
+	return tcpip.MonotonicTime{}.Add(c.Elapsed())
+}
+
+// Advances reports how many times fast mode has jumped time.
+func (c *Clock) Advances() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.advances
+}
+
+// Poke records that something happened (a frame sent or delivered), so fast
+// mode does not jump time while its consequences are still being computed.
+func (c *Clock) Poke() {
+	c.activity.Add(1)
+}
+
+func (c *Clock) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// AfterFunc implements tcpip.Clock. f runs on the clock's goroutine once d of
+// simulator time has passed; it must not block.
+func (c *Clock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
+	t := &Timer{clock: c, f: f, index: -1}
+	t.Reset(d)
+	return t
+}
+
+// Timer is a scheduled callback. It implements tcpip.Timer.
+type Timer struct {
+	clock *Clock
+	f     func()
+	// Guarded by clock.mu.
+	when  time.Duration
+	seq   uint64
+	index int // position in the heap, -1 when not scheduled
+}
+
+var _ tcpip.Timer = (*Timer)(nil)
+
+// Stop implements tcpip.Timer.
+func (t *Timer) Stop() bool {
+	c := t.clock
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&c.mu.events, t.index)
+	return true
+}
+
+// Reset implements tcpip.Timer.
+func (t *Timer) Reset(d time.Duration) {
+	c := t.clock
+	if d < 0 {
+		d = 0
+	}
+	c.mu.Lock()
+	now := c.mu.now
+	if c.mode == Realtime {
+		now = time.Since(c.wallAnchor)
+	}
+	if t.index >= 0 {
+		heap.Remove(&c.mu.events, t.index)
+	}
+	c.mu.seq++
+	t.when = now + d
+	t.seq = c.mu.seq
+	heap.Push(&c.mu.events, t)
+	c.mu.Unlock()
+	c.activity.Add(1)
+	c.wake()
+}
+
+// Run makes time pass until ctx is done or Close is called. Exactly one
+// goroutine runs it; timer callbacks run on it.
+func (c *Clock) Run(ctx context.Context) error {
+	var wallTimer *time.Timer
+	defer func() {
+		if wallTimer != nil {
+			wallTimer.Stop()
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if c.fireDue() {
+			continue
+		}
+		c.mu.Lock()
+		closed := c.mu.closed
+		next, hasNext := c.nextLocked()
+		running := c.mu.running
+		now := c.mu.now
+		c.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+
+		if c.mode == Realtime {
+			var wait <-chan time.Time
+			if hasNext {
+				d := next - c.Elapsed()
+				if wallTimer == nil {
+					wallTimer = time.NewTimer(d)
+				} else {
+					wallTimer.Reset(d)
+				}
+				wait = wallTimer.C
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-c.kick:
+				if wallTimer != nil && !wallTimer.Stop() {
+					select {
+					case <-wallTimer.C:
+					default:
+					}
+				}
+			case <-wait:
+			}
+			continue
+		}
+
+		if running > 0 || !hasNext {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-c.kick:
+			}
+			continue
+		}
+		if c.settled() {
+			c.mu.Lock()
+			if c.mu.running == 0 && c.mu.now == now {
+				if n, ok := c.nextLocked(); ok && n > c.mu.now {
+					c.mu.now = n
+					c.mu.advances++
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// settled waits one settle window and reports whether nothing happened.
+func (c *Clock) settled() bool {
+	before := c.activity.Load()
+	for i := 0; i < 4; i++ {
+		runtime.Gosched()
+	}
+	time.Sleep(c.settle)
+	if c.activity.Load() != before {
+		return false
+	}
+	runtime.Gosched()
+	return c.activity.Load() == before
+}
+
+// nextLocked returns the time of the earliest event.
+func (c *Clock) nextLocked() (time.Duration, bool) {
+	if len(c.mu.events) == 0 {
+		return 0, false
+	}
+	return c.mu.events[0].when, true
+}
+
+// fireDue runs every event whose time has come, in time order, and reports
+// whether it ran any.
+func (c *Clock) fireDue() bool {
+	now := c.Elapsed()
+	var due []*Timer
+	c.mu.Lock()
+	for len(c.mu.events) > 0 && c.mu.events[0].when <= now {
+		due = append(due, heap.Pop(&c.mu.events).(*Timer))
+	}
+	c.mu.Unlock()
+	for _, t := range due {
+		t.f()
+	}
+	if len(due) > 0 {
+		c.activity.Add(1)
+	}
+	return len(due) > 0
+}
+
+// ErrClosed is returned by Run after Close and by actors' waits on a closed
+// clock.
+var ErrClosed = errors.New("vclock: clock closed")
+
+// Close stops Run. Pending timers never fire.
+func (c *Clock) Close() {
+	c.mu.Lock()
+	c.mu.closed = true
+	c.mu.Unlock()
+	c.wake()
+}
+
+type eventHeap []*Timer
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if h[i].when != h[j].when {
+		return h[i].when < h[j].when
+	}
+	return h[i].seq < h[j].seq
+}
+func (h eventHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *eventHeap) Push(x any) {
+	t := x.(*Timer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *eventHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
+}
