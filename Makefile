@@ -4,6 +4,7 @@
 GO        ?= go
 FIRMWARE_PKG := node_modules/@micropython/micropython-webassembly-pyscript
 FIRMWARE  := board/firmware/micropython.wasm
+FUZZTIME  ?= 60s
 RACE_PKGS ?= ./internal/... ./netstack/... ./wifi/... ./sim/...
 
 .PHONY: all build firmware test test-race fuzz bench clean
@@ -31,8 +32,7 @@ test: build
 	$(GO) test -count=1 -race -timeout 12m $(RACE_PKGS)
 
 fuzz: $(FIRMWARE)
-	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep '^Fuzz'); do :; done
-	./internal/tools/fuzz-all.sh 60s
+	./internal/tools/fuzz-all.sh $(FUZZTIME)
 
 bench: build
 	$(GO) run ./internal/tools/benchtable

@@ -1,0 +1,170 @@
+// Command benchtable runs the module's Go benchmarks once and prints the table
+// `make bench` shows: each figure beside the reference it is judged against,
+// both measured in the same run (these machines are noisy, so only ratios
+// taken together mean anything).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// result is one benchmark line: its metrics by unit ("ns/op", "MB/s", ...).
+type result map[string]float64
+
+// row is one line of the table.
+type row struct {
+	what   string
+	figure func(all map[string]result) (string, bool)
+	target string
+}
+
+func metric(all map[string]result, bench, unit string) (float64, bool) {
+	r, ok := all[bench]
+	if !ok {
+		return 0, false
+	}
+	v, ok := r[unit]
+	return v, ok
+}
+
+func single(bench, unit string, scale float64, format string) func(map[string]result) (string, bool) {
+	return func(all map[string]result) (string, bool) {
+		v, ok := metric(all, bench, unit)
+		if !ok {
+			return "", false
+		}
+		return fmt.Sprintf(format, v*scale), true
+	}
+}
+
+// ratio prints a/b as a percentage with both figures.
+func ratio(a, b, unit string) func(map[string]result) (string, bool) {
+	return func(all map[string]result) (string, bool) {
+		va, okA := metric(all, a, unit)
+		vb, okB := metric(all, b, unit)
+		if !okA || !okB || vb == 0 {
+			return "", false
+		}
+		return fmt.Sprintf("%.1f %s vs %.1f %s = %.0f%%", va, unit, vb, unit, 100*va/vb), true
+	}
+}
+
+// overhead prints how much slower a is than b, in percent.
+func overhead(a, b, unit string) func(map[string]result) (string, bool) {
+	return func(all map[string]result) (string, bool) {
+		va, okA := metric(all, a, unit)
+		vb, okB := metric(all, b, unit)
+		if !okA || !okB || va == 0 {
+			return "", false
+		}
+		return fmt.Sprintf("%.1f vs %.1f %s: %.0f%% slower", va, vb, unit, 100*(vb-va)/vb), true
+	}
+}
+
+var rows = []row{
+	{"firmware compile (once per process)", single("BenchmarkFirmwareCompile", "ns/op", 1e-6, "%.1f ms"), "one-time"},
+	{"boot one board to idle", single("BenchmarkBoot", "ns/op", 1e-6, "%.2f ms"), "≤ 5 ms"},
+	{"memory per idle board (RSS growth)", single("BenchmarkIdleBoardMemory", "RSS-bytes/board", 1.0/(1<<20), "%.2f MiB"), "≤ 4 MiB"},
+	{"fleet 100 boards: wall time", single("BenchmarkFleetHTTPGet/boards=100", "wall-s", 1, "%.2f s"), ""},
+	{"fleet 1000 boards: wall time", single("BenchmarkFleetHTTPGet/boards=1000", "wall-s", 1, "%.2f s"), "≤ 60 s"},
+	{"fleet 1000 boards: peak RSS", single("BenchmarkFleetHTTPGet/boards=1000", "peak-RSS-MiB", 1, "%.0f MiB"), "≤ 6144 MiB"},
+	{"fleet 1000 boards: frames per wall second", single("BenchmarkFleetHTTPGet/boards=1000", "frames/s", 1, "%.0f"), ""},
+	{"fast-forward, sleep-dominated", single("BenchmarkFastForwardSleep", "sim-s/wall-s", 1, "%.0f×"), "≥ 1000×"},
+	{"fast-forward, traffic-dominated", single("BenchmarkFastForwardTraffic", "sim-s/wall-s", 1, "%.1f×"), ""},
+	{"TCP board → host vs raw gVisor", ratio("BenchmarkTCPBoardToHost", "BenchmarkTCPThroughputDirect", "MB/s"), "≥ 25%"},
+	{"TCP host ↔ host via medium vs raw gVisor", ratio("BenchmarkTCPThroughputMedium", "BenchmarkTCPThroughputDirect", "MB/s"), "≥ 50%"},
+	{"capture overhead (same transfer, pcap on)", overhead("BenchmarkCaptureOverhead", "BenchmarkTCPThroughputMedium", "MB/s"), "≤ 20%"},
+	{"frames through the switch", single("BenchmarkSwitchFrames", "frames/s", 1, "%.0f /s"), ""},
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+(\d+)\s+(.*)$`)
+
+func parse(out []byte) map[string]result {
+	all := map[string]result{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		if m == nil {
+			continue
+		}
+		r := result{}
+		f := strings.Fields(m[4])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			r[f[i+1]] = v
+		}
+		all[m[1]] = r
+	}
+	return all
+}
+
+func main() {
+	pkgs := flag.String("pkgs", "./...", "packages to benchmark")
+	benchtime := flag.String("benchtime", "1x", "go test -benchtime")
+	input := flag.String("input", "", "read `go test -bench` output from this file instead of running it")
+	flag.Parse()
+
+	var out []byte
+	var err error
+	if *input != "" {
+		out, err = os.ReadFile(*input)
+	} else {
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", *benchtime, "-timeout", "30m", *pkgs)
+		cmd.Stderr = os.Stderr
+		out, err = cmd.Output()
+		os.Stdout.Write(out)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "benchtable: %v\n", err)
+		os.Exit(1)
+	}
+	all := parse(out)
+
+	fmt.Println()
+	fmt.Println("esp8266sim benchmarks (one run; ratios compare figures from this same run)")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure\tfigure\ttarget")
+	for _, r := range rows {
+		fig, ok := r.figure(all)
+		if !ok {
+			fig = "not measured"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.what, fig, r.target)
+	}
+	tw.Flush()
+
+	var names []string
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Println()
+	fmt.Println("all benchmarks:")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	for _, n := range names {
+		var units []string
+		for u := range all[n] {
+			units = append(units, u)
+		}
+		sort.Strings(units)
+		var parts []string
+		for _, u := range units {
+			parts = append(parts, fmt.Sprintf("%.4g %s", all[n][u], u))
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", n, strings.Join(parts, "  "))
+	}
+	tw.Flush()
+}
