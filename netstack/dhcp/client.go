@@ -91,16 +91,16 @@ type Client struct {
 	cfg ClientConfig
 
 	// Owned by the client goroutine (or by a test driving input directly).
-	rng      *rand.Rand
-	xid      uint32
-	tries    int
-	deadline time.Duration
-	offerIP  netip.Addr
-	offerSrv netip.Addr
-	promisc  bool // we switched promiscuous mode on
+	rng        *rand.Rand
+	xid        uint32
+	tries      int
+	deadline   time.Duration
+	offerIP    netip.Addr
+	offerSrv   netip.Addr
+	promisc    bool // we switched promiscuous mode on
 	wasPromisc bool
-	sock     *udpSocket
-	routes   []tcpip.Route
+	sock       *udpSocket
+	routes     []tcpip.Route
 
 	releaseOnStop atomic.Bool
 

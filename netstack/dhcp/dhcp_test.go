@@ -379,7 +379,7 @@ func TestDiscoverBackoff(t *testing.T) {
 	}
 	var rel []time.Duration
 	for _, a := range at {
-		rel = append(rel, (a-at[0]).Round(time.Millisecond))
+		rel = append(rel, (a - at[0]).Round(time.Millisecond))
 	}
 	want := []time.Duration{0, 2 * time.Second, 6 * time.Second, 14 * time.Second, 30 * time.Second, 62 * time.Second}
 	if diff := cmp.Diff(want, rel); diff != "" {

@@ -293,4 +293,3 @@ func (w *tcpipBuf) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
 }
-
