@@ -281,7 +281,7 @@ func (c *Client) neighbor(a netip.Addr) (tcpip.LinkAddress, bool) {
 	if tcpipErr != nil {
 		return "", false
 	}
-	want := tcpip.AddrFrom4(a.As4())
+	want := tcpAddr(a)
 	for _, n := range ns {
 		if n.Addr == want && len(n.LinkAddr) == 6 {
 			return n.LinkAddr, true
@@ -406,7 +406,12 @@ func (c *Client) sendRebind(l Lease) {
 
 // timeout handles the deadline of the current state.
 func (c *Client) timeout() {
-	switch c.State() {
+	state := c.State()
+	if _, ok := c.Lease(); !ok && (state == StateBound || state == StateRenewing || state == StateRebinding) {
+		c.discover() // cannot happen in normal operation; recover anyway
+		return
+	}
+	switch state {
 	case StateSelecting:
 		c.sendDiscover()
 	case StateRequesting:
@@ -544,7 +549,9 @@ func (c *Client) ack(m *message, state string) {
 		c.configure(l)
 		// Resolve the server's MAC now: renewals are unicast to it, and a
 		// RELEASE must leave before the address is gone.
-		c.cfg.Stack.GetLinkAddress(c.cfg.NIC, tcpip.AddrFrom4(l.Server.As4()), tcpip.AddrFrom4(l.IP.As4()), ipv4.ProtocolNumber, nil)
+		if l.Server.Is4() {
+			c.cfg.Stack.GetLinkAddress(c.cfg.NIC, tcpAddr(l.Server), tcpAddr(l.IP), ipv4.ProtocolNumber, nil)
+		}
 	}
 	c.setPromisc(false)
 	c.trace("ACK (%s): bound to %v/%d router %v dns %v lease %v", state, l.IP, l.Subnet.Bits(), l.Router, l.DNS, l.LeaseTime)
@@ -561,7 +568,7 @@ func (c *Client) configure(l Lease) {
 	pa := tcpip.ProtocolAddress{
 		Protocol: ipv4.ProtocolNumber,
 		AddressWithPrefix: tcpip.AddressWithPrefix{
-			Address:   tcpip.AddrFrom4(l.IP.As4()),
+			Address:   tcpAddr(l.IP),
 			PrefixLen: l.Subnet.Bits(),
 		},
 	}
@@ -570,7 +577,7 @@ func (c *Client) configure(l Lease) {
 	}
 	c.routes = []tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: c.cfg.NIC}}
 	if l.Router.IsValid() {
-		c.routes = append(c.routes, tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: tcpip.AddrFrom4(l.Router.As4()), NIC: c.cfg.NIC})
+		c.routes = append(c.routes, tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: tcpAddr(l.Router), NIC: c.cfg.NIC})
 	}
 	for _, r := range c.routes {
 		c.cfg.Stack.AddRoute(r)
@@ -582,7 +589,7 @@ func (c *Client) unconfigure() {
 	if !ok {
 		return
 	}
-	c.cfg.Stack.RemoveAddress(c.cfg.NIC, tcpip.AddrFrom4(l.IP.As4()))
+	c.cfg.Stack.RemoveAddress(c.cfg.NIC, tcpAddr(l.IP))
 	ours := c.routes
 	c.cfg.Stack.RemoveRoutes(func(r tcpip.Route) bool { return slices.Contains(ours, r) })
 	c.routes = nil
@@ -604,4 +611,12 @@ func (c *Client) shutdown() {
 	c.unbind()
 	c.setPromisc(false)
 	c.setState(StateOff)
+}
+
+// tcpAddr converts an IPv4 address; anything else becomes the empty address.
+func tcpAddr(a netip.Addr) tcpip.Address {
+	if !a.Is4() {
+		return tcpip.Address{}
+	}
+	return tcpip.AddrFrom4(a.As4())
 }

@@ -149,8 +149,7 @@ func (b *builder) add(t layers.DHCPOpt, data []byte) {
 func (b *builder) addAddr(t layers.DHCPOpt, a ...netip.Addr) {
 	var data []byte
 	for _, x := range a {
-		v := x.As4()
-		data = append(data, v[:]...)
+		data = append(data, ipOrZero(x)...)
 	}
 	b.add(t, data)
 }
@@ -160,7 +159,7 @@ func (b *builder) addUint32(t layers.DHCPOpt, v uint32) {
 }
 
 func ipOrZero(a netip.Addr) net.IP {
-	if !a.IsValid() {
+	if !a.Is4() {
 		return net.IPv4zero.To4()
 	}
 	v := a.As4()
@@ -273,6 +272,9 @@ func (u *udpSocket) read() (payload []byte, from tcpip.FullAddress, ok bool) {
 
 // writeTo sends payload to addr:port through the normal routed path.
 func (u *udpSocket) writeTo(nic tcpip.NICID, addr netip.Addr, port uint16, payload []byte) error {
+	if !addr.Is4() {
+		return fmt.Errorf("dhcp: send to %v: not an IPv4 address", addr)
+	}
 	r := bytes.NewReader(payload)
 	to := tcpip.FullAddress{NIC: nic, Addr: tcpip.AddrFrom4(addr.As4()), Port: port}
 	if _, tcpipErr := u.ep.Write(r, tcpip.WriteOptions{To: &to}); tcpipErr != nil {
