@@ -1,0 +1,441 @@
+package board
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/esp8266sim/esp8266sim/internal/simrand"
+	"github.com/esp8266sim/esp8266sim/internal/vclock"
+)
+
+// DefaultHeapBytes is the ESP8266 port's static GC heap (ports/esp8266/main.c).
+const DefaultHeapBytes = 38 * 1024
+
+// DefaultWatchdog is the default wall-clock budget a script may spend
+// running Python code (time parked in sleep or waiting is not counted).
+const DefaultWatchdog = 20 * time.Second
+
+// Config describes one board. The zero value plus a Name is a valid board.
+type Config struct {
+	// Name identifies the board in messages and seeds its MAC and random
+	// stream. Required.
+	Name string
+	// MAC is the station MAC address; zero means one derived from Seed and
+	// Name with an Espressif OUI.
+	MAC [6]byte
+	// HeapBytes is the MicroPython GC heap budget; zero means DefaultHeapBytes.
+	HeapBytes int
+	// Watchdog is the wall-clock budget for running Python code between
+	// blocking calls before the script is interrupted; zero means
+	// DefaultWatchdog, negative disables it.
+	Watchdog time.Duration
+	// Files seeds the flash filesystem: path (relative to /) → contents,
+	// e.g. "boot.py", "main.py", "data/config.json". Files under lib/ join
+	// the read-only /lib.
+	Files map[string][]byte
+	// Seed is the world's random seed (MAC, os.urandom, random module).
+	Seed uint64
+	// Console receives every byte the board writes to its UART (stdout and
+	// stderr); nil discards it.
+	Console io.Writer
+	// Stdin, when set, makes the board interactive: after main.py the REPL
+	// reads characters from it (raw bytes, as a terminal sends them) until
+	// EOF. Ctrl-C interrupts, Ctrl-D soft-resets, Ctrl-E enters paste mode.
+	Stdin io.Reader
+	// MaxResets bounds how many machine.reset()/soft resets one Run follows
+	// before returning ResetLoop; zero means 8.
+	MaxResets int
+	// Env carries values for extension layers (sockets, network), keyed by
+	// a type the extension owns; read them with Board.Env.
+	Env map[any]any
+}
+
+// Outcome says how a run ended.
+type Outcome int
+
+const (
+	// Finished: main.py (and the REPL, if interactive) ended normally,
+	// including by sys.exit().
+	Finished Outcome = iota
+	// Exception: an uncaught Python exception ended main.py; Result has the
+	// traceback exactly as the board printed it.
+	Exception
+	// WatchdogExpired: the script ran Python code past its wall-clock budget
+	// and was stopped.
+	WatchdogExpired
+	// ResetLoop: the script kept resetting the board past MaxResets.
+	ResetLoop
+	// Stopped: the run's context ended first.
+	Stopped
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Finished:
+		return "finished"
+	case Exception:
+		return "exception"
+	case WatchdogExpired:
+		return "watchdog"
+	case ResetLoop:
+		return "reset loop"
+	case Stopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Result is what a run produced.
+type Result struct {
+	Outcome Outcome
+	// ExceptionType is the Python exception class name (Exception outcome).
+	ExceptionType string
+	// Traceback is the exception text as printed on the console.
+	Traceback string
+	// Message explains WatchdogExpired, ResetLoop and Stopped in one sentence.
+	Message string
+	// Resets counts the resets followed during the run.
+	Resets int
+}
+
+// Board is one simulated ESP8266 running the MicroPython firmware.
+//
+// A Board is driven by one goroutine, its owner, which calls Run; host
+// functions run on that goroutine. Close may be called from any goroutine.
+type Board struct {
+	cfg   Config
+	fw    *Firmware
+	clock *vclock.Clock
+	actor *vclock.Actor
+	fs    *flashFS
+	mac   [6]byte
+	rng   *rand.Rand
+
+	console io.Writer
+
+	// bootAt is the simulator time of the last hard reset (ticks base).
+	bootAt time.Duration
+
+	// Per-boot interpreter state, owned by the Run goroutine.
+	mod     api.Module
+	mem     api.Memory
+	fn      exports
+	refs    jsRefs
+	fds     fdTable
+	cwd     string
+	runCtx  context.Context
+	pending *pendingError
+	reserve []uint32
+	// bannerFix rewrites the port's banner while the REPL starts.
+	bannerFix bool
+
+	// pollCount counts consecutive PollYield calls without a real wait.
+	pollCount int
+	// resetReq is set by machine.reset()/soft_reset(): "hard" or "soft".
+	resetReq string
+
+	// kbdFn raises KeyboardInterrupt in the guest; safe to call from another
+	// goroutine (it only stores two words).
+	kbdMu sync.Mutex
+	kbdFn api.Function
+	// interrupted is set when a Ctrl-C or watchdog interrupt is pending so
+	// blocking host calls return at once.
+	interrupted atomic.Bool
+	// intMu orders Interrupt against entering and leaving waits.
+	intMu sync.Mutex
+	// blocking is true while the board waits in a host call; guarded by intMu.
+	blocking bool
+	// idleAtPrompt is true while the REPL waits for a key; guarded by intMu.
+	idleAtPrompt bool
+	// hostFault records a non-Python error from a host function (a bug in an
+	// extension), reported in the run's error.
+	hostFault error
+	// cancelRun ends the current run (watchdog hard stop, Close).
+	cancelMu  sync.Mutex
+	cancelRun context.CancelFunc
+
+	wd watchdog
+
+	// ext is the extension store (SetValue/Value).
+	extMu sync.Mutex
+	ext   map[any]any
+	// closers run at Close, in reverse order.
+	closers []func()
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+type exports struct {
+	malloc, free, doExec, doImport, registerModule       api.Function
+	replInit, replChar, cToJsCall, lookupAttr, freeObj   api.Function
+	stackInit, ctors, mpInit, proxyInit, stackGetCurrent api.Function
+}
+
+// New creates a board. It does not start it: call Run.
+func New(cfg Config, fw *Firmware, clock *vclock.Clock) (*Board, error) {
+	if fw == nil {
+		return nil, errors.New("board.New: nil firmware")
+	}
+	if clock == nil {
+		return nil, errors.New("board.New: nil clock")
+	}
+	if cfg.Name == "" {
+		return nil, errors.New("board.New: a board needs a name")
+	}
+	if cfg.HeapBytes == 0 {
+		cfg.HeapBytes = DefaultHeapBytes
+	}
+	if cfg.HeapBytes < 8*1024 || cfg.HeapBytes > 8*1024*1024 {
+		return nil, fmt.Errorf("board %s: heap of %d bytes is outside 8 KiB..8 MiB", cfg.Name, cfg.HeapBytes)
+	}
+	if cfg.Watchdog == 0 {
+		cfg.Watchdog = DefaultWatchdog
+	}
+	if cfg.MaxResets == 0 {
+		cfg.MaxResets = 8
+	}
+	for name := range cfg.Files {
+		if strings.Contains(name, "\x00") || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("board %s: bad file name %q", cfg.Name, name)
+		}
+	}
+	b := &Board{
+		cfg:     cfg,
+		fw:      fw,
+		clock:   clock,
+		console: cfg.Console,
+		rng:     simrand.New(cfg.Seed, "board/"+cfg.Name),
+		ext:     map[any]any{},
+	}
+	if b.console == nil {
+		b.console = io.Discard
+	}
+	b.mac = cfg.MAC
+	if b.mac == ([6]byte{}) {
+		b.mac = DeriveMAC(cfg.Seed, cfg.Name)
+	}
+	b.fs = newFlashFS(cfg.Files, clock.Now())
+	b.actor = clock.NewActor("board/" + cfg.Name)
+	b.bootAt = clock.Elapsed()
+	return b, nil
+}
+
+// espressifOUIs are OUIs registered to Espressif and seen on ESP8266 modules.
+var espressifOUIs = [][3]byte{{0x5c, 0xcf, 0x7f}, {0xa4, 0xcf, 0x12}, {0x18, 0xfe, 0x34}, {0x60, 0x01, 0x94}, {0xec, 0xfa, 0xbc}}
+
+// DeriveMAC returns the default station MAC of a board: an Espressif OUI and
+// three bytes from the seeded stream of its name.
+func DeriveMAC(seed uint64, name string) [6]byte {
+	v := simrand.Uint64(seed, "mac/"+name)
+	oui := espressifOUIs[v%uint64(len(espressifOUIs))]
+	return [6]byte{oui[0], oui[1], oui[2], byte(v >> 16), byte(v >> 24), byte(v >> 32)}
+}
+
+// Name returns the board's name.
+func (b *Board) Name() string { return b.cfg.Name }
+
+// MAC returns the board's station MAC address.
+func (b *Board) MAC() [6]byte { return b.mac }
+
+// Clock returns the simulator clock.
+func (b *Board) Clock() *vclock.Clock { return b.clock }
+
+// Actor returns the board's clock actor (extension layers use it to park).
+func (b *Board) Actor() *vclock.Actor { return b.actor }
+
+// Rand returns the board's deterministic random stream. Use it only from
+// the board's goroutine.
+func (b *Board) Rand() *rand.Rand { return b.rng }
+
+// Env returns the value Config.Env holds for key.
+func (b *Board) Env(key any) any { return b.cfg.Env[key] }
+
+// Value returns extension state stored with SetValue.
+func (b *Board) Value(key any) any {
+	b.extMu.Lock()
+	defer b.extMu.Unlock()
+	return b.ext[key]
+}
+
+// SetValue stores extension state (for example a socket table) on the board.
+func (b *Board) SetValue(key, v any) {
+	b.extMu.Lock()
+	defer b.extMu.Unlock()
+	b.ext[key] = v
+}
+
+// OnClose registers f to run when the board closes (reverse order).
+func (b *Board) OnClose(f func()) {
+	b.extMu.Lock()
+	defer b.extMu.Unlock()
+	b.closers = append(b.closers, f)
+}
+
+// Files returns a copy of the user files on the board's flash.
+func (b *Board) Files() map[string][]byte { return b.fs.snapshot() }
+
+// Uptime is the simulator time since the board's last hard reset.
+func (b *Board) Uptime() time.Duration { return b.clock.Elapsed() - b.bootAt }
+
+// Close stops the board and releases its memory. It is idempotent and may
+// be called from any goroutine; a Run in progress returns Stopped.
+func (b *Board) Close() error {
+	b.closeOnce.Do(func() {
+		b.closed.Store(true)
+		b.extMu.Lock()
+		closers := b.closers
+		b.closers = nil
+		b.extMu.Unlock()
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		b.actor.Close()
+		b.wd.stop()
+	})
+	return nil
+}
+
+type boardKey struct{}
+
+// boardFrom returns the board whose call is in progress.
+func boardFrom(ctx context.Context) *Board {
+	b, _ := ctx.Value(boardKey{}).(*Board)
+	if b == nil {
+		panic(errors.New("host function called outside a board"))
+	}
+	return b
+}
+
+// errStopped is the panic value a host function uses to abandon the guest
+// when the run is over (context done, board closed).
+var errStopped = errors.New("board stopped")
+
+// boot instantiates a fresh interpreter (a hard or soft reset).
+func (b *Board) boot(ctx context.Context) error {
+	b.teardown()
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	mod, err := b.fw.rt.InstantiateModule(ctx, b.fw.compiled, cfg)
+	if err != nil {
+		return fmt.Errorf("board %s: instantiating firmware: %w", b.cfg.Name, err)
+	}
+	b.mod = mod
+	b.mem = mod.Memory()
+	get := func(name string) api.Function { return mod.ExportedFunction(name) }
+	b.fn = exports{
+		malloc: get("malloc"), free: get("free"), doExec: get("mp_js_do_exec"), doImport: get("mp_js_do_import"),
+		registerModule: get("mp_js_register_js_module"), replInit: get("mp_js_repl_init"), replChar: get("mp_js_repl_process_char"),
+		cToJsCall: get("proxy_c_to_js_call"), lookupAttr: get("proxy_c_to_js_lookup_attr"), freeObj: get("proxy_c_free_obj"),
+		stackInit: get("emscripten_stack_init"), ctors: get("__wasm_call_ctors"), mpInit: get("mp_js_init"), proxyInit: get("proxy_c_init"),
+		stackGetCurrent: get("emscripten_stack_get_current"),
+	}
+	b.kbdMu.Lock()
+	b.kbdFn = get("mp_sched_keyboard_interrupt")
+	b.kbdMu.Unlock()
+	b.refs = newJSRefs()
+	b.fds = newFDTable()
+	b.cwd = "/"
+	b.pending = nil
+	b.reserve = nil
+	b.pollCount = 0
+	b.interrupted.Store(false)
+
+	if b.fn.stackInit != nil {
+		if _, err := b.fn.stackInit.Call(ctx); err != nil {
+			return b.guestErr("initialising the stack", err)
+		}
+	}
+	if _, err := b.fn.ctors.Call(ctx); err != nil {
+		return b.guestErr("running constructors", err)
+	}
+	const pystackWords = 2048
+	if _, err := b.fn.mpInit.Call(ctx, pystackWords, uint64(b.cfg.HeapBytes)); err != nil {
+		return b.guestErr("starting MicroPython", err)
+	}
+	if _, err := b.fn.proxyInit.Call(ctx); err != nil {
+		return b.guestErr("starting the proxy layer", err)
+	}
+	for _, name := range registeredModules() {
+		if err := b.registerModule(ctx, name); err != nil {
+			return err
+		}
+	}
+	if err := b.reserveMemory(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// teardown closes the current interpreter instance, if any.
+func (b *Board) teardown() {
+	if b.mod != nil {
+		b.kbdMu.Lock()
+		b.kbdFn = nil
+		b.kbdMu.Unlock()
+		_ = b.mod.Close(context.Background())
+		b.mod = nil
+		b.mem = nil
+	}
+}
+
+// reserveRemainder is how much of the C heap stays free for the firmware's
+// own allocations (proxy buffers, strings crossing the boundary). It is kept
+// below the GC heap so the GC can never grow past its budget: the pyscript
+// build adds heap areas with malloc, at least doubling the heap each time.
+func (b *Board) reserveRemainder() uint32 {
+	r := uint32(b.cfg.HeapBytes) / 2
+	if r > 24*1024 {
+		r = 24 * 1024
+	}
+	return r
+}
+
+// reserveMemory allocates the C heap beyond a small remainder so that the
+// GC heap cannot grow past HeapBytes (emscripten_resize_heap is refused, so
+// the linear memory never grows either).
+func (b *Board) reserveMemory(ctx context.Context) error {
+	keep := b.reserveRemainder()
+	size := uint32(b.mem.Size())
+	for size >= 4096 {
+		res, err := b.fn.malloc.Call(ctx, uint64(size))
+		if err != nil {
+			return b.guestErr("reserving memory", err)
+		}
+		if p := uint32(res[0]); p != 0 {
+			b.reserve = append(b.reserve, p)
+			continue
+		}
+		size /= 2
+	}
+	// Give back enough to leave `keep` bytes free for the firmware.
+	var freed uint32
+	for freed < keep && len(b.reserve) > 0 {
+		p := b.reserve[len(b.reserve)-1]
+		b.reserve = b.reserve[:len(b.reserve)-1]
+		if _, err := b.fn.free.Call(ctx, uint64(p)); err != nil {
+			return b.guestErr("reserving memory", err)
+		}
+		freed += 4096 // lower bound: the smallest chunk we took
+	}
+	return nil
+}
+
+// guestErr turns an error from the guest into a Go error.
+func (b *Board) guestErr(what string, err error) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) || errors.Is(err, errStopped) || b.closed.Load() {
+		return fmt.Errorf("board %s: %s: %w", b.cfg.Name, what, errStopped)
+	}
+	return fmt.Errorf("board %s: %s: firmware trapped: %w", b.cfg.Name, what, err)
+}

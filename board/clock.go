@@ -1,0 +1,227 @@
+package board
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Blocking and simulated time.
+//
+// A board is one vclock Actor. While Python code runs the actor is running
+// and, in fast mode, simulator time stands still; a host function that waits
+// (Sleep, Park, PollYield) parks the actor so time can move. Waiting also
+// pauses the watchdog, which only counts wall-clock time spent running
+// Python code since the last wait.
+
+// PollYield tuning: the first pollFree consecutive polls cost nothing; after
+// that each poll parks for pollBase, doubling every pollDoubleEvery polls,
+// up to pollMax. A busy loop such as
+//
+//	while time.ticks_diff(time.ticks_ms(), t0) < 1000: pass
+//
+// thus reaches its deadline in a few hundred iterations in fast mode.
+const (
+	pollFree        = 32
+	pollBase        = 100 * time.Microsecond
+	pollDoubleEvery = 8
+	pollMax         = 10 * time.Millisecond
+)
+
+// PollYield charges a small, growing amount of simulated CPU time to a host
+// call a script may call in a busy loop (ticks_ms, isconnected(), status(),
+// a non-blocking recv that found nothing). Call it at the start of such host
+// functions; the count resets whenever the board really waits (Sleep, Park).
+// It returns ErrInterrupted after Ctrl-C, or an error ending the run.
+func (b *Board) PollYield() error {
+	b.pollCount++
+	if b.pollCount <= pollFree {
+		return nil
+	}
+	shift := (b.pollCount - pollFree) / pollDoubleEvery
+	d := pollMax
+	if shift < 8 {
+		if s := pollBase << shift; s < pollMax {
+			d = s
+		}
+	}
+	return b.wait(d)
+}
+
+// Sleep parks the board for d of simulator time. It returns early with
+// ErrInterrupted after Ctrl-C, or with an error ending the run (return it).
+func (b *Board) Sleep(d time.Duration) error {
+	b.pollCount = 0
+	return b.wait(d)
+}
+
+func (b *Board) wait(d time.Duration) error {
+	return b.block(func(ctx context.Context) error {
+		deadline := b.clock.Elapsed() + d
+		for {
+			left := deadline - b.clock.Elapsed()
+			if left <= 0 || b.interrupted.Load() {
+				return nil
+			}
+			if err := b.actor.Park(ctx, left); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// Park parks the board until Wake is called, timeout of simulator time
+// passes (timeout < 0: no timeout) or Ctrl-C; it may return early, so
+// callers re-check what they wait for. Extension layers (sockets) use it to
+// wait for network events; their callbacks call Wake.
+func (b *Board) Park(timeout time.Duration) error {
+	b.pollCount = 0
+	return b.block(func(ctx context.Context) error {
+		if b.interrupted.Load() {
+			return nil
+		}
+		return b.actor.Park(ctx, timeout)
+	})
+}
+
+// Wake makes a parked board runnable. Safe from any goroutine.
+func (b *Board) Wake() { b.actor.Wake() }
+
+// Context is the context of the current run: done when the run ends.
+func (b *Board) Context() context.Context {
+	if b.runCtx == nil {
+		return context.Background()
+	}
+	return b.runCtx
+}
+
+// block runs a wait with the watchdog paused and translates its outcome.
+func (b *Board) block(f func(ctx context.Context) error) error {
+	if b.closed.Load() {
+		return errStopped
+	}
+	ctx := b.Context()
+	b.intMu.Lock()
+	b.blocking = true
+	b.intMu.Unlock()
+	b.wd.pause()
+	err := f(ctx)
+	b.intMu.Lock()
+	b.blocking = false
+	b.intMu.Unlock()
+	b.wd.resume()
+	if err != nil || ctx.Err() != nil || b.closed.Load() {
+		return errStopped
+	}
+	if b.interrupted.CompareAndSwap(true, false) {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+// Interrupt delivers Ctrl-C: KeyboardInterrupt is raised in the running
+// script, or the blocking call in progress returns it. Safe from any
+// goroutine.
+func (b *Board) Interrupt() {
+	b.intMu.Lock()
+	defer b.intMu.Unlock()
+	if b.blocking {
+		b.interrupted.Store(true)
+		b.actor.Wake()
+		return
+	}
+	b.kbdMu.Lock()
+	defer b.kbdMu.Unlock()
+	if b.kbdFn != nil {
+		_, _ = b.kbdFn.Call(context.Background())
+	}
+}
+
+// watchdog fires when Python code runs for its budget of wall-clock time
+// without waiting. It uses wall time on purpose: it guards the simulator
+// against runaway scripts, not simulated behaviour.
+type watchdog struct {
+	mu sync.Mutex
+	// Guarded by mu.
+	budget  time.Duration
+	timer   *time.Timer
+	armed   bool
+	paused  bool
+	fired   bool
+	onFire  func()
+	stopped bool
+}
+
+func (w *watchdog) arm(budget time.Duration, onFire func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if budget <= 0 || w.stopped {
+		return
+	}
+	w.budget, w.onFire, w.armed, w.paused, w.fired = budget, onFire, true, false, false
+	w.startLocked()
+}
+
+func (w *watchdog) startLocked() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.timer = time.AfterFunc(w.budget, func() {
+		w.mu.Lock()
+		if !w.armed || w.paused || w.stopped {
+			w.mu.Unlock()
+			return
+		}
+		w.fired = true
+		f := w.onFire
+		w.mu.Unlock()
+		f()
+	})
+}
+
+func (w *watchdog) pause() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.armed || w.paused {
+		return
+	}
+	w.paused = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+func (w *watchdog) resume() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.armed || !w.paused || w.stopped {
+		return
+	}
+	w.paused = false
+	w.startLocked()
+}
+
+func (w *watchdog) disarm() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed = false
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+func (w *watchdog) hasFired() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fired
+}
+
+func (w *watchdog) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	w.armed = false
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}

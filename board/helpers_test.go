@@ -1,0 +1,84 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/internal/vclock"
+)
+
+// syncBuffer is a console safe to read while the board writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func testFirmware(tb testing.TB) *Firmware {
+	tb.Helper()
+	fw, err := DefaultFirmware()
+	if err != nil {
+		tb.Fatalf("DefaultFirmware: %v", err)
+	}
+	return fw
+}
+
+// newClock starts a fast clock owned by the test.
+func newClock(tb testing.TB) *vclock.Clock {
+	tb.Helper()
+	c := vclock.New(vclock.Config{Mode: vclock.Fast})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = c.Run(ctx)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		c.Close()
+	})
+	return c
+}
+
+// runScript runs main.py (and optional extra files) on a fresh board and
+// returns the console output and result.
+func runScript(tb testing.TB, cfg Config, clock *vclock.Clock) (string, Result) {
+	tb.Helper()
+	if cfg.Name == "" {
+		cfg.Name = "esp1"
+	}
+	var out syncBuffer
+	cfg.Console = &out
+	if clock == nil {
+		clock = newClock(tb)
+	}
+	b, err := New(cfg, testFirmware(tb), clock)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := b.Run(ctx)
+	if err != nil {
+		tb.Fatalf("Run: %v\nconsole:\n%s", err, out.String())
+	}
+	return out.String(), res
+}
+
+func files(main string) map[string][]byte { return map[string][]byte{"main.py": []byte(main)} }

@@ -1,0 +1,54 @@
+# The board's esp module: the ESP8266 essentials.
+import gc
+
+SLEEP_NONE = 0
+SLEEP_LIGHT = 1
+SLEEP_MODEM = 2
+
+_sleep_type = SLEEP_MODEM
+
+
+def osdebug(level=None, *args):
+    pass
+
+
+def flash_id():
+    return 1458376
+
+
+def flash_size():
+    return 4194304
+
+
+def flash_user_start():
+    return 1048576
+
+
+def sleep_type(t=None):
+    global _sleep_type
+    if t is None:
+        return _sleep_type
+    _sleep_type = t
+
+
+def freemem():
+    return gc.mem_free()
+
+
+def meminfo():
+    print("data  : 0x3ffe8000 ~ 0x3ffe8410, len: 1040")
+    print("rodata: 0x3ffe8410 ~ 0x3ffe9048, len: 3128")
+    print("bss   : 0x3ffe9048 ~ 0x3fff1b78, len: 35632")
+    print("heap  : 0x3fff1b78 ~ 0x3fffc000, len: 42120")
+
+
+def check_fw():
+    print("size:", 634652)
+    print("md5:", "0" * 32)
+    return True
+
+
+def deepsleep(us=0, *args):
+    import machine
+
+    machine.deepsleep(us // 1000)

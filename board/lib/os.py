@@ -1,0 +1,31 @@
+# The board's os: the firmware's, with the ESP8266's uname and urandom.
+from uos import *
+from uctypes import addressof as _addr
+from _board import urandom as _urandom
+
+_UNAME = ("esp8266", "esp8266", "2.2.0-dev(9422289)", "v1.27.0 on 2025-12-09", "ESP module with ESP8266")
+_FIELDS = ("sysname", "nodename", "release", "version", "machine")
+
+
+class _uname_result(tuple):
+    sysname = property(lambda self: self[0])
+    nodename = property(lambda self: self[1])
+    release = property(lambda self: self[2])
+    version = property(lambda self: self[3])
+    machine = property(lambda self: self[4])
+
+    def __repr__(self):
+        return "(" + ", ".join("%s=%r" % (f, v) for f, v in zip(_FIELDS, self)) + ")"
+
+    __str__ = __repr__
+
+
+def uname():
+    return _uname_result(_UNAME)
+
+
+def urandom(n):
+    b = bytearray(n)
+    if n:
+        _urandom(_addr(b), n)
+    return bytes(b)

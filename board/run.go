@@ -1,0 +1,401 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// watchdogGrace is how long an interrupted runaway script gets to unwind
+// before the interpreter is torn down.
+const watchdogGrace = 2 * time.Second
+
+// Run boots the board like an ESP8266 and runs it: boot.py, then main.py,
+// then (when Config.Stdin is set) the REPL until its input ends. It follows
+// machine.reset() and soft resets (Ctrl-D) up to Config.MaxResets. It
+// returns when the board has nothing left to do or ctx ends (Stopped). The
+// error is non-nil only for simulator faults (a host function panicked, the
+// firmware trapped), never for a script's own errors.
+func (b *Board) Run(ctx context.Context) (res Result, err error) {
+	if b.closed.Load() {
+		return Result{Outcome: Stopped, Message: "the board is closed"}, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("board %s: internal error: %v", b.cfg.Name, r)
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.cancelMu.Lock()
+	b.cancelRun = cancel
+	b.cancelMu.Unlock()
+	ctx = context.WithValue(ctx, boardKey{}, b)
+	b.runCtx = ctx
+	defer b.teardown()
+	defer b.wd.disarm()
+
+	var input *stdinPump
+	if b.cfg.Stdin != nil {
+		input = newStdinPump(b, b.cfg.Stdin)
+		defer input.stop()
+	}
+	soft := false
+	for resets := 0; ; resets++ {
+		res, again, err := b.runOnce(ctx, input, soft)
+		res.Resets = resets
+		if err != nil {
+			return b.classifyStop(ctx, res, err)
+		}
+		if again == "" {
+			return res, nil
+		}
+		if resets >= b.cfg.MaxResets {
+			return Result{Outcome: ResetLoop, Resets: resets, Message: fmt.Sprintf("board %s reset itself %d times; stopped following resets", b.cfg.Name, resets+1)}, nil
+		}
+		soft = again == "soft"
+		if !soft {
+			b.bootAt = b.clock.Elapsed()
+		}
+	}
+}
+
+func (b *Board) classifyStop(ctx context.Context, res Result, err error) (Result, error) {
+	if b.wd.hasFired() {
+		return Result{Outcome: WatchdogExpired, Resets: res.Resets, Traceback: res.Traceback,
+			Message: fmt.Sprintf("watchdog: board %s ran Python code for %v without waiting; the script was stopped (raise the watchdog budget if it is meant to compute that long)", b.cfg.Name, b.cfg.Watchdog)}, nil
+	}
+	var hp *hostPanic
+	if errors.As(err, &hp) {
+		return res, fmt.Errorf("board %s: %w", b.cfg.Name, hp)
+	}
+	if ctx.Err() != nil || b.closed.Load() || isStop(err) {
+		return Result{Outcome: Stopped, Resets: res.Resets, Message: fmt.Sprintf("board %s was stopped", b.cfg.Name)}, nil
+	}
+	return res, err
+}
+
+// runOnce boots a fresh interpreter and runs boot.py, main.py and the REPL.
+// again is "soft" or "hard" when the board must boot again.
+func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res Result, again string, err error) {
+	if err := b.boot(ctx); err != nil {
+		return res, "", err
+	}
+	b.resetReq = ""
+	if soft {
+		b.consoleWrite([]byte("MPY: soft reboot\r\n"))
+	}
+	b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
+	if err := b.exec(ctx, setupSource); err != nil {
+		return res, "", err
+	}
+	for _, file := range []string{"boot.py", "main.py"} {
+		if _, _, _, e := b.fs.stat("/" + file); e != 0 {
+			continue
+		}
+		typ, text, err := b.execFile(ctx, file)
+		if err != nil {
+			return res, "", err
+		}
+		if b.resetReq != "" {
+			return res, b.resetReq, nil
+		}
+		switch {
+		case typ == "":
+		case typ == "SystemExit":
+			// sys.exit(): no traceback, like pyexec_file.
+			if input == nil {
+				return Result{Outcome: Finished}, "", nil
+			}
+		default:
+			b.consoleWrite([]byte(text))
+			if b.wd.hasFired() {
+				return Result{Traceback: text}, "", errStopped
+			}
+			if file == "main.py" {
+				res = Result{Outcome: Exception, ExceptionType: typ, Traceback: text}
+			}
+		}
+	}
+	if input == nil {
+		return res, "", nil
+	}
+	again, err = b.repl(ctx, input)
+	return Result{Outcome: Finished}, again, err
+}
+
+// setupSource prepares a fresh interpreter as an ESP8266: the board's /lib
+// modules take precedence over the firmware's frozen ones (time, os,
+// asyncio are the board's own) and _esp8266 installs the board profile.
+const setupSource = "import sys\nsys.path[:] = ['', '/lib', '.frozen']\nimport _esp8266\ndel sys\n"
+
+func (b *Board) watchdogFired() {
+	b.Interrupt()
+	time.AfterFunc(watchdogGrace, func() {
+		b.cancelMu.Lock()
+		defer b.cancelMu.Unlock()
+		if b.cancelRun != nil {
+			b.cancelRun()
+		}
+	})
+}
+
+// exec runs Python source at the top level (mp_js_do_exec); an exception
+// is printed to the console like the REPL would.
+func (b *Board) exec(ctx context.Context, src string) error {
+	p := b.malloc(ctx, uint32(len(src)+1+12+4))
+	if p == 0 {
+		return fmt.Errorf("board %s: out of memory starting the interpreter", b.cfg.Name)
+	}
+	defer b.callFree(p)
+	b.mem.Write(p, []byte(src))
+	b.mem.WriteByte(p+uint32(len(src)), 0)
+	out := (p + uint32(len(src)) + 4) &^ 3
+	if _, err := b.fn.doExec.Call(ctx, uint64(p), uint64(len(src)), uint64(out)); err != nil {
+		return b.guestErr("running setup", err)
+	}
+	_, err := b.readMP(out)
+	b.afterTopLevel(ctx)
+	var ge *guestException
+	if errors.As(err, &ge) {
+		_, text := ge.split()
+		b.consoleWrite([]byte(text))
+		return nil
+	}
+	return err
+}
+
+// afterTopLevel runs when control is back at the top level.
+func (b *Board) afterTopLevel(ctx context.Context) {
+	b.releasePyRefs(ctx)
+}
+
+// execFile runs a flash file in the __main__ module's globals with
+// execfile(), called directly from the host so the traceback holds only the
+// script's own frames, exactly as pyexec_file prints them on the board.
+func (b *Board) execFile(ctx context.Context, name string) (typ, text string, err error) {
+	execfile, err := b.builtin(ctx, "execfile")
+	if err != nil {
+		return "", "", err
+	}
+	mainDict, err := b.mainDict(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	_, err = b.callPy(ctx, execfile, name, mainDict)
+	b.afterTopLevel(ctx)
+	var ge *guestException
+	if errors.As(err, &ge) {
+		typ, text := ge.split()
+		return typ, text, nil
+	}
+	return "", "", err
+}
+
+// builtin returns a handle to a builtins attribute.
+func (b *Board) builtin(ctx context.Context, name string) (PyObject, error) {
+	mod, err := b.importPy(ctx, "builtins")
+	if err != nil {
+		return PyObject{}, err
+	}
+	return b.attrPy(ctx, mod, name)
+}
+
+func (b *Board) mainDict(ctx context.Context) (PyObject, error) {
+	mod, err := b.importPy(ctx, "__main__")
+	if err != nil {
+		return PyObject{}, err
+	}
+	return b.attrPy(ctx, mod, "__dict__")
+}
+
+// scratch allocates n bytes of guest memory for one top-level call.
+func (b *Board) scratch(ctx context.Context, n uint32) (uint32, error) {
+	p := b.malloc(ctx, n)
+	if p == 0 {
+		return 0, fmt.Errorf("board %s: out of C heap", b.cfg.Name)
+	}
+	return p, nil
+}
+
+func (b *Board) importPy(ctx context.Context, name string) (PyObject, error) {
+	p, err := b.scratch(ctx, uint32(len(name)+1+16))
+	if err != nil {
+		return PyObject{}, err
+	}
+	defer b.callFree(p)
+	b.mem.Write(p, append([]byte(name), 0))
+	out := (p + uint32(len(name)) + 4) &^ 3
+	if _, err := b.fn.doImport.Call(ctx, uint64(p), uint64(out)); err != nil {
+		return PyObject{}, b.guestErr("importing "+name, err)
+	}
+	return b.readObj(out, "import "+name)
+}
+
+func (b *Board) attrPy(ctx context.Context, obj PyObject, attr string) (PyObject, error) {
+	p, err := b.scratch(ctx, uint32(len(attr)+1+16))
+	if err != nil {
+		return PyObject{}, err
+	}
+	defer b.callFree(p)
+	b.mem.Write(p, append([]byte(attr), 0))
+	out := (p + uint32(len(attr)) + 4) &^ 3
+	if _, err := b.fn.lookupAttr.Call(ctx, uint64(obj.ref), uint64(p), uint64(out)); err != nil {
+		return PyObject{}, b.guestErr("looking up "+attr, err)
+	}
+	return b.readObj(out, "attribute "+attr)
+}
+
+func (b *Board) readObj(out uint32, what string) (PyObject, error) {
+	v, err := b.readMP(out)
+	if err != nil {
+		return PyObject{}, fmt.Errorf("board %s: %s: %w", b.cfg.Name, what, err)
+	}
+	o, ok := v.(PyObject)
+	if !ok {
+		return PyObject{}, fmt.Errorf("board %s: %s: got %T", b.cfg.Name, what, v)
+	}
+	return o, nil
+}
+
+// callPy calls a Python callable from the host (proxy_c_to_js_call).
+func (b *Board) callPy(ctx context.Context, fn PyObject, args ...Value) (Value, error) {
+	n := uint32(len(args))
+	p, err := b.scratch(ctx, 12*n+12)
+	if err != nil {
+		return nil, err
+	}
+	defer b.callFree(p)
+	for i, a := range args {
+		b.writeJS(ctx, p+12*uint32(i), a)
+	}
+	out := p + 12*n
+	if _, err := b.fn.cToJsCall.Call(ctx, uint64(fn.ref), uint64(n), uint64(p), uint64(out)); err != nil {
+		return nil, b.guestErr("calling Python", err)
+	}
+	return b.readMP(out)
+}
+
+// consoleWrite sends UART output to the console.
+func (b *Board) consoleWrite(p []byte) {
+	if b.bannerFix {
+		p = bytes.ReplaceAll(p, []byte("; JS with Emscripten"), []byte("; ESP module with ESP8266"))
+	}
+	_, _ = b.console.Write(p)
+}
+
+// repl runs the event-driven REPL of the firmware, one character at a time.
+func (b *Board) repl(ctx context.Context, in *stdinPump) (again string, err error) {
+	b.bannerFix = true
+	_, err = b.fn.replInit.Call(ctx)
+	b.bannerFix = false
+	if err != nil {
+		return "", b.guestErr("starting the REPL", err)
+	}
+	for {
+		c, ok, err := in.next(ctx)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", nil
+		}
+		b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
+		b.bannerFix = true
+		r, err := b.fn.replChar.Call(ctx, uint64(c))
+		b.bannerFix = false
+		b.wd.disarm()
+		b.afterTopLevel(ctx)
+		if err != nil {
+			return "", b.guestErr("running the REPL", err)
+		}
+		if b.resetReq != "" {
+			return b.resetReq, nil
+		}
+		if int32(r[0]) != 0 {
+			return "soft", nil
+		}
+	}
+}
+
+// stdinPump reads the board's input on its own goroutine; the board parks
+// (letting simulator time run) while it waits for a key. Ctrl-C arriving
+// while Python code runs interrupts it at once.
+type stdinPump struct {
+	b    *Board
+	ch   chan []byte
+	done chan struct{}
+	buf  []byte
+	eof  bool
+}
+
+func newStdinPump(b *Board, r io.Reader) *stdinPump {
+	p := &stdinPump{b: b, ch: make(chan []byte, 64), done: make(chan struct{})}
+	go func() {
+		defer close(p.ch)
+		for {
+			buf := make([]byte, 256)
+			n, err := r.Read(buf)
+			if n > 0 {
+				data := buf[:n]
+				b.intMu.Lock()
+				busy := !b.blocking && !b.idleAtPrompt
+				b.intMu.Unlock()
+				if busy && bytes.IndexByte(data, 3) >= 0 {
+					b.Interrupt()
+					data = bytes.ReplaceAll(data, []byte{3}, nil)
+				}
+				select {
+				case p.ch <- data:
+					b.actor.Wake()
+				case <-p.done:
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *stdinPump) stop() { close(p.done) }
+
+// next returns the next input byte, parking the board until one arrives.
+func (p *stdinPump) next(ctx context.Context) (byte, bool, error) {
+	for len(p.buf) == 0 {
+		if p.eof {
+			return 0, false, nil
+		}
+		select {
+		case data, ok := <-p.ch:
+			if !ok {
+				p.eof = true
+				continue
+			}
+			p.buf = data
+			continue
+		default:
+		}
+		b := p.b
+		b.intMu.Lock()
+		b.idleAtPrompt = true
+		b.intMu.Unlock()
+		err := b.actor.Park(ctx, -1)
+		b.intMu.Lock()
+		b.idleAtPrompt = false
+		b.intMu.Unlock()
+		if err != nil || ctx.Err() != nil {
+			return 0, false, errStopped
+		}
+	}
+	c := p.buf[0]
+	p.buf = p.buf[1:]
+	// A key typed during a run that already delivered Ctrl-C as an
+	// interrupt is not fed to the REPL again.
+	return c, true, nil
+}
