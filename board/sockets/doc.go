@@ -1,0 +1,30 @@
+// Package sockets is the board's network socket layer: the simulator's model of
+// the ESP8266 port's lwIP sockets (MicroPython extmod/modlwip.c) built on a
+// gVisor tcpip stack.
+//
+// A Table belongs to one board. Every MicroPython socket object is a small
+// integer handle (fd) into it; the board's host module turns Python calls into
+// Table methods and the board's /lib/socket.py, select.py, ssl.py and asyncio
+// are thin Python over those host calls.
+//
+// What the table reproduces from the real board:
+//
+//   - lwIP error codes mapped to MicroPython errno values through one table
+//     (lwipErrno), with modlwip's state machine: a reset connection reports
+//     ECONNRESET once, then EBADF; a refused connect is a reset; blocking
+//     calls past settimeout raise ETIMEDOUT, non-blocking ones EAGAIN and a
+//     non-blocking connect EINPROGRESS.
+//   - The PCB pool: at most Config.MaxTCPPCBs TCP PCBs (5 on the ESP8266 SDK)
+//     counting unconnected sockets, connections, orphans still closing and
+//     TIME_WAIT; socket() past the limit raises OSError(ENOMEM). TIME_WAIT lasts
+//     Config.TimeWait (2·MSL, 120 s) of simulator time.
+//   - send() writes at most what fits in the lwIP send buffer (TCP_SND_BUF,
+//     2·MSS = 2920 bytes), so a script that ignores send()'s result loses data
+//     as it would on the board.
+//   - print_pcbs() in lwIP's tcp_debug_print_pcbs format, and Snapshot for the
+//     Go API and the CLI.
+//
+// Blocking never busy-waits: a call that must wait registers a waiter on the
+// gVisor endpoint whose callback wakes the board's vclock actor, then parks
+// the actor, so simulator time can jump while the board waits.
+package sockets

@@ -1,0 +1,49 @@
+package sockets
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+)
+
+// GetAddrInfo is socket.getaddrinfo(host, port): the single IPv4 address
+// lwIP's resolver returns. Numeric addresses need no DNS; any failure is
+// OSError(-2), lwIP's "DNS callback got NULL" status.
+func (t *Table) GetAddrInfo(ctx context.Context, host string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil && a.Is4() {
+		return a, nil
+	}
+	if host == "" || len(host) > 255 || strings.ContainsAny(host, " \t\r\n") || t.cfg.Resolver == nil {
+		t.trace("socket.getaddrinfo(%q) -> OSError(-2)", host)
+		return netip.Addr{}, oserr(-2)
+	}
+	type result struct {
+		a   netip.Addr
+		err error
+	}
+	done := make(chan result, 1)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		a, err := t.cfg.Resolver.LookupA(lctx, host)
+		done <- result{a, err}
+		t.cfg.Actor.Wake()
+	}()
+	// The lookup runs on the simulated network: park the board so time can
+	// pass while the query travels.
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil || !r.a.Is4() {
+				t.trace("socket.getaddrinfo(%q) -> OSError(-2)", host)
+				return netip.Addr{}, oserr(-2)
+			}
+			t.trace("socket.getaddrinfo(%q) -> %s", host, r.a)
+			return r.a, nil
+		default:
+		}
+		if err := t.cfg.Actor.Park(ctx, -1); err != nil {
+			return netip.Addr{}, err
+		}
+	}
+}

@@ -1,0 +1,1000 @@
+package sockets
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/esp8266sim/esp8266sim/internal/vclock"
+)
+
+// Socket constants of the ESP8266 port (modlwip's module table, lwIP 1.4).
+const (
+	AFInet       = 2
+	AFInet6      = 10
+	SockStream   = 1
+	SockDgram    = 2
+	SockRaw      = 3
+	SolSocket    = 1
+	SoReuseAddr  = 0x04
+	SoBroadcast  = 0x20
+	IPProtoIP    = 0
+	IPProtoTCP   = 6
+	TCPNoDelay   = 0x40 // lwIP TF_NODELAY
+	MsgPeek      = 0x01
+	MsgDontWait  = 0x02
+	IPAddMember  = 0x400
+	IPDropMember = 0x401
+	// SoCallback is modlwip's private option 20: a callback run when data
+	// arrives (used by webrepl).
+	SoCallback = 20
+)
+
+// Poll flags (MP_STREAM_POLL_*), the values select.POLL* carry.
+const (
+	PollIn   = 0x01
+	PollOut  = 0x04
+	PollErr  = 0x08
+	PollHup  = 0x10
+	PollNval = 0x20
+)
+
+// Defaults of the esp8266 profile.
+const (
+	// DefaultMaxTCPPCBs is MEMP_NUM_TCP_PCB of the ESP8266 SDK's lwIP.
+	DefaultMaxTCPPCBs = 5
+	// DefaultTimeWait is 2·TCP_MSL with lwIP's TCP_MSL of 60 s.
+	DefaultTimeWait = 120 * time.Second
+	// DefaultSendBuffer is the SDK's TCP_SND_BUF, 2·TCP_MSS.
+	DefaultSendBuffer = 2 * 1460
+	// DefaultCloseAbort is MICROPY_PY_LWIP_TCP_CLOSE_TIMEOUT_MS: a closed
+	// connection not cleanly finished by then is aborted.
+	DefaultCloseAbort = 10 * time.Second
+	// DefaultListenBacklog is MICROPY_PY_SOCKET_LISTEN_BACKLOG_DEFAULT.
+	DefaultListenBacklog = 2
+)
+
+// Resolver resolves a host name to one IPv4 address (the sim layer wires it
+// to the simulated DNS). It may block; the table parks the board's actor while
+// it runs.
+type Resolver interface {
+	LookupA(ctx context.Context, name string) (netip.Addr, error)
+}
+
+// Actor is the board's simulator-clock actor (a *vclock.Actor).
+type Actor interface {
+	Park(ctx context.Context, timeout time.Duration) error
+	Wake()
+}
+
+// TLSFlavor selects which firmware TLS module the board imitates.
+type TLSFlavor string
+
+const (
+	// TLSAxTLS is the ESP8266 port: axTLS, no certificate verification,
+	// CERT_NONE only, errors as OSError(code, 'NAME').
+	TLSAxTLS TLSFlavor = "axtls"
+	// TLSMbedTLS is the mbedTLS ports (ESP32, Pico W): CERT_REQUIRED,
+	// load_verify_locations, getpeercert, verification failures as
+	// ValueError with mbedTLS's message.
+	TLSMbedTLS TLSFlavor = "mbedtls"
+)
+
+// Config describes a board's socket table.
+type Config struct {
+	// Stack is the board's gVisor stack (IPv4, TCP and UDP registered). The
+	// table sets its TIME_WAIT duration and send-buffer range.
+	Stack *stack.Stack
+	// NIC is the board's station interface.
+	NIC tcpip.NICID
+	// Clock is the world's clock.
+	Clock *vclock.Clock
+	// Actor is the board's actor; blocking calls park it.
+	Actor Actor
+	// Resolver answers getaddrinfo; nil makes every name lookup fail with
+	// OSError(-2) (numeric addresses still work).
+	Resolver Resolver
+	// MaxTCPPCBs is the size of the TCP PCB pool; 0 means 5, negative means
+	// unlimited.
+	MaxTCPPCBs int
+	// TimeWait is how long a closed connection stays in TIME_WAIT; 0 means
+	// 120 s.
+	TimeWait time.Duration
+	// SendBuffer is lwIP's TCP_SND_BUF: the most one send() accepts; 0 means
+	// 2920.
+	SendBuffer int
+	// CloseAbort is how long after close() an unfinished close is aborted;
+	// 0 means 10 s.
+	CloseAbort time.Duration
+	// TLS picks the TLS module flavour; empty means axTLS (the ESP8266).
+	TLS TLSFlavor
+	// Rand feeds TLS; nil means crypto/rand. Pass a seeded reader for
+	// reproducible captures.
+	Rand io.Reader
+	// Trace, if set, receives one line per socket call, e.g.
+	// "socket.connect(('93.184.216.34', 80))".
+	Trace func(call string)
+}
+
+// lwIP-model socket states (modlwip's STATE_*); negative values are lwIP
+// errors.
+const (
+	stNew        = 0
+	stListening  = 1
+	stConnecting = 2
+	stConnected  = 3
+	stPeerClosed = 4
+	stActiveUDP  = 5
+)
+
+type sockKind int
+
+const (
+	kindTCP sockKind = iota
+	kindUDP
+	kindTLS
+)
+
+// sock is one script-visible socket object.
+type sock struct {
+	fd   int
+	kind sockKind
+	// ep is the gVisor endpoint; nil once the lwIP PCB is gone (error or
+	// close).
+	ep tcpip.Endpoint
+	wq *waiter.Queue
+	// state is modlwip's state, or a negative lwipErr.
+	state int
+	// timeout: <0 blocking forever, 0 non-blocking, >0 settimeout.
+	timeout time.Duration
+	local   tcpip.FullAddress
+	remote  tcpip.FullAddress
+	// connErr is the error a failed connection left, reported by
+	// Snapshot.
+	bytesIn, bytesOut uint64
+	created           time.Duration
+	// tls is set for kindTLS sockets.
+	tls *tlsSock
+}
+
+// orphan is a TCP connection the script closed that the stack still holds
+// (FIN_WAIT, CLOSING, LAST_ACK, TIME_WAIT): it keeps its PCB slot.
+type orphan struct {
+	ep                tcpip.Endpoint
+	local, remote     tcpip.FullAddress
+	bytesIn, bytesOut uint64
+	closedAt          time.Duration
+}
+
+// Table is one board's sockets.
+type Table struct {
+	cfg     Config
+	maxPCBs int
+
+	mu sync.Mutex
+	// Guarded by mu.
+	socks   map[int]*sock
+	orphans []*orphan
+	nextFD  int
+	stats   Stats
+}
+
+// Stats counts what happened in a table.
+type Stats struct {
+	// Created counts sockets created; Closed those closed by the script.
+	Created, Closed int
+	// PCBExhausted counts socket() calls refused with ENOMEM.
+	PCBExhausted int
+	// AcceptDeferred counts accept() waits because the PCB pool was full.
+	AcceptDeferred int
+	// Aborted counts closes aborted after CloseAbort.
+	Aborted int
+}
+
+// New returns a board's socket table and configures the stack for lwIP's
+// TIME_WAIT and send-buffer sizes.
+func New(cfg Config) (*Table, error) {
+	if cfg.Stack == nil {
+		return nil, errors.New("sockets: Config.Stack is nil: give the board's gVisor stack")
+	}
+	if cfg.Clock == nil {
+		return nil, errors.New("sockets: Config.Clock is nil: give the world's clock")
+	}
+	if cfg.Actor == nil {
+		return nil, errors.New("sockets: Config.Actor is nil: give the board's clock actor")
+	}
+	if cfg.MaxTCPPCBs == 0 {
+		cfg.MaxTCPPCBs = DefaultMaxTCPPCBs
+	}
+	if cfg.TimeWait <= 0 {
+		cfg.TimeWait = DefaultTimeWait
+	}
+	if cfg.SendBuffer <= 0 {
+		cfg.SendBuffer = DefaultSendBuffer
+	}
+	if cfg.CloseAbort <= 0 {
+		cfg.CloseAbort = DefaultCloseAbort
+	}
+	if cfg.TLS == "" {
+		cfg.TLS = TLSAxTLS
+	}
+	if cfg.TLS != TLSAxTLS && cfg.TLS != TLSMbedTLS {
+		return nil, fmt.Errorf("sockets: unknown TLS flavour %q: use %q or %q", cfg.TLS, TLSAxTLS, TLSMbedTLS)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	tw := tcpip.TCPTimeWaitTimeoutOption(cfg.TimeWait)
+	if tcpipErr := cfg.Stack.SetTransportProtocolOption(tcp.ProtocolNumber, &tw); tcpipErr != nil {
+		return nil, fmt.Errorf("sockets: setting TIME_WAIT to %v: %s", cfg.TimeWait, tcpipErr)
+	}
+	var sb tcpip.TCPSendBufferSizeRangeOption
+	if tcpipErr := cfg.Stack.TransportProtocolOption(tcp.ProtocolNumber, &sb); tcpipErr == nil && cfg.SendBuffer < sb.Min {
+		sb.Min = cfg.SendBuffer
+		if tcpipErr := cfg.Stack.SetTransportProtocolOption(tcp.ProtocolNumber, &sb); tcpipErr != nil {
+			return nil, fmt.Errorf("sockets: setting the send buffer range: %s", tcpipErr)
+		}
+	}
+	return &Table{cfg: cfg, maxPCBs: cfg.MaxTCPPCBs, socks: map[int]*sock{}, nextFD: 3}, nil
+}
+
+// TLSFlavor reports the TLS module flavour the board imitates.
+func (t *Table) TLSFlavor() TLSFlavor { return t.cfg.TLS }
+
+func (t *Table) trace(format string, args ...any) {
+	if t.cfg.Trace != nil {
+		t.cfg.Trace(fmt.Sprintf(format, args...))
+	}
+}
+
+func (t *Table) now() time.Duration { return t.cfg.Clock.Elapsed() }
+
+func (t *Table) get(fd int) (*sock, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.socks[fd]
+	if !ok {
+		return nil, oserr(EBADF)
+	}
+	return s, nil
+}
+
+// activePCBsLocked counts the TCP PCBs lwIP would have allocated: sockets
+// that hold one (not listening, not failed) and orphans not yet CLOSED. It
+// drops orphans that have finished.
+func (t *Table) activePCBsLocked() int {
+	n := 0
+	for _, s := range t.socks {
+		if s.kind == kindTCP && s.ep != nil && s.state != stListening {
+			n++
+		}
+	}
+	kept := t.orphans[:0]
+	for _, o := range t.orphans {
+		st := tcp.EndpointState(o.ep.State())
+		if st == tcp.StateClose || st == tcp.StateError {
+			continue
+		}
+		kept = append(kept, o)
+		n++
+	}
+	for i := len(kept); i < len(t.orphans); i++ {
+		t.orphans[i] = nil
+	}
+	t.orphans = kept
+	return n
+}
+
+func (t *Table) poolFullLocked() bool {
+	return t.maxPCBs > 0 && t.activePCBsLocked() >= t.maxPCBs
+}
+
+// ActivePCBs reports how many TCP PCBs are in use (including TIME_WAIT).
+func (t *Table) ActivePCBs() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.activePCBsLocked()
+}
+
+// Stats returns the table's counters.
+func (t *Table) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats
+}
+
+// Socket creates a socket: socket.socket(af, type, proto).
+func (t *Table) Socket(af, typ, proto int) (int, error) {
+	var (
+		s  = &sock{wq: &waiter.Queue{}, timeout: -1, created: t.now()}
+		tp tcpip.TransportProtocolNumber
+	)
+	switch typ {
+	case SockStream:
+		s.kind, s.state, tp = kindTCP, stNew, tcp.ProtocolNumber
+	case SockDgram:
+		s.kind, s.state, tp = kindUDP, stActiveUDP, udp.ProtocolNumber
+	default:
+		t.trace("socket.socket(%d, %d, %d) -> OSError(%d)", af, typ, proto, EINVAL)
+		return 0, oserr(EINVAL)
+	}
+	t.mu.Lock()
+	if s.kind == kindTCP && t.poolFullLocked() {
+		t.stats.PCBExhausted++
+		t.mu.Unlock()
+		t.trace("socket.socket(%d, %d, %d) -> OSError(%d) PCB pool full", af, typ, proto, ENOMEM)
+		return 0, oserr(ENOMEM)
+	}
+	t.mu.Unlock()
+	ep, tcpipErr := t.cfg.Stack.NewEndpoint(tp, ipv4.ProtocolNumber, s.wq)
+	if tcpipErr != nil {
+		return 0, oserr(lwipFromTCPIP(tcpipErr, false).errno())
+	}
+	s.ep = ep
+	ops := ep.SocketOptions()
+	if s.kind == kindTCP {
+		ops.SetSendBufferSize(int64(t.cfg.SendBuffer), true)
+		ops.SetDelayOption(true) // lwIP runs Nagle unless TCP_NODELAY
+	} else {
+		ops.SetBroadcast(true) // lwIP sends broadcasts without SO_BROADCAST
+	}
+	t.mu.Lock()
+	s.fd = t.nextFD
+	t.nextFD++
+	t.socks[s.fd] = s
+	t.stats.Created++
+	t.mu.Unlock()
+	kindName := "SOCK_STREAM"
+	if s.kind == kindUDP {
+		kindName = "SOCK_DGRAM"
+	}
+	t.trace("socket.socket(AF_INET, %s) -> fd %d", kindName, s.fd)
+	return s.fd, nil
+}
+
+// refresh brings the lwIP-model state up to date with the gVisor endpoint,
+// the way lwIP's callbacks would have while the script was busy.
+func (t *Table) refresh(s *sock) {
+	if s.kind != kindTCP || s.ep == nil {
+		return
+	}
+	st := tcp.EndpointState(s.ep.State())
+	switch s.state {
+	case stConnecting:
+		switch {
+		case st == tcp.StateError || st == tcp.StateClose:
+			t.fail(s, lwipFromTCPIP(s.ep.LastError(), true), errRST)
+		case connectedState(st):
+			s.state = stConnected
+			if ra, tcpipErr := s.ep.GetRemoteAddress(); tcpipErr == nil {
+				s.remote = ra
+			}
+			if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+				s.local = la
+			}
+			if peerFinished(st) {
+				s.state = stPeerClosed
+			}
+		}
+	case stConnected, stPeerClosed:
+		switch {
+		case st == tcp.StateError || st == tcp.StateClose:
+			t.fail(s, lwipFromTCPIP(s.ep.LastError(), false), errCLSD)
+		case s.state == stConnected && peerFinished(st):
+			s.state = stPeerClosed
+		}
+	}
+}
+
+// connectedState reports whether the handshake has completed.
+func connectedState(st tcp.EndpointState) bool {
+	switch st {
+	case tcp.StateEstablished, tcp.StateFinWait1, tcp.StateFinWait2, tcp.StateTimeWait,
+		tcp.StateCloseWait, tcp.StateLastAck, tcp.StateClosing:
+		return true
+	}
+	return false
+}
+
+// peerFinished reports whether the peer's FIN has arrived.
+func peerFinished(st tcp.EndpointState) bool {
+	switch st {
+	case tcp.StateCloseWait, tcp.StateLastAck, tcp.StateClosing, tcp.StateTimeWait:
+		return true
+	}
+	return false
+}
+
+// fail is lwIP's error callback: the PCB is gone, queued data with it.
+func (t *Table) fail(s *sock, e, fallback lwipErr) {
+	if e == errOK {
+		e = fallback
+	}
+	t.mu.Lock()
+	s.ep.Close()
+	s.ep = nil
+	s.state = int(e)
+	t.mu.Unlock()
+	t.trace("socket fd %d: %s", s.fd, errName(e.errno()))
+}
+
+// checkConnected is modlwip's lwip_socket_check_connected: a socket without
+// a PCB raises its pending error once, then EBADF.
+func (t *Table) checkConnected(s *sock) error {
+	if s.ep != nil || s.kind == kindTLS {
+		return nil
+	}
+	errno := lwipErr(s.state).errno()
+	if s.state >= 0 {
+		errno = EBADF
+	}
+	s.state = int(errBADF)
+	return oserr(errno)
+}
+
+// SetTimeout is settimeout(): d < 0 blocks forever, 0 is non-blocking.
+func (t *Table) SetTimeout(fd int, d time.Duration) error {
+	s, err := t.get(fd)
+	if err != nil {
+		return err
+	}
+	s.timeout = d
+	if s.kind == kindTLS && s.tls.under != nil {
+		s.tls.under.timeout = d
+	}
+	return nil
+}
+
+// Timeout reports a socket's timeout (-1 blocking).
+func (t *Table) Timeout(fd int) (time.Duration, error) {
+	s, err := t.get(fd)
+	if err != nil {
+		return 0, err
+	}
+	return s.timeout, nil
+}
+
+func parseAddr(host string, port int) (tcpip.FullAddress, error) {
+	if port < 0 || port > 0xffff {
+		return tcpip.FullAddress{}, &OSError{Value: true, Msg: "invalid arguments"}
+	}
+	if host == "" {
+		return tcpip.FullAddress{Port: uint16(port)}, nil
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.Is4() {
+		// modlwip: ipaddr_aton fails -> ValueError("invalid arguments")
+		return tcpip.FullAddress{}, &OSError{Value: true, Msg: "invalid arguments"}
+	}
+	fa := tcpip.FullAddress{Port: uint16(port)}
+	if !a.IsUnspecified() {
+		fa.Addr = tcpip.AddrFrom4(a.As4())
+	}
+	return fa, nil
+}
+
+func addrString(fa tcpip.FullAddress) string {
+	if fa.Addr.Len() == 0 {
+		return "0.0.0.0"
+	}
+	return fa.Addr.String()
+}
+
+func addrPort(fa tcpip.FullAddress) netip.AddrPort {
+	if fa.Addr.Len() != 4 {
+		return netip.AddrPortFrom(netip.IPv4Unspecified(), fa.Port)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom4(fa.Addr.As4()), fa.Port)
+}
+
+// Bind is bind((host, port)).
+func (t *Table) Bind(fd int, host string, port int) error {
+	s, err := t.get(fd)
+	if err != nil {
+		return err
+	}
+	fa, err := parseAddr(host, port)
+	if err != nil {
+		return err
+	}
+	if s.ep == nil || s.kind == kindTLS {
+		// tcp_bind on a NULL pcb would crash the board; modlwip reaches
+		// ERR_ARG for unknown types.
+		return oserr(EBADF)
+	}
+	if tcpipErr := s.ep.Bind(fa); tcpipErr != nil {
+		e := lwipFromTCPIP(tcpipErr, false)
+		if _, ok := tcpipErr.(*tcpip.ErrBadLocalAddress); ok {
+			e = errVAL
+		}
+		t.trace("socket.bind(('%s', %d)) -> OSError(%d)", host, port, e.errno())
+		return oserr(e.errno())
+	}
+	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		s.local = la
+	}
+	t.trace("socket.bind(('%s', %d))", host, port)
+	return nil
+}
+
+// Listen is listen(backlog); backlog < 0 means the default.
+func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
+	s, err := t.get(fd)
+	if err != nil {
+		return err
+	}
+	if !hasBacklog {
+		backlog = DefaultListenBacklog
+	}
+	if backlog < 0 {
+		backlog = 0
+	}
+	if s.ep == nil {
+		return oserr(EBADF)
+	}
+	if s.kind != kindTCP {
+		return oserr(EOPNOTSUPP)
+	}
+	if backlog < 1 {
+		backlog = 1
+	}
+	if tcpipErr := s.ep.Listen(backlog); tcpipErr != nil {
+		e := lwipFromTCPIP(tcpipErr, false)
+		t.trace("socket.listen(%d) -> OSError(%d)", backlog, e.errno())
+		return oserr(e.errno())
+	}
+	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		s.local = la
+	}
+	t.mu.Lock()
+	s.state = stListening
+	t.mu.Unlock()
+	t.trace("socket.listen(%d) on port %d", backlog, s.local.Port)
+	return nil
+}
+
+// deadline converts a socket timeout into an absolute simulator time; ok is
+// false for "wait forever".
+func (t *Table) deadline(timeout time.Duration, strict bool) (time.Duration, bool) {
+	if timeout < 0 {
+		return 0, false
+	}
+	d := t.now() + timeout
+	if strict && timeout > 0 {
+		// modlwip's recv/send loops test "elapsed > timeout" on a 1 ms tick.
+		d += time.Millisecond
+	}
+	return d, true
+}
+
+// waitOn parks the board's actor until one of the queues signals, the
+// deadline passes (has=true) or ctx ends. It returns true if the deadline
+// has passed.
+func (t *Table) waitOn(ctx context.Context, qs []*waiter.Queue, deadline time.Duration, has bool) (bool, error) {
+	timeout := time.Duration(-1)
+	if has {
+		timeout = deadline - t.now()
+		if timeout <= 0 {
+			return true, nil
+		}
+	}
+	entries := make([]waiter.Entry, len(qs))
+	for i, q := range qs {
+		entries[i] = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdNorm|waiter.EventWrNorm, func(waiter.EventMask) { t.cfg.Actor.Wake() })
+		q.EventRegister(&entries[i])
+	}
+	err := t.cfg.Actor.Park(ctx, timeout)
+	for i, q := range qs {
+		q.EventUnregister(&entries[i])
+	}
+	if err != nil {
+		return false, err
+	}
+	return has && t.now() >= deadline, nil
+}
+
+// Accept is accept(): (fd, host, port).
+func (t *Table) Accept(ctx context.Context, fd int) (int, string, int, error) {
+	s, err := t.get(fd)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	if s.kind != kindTCP {
+		return 0, "", 0, oserr(EOPNOTSUPP)
+	}
+	if s.ep == nil {
+		return 0, "", 0, oserr(EBADF)
+	}
+	if s.state != stListening {
+		return 0, "", 0, oserr(EINVAL)
+	}
+	deadline, has := t.deadline(s.timeout, false)
+	deferred := false
+	for {
+		t.mu.Lock()
+		full := t.poolFullLocked()
+		t.mu.Unlock()
+		if !full {
+			var peer tcpip.FullAddress
+			nep, nwq, tcpipErr := s.ep.Accept(&peer)
+			if tcpipErr == nil {
+				return t.adopt(s, nep, nwq, peer)
+			}
+			if _, ok := tcpipErr.(*tcpip.ErrWouldBlock); !ok {
+				return 0, "", 0, oserr(lwipFromTCPIP(tcpipErr, false).errno())
+			}
+		} else if !deferred {
+			deferred = true
+			t.mu.Lock()
+			t.stats.AcceptDeferred++
+			t.mu.Unlock()
+		}
+		if has && t.now() >= deadline {
+			if s.timeout == 0 {
+				return 0, "", 0, oserr(EAGAIN)
+			}
+			t.trace("socket.accept() -> OSError(%d)", ETIMEDOUT)
+			return 0, "", 0, oserr(ETIMEDOUT)
+		}
+		wait := deadline
+		waitHas := has
+		if full {
+			// A slot frees when a TIME_WAIT ends or a connection closes;
+			// lwIP's slow timer runs every 500 ms.
+			next := t.now() + 500*time.Millisecond
+			if !has || next < deadline {
+				wait, waitHas = next, true
+			}
+		}
+		if _, err := t.waitOn(ctx, []*waiter.Queue{s.wq}, wait, waitHas); err != nil {
+			return 0, "", 0, err
+		}
+		if s.ep == nil {
+			return 0, "", 0, oserr(EBADF)
+		}
+	}
+}
+
+func (t *Table) adopt(ls *sock, ep tcpip.Endpoint, wq *waiter.Queue, peer tcpip.FullAddress) (int, string, int, error) {
+	ns := &sock{kind: kindTCP, ep: ep, wq: wq, state: stConnected, timeout: ls.timeout, remote: peer, created: t.now()}
+	if la, tcpipErr := ep.GetLocalAddress(); tcpipErr == nil {
+		ns.local = la
+	}
+	ep.SocketOptions().SetSendBufferSize(int64(t.cfg.SendBuffer), true)
+	ep.SocketOptions().SetDelayOption(true)
+	t.mu.Lock()
+	ns.fd = t.nextFD
+	t.nextFD++
+	t.socks[ns.fd] = ns
+	t.stats.Created++
+	t.mu.Unlock()
+	t.refresh(ns)
+	host := addrString(peer)
+	t.trace("socket.accept() -> ('%s', %d) fd %d", host, peer.Port, ns.fd)
+	return ns.fd, host, int(peer.Port), nil
+}
+
+// Connect is connect((host, port)).
+func (t *Table) Connect(ctx context.Context, fd int, host string, port int) error {
+	s, err := t.get(fd)
+	if err != nil {
+		return err
+	}
+	if s.kind == kindTLS {
+		return oserr(EALREADY)
+	}
+	if s.ep == nil {
+		return oserr(EBADF)
+	}
+	fa, err := parseAddr(host, port)
+	if err != nil {
+		return err
+	}
+	t.trace("socket.connect(('%s', %d))", host, port)
+	if s.kind == kindUDP {
+		if tcpipErr := s.ep.Connect(fa); tcpipErr != nil {
+			return oserr(lwipFromTCPIP(tcpipErr, true).errno())
+		}
+		s.remote = fa
+		return nil
+	}
+	t.refresh(s)
+	if s.state != stNew {
+		if s.state == stConnected {
+			return oserr(EISCONN)
+		}
+		return oserr(EALREADY)
+	}
+	s.state = stConnecting
+	s.remote = fa
+	tcpipErr := s.ep.Connect(fa)
+	if tcpipErr != nil {
+		if _, ok := tcpipErr.(*tcpip.ErrConnectStarted); !ok {
+			s.state = stNew
+			e := lwipFromTCPIP(tcpipErr, true)
+			t.trace("socket.connect(('%s', %d)) -> OSError(%d)", host, port, e.errno())
+			return oserr(e.errno())
+		}
+	}
+	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		s.local = la
+	}
+	deadline, has := t.deadline(s.timeout, false)
+	for {
+		t.refresh(s)
+		if s.state != stConnecting {
+			break
+		}
+		if has && t.now() >= deadline {
+			if s.timeout == 0 {
+				return oserr(EINPROGRESS)
+			}
+			t.trace("socket.connect(('%s', %d)) -> OSError(%d)", host, port, ETIMEDOUT)
+			return oserr(ETIMEDOUT)
+		}
+		if _, err := t.waitOn(ctx, []*waiter.Queue{s.wq}, deadline, has); err != nil {
+			return err
+		}
+	}
+	if s.state == stConnected || s.state == stPeerClosed {
+		return nil
+	}
+	errno := lwipErr(s.state).errno()
+	t.trace("socket.connect(('%s', %d)) -> OSError(%d)", host, port, errno)
+	return oserr(errno)
+}
+
+// SetSockOpt is setsockopt(level, opt, value) for integer values.
+func (t *Table) SetSockOpt(fd, level, opt, val int) (warning string, err error) {
+	s, err := t.get(fd)
+	if err != nil {
+		return "", err
+	}
+	if s.kind == kindTLS {
+		s = s.tls.under
+	}
+	if s.ep == nil {
+		// lwIP would dereference a NULL pcb; the board resets. Report EBADF.
+		return "", oserr(EBADF)
+	}
+	ops := s.ep.SocketOptions()
+	switch opt {
+	case SoReuseAddr:
+		ops.SetReuseAddress(val != 0)
+	case SoBroadcast:
+		ops.SetBroadcast(val != 0)
+	case TCPNoDelay:
+		ops.SetDelayOption(val == 0)
+	case SoCallback:
+		// Callbacks are handled in Python; nothing to do here.
+	default:
+		return "Warning: lwip.setsockopt() not implemented\n", nil
+	}
+	return "", nil
+}
+
+// Close is close(): the socket becomes unusable; a TCP connection closes
+// gracefully and keeps its PCB until the stack is done with it.
+func (t *Table) Close(fd int) error {
+	t.mu.Lock()
+	s, ok := t.socks[fd]
+	if ok {
+		delete(t.socks, fd)
+		t.stats.Closed++
+	}
+	t.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	switch s.kind {
+	case kindTLS:
+		s.tls.close()
+		if s.tls.under != nil {
+			return t.Close(s.tls.under.fd)
+		}
+		return nil
+	case kindUDP:
+		if s.ep != nil {
+			s.ep.Close()
+		}
+	case kindTCP:
+		if s.ep == nil {
+			break
+		}
+		ep := s.ep
+		listening := s.state == stListening
+		// lwIP aborts a close that has not finished after CloseAbort; in
+		// gVisor the FIN_WAIT_2 timeout is the linger option.
+		linger := tcpip.TCPLingerTimeoutOption(t.cfg.CloseAbort)
+		ep.SetSockOpt(&linger)
+		ep.Close()
+		if !listening && s.state != stNew {
+			t.mu.Lock()
+			t.orphans = append(t.orphans, &orphan{ep: ep, local: s.local, remote: s.remote, bytesIn: s.bytesIn, bytesOut: s.bytesOut, closedAt: t.now()})
+			t.mu.Unlock()
+			t.cfg.Clock.AfterFunc(t.cfg.CloseAbort, func() {
+				st := tcp.EndpointState(ep.State())
+				if st == tcp.StateTimeWait || st == tcp.StateClose || st == tcp.StateError {
+					return
+				}
+				t.mu.Lock()
+				t.stats.Aborted++
+				t.mu.Unlock()
+				// Abort takes endpoint locks; keep the clock goroutine free.
+				go func() {
+					ep.Abort()
+					t.cfg.Clock.Poke()
+				}()
+			})
+		}
+	}
+	s.ep = nil
+	s.state = int(errBADF)
+	t.trace("socket.close() fd %d", fd)
+	return nil
+}
+
+// CloseAll closes every socket (soft reset): connections are aborted as the
+// board's reboot would.
+func (t *Table) CloseAll() {
+	t.mu.Lock()
+	var all []*sock
+	for _, s := range t.socks {
+		all = append(all, s)
+	}
+	t.socks = map[int]*sock{}
+	orphans := t.orphans
+	t.orphans = nil
+	t.mu.Unlock()
+	for _, s := range all {
+		if s.kind == kindTLS {
+			s.tls.close()
+		}
+		if s.ep != nil {
+			s.ep.Abort()
+		}
+	}
+	for _, o := range orphans {
+		o.ep.Abort()
+	}
+}
+
+// SocketInfo is one row of the socket table.
+type SocketInfo struct {
+	// FD is the script's socket handle; 0 for connections the script has
+	// closed that still hold a PCB.
+	FD int
+	// Proto is "TCP", "UDP" or "TLS".
+	Proto string
+	// State is the TCP state in lwIP's names (LISTEN, SYN_SENT, ESTABLISHED,
+	// FIN_WAIT_1, ..., TIME_WAIT, CLOSED), "ACTIVE" for UDP, or the
+	// pending error ("ECONNRESET") of a failed socket.
+	State  string
+	Local  netip.AddrPort
+	Remote netip.AddrPort
+	// BytesIn and BytesOut count payload bytes the script received and sent.
+	BytesIn, BytesOut uint64
+	// Closed marks connections the script closed (orphans).
+	Closed bool
+	// PCB reports whether the row occupies a slot of the TCP PCB pool.
+	PCB bool
+	// Timeout is the socket's timeout (-1 blocking, 0 non-blocking).
+	Timeout time.Duration
+}
+
+var tcpStateNames = map[tcp.EndpointState]string{
+	tcp.StateEstablished: "ESTABLISHED",
+	tcp.StateSynSent:     "SYN_SENT",
+	tcp.StateSynRecv:     "SYN_RCVD",
+	tcp.StateFinWait1:    "FIN_WAIT_1",
+	tcp.StateFinWait2:    "FIN_WAIT_2",
+	tcp.StateTimeWait:    "TIME_WAIT",
+	tcp.StateClose:       "CLOSED",
+	tcp.StateCloseWait:   "CLOSE_WAIT",
+	tcp.StateLastAck:     "LAST_ACK",
+	tcp.StateListen:      "LISTEN",
+	tcp.StateClosing:     "CLOSING",
+	tcp.StateInitial:     "CLOSED",
+	tcp.StateBound:       "CLOSED",
+	tcp.StateConnecting:  "SYN_SENT",
+	tcp.StateError:       "CLOSED",
+}
+
+func stateName(ep tcpip.Endpoint) string {
+	if n, ok := tcpStateNames[tcp.EndpointState(ep.State())]; ok {
+		return n
+	}
+	return "CLOSED"
+}
+
+// Snapshot returns the table: open sockets by fd, then closed connections
+// still holding a PCB.
+func (t *Table) Snapshot() []SocketInfo {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.activePCBsLocked()
+	var out []SocketInfo
+	for _, s := range t.socks {
+		in := SocketInfo{FD: s.fd, Local: addrPort(s.local), Remote: addrPort(s.remote), BytesIn: s.bytesIn, BytesOut: s.bytesOut, Timeout: s.timeout}
+		switch s.kind {
+		case kindUDP:
+			in.Proto, in.State = "UDP", "ACTIVE"
+		case kindTLS:
+			in.Proto, in.State = "TLS", "ESTABLISHED"
+			if s.tls.under != nil {
+				in.Local, in.Remote = addrPort(s.tls.under.local), addrPort(s.tls.under.remote)
+			}
+		default:
+			in.Proto = "TCP"
+			if s.ep != nil {
+				in.State = stateName(s.ep)
+				in.PCB = s.state != stListening
+			} else {
+				in.State = errName(lwipErr(s.state).errno())
+			}
+		}
+		out = append(out, in)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].FD < out[j].FD })
+	for _, o := range t.orphans {
+		out = append(out, SocketInfo{Proto: "TCP", State: stateName(o.ep), Local: addrPort(o.local), Remote: addrPort(o.remote), BytesIn: o.bytesIn, BytesOut: o.bytesOut, Closed: true, PCB: true, Timeout: -1})
+	}
+	return out
+}
+
+// PrintPCBs writes the PCB lists the way lwIP's tcp_debug_print_pcbs does
+// (socket.print_pcbs()). lwIP prints absolute sequence numbers; the
+// simulator prints relative ones (1 + payload bytes), as Wireshark does.
+func (t *Table) PrintPCBs(w io.Writer) {
+	rows := t.Snapshot()
+	line := func(r SocketInfo) {
+		fmt.Fprintf(w, "Local port %d, foreign port %d snd_nxt %d rcv_nxt %d State: %s\n",
+			r.Local.Port(), r.Remote.Port(), r.BytesOut+1, r.BytesIn+1, r.State)
+	}
+	fmt.Fprint(w, "Active PCB states:\n")
+	for _, r := range rows {
+		if r.Proto == "TCP" && r.PCB && r.State != "TIME_WAIT" && r.State != "CLOSED" && r.State != "LISTEN" {
+			line(r)
+		}
+	}
+	fmt.Fprint(w, "Listen PCB states:\n")
+	for _, r := range rows {
+		if r.Proto == "TCP" && r.State == "LISTEN" {
+			fmt.Fprintf(w, "Local port %d, foreign port 0 snd_nxt 0 rcv_nxt 0 State: LISTEN\n", r.Local.Port())
+		}
+	}
+	fmt.Fprint(w, "TIME-WAIT PCB states:\n")
+	for _, r := range rows {
+		if r.Proto == "TCP" && r.State == "TIME_WAIT" {
+			line(r)
+		}
+	}
+}
+
+var errnoNames = map[int]string{
+	EPERM: "EPERM", ENOENT: "ENOENT", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN",
+	ENOMEM: "ENOMEM", EINVAL: "EINVAL", EOPNOTSUPP: "EOPNOTSUPP", EADDRINUSE: "EADDRINUSE",
+	ECONNABORTED: "ECONNABORTED", ECONNRESET: "ECONNRESET", ENOBUFS: "ENOBUFS",
+	EISCONN: "EISCONN", ENOTCONN: "ENOTCONN", ETIMEDOUT: "ETIMEDOUT",
+	EHOSTUNREACH: "EHOSTUNREACH", EALREADY: "EALREADY", EINPROGRESS: "EINPROGRESS",
+}
+
+func errName(errno int) string {
+	if n, ok := errnoNames[errno]; ok {
+		return n
+	}
+	return fmt.Sprintf("errno %d", errno)
+}

@@ -1,0 +1,172 @@
+package sockets_test
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board/sockets"
+	"github.com/esp8266sim/esp8266sim/netstack"
+)
+
+func TestTCPClientEchoWithPeer(t *testing.T) {
+	w := newWorld(t)
+	pc := w.peer("pc", 1, netstack.Impairments{})
+	b := w.board("esp1", 2, sockets.Config{}, netstack.Impairments{})
+	l, err := pc.ListenTCP(ap("10.0.0.1:8888"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := run(pc.Actor, func() error {
+		c, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = io.Copy(c, c)
+		return err
+	})
+	var got []byte
+	res := run(b.actor, func() error {
+		fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		if err != nil {
+			return err
+		}
+		if err := b.Connect(w.ctx, fd, "10.0.0.1", 8888); err != nil {
+			return err
+		}
+		if n, err := b.Send(w.ctx, fd, []byte("Hello")); err != nil || n != 5 {
+			t.Errorf("Send(Hello) = %d, %v", n, err)
+		}
+		buf := make([]byte, 100)
+		for len(got) < 5 {
+			n, err := b.Recv(w.ctx, fd, buf, 0)
+			if err != nil {
+				return err
+			}
+			got = append(got, buf[:n]...)
+		}
+		return b.Close(fd)
+	})
+	if err := <-res; err != nil {
+		t.Fatalf("board: %v", err)
+	}
+	if err := <-srv; err != nil {
+		t.Fatalf("peer: %v", err)
+	}
+	if string(got) != "Hello" {
+		t.Errorf("echo = %q, want Hello", got)
+	}
+}
+
+func TestConnectErrors(t *testing.T) {
+	w := newWorld(t)
+	w.peer("pc", 1, netstack.Impairments{}).Actor.Close() // nothing listens
+	b := w.board("esp1", 2, sockets.Config{}, netstack.Impairments{})
+	res := run(b.actor, func() error {
+		fd, _ := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		err := b.Connect(w.ctx, fd, "10.0.0.1", 9)
+		wantErrno(t, "connect to a closed port", err, sockets.ECONNRESET)
+		_, err = b.Send(w.ctx, fd, []byte("x"))
+		wantErrno(t, "send after refused connect", err, sockets.ECONNRESET)
+		_, err = b.Send(w.ctx, fd, []byte("x"))
+		wantErrno(t, "second send after refused connect", err, sockets.EBADF)
+		b.Close(fd)
+		_, err = b.Recv(w.ctx, fd, make([]byte, 4), 0)
+		wantErrno(t, "recv after close", err, sockets.EBADF)
+
+		// Non-blocking connect to a host that does not answer ARP.
+		fd, _ = b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		b.SetTimeout(fd, 0)
+		err = b.Connect(w.ctx, fd, "10.0.0.77", 80)
+		wantErrno(t, "non-blocking connect", err, sockets.EINPROGRESS)
+		err = b.Connect(w.ctx, fd, "10.0.0.77", 80)
+		wantErrno(t, "second connect while connecting", err, sockets.EALREADY)
+		b.Close(fd)
+
+		// Blocking with a timeout.
+		fd, _ = b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		b.SetTimeout(fd, 2*time.Second)
+		start := w.clock.Elapsed()
+		err = b.Connect(w.ctx, fd, "10.0.0.77", 80)
+		wantErrno(t, "connect with settimeout(2)", err, sockets.ETIMEDOUT)
+		if d := w.clock.Elapsed() - start; d != 2*time.Second {
+			t.Errorf("connect timed out after %v of simulator time, want 2s", d)
+		}
+		b.Close(fd)
+		return nil
+	})
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPCBLimitAndTimeWait(t *testing.T) {
+	w := newWorld(t)
+	pc := w.peer("pc", 1, netstack.Impairments{})
+	b := w.board("esp1", 2, sockets.Config{}, netstack.Impairments{})
+	l, err := pc.ListenTCP(ap("10.0.0.1:80"), 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The peer accepts and closes when the board closes.
+	srv := run(pc.Actor, func() error {
+		var conns []io.ReadWriteCloser
+		for i := 0; i < 5; i++ {
+			c, err := l.Accept()
+			if err != nil {
+				return err
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+		return nil
+	})
+	res := run(b.actor, func() error {
+		var fds []int
+		for i := 0; i < 5; i++ {
+			fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+			if err != nil {
+				t.Fatalf("socket #%d: %v", i+1, err)
+			}
+			if err := b.Connect(w.ctx, fd, "10.0.0.1", 80); err != nil {
+				t.Fatalf("connect #%d: %v", i+1, err)
+			}
+			fds = append(fds, fd)
+		}
+		_, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		wantErrno(t, "sixth socket", err, sockets.ENOMEM)
+		if _, err := b.Socket(sockets.AFInet, sockets.SockDgram, 0); err != nil {
+			t.Errorf("UDP socket with a full TCP pool: %v", err)
+		}
+		for _, fd := range fds {
+			b.Close(fd)
+		}
+		// The board closed first: its PCBs sit in TIME_WAIT.
+		b.actor.Sleep(w.ctx, 5*time.Second)
+		var buf bytes.Buffer
+		b.PrintPCBs(&buf)
+		if n := bytes.Count(buf.Bytes(), []byte("State: TIME_WAIT")); n != 5 {
+			t.Errorf("print_pcbs shows %d TIME_WAIT PCBs, want 5:\n%s", n, buf.String())
+		}
+		_, err = b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		wantErrno(t, "socket with 5 PCBs in TIME_WAIT", err, sockets.ENOMEM)
+		b.actor.Sleep(w.ctx, 120*time.Second)
+		fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		if err != nil {
+			t.Errorf("socket after 2·MSL: %v", err)
+		}
+		b.Close(fd)
+		return nil
+	})
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-srv; err != nil {
+		t.Fatal(err)
+	}
+}
