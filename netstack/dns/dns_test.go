@@ -228,10 +228,10 @@ func TestFaults(t *testing.T) {
 		// simulated time the lookup takes
 		took time.Duration
 	}{
-		{FaultNone, mpIP, nil, 4 * time.Millisecond}, // ARP (2 ms) then query and answer
+		{FaultNone, mpIP, nil, 4 * time.Millisecond},                                                            // ARP (2 ms) then query and answer
 		{FaultServFail, netip.Addr{}, &RcodeError{Rcode: layers.DNSResponseCodeServFail}, 4 * time.Millisecond}, // ARP (2 ms) then query and answer
-		{FaultNXDomain, netip.Addr{}, ErrNotFound, 4 * time.Millisecond}, // ARP (2 ms) then query and answer
-		{FaultWrongAnswer, DefaultWrongAddr, nil, 4 * time.Millisecond}, // ARP (2 ms) then query and answer
+		{FaultNXDomain, netip.Addr{}, ErrNotFound, 4 * time.Millisecond},                                        // ARP (2 ms) then query and answer
+		{FaultWrongAnswer, DefaultWrongAddr, nil, 4 * time.Millisecond},                                         // ARP (2 ms) then query and answer
 		{FaultTimeout, netip.Addr{}, ErrTimeout, 7 * time.Second},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
