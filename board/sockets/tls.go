@@ -133,7 +133,6 @@ type addrPortAddr struct{ s string }
 func (a addrPortAddr) Network() string { return "tcp" }
 func (a addrPortAddr) String() string  { return a.s }
 
-
 // parseCerts reads DER or PEM certificates.
 func parseCerts(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
