@@ -51,9 +51,7 @@ func (d *decoder) decode(n *node, v reflect.Value, path string, keyLine int) {
 		line = n.line
 	}
 	if path != "" {
-		if line > 0 {
-			d.lines[path] = line
-		}
+		d.lines[path] = line
 		if isOverride(n.file) {
 			d.origins[path] = n.file
 		}
@@ -126,7 +124,7 @@ func (d *decoder) decode(n *node, v reflect.Value, path string, keyLine int) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		u, err := strconv.ParseUint(n.val.text, 10, 64)
 		if n.kind != scalarNode || n.val.tag != "int" || err != nil || v.OverflowUint(u) {
-			d.fail(n, line, path, "want a whole number from 0 to %d, got %s", maxUint(v), describeNode(n))
+			d.fail(n, line, path, "want a whole number (0 or more), got %s", describeNode(n))
 			return
 		}
 		v.SetUint(u)
@@ -140,10 +138,6 @@ func (d *decoder) decode(n *node, v reflect.Value, path string, keyLine int) {
 	default:
 		d.fail(n, line, path, "cannot read a value of type %s", v.Type())
 	}
-}
-
-func maxUint(v reflect.Value) uint64 {
-	return uint64(1)<<(v.Type().Bits()-1)*2 - 1
 }
 
 func describeNode(n *node) string {

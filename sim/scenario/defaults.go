@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -100,7 +101,7 @@ func (s *Scenario) ApplyDefaults() {
 		if b.Profile == "" {
 			b.Profile = DefaultProfile
 		}
-		if b.Replicas == 0 {
+		if _, written := s.lines[fmt.Sprintf("boards[%d].replicas", i)]; b.Replicas == 0 && !written {
 			b.Replicas = 1
 		}
 	}
@@ -414,6 +415,8 @@ func overlapsAny(p netip.Prefix, list []netip.Prefix) bool {
 type Instance struct {
 	// Board is the scenario entry it comes from.
 	Board *Board
+	// Index is the position of Board in Scenario.Boards.
+	Index int
 	// Name is the board's name: Board.Name, or Board.Name-N for replica N
 	// (1-based) when Board.Replicas > 1.
 	Name string
@@ -432,7 +435,7 @@ func (s *Scenario) Instances() []Instance {
 		b := &s.Boards[i]
 		n := max(b.Replicas, 1)
 		for r := range n {
-			in := Instance{Board: b, Name: b.Name, Replica: r}
+			in := Instance{Board: b, Index: i, Name: b.Name, Replica: r}
 			if n > 1 {
 				in.Name = fmt.Sprintf("%s-%d", b.Name, r+1)
 			}
@@ -453,9 +456,22 @@ func (s *Scenario) Instances() []Instance {
 // InstancesOf returns the instance names a reference means: a board name
 // (all its replicas) or one replica's name. ok is false for unknown names.
 func (s *Scenario) InstancesOf(name string) (names []string, ok bool) {
-	for _, in := range s.Instances() {
-		if in.Name == name || in.Board.Name == name {
-			names = append(names, in.Name)
+	for i := range s.Boards {
+		b := &s.Boards[i]
+		n := max(b.Replicas, 1)
+		switch {
+		case b.Name == "":
+		case n == 1 && name == b.Name:
+			names = append(names, name)
+		case n > 1 && name == b.Name:
+			for r := range n {
+				names = append(names, fmt.Sprintf("%s-%d", b.Name, r+1))
+			}
+		case n > 1 && strings.HasPrefix(name, b.Name+"-"):
+			suffix := name[len(b.Name)+1:]
+			if r, err := strconv.Atoi(suffix); err == nil && r >= 1 && r <= n && strconv.Itoa(r) == suffix {
+				names = append(names, name)
+			}
 		}
 	}
 	return names, len(names) > 0

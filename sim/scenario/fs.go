@@ -50,8 +50,25 @@ func (m mountFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sub.Open(rest)
+	f, err := sub.Open(rest)
+	if err != nil || rest != "." {
+		return f, err
+	}
+	// A mount point is seen under its name, not ".".
+	d, ok := f.(fs.ReadDirFile)
+	if !ok {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("mounted file system has no directory listing")}
+	}
+	return mountPoint{d, name}, nil
 }
+
+type mountPoint struct {
+	fs.ReadDirFile
+	name string
+}
+
+func (m mountPoint) Stat() (fs.FileInfo, error) { return dirInfo(m.name), nil }
 
 // ReadDir lists a directory.
 func (m mountFS) ReadDir(name string) ([]fs.DirEntry, error) {

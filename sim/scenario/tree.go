@@ -100,6 +100,8 @@ func (c *yamlConverter) convert(y *yaml.Node) *node {
 		return nil
 	}
 	switch y.Kind {
+	case 0: // an empty input
+		return &node{kind: mapNode, file: c.file}
 	case yaml.DocumentNode:
 		if len(y.Content) == 0 {
 			return &node{kind: mapNode, file: c.file, line: y.Line}

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// maxInstances bounds the boards of one scenario, replicas included.
+const maxInstances = 100_000
+
 // Validate checks a scenario (after ApplyDefaults) and returns every
 // problem as an Errors list, each naming the file, line and field and
 // saying how to fix it; nil when the scenario is valid.
@@ -42,7 +45,7 @@ func (s *Scenario) problem(field, msg string) *FieldError {
 			e.File = o
 			return e
 		}
-		if l, ok := s.lines[p]; ok {
+		if l := s.lines[p]; l > 0 {
 			e.Line = l
 			return e
 		}
@@ -300,8 +303,6 @@ func (v *validator) boards() {
 		}
 		if b.Replicas < 1 {
 			v.errf(f+".replicas", "must be 1 or more, got %d", b.Replicas)
-		} else if b.Replicas > 100_000 {
-			v.errf(f+".replicas", "%d is too many; use at most 100000", b.Replicas)
 		}
 		if b.MAC != "" {
 			v.mac(f+".mac", b.MAC)
@@ -332,17 +333,17 @@ func (v *validator) boards() {
 			}
 		}
 	}
-	if len(v.errs) > 0 && len(s.Boards) == 0 {
+	total := 0
+	for _, b := range s.Boards {
+		total += max(b.Replicas, 1)
+	}
+	if total > maxInstances {
+		v.errf("boards", "%d boards in all (with replicas) are too many; use at most %d", total, maxInstances)
 		return
 	}
 	seen := map[uint64]string{}
-	total := 0
 	for _, in := range s.Instances() {
-		total++
-		if total > 100_000 {
-			break
-		}
-		f := v.boardField(in.Board)
+		f := fmt.Sprintf("boards[%d]", in.Index)
 		if in.Board.Name == "" {
 			continue
 		}
@@ -359,15 +360,6 @@ func (v *validator) boards() {
 			seen[mac] = in.Name
 		}
 	}
-}
-
-func (v *validator) boardField(b *Board) string {
-	for i := range v.s.Boards {
-		if &v.s.Boards[i] == b {
-			return fmt.Sprintf("boards[%d]", i)
-		}
-	}
-	return "boards"
 }
 
 // boardRef checks a reference to a board (a name, or one replica's name).
@@ -399,7 +391,11 @@ func (v *validator) hostRef(field, name string) {
 		for k := range v.hosts {
 			m[k] = ""
 		}
-		v.errf(field, "unknown host %q%s", name, v.known(m))
+		hint := v.known(m)
+		if hint == "" {
+			hint = "; the scenario has no lan_peers or internet_hosts"
+		}
+		v.errf(field, "unknown host %q%s", name, hint)
 	}
 }
 

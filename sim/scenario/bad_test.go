@@ -1,0 +1,210 @@
+package scenario
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBadScenarios loads one broken scenario per error class from
+// testdata/bad and checks the exact messages: file, line, field, problem
+// and fix, every problem of the file, in file order.
+func TestBadScenarios(t *testing.T) {
+	tests := []struct {
+		file string
+		// class is the kind of mistake the file shows.
+		class string
+		want  []string
+	}{
+		{
+			file:  "bad_duration.yaml",
+			class: "bad durations",
+			want: []string{
+				`@:1: duration: bad duration "10 parsecs": write a duration like "10s", "250ms" or "1h"`,
+				`@:4: links[0].latency: integer 250 has no unit: write a duration like "10s", "250ms" or "1h" (e.g. "250ms")`,
+			},
+		},
+		{
+			file:  "bad_enum.yaml",
+			class: "values outside an enumeration",
+			want: []string{
+				`@:1: time_mode: string "slow" is not one of "fast" or "realtime"`,
+				`@:4: wifi.access_points[0].security: string "wpa3" is not one of "open", "wep", "wpa-psk", "wpa2-psk" or "wpa-wpa2-psk"`,
+				`@:7: faults[0].kind: string "shake" is not one of "ap_down", "ap_up", "deauth", "rssi", "link", "dns_fail", "dns_ok", "dhcp_silent", "dhcp_nak", "host_fault", "host_ok" or "board_reset"`,
+				`@:9: forwards[0]: bad forward "tcp:8080:esp1": write [tcp:|udp:][HOSTADDR:]HOSTPORT:BOARD:PORT, e.g. "8080:esp1:80"`,
+			},
+		},
+		{
+			file:  "bad_wifi.yaml",
+			class: "WPA/open passphrases, channel, duplicate BSSID",
+			want: []string{
+				`@:3: wifi.access_points[0].passphrase: a wpa2-psk passphrase is 8 to 63 characters, got 5`,
+				`@:3: wifi.access_points[0].channel: 15 is not a 2.4 GHz channel; use 1 to 14`,
+				`@:4: wifi.access_points[1].passphrase: a wpa-psk passphrase is 8 to 63 characters, got 68`,
+				`@:4: wifi.access_points[1].bssid: 02:00:00:00:00:01 is also the BSSID of wifi.access_points[0]; each access point needs its own`,
+				`@:5: wifi.access_points[2].passphrase: an open network takes no passphrase; remove it or set security: wpa2-psk`,
+			},
+		},
+		{
+			file:  "duplicate_key.yaml",
+			class: "a key given twice",
+			want: []string{
+				`@:3: key "seed" appears twice (first on line 1); remove one`,
+			},
+		},
+		{
+			file:  "duplicates.yaml",
+			class: "duplicate IPs, board names and MACs",
+			want: []string{
+				`@:2: lan_peers[0].ip: address 192.168.1.1 is also wifi.access_points[0].router; every node needs its own address`,
+				`@:5: internet_hosts[1].ip: address 93.184.216.34 is also internet_hosts[0].ip; every node needs its own address`,
+				`@:8: boards[1].name: board name "esp1" is already used by boards[0].name; boards, access points and hosts need distinct names`,
+				`@:8: boards[1].mac: board esp1 gets MAC 5c:cf:7f:00:00:01, already used by esp1; every board needs its own MAC`,
+			},
+		},
+		{
+			file:  "expect.yaml",
+			class: "malformed expectations",
+			want: []string{
+				`@:3: expect[0]: console_contains and exit are separate checks; put each in its own list entry`,
+				"@:4: expect[1].console_matches: bad regular expression: missing closing ): `(unclosed`",
+				`@:5: expect[2].sim_time: min 10s is after max 5s`,
+				`@:6: expect[3].within: sockets_empty_at_end has no deadline; remove within`,
+				`@:7: expect[4]: no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time`,
+			},
+		},
+		{
+			file:  "faults.yaml",
+			class: "fault timeline misuse",
+			want: []string{
+				`@:4: faults[0].for: board_reset cannot be undone; remove for (reversible kinds: ap_down, rssi, link, dns_fail, dhcp_silent, dhcp_nak, host_fault)`,
+				`@:5: faults[1].at: 2m0s is after the end of the scenario (duration 1m0s); it would never happen`,
+				`@:6: faults[2].rssi: ap_up does not use rssi; remove it`,
+				`@:7: faults[3].target: unknown host "esp1"; the scenario has no lan_peers or internet_hosts`,
+				`@:7: faults[3].host_fault: missing: the fault, e.g. host_fault: {kind: refuse}`,
+			},
+		},
+		{
+			file:  "forwards.yaml",
+			class: "forward ports out of range, duplicate host ports",
+			want: []string{
+				`@:4: forwards[0].host_port: port 70000 is out of range; use 1 to 65535`,
+				`@:5: forwards[1].board_port: port 0 is out of range; use 1 to 65535`,
+				`@:6: forwards[2].host_port: tcp port 8080 on 127.0.0.1 is already forwarded by forwards[1]`,
+				`@:7: allow_host_ports[1]: port 8888 is already allowed by allow_host_ports[0]`,
+			},
+		},
+		{
+			file:  "impossible_link.yaml",
+			class: "impossible impairments (loss 150 %, negative latency)",
+			want: []string{
+				`@:4: links[0].loss: 150% is out of range; use 0 to 100`,
+				`@:5: links[0].latency: must not be negative, got -5ms`,
+				`@:6: links[0].duplicate: -1% is out of range; use 0 to 100`,
+				`@:7: links[0].mtu: 20 is out of range; use 576 to 9000`,
+			},
+		},
+		{
+			file:  "missing_file.yaml",
+			class: "files the scenario names that do not exist",
+			want: []string{
+				`@:3: boards[0].script: file "nope.py" not found (looked for testdata/bad/nope.py); paths are relative to the scenario file`,
+				`@:5: boards[0].files[0].from: file "data/missing.txt" not found (looked for testdata/bad/data/missing.txt); paths are relative to the scenario file`,
+			},
+		},
+		{
+			file:  "no_boards.yaml",
+			class: "a scenario without boards",
+			want: []string{
+				`@: boards: no boards: add at least one, e.g. boards: [{name: esp1, script: main.py}]`,
+			},
+		},
+		{
+			file:  "not_a_mapping.yaml",
+			class: "a document that is not a mapping",
+			want: []string{
+				`@:1: a scenario is a mapping of keys (name:, boards:, …), not a list`,
+			},
+		},
+		{
+			file:  "overlapping_subnets.yaml",
+			class: "overlapping subnets",
+			want: []string{
+				`@:4: wifi.access_points[1].subnet: 10.0.5.0/24 overlaps 10.0.0.0/16 of wifi.access_points[0]; give each access point its own subnet`,
+			},
+		},
+		{
+			file:  "replicas.yaml",
+			class: "replicas < 1 and MAC collisions of replicas",
+			want: []string{
+				`@:2: boards[0].replicas: must be 1 or more, got 0`,
+				`@:3: boards[1].replicas: must be 1 or more, got -3`,
+				`@:5: boards[3].mac: board four gets MAC 5c:cf:7f:00:00:08, already used by three-2; every board needs its own MAC`,
+			},
+		},
+		{
+			file:  "unknown_key.toml",
+			class: "unknown key in TOML: field path, no line",
+			want: []string{
+				`@: boards[0].heep: unknown key "heep" (did you mean "heap"?)`,
+			},
+		},
+		{
+			file:  "unknown_key.yaml",
+			class: "unknown key, with a suggestion",
+			want: []string{
+				`@:3: boards[0].heep: unknown key "heep" (did you mean "heap"?)`,
+			},
+		},
+		{
+			file:  "unknown_names.yaml",
+			class: "unknown board, host and AP names in faults, forwards and expect",
+			want: []string{
+				`@:3: faults[0].target: unknown board "esp3"; known: esp1, esp2`,
+				`@:4: faults[1].target: unknown host "nowhere.com"; the scenario has no lan_peers or internet_hosts`,
+				`@:5: faults[2].target: unknown access point "Nope"; known: SimNet`,
+				`@:7: forwards[0].board: unknown board "esp9"; known: esp1, esp2`,
+				`@:9: expect[0].peer_received.peer: unknown host "pc"; the scenario has no lan_peers or internet_hosts`,
+				`@:10: expect[1].board: missing: name the board (there are 2)`,
+			},
+		},
+		{
+			file:  "wrong_type.json",
+			class: "wrong type in JSON, with its line",
+			want: []string{
+				`@:3: boards[0].heap: bad size string "lots": write a size like 1500, "4kb" or "64KiB"`,
+			},
+		},
+		{
+			file:  "wrong_type.yaml",
+			class: "wrong types",
+			want: []string{
+				`@:1: seed: want a whole number (0 or more), got string "many"`,
+				`@:4: boards[0].replicas: want an integer, got a list`,
+			},
+		},
+		{
+			file:  "yaml_syntax.yaml",
+			class: "YAML syntax",
+			want: []string{
+				`@:1: not valid YAML: did not find expected '-' indicator`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", "bad", tt.file)
+			_, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load(%s) succeeded, want errors (%s)", path, tt.class)
+			}
+			want := strings.ReplaceAll(strings.Join(tt.want, "\n"), "@", path)
+			if got := err.Error(); got != want {
+				t.Errorf("Load(%s) errors (%s):\n%s\nwant:\n%s", path, tt.class, got, want)
+			}
+			if n := len(AsErrors(err)); n != len(tt.want) {
+				t.Errorf("AsErrors: %d problems, want %d", n, len(tt.want))
+			}
+		})
+	}
+}
