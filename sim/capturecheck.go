@@ -1,0 +1,132 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// captureFacts are the exchanges found in a capture that expectations ask
+// about. They are read back from the pcapng file itself, so an expectation
+// about the capture checks what Wireshark would show.
+type captureFacts struct {
+	frames int
+	// handshakes are completed TCP three-way handshakes.
+	handshakes []handshake
+	// dhcp maps a client MAC to the DHCP message types seen for it, in order.
+	dhcp map[string][]layers.DHCPMsgType
+	// dnsQueries are the names asked for, lower case, without the final dot.
+	dnsQueries map[string]bool
+}
+
+type handshake struct {
+	clientMAC string
+	server    netip.AddrPort
+}
+
+type flowKey struct {
+	client, server netip.AddrPort
+}
+
+// analyzeCapture decodes a pcapng capture.
+func analyzeCapture(pcapng []byte) (*captureFacts, error) {
+	r, err := pcapgo.NewNgReader(bytes.NewReader(pcapng), pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		return nil, fmt.Errorf("reading the capture: %w", err)
+	}
+	facts := &captureFacts{dhcp: map[string][]layers.DHCPMsgType{}, dnsQueries: map[string]bool{}}
+	// Handshake progress per flow: 1 = SYN seen, 2 = SYN-ACK seen.
+	progress := map[flowKey]int{}
+	clientMACs := map[flowKey]string{}
+	for {
+		data, _, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the capture: %w", err)
+		}
+		facts.frames++
+		pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+		eth, _ := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet)
+		ip, _ := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		if eth == nil || ip == nil {
+			continue
+		}
+		src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
+		dst, _ := netip.AddrFromSlice(ip.DstIP.To4())
+		if tcp, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); ok {
+			from := netip.AddrPortFrom(src, uint16(tcp.SrcPort))
+			to := netip.AddrPortFrom(dst, uint16(tcp.DstPort))
+			switch {
+			case tcp.SYN && !tcp.ACK:
+				k := flowKey{client: from, server: to}
+				progress[k] = 1
+				clientMACs[k] = eth.SrcMAC.String()
+			case tcp.SYN && tcp.ACK:
+				k := flowKey{client: to, server: from}
+				if progress[k] >= 1 {
+					progress[k] = 2
+				}
+			case tcp.ACK && !tcp.RST:
+				k := flowKey{client: from, server: to}
+				if progress[k] == 2 {
+					progress[k] = 3
+					facts.handshakes = append(facts.handshakes, handshake{clientMAC: clientMACs[k], server: to})
+				}
+			}
+		}
+		if d, ok := pkt.Layer(layers.LayerTypeDHCPv4).(*layers.DHCPv4); ok {
+			mac := net.HardwareAddr(d.ClientHWAddr).String()
+			for _, o := range d.Options {
+				if o.Type == layers.DHCPOptMessageType && len(o.Data) == 1 {
+					facts.dhcp[mac] = append(facts.dhcp[mac], layers.DHCPMsgType(o.Data[0]))
+				}
+			}
+		}
+		if d, ok := pkt.Layer(layers.LayerTypeDNS).(*layers.DNS); ok && !d.QR {
+			for _, q := range d.Questions {
+				facts.dnsQueries[strings.ToLower(strings.TrimSuffix(string(q.Name), "."))] = true
+			}
+		}
+	}
+	return facts, nil
+}
+
+// sawHandshake reports a completed handshake from a client MAC to server.
+func (f *captureFacts) sawHandshake(clientMACs []string, server netip.Addr, port uint16) bool {
+	for _, h := range f.handshakes {
+		if h.server.Addr() != server || (port != 0 && h.server.Port() != port) {
+			continue
+		}
+		for _, m := range clientMACs {
+			if strings.EqualFold(h.clientMAC, m) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sawDORA reports DISCOVER, OFFER, REQUEST, ACK in that order for mac.
+func (f *captureFacts) sawDORA(mac string) bool {
+	want := []layers.DHCPMsgType{layers.DHCPMsgTypeDiscover, layers.DHCPMsgTypeOffer, layers.DHCPMsgTypeRequest, layers.DHCPMsgTypeAck}
+	i := 0
+	for _, t := range f.dhcp[strings.ToLower(mac)] {
+		if t == want[i] {
+			i++
+			if i == len(want) {
+				return true
+			}
+		}
+	}
+	return false
+}

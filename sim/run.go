@@ -1,0 +1,296 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+)
+
+// Result is what a run produced.
+type Result struct {
+	// Scenario is the scenario's name.
+	Scenario string
+	// SimTime is the simulated time the run ended at.
+	SimTime time.Duration
+	// WallTime is how long the run took on the wall clock.
+	WallTime time.Duration
+	// Frames is the number of frames captured (0 without a capture).
+	Frames uint64
+	// Boards are the boards' outcomes, in scenario order.
+	Boards []BoardResult
+	// Expectations are the checks, in scenario order.
+	Expectations []ExpectResult
+	// EndReason says why the run stopped, in one sentence.
+	EndReason string
+}
+
+// Passed reports whether every expectation held.
+func (r *Result) Passed() bool {
+	for _, e := range r.Expectations {
+		if !e.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// BoardResult is one board's outcome.
+type BoardResult struct {
+	Name string
+	// Outcome is how its program ended ("running" when the run stopped it).
+	Outcome string
+	// ExceptionType and Traceback describe an uncaught exception.
+	ExceptionType string
+	Traceback     string
+	// Message explains a watchdog stop or a reset loop.
+	Message string
+	// Console is everything the board printed.
+	Console string
+	// ConsoleTail is the last lines of it.
+	ConsoleTail []string
+	// WiFi is the station's status at the end ("GOT_IP 192.168.1.100").
+	WiFi string
+	// Sockets is the board's socket table at the end, one line a socket.
+	Sockets []string
+}
+
+// ExpectResult is one expectation's verdict.
+type ExpectResult struct {
+	Description string
+	Passed      bool
+	// Reason says why it failed, or what satisfied it.
+	Reason string
+}
+
+// Progress is a snapshot for a progress display.
+type Progress struct {
+	SimTime  time.Duration
+	WallTime time.Duration
+	Boards   int
+	Running  int
+	Frames   uint64
+}
+
+// RunOptions tune one run.
+type RunOptions struct {
+	// Progress, when set, is called about every ProgressEvery of wall time.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Run runs the world once. It returns an error only when the run could not
+// be carried out; failed expectations are in the result.
+func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wallStart := time.Now()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	clockDone := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		clockDone <- w.clock.Run(ctx)
+	}()
+
+	checks := newChecker(w)
+	endReason := make(chan string, 1)
+	end := func(reason string) {
+		select {
+		case endReason <- reason:
+		default:
+		}
+	}
+	checks.onDecided = func() {
+		if checks.allDecided() {
+			end(checks.decidedReason())
+		}
+	}
+
+	deadline := w.clock.AfterFunc(w.sc.Duration.D(), func() {
+		end(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
+	})
+	defer deadline.Stop()
+
+	if err := w.scheduleFaults(); err != nil {
+		return nil, err
+	}
+	inputs := w.scheduleConsoleInput()
+
+	boardsDone := make(chan struct{})
+	var boardsWG sync.WaitGroup
+	for _, bn := range w.boards {
+		b, err := w.startBoard(bn, inputs[bn.inst.Name])
+		if err != nil {
+			return nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err)
+		}
+		boardsWG.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer boardsWG.Done()
+			res, err := b.Run(ctx)
+			bn.console.flush()
+			bn.mu.Lock()
+			bn.result, bn.err = &res, err
+			bn.mu.Unlock()
+			close(bn.done)
+			checks.boardEnded(bn)
+		}()
+	}
+	go func() {
+		boardsWG.Wait()
+		close(boardsDone)
+	}()
+
+	if ro.Progress != nil {
+		every := ro.ProgressEvery
+		if every <= 0 {
+			every = 250 * time.Millisecond
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					ro.Progress(w.progress(wallStart))
+				}
+			}
+		}()
+	}
+
+	var reason string
+	select {
+	case reason = <-endReason:
+	case <-boardsDone:
+		reason = "every board's program ended"
+	case err := <-clockDone:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("the simulator clock stopped: %w", err)
+		}
+		reason = "the run was cancelled"
+	case <-ctx.Done():
+		reason = "the run was cancelled"
+	}
+	simEnd := w.clock.Elapsed()
+
+	// Stop the boards, then the clock; what happened is now fixed.
+	for _, bn := range w.boards {
+		if bn.board != nil {
+			bn.board.Close()
+		}
+	}
+	<-boardsDone
+	cancel()
+	wg.Wait()
+	if w.capture != nil {
+		w.capture.Flush()
+	}
+
+	res := &Result{
+		Scenario:  w.sc.Name,
+		SimTime:   simEnd,
+		WallTime:  time.Since(wallStart),
+		EndReason: reason,
+	}
+	if w.capture != nil {
+		res.Frames = w.capture.Frames()
+	}
+	for _, bn := range w.boards {
+		res.Boards = append(res.Boards, w.boardResult(bn))
+	}
+	res.Expectations = checks.final(simEnd)
+	return res, nil
+}
+
+func (w *World) progress(wallStart time.Time) Progress {
+	p := Progress{SimTime: w.clock.Elapsed(), WallTime: time.Since(wallStart), Boards: len(w.boards)}
+	for _, bn := range w.boards {
+		select {
+		case <-bn.done:
+		default:
+			p.Running++
+		}
+	}
+	if w.capture != nil {
+		p.Frames = w.capture.Frames()
+	}
+	return p
+}
+
+// startBoard creates the board's MicroPython instance.
+func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, error) {
+	cfg := board.Config{
+		Name:     bn.inst.Name,
+		MAC:      [6]byte(bn.mac),
+		Files:    bn.files,
+		Seed:     w.sc.Seed,
+		Console:  bn.console,
+		Watchdog: w.opts.Watchdog,
+		Env:      w.boardEnv(bn),
+	}
+	if h := bn.inst.Board.Heap; h > 0 {
+		cfg.HeapBytes = int(h)
+	}
+	if stdin != nil {
+		cfg.Stdin = stdin
+	}
+	b, err := board.New(cfg, w.opts.Firmware, w.clock)
+	if err != nil {
+		return nil, err
+	}
+	bn.board = b
+	return b, nil
+}
+
+func (w *World) boardResult(bn *boardNode) BoardResult {
+	br := BoardResult{Name: bn.inst.Name, Console: bn.console.Text(), ConsoleTail: bn.console.Tail(10)}
+	bn.mu.Lock()
+	r, err := bn.result, bn.err
+	bn.mu.Unlock()
+	switch {
+	case err != nil:
+		br.Outcome = "error"
+		br.Message = err.Error()
+	case r == nil:
+		br.Outcome = "not started"
+	default:
+		br.Outcome = outcomeName(r.Outcome)
+		br.ExceptionType = r.ExceptionType
+		br.Traceback = r.Traceback
+		br.Message = r.Message
+	}
+	st := bn.station
+	br.WiFi = fmt.Sprintf("%s", st.Status())
+	if ip := st.IPConfig().IP; ip.IsValid() {
+		br.WiFi += " " + ip.String()
+	}
+	br.Sockets = w.socketLines(bn)
+	return br
+}
+
+func outcomeName(o board.Outcome) string {
+	switch o {
+	case board.Finished:
+		return "clean"
+	case board.Exception:
+		return "exception"
+	case board.WatchdogExpired:
+		return "watchdog"
+	case board.ResetLoop:
+		return "reset loop"
+	case board.Stopped:
+		return "running"
+	}
+	return o.String()
+}

@@ -1,0 +1,613 @@
+// Package sim is the simulated world: it turns a scenario into a clock, WiFi
+// access points with their routers (DHCP, DNS, gateway), a simulated
+// internet, LAN peers and boards running MicroPython, runs it with its fault
+// timeline and console input, and checks its expectations.
+//
+// New is the one composition root: it builds every part in order and wraps
+// each error with what it was building. Run drives the world until its
+// programs end, an expectation fails for good, or its time is up.
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/internal/trace"
+	"github.com/esp8266sim/esp8266sim/internal/vclock"
+	"github.com/esp8266sim/esp8266sim/netstack"
+	"github.com/esp8266sim/esp8266sim/netstack/dhcp"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
+	"github.com/esp8266sim/esp8266sim/wifi"
+)
+
+// Options are what a run needs beyond the scenario: where its output goes.
+type Options struct {
+	// Firmware is the compiled MicroPython image every board runs. Required.
+	Firmware *board.Firmware
+	// Console, when set, receives every board's console line by line,
+	// prefixed with the simulator time and the board's name.
+	Console io.Writer
+	// Trace, when set, receives the readable trace (802.11 steps, frames,
+	// socket calls) line by line as it happens.
+	Trace io.Writer
+	// Pcap, when set, receives the pcapng capture of every frame.
+	Pcap io.Writer
+	// Watchdog is the wall-clock budget a board's Python code may run
+	// without blocking; zero means board.DefaultWatchdog.
+	Watchdog time.Duration
+}
+
+// World is one built scenario.
+type World struct {
+	sc    *scenario.Scenario
+	opts  Options
+	clock *vclock.Clock
+	trace *trace.Log
+
+	capture *netstack.Capture
+	// pcap holds the capture in memory when expectations read it.
+	pcap *lockedBuffer
+
+	internet *netstack.Medium
+	air      *wifi.Air
+	aps      []*apNode
+	apByName map[string]*apNode
+	hosts    map[string]*hostNode
+	boards   []*boardNode
+	byName   map[string]*boardNode
+	// lans maps each access point to the medium behind it.
+	lans wifi.LANs
+	// nics maps a node name to its NICs, for link impairments.
+	nics map[string][]*netstack.NIC
+
+	closeOnce sync.Once
+	closers   []func()
+}
+
+// apNode is an access point and the router behind it.
+type apNode struct {
+	cfg      scenario.AccessPoint
+	ap       *wifi.AccessPoint
+	lan      *netstack.Medium
+	router   *netstack.Node
+	lanNIC   *netstack.NIC
+	wanNIC   *netstack.NIC
+	subnet   netip.Prefix
+	routerIP netip.Addr
+	wanIP    netip.Addr
+	dhcp     *dhcp.Server
+}
+
+// hostNode is a LAN peer or an internet host.
+type hostNode struct {
+	cfg  scenario.Host
+	node *netstack.Node
+	nic  *netstack.NIC
+	ip   netip.Addr
+	lan  bool
+}
+
+// boardNode is one board instance with its network interface.
+type boardNode struct {
+	inst    scenario.Instance
+	node    *netstack.Node
+	nic     *netstack.NIC
+	mac     net.HardwareAddr
+	station *wifi.Station
+	board   *board.Board
+	console *console
+	files   map[string][]byte
+	// uplink puts the NIC on the LAN of the access point the station joins;
+	// its Impairments are the board's radio link. Changed only on the
+	// clock's goroutine (scenario start, fault events), where Join also runs.
+	uplink *wifi.NICUplink
+
+	mu     sync.Mutex
+	result *board.Result
+	err    error
+	done   chan struct{}
+}
+
+// wanPrefix is the transit network routers use on the simulated internet.
+var wanPrefix = netip.MustParsePrefix("100.64.0.0/10")
+
+// New builds the world a validated scenario describes.
+func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
+	if sc == nil {
+		return nil, errors.New("sim: no scenario")
+	}
+	if opts.Firmware == nil {
+		return nil, errors.New("sim: no firmware")
+	}
+	mode := vclock.Fast
+	if sc.TimeMode == scenario.Realtime {
+		mode = vclock.Realtime
+	}
+	w = &World{
+		sc:       sc,
+		opts:     opts,
+		clock:    vclock.New(vclock.Config{Mode: mode}),
+		apByName: map[string]*apNode{},
+		hosts:    map[string]*hostNode{},
+		byName:   map[string]*boardNode{},
+		nics:     map[string][]*netstack.NIC{},
+	}
+	defer func() {
+		if err != nil {
+			w.Close()
+		}
+	}()
+	w.trace = trace.New(trace.Config{})
+	if opts.Trace != nil {
+		out := opts.Trace
+		w.trace.Subscribe(func(l trace.Line) { fmt.Fprintln(out, l.String()) })
+	}
+	if err := w.buildCapture(); err != nil {
+		return nil, fmt.Errorf("building the capture: %w", err)
+	}
+	if err := w.buildInternet(); err != nil {
+		return nil, fmt.Errorf("building the simulated internet: %w", err)
+	}
+	air, err := wifi.New(wifi.Config{Clock: w.clock, Seed: sc.Seed, Trace: w.trace})
+	if err != nil {
+		return nil, fmt.Errorf("building the radio: %w", err)
+	}
+	w.air = air
+	for i := range sc.WiFi.AccessPoints {
+		if err := w.buildAP(i); err != nil {
+			return nil, fmt.Errorf("building access point %q: %w", sc.WiFi.AccessPoints[i].Name, err)
+		}
+	}
+	w.routeBetweenLANs()
+	for _, h := range sc.InternetHosts {
+		if err := w.buildHost(h, false); err != nil {
+			return nil, fmt.Errorf("building internet host %q: %w", h.Name, err)
+		}
+	}
+	for _, h := range sc.LANPeers {
+		if err := w.buildHost(h, true); err != nil {
+			return nil, fmt.Errorf("building LAN peer %q: %w", h.Name, err)
+		}
+	}
+	for _, in := range sc.Instances() {
+		if err := w.buildBoard(in); err != nil {
+			return nil, fmt.Errorf("building board %q: %w", in.Name, err)
+		}
+	}
+	if err := w.applyLinks(); err != nil {
+		return nil, fmt.Errorf("setting link impairments: %w", err)
+	}
+	return w, nil
+}
+
+func (w *World) onClose(f func()) { w.closers = append(w.closers, f) }
+
+// Close stops and releases everything the world started, in reverse order.
+func (w *World) Close() {
+	w.closeOnce.Do(func() {
+		for i := len(w.closers) - 1; i >= 0; i-- {
+			w.closers[i]()
+		}
+		w.clock.Close()
+	})
+}
+
+// Clock is the world's clock.
+func (w *World) Clock() *vclock.Clock { return w.clock }
+
+// Trace is the world's readable trace.
+func (w *World) Trace() *trace.Log { return w.trace }
+
+func (w *World) buildCapture() error {
+	var outs []io.Writer
+	if w.opts.Pcap != nil {
+		outs = append(outs, w.opts.Pcap)
+	}
+	for _, e := range w.sc.Expect {
+		if e.Capture != nil {
+			w.pcap = &lockedBuffer{}
+			outs = append(outs, w.pcap)
+			break
+		}
+	}
+	if len(outs) == 0 {
+		return nil
+	}
+	c, err := netstack.NewCapture(io.MultiWriter(outs...), w.clock)
+	if err != nil {
+		return err
+	}
+	w.capture = c
+	w.onClose(func() { c.Close() })
+	return nil
+}
+
+func (w *World) newMedium(name string) (*netstack.Medium, error) {
+	m, err := netstack.NewMedium(netstack.MediumConfig{Name: name, Clock: w.clock, Seed: w.sc.Seed, Trace: w.trace, Capture: w.capture})
+	if err != nil {
+		return nil, err
+	}
+	w.onClose(m.Close)
+	return m, nil
+}
+
+func (w *World) newNode(name string) (*netstack.Node, error) {
+	n, err := netstack.NewNode(netstack.NodeConfig{Name: name, Clock: w.clock, Seed: w.sc.Seed, Trace: w.trace})
+	if err != nil {
+		return nil, err
+	}
+	w.onClose(n.Close)
+	return n, nil
+}
+
+func (w *World) buildInternet() error {
+	m, err := w.newMedium("internet")
+	if err != nil {
+		return err
+	}
+	w.internet = m
+	return nil
+}
+
+func (w *World) buildAP(i int) error {
+	cfg := w.sc.WiFi.AccessPoints[i]
+	a := &apNode{cfg: cfg}
+	var err error
+	if a.subnet, err = netip.ParsePrefix(cfg.Subnet); err != nil {
+		return fmt.Errorf("subnet: %w", err)
+	}
+	a.subnet = a.subnet.Masked()
+	if a.routerIP, err = netip.ParseAddr(cfg.Router); err != nil {
+		return fmt.Errorf("router: %w", err)
+	}
+	a.wanIP = netip.AddrFrom4([4]byte{100, 64, 0, byte(i + 1)})
+
+	if a.lan, err = w.newMedium("lan-" + cfg.Name); err != nil {
+		return err
+	}
+	if a.router, err = w.newNode(cfg.Name); err != nil {
+		return err
+	}
+	bssid, err := net.ParseMAC(cfg.BSSID)
+	if err != nil {
+		return fmt.Errorf("bssid: %w", err)
+	}
+	if a.lanNIC, err = a.router.AddNIC(a.lan, netstack.NICConfig{MAC: bssid, Addr: netip.PrefixFrom(a.routerIP, a.subnet.Bits())}); err != nil {
+		return fmt.Errorf("LAN interface: %w", err)
+	}
+	if a.wanNIC, err = a.router.AddNIC(w.internet, netstack.NICConfig{Addr: netip.PrefixFrom(a.wanIP, wanPrefix.Bits())}); err != nil {
+		return fmt.Errorf("internet interface: %w", err)
+	}
+	if err := a.router.SetForwarding(true); err != nil {
+		return err
+	}
+	w.nics[cfg.Name] = append(w.nics[cfg.Name], a.lanNIC)
+	w.trace.Names().SetIP(a.routerIP, cfg.Name)
+	w.trace.Names().SetIP(a.wanIP, cfg.Name)
+
+	if !cfg.DHCP.Disabled {
+		start, err := netip.ParseAddr(cfg.DHCP.RangeStart)
+		if err != nil {
+			return fmt.Errorf("dhcp.range_start: %w", err)
+		}
+		end, err := netip.ParseAddr(cfg.DHCP.RangeEnd)
+		if err != nil {
+			return fmt.Errorf("dhcp.range_end: %w", err)
+		}
+		srv, err := dhcp.NewServer(dhcp.ServerConfig{
+			Stack: a.router.Stack(), NIC: a.lanNIC.ID(),
+			ServerIP: a.routerIP, Subnet: a.subnet, Router: a.routerIP, DNS: []netip.Addr{a.routerIP},
+			PoolStart: start, PoolEnd: end, LeaseTime: cfg.DHCP.Lease.D(),
+			Clock: w.clock, Seed: w.sc.Seed,
+			Trace: func(s string) { w.trace.Add(w.clock.Elapsed(), cfg.Name, "DHCP server: "+s) },
+		})
+		if err != nil {
+			return fmt.Errorf("DHCP server: %w", err)
+		}
+		a.dhcp = srv
+		w.onClose(srv.Close)
+	}
+
+	apCfg := wifi.APConfig{
+		Name:        cfg.Name,
+		SSID:        cfg.SSID,
+		Security:    securityOf(cfg.Security),
+		Passphrase:  cfg.Passphrase,
+		Channel:     cfg.Channel,
+		BSSID:       bssid,
+		Hidden:      cfg.Hidden,
+		RSSI:        cfg.RSSI,
+		MaxStations: cfg.MaxStations,
+		Down:        cfg.Down,
+	}
+	if len(cfg.RSSIByBoard) > 0 {
+		apCfg.StationRSSI = map[string]int{}
+		for _, r := range cfg.RSSIByBoard {
+			names, _ := w.sc.InstancesOf(r.Board)
+			for _, n := range names {
+				apCfg.StationRSSI[n] = r.RSSI
+			}
+		}
+	}
+	ap, err := w.air.AddAP(apCfg)
+	if err != nil {
+		return err
+	}
+	if a.dhcp != nil {
+		ap.SetDHCP(a.dhcp)
+	}
+	a.ap = ap
+	w.lans.Set(ap, a.lan)
+	w.aps = append(w.aps, a)
+	w.apByName[cfg.Name] = a
+	return nil
+}
+
+// routeBetweenLANs lets boards behind different access points reach each
+// other through the internet segment.
+func (w *World) routeBetweenLANs() {
+	for _, a := range w.aps {
+		for _, b := range w.aps {
+			if a != b {
+				a.router.AddRoute(b.subnet, b.wanIP, a.wanNIC)
+			}
+		}
+	}
+}
+
+func securityOf(s scenario.Security) wifi.Security {
+	switch s {
+	case scenario.SecOpen:
+		return wifi.Open
+	case scenario.SecWEP:
+		return wifi.WEP
+	case scenario.SecWPA:
+		return wifi.WPAPSK
+	case scenario.SecWPAWPA2:
+		return wifi.WPAWPA2PSK
+	}
+	return wifi.WPA2PSK
+}
+
+func (w *World) buildHost(h scenario.Host, lan bool) error {
+	ip, err := netip.ParseAddr(h.IP)
+	if err != nil {
+		return fmt.Errorf("ip: %w", err)
+	}
+	node, err := w.newNode(h.Name)
+	if err != nil {
+		return err
+	}
+	hn := &hostNode{cfg: h, node: node, ip: ip, lan: lan}
+	if lan {
+		a := w.apByName[h.AP]
+		if a == nil {
+			return fmt.Errorf("unknown access point %q", h.AP)
+		}
+		if hn.nic, err = node.AddNIC(a.lan, netstack.NICConfig{Addr: netip.PrefixFrom(ip, a.subnet.Bits())}); err != nil {
+			return err
+		}
+		if err := node.SetDefaultGateway(a.routerIP, hn.nic); err != nil {
+			return err
+		}
+	} else {
+		if hn.nic, err = node.AddNIC(w.internet, netstack.NICConfig{Addr: netip.PrefixFrom(ip, 32)}); err != nil {
+			return err
+		}
+		if err := node.AddRoute(wanPrefix, netip.Addr{}, hn.nic); err != nil {
+			return err
+		}
+		for _, a := range w.aps {
+			if err := node.AddRoute(a.subnet, a.wanIP, hn.nic); err != nil {
+				return err
+			}
+			if err := a.router.AddRoute(netip.PrefixFrom(ip, 32), netip.Addr{}, a.wanNIC); err != nil {
+				return err
+			}
+		}
+	}
+	w.trace.Names().SetIP(ip, h.Name)
+	w.nics[h.Name] = append(w.nics[h.Name], hn.nic)
+	w.hosts[h.Name] = hn
+	return nil
+}
+
+func (w *World) buildBoard(in scenario.Instance) error {
+	mac, err := net.ParseMAC(in.MAC)
+	if err != nil {
+		return fmt.Errorf("mac: %w", err)
+	}
+	node, err := w.newNode(in.Name)
+	if err != nil {
+		return err
+	}
+	nic, err := node.AddNIC(nil, netstack.NICConfig{MAC: mac})
+	if err != nil {
+		return err
+	}
+	bn := &boardNode{inst: in, node: node, nic: nic, mac: mac, done: make(chan struct{})}
+	bn.console = newConsole(in.Name, w.clock, w.opts.Console)
+
+	files, err := w.boardFiles(in.Board)
+	if err != nil {
+		return err
+	}
+	bn.files = files
+
+	addressing, err := wifi.NewNetAddressing(wifi.NetAddressingConfig{
+		NIC: nic, Clock: w.clock, Seed: w.sc.Seed, Name: in.Name, Trace: w.trace,
+	})
+	if err != nil {
+		return err
+	}
+	w.onClose(addressing.Close)
+	bn.uplink = &wifi.NICUplink{NIC: nic, LANs: &w.lans}
+	st, err := w.air.NewStation(wifi.StationConfig{
+		Name:       in.Name,
+		MAC:        mac,
+		Uplink:     bn.uplink,
+		Addressing: addressing,
+	})
+	if err != nil {
+		return fmt.Errorf("station: %w", err)
+	}
+	bn.station = st
+	w.nics[in.Name] = append(w.nics[in.Name], nic)
+	w.boards = append(w.boards, bn)
+	w.byName[in.Name] = bn
+	return nil
+}
+
+// boardFiles collects the flash files of a board entry.
+func (w *World) boardFiles(b *scenario.Board) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	switch {
+	case b.Code != "":
+		files["main.py"] = []byte(b.Code)
+	case b.Script != "":
+		data, err := w.sc.ReadFile(b.Script)
+		if err != nil {
+			return nil, fmt.Errorf("script: %w", err)
+		}
+		files["main.py"] = data
+	}
+	for _, f := range b.Files {
+		p := f.Path
+		for len(p) > 0 && p[0] == '/' {
+			p = p[1:]
+		}
+		if f.From != "" {
+			data, err := w.sc.ReadFile(f.From)
+			if err != nil {
+				return nil, fmt.Errorf("file %s: %w", f.Path, err)
+			}
+			files[p] = data
+		} else {
+			files[p] = []byte(f.Content)
+		}
+	}
+	return files, nil
+}
+
+// impairmentsOf converts a scenario impairment to netstack's.
+func impairmentsOf(im scenario.Impairment) (netstack.Impairments, error) {
+	dist, err := netstack.ParseDistribution(string(im.Distribution))
+	if err != nil {
+		return netstack.Impairments{}, err
+	}
+	out := netstack.Impairments{
+		Latency:      im.Latency.D(),
+		Jitter:       im.Jitter.D(),
+		Distribution: dist,
+		Loss:         float64(im.Loss),
+		Duplicate:    float64(im.Duplicate),
+		Reorder:      float64(im.Reorder),
+		Corrupt:      float64(im.Corrupt),
+		Bandwidth:    im.Bandwidth.BitsPerSecond(),
+		QueueLimit:   im.QueueLimit,
+		MTU:          im.MTU,
+	}
+	if ge := im.GilbertElliott; ge != nil {
+		out.Burst = netstack.GilbertElliott{P: float64(ge.P), R: float64(ge.R)}
+		if ge.H != nil {
+			out.Burst.BadLoss = 100 - float64(*ge.H)
+		}
+		if ge.K != nil {
+			out.Burst.GoodLoss = 100 - float64(*ge.K)
+		}
+	}
+	return out, nil
+}
+
+func directionOf(d scenario.LinkDirection) netstack.Direction {
+	switch d {
+	case scenario.Out:
+		return netstack.Egress
+	case scenario.In:
+		return netstack.Ingress
+	}
+	return netstack.Both
+}
+
+// applyLinks sets the scenario's link impairments. A board's NIC is only on
+// a medium while associated, so its impairments are also kept for Join; a
+// board's link that is down loses every frame.
+func (w *World) applyLinks() error {
+	for i, l := range w.sc.Links {
+		imp, err := impairmentsOf(l.Impairment)
+		if err != nil {
+			return fmt.Errorf("links[%d]: %w", i, err)
+		}
+		if err := w.setLink(l.Node, directionOf(l.Direction), imp, l.Down); err != nil {
+			return fmt.Errorf("links[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (w *World) setLink(node string, dir netstack.Direction, imp netstack.Impairments, down bool) error {
+	if names, ok := w.sc.InstancesOf(node); ok {
+		for _, n := range names {
+			bn := w.byName[n]
+			if down {
+				imp.Loss = 100
+			}
+			bn.uplink.Impairments = imp
+			if att := bn.nic.Attachment(); att != nil {
+				if err := att.SetDirectionImpairments(dir, imp); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	nics, ok := w.nics[node]
+	if !ok {
+		return fmt.Errorf("unknown node %q", node)
+	}
+	for _, nic := range nics {
+		if att := nic.Attachment(); att != nil {
+			if err := att.SetDirectionImpairments(dir, imp); err != nil {
+				return err
+			}
+			att.SetUp(!down)
+		}
+	}
+	return nil
+}
+
+// lockedBuffer is a bytes.Buffer safe for the capture writer and a reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+// boardNames lists the boards in creation order.
+func (w *World) boardNames() []string {
+	names := make([]string, len(w.boards))
+	for i, b := range w.boards {
+		names[i] = b.inst.Name
+	}
+	sort.Strings(names)
+	return names
+}
