@@ -24,8 +24,10 @@ func (t *Table) GetAddrInfo(ctx context.Context, host string) (netip.Addr, error
 	done := make(chan result, 1)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	actor := t.cfg.Clock.NewActor("getaddrinfo")
 	go func() {
-		a, err := t.cfg.Resolver.LookupA(lctx, host)
+		a, err := t.cfg.Resolver.Lookup(lctx, host, actor)
+		actor.Close()
 		done <- result{a, err}
 		t.cfg.Actor.Wake()
 	}()
@@ -43,6 +45,8 @@ func (t *Table) GetAddrInfo(ctx context.Context, host string) (netip.Addr, error
 		default:
 		}
 		if err := t.cfg.Actor.Park(ctx, -1); err != nil {
+			cancel()
+			<-done
 			return netip.Addr{}, err
 		}
 	}

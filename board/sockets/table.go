@@ -67,11 +67,12 @@ const (
 	DefaultListenBacklog = 2
 )
 
-// Resolver resolves a host name to one IPv4 address (the sim layer wires it
-// to the simulated DNS). It may block; the table parks the board's actor while
-// it runs.
+// Resolver resolves a host name to one IPv4 address over the simulated
+// network (a *dns.Resolver of netstack/dns satisfies it). The table calls it
+// on a goroutine of its own with a temporary actor, which the resolver parks
+// while it waits; the board stays parked until the answer is in.
 type Resolver interface {
-	LookupA(ctx context.Context, name string) (netip.Addr, error)
+	Lookup(ctx context.Context, name string, actor *vclock.Actor) (netip.Addr, error)
 }
 
 // Actor is the board's simulator-clock actor (a *vclock.Actor).

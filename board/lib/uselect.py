@@ -1,0 +1,2 @@
+# uselect is the old name of select.
+from select import *

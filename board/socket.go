@@ -1,0 +1,615 @@
+package board
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+
+	"github.com/esp8266sim/esp8266sim/board/sockets"
+	"github.com/esp8266sim/esp8266sim/internal/simrand"
+)
+
+// The board's network sockets: the _sock host module behind /lib/socket.py,
+// select.py, ssl.py, tls.py and asyncio.py. The socket semantics live in
+// package board/sockets (the lwIP model); this file wires a table to a board
+// and marshals Python arguments.
+
+// SocketEnvKey is the Config.Env key of a board's SocketEnv.
+type SocketEnvKey struct{}
+
+// SocketEnv is what the world gives a board's sockets (Config.Env[
+// SocketEnvKey{}]). Without one the board gets a stack with no interface:
+// socket() works and connect() fails with EHOSTUNREACH, as on a board that
+// never joined a network.
+type SocketEnv struct {
+	// Stack is the board's gVisor stack; NIC its station interface.
+	Stack *stack.Stack
+	NIC   tcpip.NICID
+	// Resolver answers getaddrinfo (the simulated DNS).
+	Resolver sockets.Resolver
+	// MaxTCPPCBs, TimeWait and SendBuffer override the ESP8266 profile's
+	// lwIP limits (5 PCBs, 120 s, 2920 bytes); zero keeps them.
+	MaxTCPPCBs int
+	TimeWait   time.Duration
+	SendBuffer int
+	// TLS selects the TLS module flavour: "" or "axtls" (the ESP8266: no
+	// certificate checks) or "mbedtls" (CERT_REQUIRED, getpeercert).
+	TLS sockets.TLSFlavor
+	// Trace receives socket calls as trace lines, prefixed with the board's
+	// name ("esp1 socket.connect(('93.184.216.34', 80))").
+	Trace func(line string)
+}
+
+type socketKey struct{}
+
+// socketState is a board's socket table plus the staging area recv uses to
+// hand bytes to Python (Python allocates exactly what arrived).
+type socketState struct {
+	table  *sockets.Table
+	stage  []byte
+	from   string
+	errMsg *string
+}
+
+// boardActor lets the table park the board (with Ctrl-C and the watchdog
+// accounted for).
+type boardActor struct{ b *Board }
+
+func (a boardActor) Park(_ context.Context, timeout time.Duration) error {
+	if err := a.b.Park(timeout); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (a boardActor) Wake() { a.b.Wake() }
+
+// Sockets returns the board's socket table (nil before the script opened a
+// socket).
+func (b *Board) Sockets() []sockets.SocketInfo {
+	st, _ := b.Value(socketKey{}).(*socketState)
+	if st == nil {
+		return nil
+	}
+	return st.table.Snapshot()
+}
+
+// SocketTable returns the board's socket table, creating it if needed.
+func (b *Board) SocketTable() (*sockets.Table, error) {
+	st, err := b.socketState()
+	if err != nil {
+		return nil, err
+	}
+	return st.table, nil
+}
+
+func (b *Board) socketState() (*socketState, error) {
+	if st, _ := b.Value(socketKey{}).(*socketState); st != nil {
+		return st, nil
+	}
+	env, _ := b.Env(SocketEnvKey{}).(*SocketEnv)
+	if env == nil {
+		if e, ok := b.Env(SocketEnvKey{}).(SocketEnv); ok {
+			env = &e
+		} else {
+			env = &SocketEnv{}
+		}
+	}
+	cfg := sockets.Config{
+		Stack:      env.Stack,
+		NIC:        env.NIC,
+		Clock:      b.clock,
+		Actor:      boardActor{b},
+		Resolver:   env.Resolver,
+		MaxTCPPCBs: env.MaxTCPPCBs,
+		TimeWait:   env.TimeWait,
+		SendBuffer: env.SendBuffer,
+		TLS:        env.TLS,
+		Rand:       simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/tls"),
+	}
+	if cfg.Stack == nil {
+		cfg.Stack = stack.New(stack.Options{
+			NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
+			TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
+			Clock:              b.clock,
+			RandSource:         simrand.Source(b.cfg.Seed, "board/"+b.cfg.Name+"/stack"),
+			SecureRNG:          simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/secure"),
+		})
+		s := cfg.Stack
+		b.OnClose(s.Close)
+	}
+	if env.Trace != nil {
+		name := b.cfg.Name
+		cfg.Trace = func(l string) { env.Trace(name + " " + l) }
+	}
+	t, err := sockets.New(cfg)
+	if err != nil {
+		return nil, RuntimeError(err.Error())
+	}
+	st := &socketState{table: t}
+	b.SetValue(socketKey{}, st)
+	b.OnClose(t.CloseAll)
+	return st, nil
+}
+
+// sockErr converts a table error into the Python exception.
+func (st *socketState) sockErr(err error) error {
+	var oe *sockets.OSError
+	if errors.As(err, &oe) {
+		if oe.Value {
+			return ValueError(oe.Msg)
+		}
+		if oe.Msg == "NotImplementedError" {
+			return &PyError{Type: "NotImplementedError"}
+		}
+		if oe.Msg != "" {
+			m := oe.Msg
+			st.errMsg = &m
+		}
+		return OSError(oe.Errno)
+	}
+	return err
+}
+
+type sockFunc func(b *Board, st *socketState, args []Value) (Value, error)
+
+func regSock(name string, f sockFunc) {
+	RegisterFunc("_sock", name, func(b *Board, args []Value) (Value, error) {
+		st, err := b.socketState()
+		if err != nil {
+			return nil, err
+		}
+		st.errMsg = nil
+		v, err := f(b, st, args)
+		if err != nil {
+			return nil, st.sockErr(err)
+		}
+		return v, nil
+	})
+}
+
+// argTimeout reads a timeout in milliseconds (-1 or None: block).
+func argTimeout(args []Value, i int) (time.Duration, error) {
+	if i < len(args) && args[i] == nil {
+		return -1, nil
+	}
+	ms, err := ArgInt(args, i)
+	if err != nil {
+		return 0, err
+	}
+	if ms < 0 {
+		return -1, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// stageRead runs a read into the staging buffer; Python then takes the bytes.
+func (st *socketState) stageRead(n int, read func(p []byte) (int, error)) (Value, error) {
+	if n < 0 {
+		n = 0
+	}
+	if cap(st.stage) < n {
+		st.stage = make([]byte, n)
+	}
+	got, err := read(st.stage[:n])
+	st.stage = st.stage[:got]
+	if err != nil {
+		return nil, err
+	}
+	return int64(got), nil
+}
+
+func init() {
+	regSock("socket", func(b *Board, st *socketState, args []Value) (Value, error) {
+		af, typ, proto := sockets.AFInet, sockets.SockStream, 0
+		var err error
+		if len(args) > 0 {
+			if af, err = ArgInt(args, 0); err != nil {
+				return nil, err
+			}
+		}
+		if len(args) > 1 {
+			if typ, err = ArgInt(args, 1); err != nil {
+				return nil, err
+			}
+		}
+		if len(args) > 2 {
+			if proto, err = ArgInt(args, 2); err != nil {
+				return nil, err
+			}
+		}
+		fd, err := st.table.Socket(af, typ, proto)
+		return int64(fd), err
+	})
+	regSock("close", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.table.Close(fd)
+	})
+	regSock("bind", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, host, port, err := fdHostPort(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.table.Bind(fd, host, port)
+	})
+	regSock("listen", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		if len(args) < 2 || args[1] == nil {
+			return nil, st.table.Listen(fd, 0, false)
+		}
+		backlog, err := ArgInt(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.table.Listen(fd, backlog, true)
+	})
+	regSock("accept", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		nfd, host, port, err := st.table.Accept(b.Context(), fd)
+		if err != nil {
+			return nil, err
+		}
+		return strconv.Itoa(nfd) + " " + host + " " + strconv.Itoa(port), nil
+	})
+	regSock("connect", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, host, port, err := fdHostPort(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.table.Connect(b.Context(), fd, host, port)
+	})
+	// send(fd, addr, n), sendall(fd, addr, n), write(fd, addr, n)
+	regSock("send", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, buf, err := fdBuf(b, args)
+		if err != nil {
+			return nil, err
+		}
+		n, err := st.table.Send(b.Context(), fd, buf)
+		return int64(n), err
+	})
+	regSock("sendall", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, buf, err := fdBuf(b, args)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.table.SendAll(b.Context(), fd, buf)
+	})
+	regSock("write", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, buf, err := fdBuf(b, args)
+		if err != nil {
+			return nil, err
+		}
+		n, err := st.table.WriteStream(b.Context(), fd, buf)
+		if err != nil && n == 0 {
+			return nil, err
+		}
+		return int64(n), nil
+	})
+	// sendto(fd, addr, n, host, port)
+	regSock("sendto", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, buf, err := fdBuf(b, args)
+		if err != nil {
+			return nil, err
+		}
+		host, err := ArgStr(args, 3)
+		if err != nil {
+			return nil, err
+		}
+		port, err := ArgInt(args, 4)
+		if err != nil {
+			return nil, err
+		}
+		n, err := st.table.SendTo(b.Context(), fd, buf, host, port)
+		return int64(n), err
+	})
+	// recv(fd, n, flags) -> count staged; take(addr, n) copies them out.
+	regSock("recv", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, n, flags, err := fdNFlags(args)
+		if err != nil {
+			return nil, err
+		}
+		return st.stageRead(n, func(p []byte) (int, error) { return st.table.Recv(b.Context(), fd, p, flags) })
+	})
+	regSock("recvfrom", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, n, flags, err := fdNFlags(args)
+		if err != nil {
+			return nil, err
+		}
+		return st.stageRead(n, func(p []byte) (int, error) {
+			got, host, port, err := st.table.RecvFrom(b.Context(), fd, p, flags)
+			st.from = host + " " + strconv.Itoa(port)
+			return got, err
+		})
+	})
+	regSock("peer", func(b *Board, st *socketState, args []Value) (Value, error) {
+		return st.from, nil
+	})
+	// read(fd, n, once): stream read of up to n bytes (-1: until EOF).
+	regSock("read", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, n, once, err := fdNFlags(args)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			data, err := st.table.ReadAll(b.Context(), fd, 1<<20)
+			st.stage = append(st.stage[:0], data...)
+			if err != nil && len(data) == 0 {
+				return nil, err
+			}
+			return int64(len(data)), nil
+		}
+		return st.stageRead(n, func(p []byte) (int, error) {
+			got, err := st.table.ReadStream(b.Context(), fd, p, once != 0)
+			if err != nil && got > 0 && sockets.Errno(err) == sockets.EAGAIN {
+				err = nil
+			}
+			return got, err
+		})
+	})
+	regSock("readline", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, n, _, err := fdNFlags(args)
+		if err != nil {
+			return nil, err
+		}
+		line, err := st.table.ReadLine(b.Context(), fd, n)
+		st.stage = append(st.stage[:0], line...)
+		if err != nil {
+			return nil, err
+		}
+		return int64(len(line)), nil
+	})
+	// take(addr, n): copy n staged bytes into a Python buffer.
+	regSock("take", func(b *Board, st *socketState, args []Value) (Value, error) {
+		buf, err := b.ArgBuf(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		n := copy(buf, st.stage)
+		st.stage = st.stage[:0]
+		return int64(n), nil
+	})
+	regSock("settimeout", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		d, err := argTimeout(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.table.SetTimeout(fd, d)
+	})
+	regSock("setsockopt", func(b *Board, st *socketState, args []Value) (Value, error) {
+		var v [4]int
+		for i := range v {
+			x, err := ArgInt(args, i)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = x
+		}
+		warn, err := st.table.SetSockOpt(v[0], v[1], v[2], v[3])
+		if err != nil {
+			return nil, err
+		}
+		if warn != "" {
+			return warn, nil
+		}
+		return nil, nil
+	})
+	regSock("pollflags", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := ArgInt(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		return int64(st.table.PollFlags(fd, ev)), nil
+	})
+	// poll("fd:events;fd:events", timeout_ms) -> "revents;revents"
+	regSock("poll", func(b *Board, st *socketState, args []Value) (Value, error) {
+		spec, err := ArgStr(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		d, err := argTimeout(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		reqs, err := parsePollSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		if len(reqs) == 0 {
+			if d < 0 {
+				return nil, b.Park(-1)
+			}
+			return "", b.Sleep(d)
+		}
+		out, err := st.table.Poll(b.Context(), reqs, d)
+		if err != nil {
+			return nil, err
+		}
+		var sb strings.Builder
+		for i, r := range out {
+			if i > 0 {
+				sb.WriteByte(';')
+			}
+			sb.WriteString(strconv.Itoa(r))
+		}
+		return sb.String(), nil
+	})
+	regSock("getaddrinfo", func(b *Board, st *socketState, args []Value) (Value, error) {
+		host, err := ArgStr(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		a, err := st.table.GetAddrInfo(b.Context(), host)
+		if err != nil {
+			return nil, err
+		}
+		return a.String(), nil
+	})
+	regSock("print_pcbs", func(b *Board, st *socketState, args []Value) (Value, error) {
+		var sb strings.Builder
+		st.table.PrintPCBs(&sb)
+		return sb.String(), nil
+	})
+	regSock("tls_flavor", func(b *Board, st *socketState, args []Value) (Value, error) {
+		return string(st.table.TLSFlavor()), nil
+	})
+	// wrap(fd, server_side, hostname|None, verify, ca_addr, ca_len,
+	//      cert_addr, cert_len, key_addr, key_len, do_handshake) -> fd
+	regSock("wrap", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		var o sockets.TLSOptions
+		server, err := ArgInt(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		o.ServerSide = server != 0
+		if len(args) > 2 && args[2] != nil {
+			if o.ServerHostname, err = ArgStr(args, 2); err != nil {
+				return nil, err
+			}
+		}
+		if o.VerifyMode, err = ArgInt(args, 3); err != nil {
+			return nil, err
+		}
+		bufs := make([][]byte, 3)
+		for i := range bufs {
+			n, err := ArgInt(args, 5+2*i)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				continue
+			}
+			p, err := b.ArgBuf(args, 4+2*i)
+			if err != nil {
+				return nil, err
+			}
+			bufs[i] = append([]byte(nil), p...)
+		}
+		o.CAData, o.Cert, o.Key = bufs[0], bufs[1], bufs[2]
+		hs, err := ArgInt(args, 10)
+		if err != nil {
+			return nil, err
+		}
+		o.DoHandshake = hs != 0
+		nfd, err := st.table.WrapTLS(b.Context(), fd, o)
+		return int64(nfd), err
+	})
+	regSock("peercert", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		der, err := st.table.PeerCert(fd)
+		if err != nil {
+			return nil, err
+		}
+		st.stage = append(st.stage[:0], der...)
+		return int64(len(der)), nil
+	})
+}
+
+// errmsg (the second argument of the last OSError, or None) is registered
+// without regSock's wrapper, which would clear it.
+func init() {
+	RegisterFunc("_sock", "errmsg", func(b *Board, args []Value) (Value, error) {
+		st, _ := b.Value(socketKey{}).(*socketState)
+		if st == nil || st.errMsg == nil {
+			return nil, nil
+		}
+		m := *st.errMsg
+		st.errMsg = nil
+		return m, nil
+	})
+}
+
+func fdHostPort(args []Value, i int) (int, string, int, error) {
+	fd, err := ArgInt(args, i)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	host, err := ArgStr(args, i+1)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	port, err := ArgInt(args, i+2)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	return fd, host, port, nil
+}
+
+func fdBuf(b *Board, args []Value) (int, []byte, error) {
+	fd, err := ArgInt(args, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	n, err := ArgInt(args, 2)
+	if err != nil {
+		return 0, nil, err
+	}
+	if n == 0 {
+		return fd, nil, nil
+	}
+	buf, err := b.ArgBuf(args, 1)
+	return fd, buf, err
+}
+
+func fdNFlags(args []Value) (fd, n, flags int, err error) {
+	if fd, err = ArgInt(args, 0); err != nil {
+		return
+	}
+	if n, err = ArgInt(args, 1); err != nil {
+		return
+	}
+	if len(args) > 2 && args[2] != nil {
+		flags, err = ArgInt(args, 2)
+	}
+	return
+}
+
+func parsePollSpec(spec string) ([]sockets.PollReq, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	parts := strings.Split(spec, ";")
+	reqs := make([]sockets.PollReq, 0, len(parts))
+	for _, p := range parts {
+		fdS, evS, ok := strings.Cut(p, ":")
+		fd, err1 := strconv.Atoi(fdS)
+		ev, err2 := strconv.Atoi(evS)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, ValueError("bad poll spec")
+		}
+		reqs = append(reqs, sockets.PollReq{FD: fd, Events: ev})
+	}
+	return reqs, nil
+}

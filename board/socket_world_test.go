@@ -1,0 +1,159 @@
+package board_test
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/internal/trace"
+	"github.com/esp8266sim/esp8266sim/internal/vclock"
+	"github.com/esp8266sim/esp8266sim/netstack"
+)
+
+// A minimal world for socket scripts: one LAN (10.0.0.0/24) on a fast clock,
+// boards running the real firmware and peers written in Go.
+
+type lan struct {
+	t      testing.TB
+	clock  *vclock.Clock
+	medium *netstack.Medium
+	ctx    context.Context
+	fw     *board.Firmware
+}
+
+func newLAN(t testing.TB) *lan {
+	t.Helper()
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatalf("DefaultFirmware: %v", err)
+	}
+	clock := vclock.New(vclock.Config{Mode: vclock.Fast})
+	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		clock.Run(ctx)
+	}()
+	m, err := netstack.NewMedium(netstack.MediumConfig{Name: "lan", Clock: clock, Seed: 7, Trace: trace.New(trace.Config{Keep: 100})})
+	if err != nil {
+		t.Fatalf("NewMedium: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		m.Close()
+	})
+	return &lan{t: t, clock: clock, medium: m, ctx: ctx, fw: fw}
+}
+
+func (l *lan) node(name string, host byte, imp netstack.Impairments) (*netstack.Node, *netstack.NIC) {
+	l.t.Helper()
+	n, err := netstack.NewNode(netstack.NodeConfig{Name: name, Clock: l.clock, Seed: 7})
+	if err != nil {
+		l.t.Fatalf("NewNode(%s): %v", name, err)
+	}
+	l.t.Cleanup(n.Close)
+	nic, err := n.AddNIC(l.medium, netstack.NICConfig{Addr: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, 0, host}), 24), Impairments: imp})
+	if err != nil {
+		l.t.Fatalf("AddNIC(%s): %v", name, err)
+	}
+	return n, nic
+}
+
+// peer is a Go program on its own node.
+func (l *lan) peer(name string, host byte, imp netstack.Impairments) *netstack.Sockets {
+	n, _ := l.node(name, host, imp)
+	a := l.clock.NewActor(name)
+	return &netstack.Sockets{Node: n, Actor: a, Ctx: l.ctx}
+}
+
+// goPeer runs f as the peer's program; the peer's actor closes when f ends.
+func goPeer(s *netstack.Sockets, f func() error) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		defer s.Actor.Close()
+		errc <- f()
+	}()
+	return errc
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// boardRun is a board running a script.
+type boardRun struct {
+	b       *board.Board
+	console *syncBuf
+	res     board.Result
+	err     error
+	done    chan struct{}
+	traces  []string
+	mu      sync.Mutex
+}
+
+// start boots a board at 10.0.0.<host> running main and returns at once.
+func (l *lan) start(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments) *boardRun {
+	l.t.Helper()
+	n, nic := l.node(name, host, imp)
+	r := &boardRun{console: &syncBuf{}, done: make(chan struct{})}
+	env.Stack, env.NIC = n.Stack(), nic.ID()
+	env.Trace = func(s string) {
+		r.mu.Lock()
+		r.traces = append(r.traces, s)
+		r.mu.Unlock()
+	}
+	b, err := board.New(board.Config{
+		Name:    name,
+		Files:   map[string][]byte{"main.py": []byte(main)},
+		Console: r.console,
+		Env:     map[any]any{board.SocketEnvKey{}: &env},
+	}, l.fw, l.clock)
+	if err != nil {
+		l.t.Fatalf("board.New: %v", err)
+	}
+	r.b = b
+	go func() {
+		defer close(r.done)
+		r.res, r.err = b.Run(l.ctx)
+		b.Close()
+	}()
+	l.t.Cleanup(func() { b.Close(); <-r.done })
+	return r
+}
+
+// wait waits for the script to end and returns its console.
+func (r *boardRun) wait(t testing.TB) string {
+	t.Helper()
+	<-r.done
+	if r.err != nil {
+		t.Fatalf("Run: %v\nconsole:\n%s", r.err, r.console.String())
+	}
+	return r.console.String()
+}
+
+func (r *boardRun) trace() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.traces, "\n")
+}
+
+func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
