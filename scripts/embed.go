@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every script of this directory.
 //
-//go:embed *.py
+//go:embed *.py www
 var FS embed.FS
