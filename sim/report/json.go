@@ -17,7 +17,8 @@ type jsonRun struct {
 	Error        string            `json:"error,omitempty"`
 	SimTime      float64           `json:"sim_time_s"`
 	WallTime     float64           `json:"wall_time_s"`
-	Frames       int64             `json:"frames"`
+	Frames       uint64            `json:"frames"`
+	EndReason    string            `json:"end_reason,omitempty"`
 	Boards       []jsonBoard       `json:"boards"`
 	Expectations []jsonExpectation `json:"expectations"`
 }
@@ -66,7 +67,7 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 func WriteJSON(w io.Writer, r *Run) error {
 	out := jsonRun{
 		Scenario: r.Scenario, File: r.File, Seed: r.Seed, Passed: r.Passed(), Error: r.Error,
-		SimTime: seconds(r.SimTime), WallTime: seconds(r.WallTime), Frames: r.Frames,
+		SimTime: seconds(r.SimTime), WallTime: seconds(r.WallTime), Frames: r.Frames, EndReason: r.EndReason,
 		Boards: []jsonBoard{}, Expectations: []jsonExpectation{},
 	}
 	if !r.Started.IsZero() {

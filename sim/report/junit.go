@@ -70,6 +70,9 @@ func WriteJUnit(w io.Writer, runs ...*Run) error {
 				{"frames", fmt.Sprint(r.Frames)},
 			},
 		}
+		if r.EndReason != "" {
+			s.Properties = append(s.Properties, junitProperty{"end_reason", r.EndReason})
+		}
 		if r.File != "" {
 			s.Properties = append(s.Properties, junitProperty{"file", r.File})
 		}

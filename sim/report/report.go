@@ -31,7 +31,10 @@ type Run struct {
 	// WallTime is the real time the run took.
 	WallTime time.Duration
 	// Frames is the number of frames that crossed the medium.
-	Frames int64
+	Frames uint64
+	// EndReason says why the run stopped, in one sentence ("every program
+	// ended", "the scenario's duration 5m0s was reached").
+	EndReason string
 	// Boards are the boards, in scenario order.
 	Boards []Board
 	// Expectations are the scenario's expectations, in scenario order.

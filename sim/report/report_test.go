@@ -22,6 +22,7 @@ func sampleRuns() map[string]*Run {
 		"pass": {
 			Scenario: "http-get", File: "scenarios/http_get.yaml", Seed: 1,
 			SimTime: 12345 * time.Millisecond, WallTime: 210 * time.Millisecond, Frames: 1234,
+			EndReason: "every program ended",
 			Boards: []Board{{
 				Name: "esp1",
 				WiFi: WiFi{Status: "got_ip", SSID: "SimNet", IP: "192.168.1.100", RSSI: -55},

@@ -28,6 +28,9 @@ func WriteText(w io.Writer, r *Run, opts TextOptions) error {
 	passed := len(r.Expectations) - r.Failures()
 	ew.printf("%s %s: %d/%d expectations passed", verdict, r.Scenario, passed, len(r.Expectations))
 	ew.printf(" (sim %s, wall %s, %d frames, seed %d)\n", secs(r.SimTime), secs(r.WallTime), r.Frames, r.Seed)
+	if r.EndReason != "" && !opts.Quiet {
+		ew.printf("ended: %s\n", r.EndReason)
+	}
 	if r.Error != "" {
 		ew.printf("error: %s\n", r.Error)
 	}
