@@ -1,0 +1,182 @@
+package services
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// AddTCPEcho starts a TCP echo server: everything a client sends comes
+// back; the server closes when the client does.
+func (h *Host) AddTCPEcho(port int) error {
+	return h.addTCP(port, "tcp-echo", func(c net.Conn) {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if n > 0 {
+				if _, werr := c.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// Page is one resource of a static site.
+type Page struct {
+	// Body is the content.
+	Body []byte
+	// ContentType is the Content-Type header; empty: from the path's
+	// extension, text/html when it has none.
+	ContentType string
+	// Status is the HTTP status; 0 means 200.
+	Status int
+}
+
+// Site is a static web site: path → page. Other paths answer 404.
+type Site map[string]Page
+
+func (s Site) validate() error {
+	for p, pg := range s {
+		if !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("services: page path %q must start with /", p)
+		}
+		if pg.Status != 0 && (pg.Status < 100 || pg.Status > 999) {
+			return fmt.Errorf("services: page %s: status %d is not an HTTP status", p, pg.Status)
+		}
+	}
+	return nil
+}
+
+func contentType(p string, pg Page) string {
+	if pg.ContentType != "" {
+		return pg.ContentType
+	}
+	ext := path.Ext(p)
+	if ext == "" {
+		return "text/html"
+	}
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// AddHTTP starts a plain HTTP/1.1 static site on port (80 usually).
+func (h *Host) AddHTTP(port int, site Site) error {
+	if err := site.validate(); err != nil {
+		return err
+	}
+	return h.addTCP(port, "http", func(c net.Conn) { h.serveHTTP(c, site) })
+}
+
+// AddHTTPS starts an HTTPS static site on port (443 usually) with a
+// certificate for names (the host's DNS names) issued by ca.
+func (h *Host) AddHTTPS(port int, site Site, ca *CA, names []string) error {
+	if err := site.validate(); err != nil {
+		return err
+	}
+	if ca == nil {
+		return errors.New("services: AddHTTPS needs a CA")
+	}
+	cert, err := ca.Issue(names...)
+	if err != nil {
+		return err
+	}
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		Time:         h.cfg.Clock.Now,
+		MinVersion:   tls.VersionTLS12,
+	}
+	return h.addTCP(port, "https", func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if err := tc.Handshake(); err != nil {
+			h.trace("https: TLS handshake with %v failed: %v", c.RemoteAddr(), err)
+			return
+		}
+		h.serveHTTP(tc, site)
+		tc.Close()
+	})
+}
+
+// serveHTTP answers requests on one connection until the client or the
+// request asks to close. One goroutine, no background reads: the conn's
+// actor is only ever parked by this goroutine.
+func (h *Host) serveHTTP(c net.Conn, site Site) {
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+			}
+			return
+		}
+		// Drain any request body so the next request parses.
+		io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+		pg, ok := site[req.URL.Path]
+		status := http.StatusOK
+		body := pg.Body
+		ctype := contentType(req.URL.Path, pg)
+		switch {
+		case !ok:
+			status = http.StatusNotFound
+			body = []byte("<html><body><h1>404 Not Found</h1></body></html>\n")
+			ctype = "text/html"
+		case pg.Status != 0:
+			status = pg.Status
+		}
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			status = http.StatusMethodNotAllowed
+			body = nil
+		}
+		closeAfter := req.Close || req.ProtoAtLeast(1, 1) == false && !strings.EqualFold(req.Header.Get("Connection"), "keep-alive")
+		var out bytes.Buffer
+		proto := "HTTP/1.1"
+		if !req.ProtoAtLeast(1, 1) {
+			proto = "HTTP/1.0"
+		}
+		fmt.Fprintf(&out, "%s %d %s\r\n", proto, status, http.StatusText(status))
+		hdr := http.Header{}
+		hdr.Set("Server", "esp8266sim")
+		hdr.Set("Date", h.cfg.Clock.Now().UTC().Format(http.TimeFormat))
+		hdr.Set("Content-Type", ctype)
+		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		if closeAfter {
+			hdr.Set("Connection", "close")
+		}
+		keys := make([]string, 0, len(hdr))
+		for k := range hdr {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&out, "%s: %s\r\n", k, hdr.Get(k))
+		}
+		out.WriteString("\r\n")
+		if req.Method != http.MethodHead {
+			out.Write(body)
+		}
+		h.trace("http: %s %s → %d (%d bytes)", req.Method, req.URL.Path, status, len(body))
+		if _, err := c.Write(out.Bytes()); err != nil {
+			return
+		}
+		if closeAfter {
+			return
+		}
+	}
+}
