@@ -355,6 +355,9 @@ func TestParseFault(t *testing.T) {
 			t.Errorf("ParseFault(%q) = %v, %v", f.String(), got, err)
 		}
 	}
+	if got, err := ParseFault("wrong"); err != nil || got != FaultWrongAnswer {
+		t.Errorf("ParseFault(wrong) = %v, %v", got, err)
+	}
 	if _, err := ParseFault("boom"); err == nil {
 		t.Error("ParseFault(boom) succeeded")
 	}

@@ -85,14 +85,18 @@ func (f Fault) String() string {
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
 
-// ParseFault maps a scenario word to a Fault.
+// ParseFault maps a scenario word to a Fault ("wrong" is accepted for
+// wrong-answer).
 func ParseFault(s string) (Fault, error) {
+	if strings.EqualFold(s, "wrong") {
+		return FaultWrongAnswer, nil
+	}
 	for f := FaultNone; f <= FaultNXDomain; f++ {
 		if strings.EqualFold(s, f.String()) {
 			return f, nil
 		}
 	}
-	return 0, fmt.Errorf("dns: unknown fault %q (want none, timeout, servfail, wrong-answer or nxdomain)", s)
+	return 0, fmt.Errorf("dns: unknown fault %q (want none, timeout, servfail, wrong or nxdomain)", s)
 }
 
 // DefaultWrongAddr is the address FaultWrongAnswer hands out by default.
