@@ -144,9 +144,9 @@ func TestBadScenarios(t *testing.T) {
 		},
 		{
 			file:  "unknown_key.toml",
-			class: "unknown key in TOML: field path, no line",
+			class: "unknown key in TOML, with its line",
 			want: []string{
-				`@: boards[0].heep: unknown key "heep" (did you mean "heap"?)`,
+				`@:3: boards[0].heep: unknown key "heep" (did you mean "heap"?)`,
 			},
 		},
 		{
@@ -188,6 +188,16 @@ func TestBadScenarios(t *testing.T) {
 			class: "YAML syntax",
 			want: []string{
 				`@:1: not valid YAML: did not find expected '-' indicator`,
+			},
+		},
+		{
+			file:  "lines.toml",
+			class: "TOML errors at every depth, with their lines",
+			want: []string{
+				`@:2: seed: want a whole number (0 or more), got string "x"`,
+				`@:10: lan_peers[0].services.chat.steps[1].sned: unknown key "sned" (did you mean "send"?)`,
+				`@:18: boards[1].files[1].contnet: unknown key "contnet" (did you mean "content"?)`,
+				`@:19: boards[1].heap: bad size string "lots": write a size like 1500, "4kb" or "64KiB"`,
 			},
 		},
 	}

@@ -101,3 +101,14 @@ func TestDefaultSubnetsAvoidExplicitOnes(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestErrorf(t *testing.T) {
+	s, err := Load("testdata/good/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Errorf("forwards[0].host_port", "port %d is already in use; pick another", 8080).Error()
+	if want := "testdata/good/full.yaml:87: forwards[0].host_port: port 8080 is already in use; pick another"; got != want {
+		t.Errorf("Errorf = %q, want %q", got, want)
+	}
+}

@@ -23,8 +23,10 @@
 //	scenarios/x.yaml:20: links[0].loss: 150% is out of range; use 0 to 100
 //	--set boards[3].heap=1: boards[3]: index 3 is out of range: the list has 1 entries (use index 1 to append)
 //
-// YAML and JSON files carry line numbers (JSON is read as YAML); TOML
-// files name the field only. Overrides apply before decoding, so an
+// YAML and JSON files carry line numbers (JSON is read as YAML), and so
+// do TOML files (viper reads the values, go-toml's syntax tree gives the
+// lines; viper folds TOML keys to lower case, so there "Name" is "name").
+// Overrides apply before decoding, so an
 // overridden value is checked like one in the file: first ESP8266SIM_NAME,
 // _DESCRIPTION, _SEED, _DURATION and _TIME_MODE from the environment
 // (through viper) when Overrides.Env is set, then each --set key=value

@@ -189,6 +189,9 @@ func readTree(name string, data []byte, format string) (*node, Errors) {
 			return nil, Errors{{File: name, Msg: "not valid TOML: " + err.Error(), Err: err}}
 		}
 		root, err := fromValue(name, v.AllSettings(), 0)
+		if err == nil {
+			addLines(root, "", tomlLines(data))
+		}
 		if err != nil {
 			return nil, Errors{{File: name, Msg: err.Error()}}
 		}

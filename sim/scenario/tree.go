@@ -230,6 +230,20 @@ func yamlScalarValue(y *yaml.Node) scalar {
 	return scalar{tag: "str", text: y.Value}
 }
 
+// addLines sets the lines of a tree read without positions from a map of
+// field paths to lines.
+func addLines(n *node, path string, lines map[string]int) {
+	n.line = lines[path]
+	for i := range n.pairs {
+		p := joinPath(path, n.pairs[i].key)
+		n.pairs[i].line = lines[p]
+		addLines(n.pairs[i].val, p, lines)
+	}
+	for i, it := range n.items {
+		addLines(it, fmt.Sprintf("%s[%d]", path, i), lines)
+	}
+}
+
 // fromValue converts a decoded generic value (TOML via viper, environment)
 // into a node without line information.
 func fromValue(file string, v any, depth int) (*node, error) {

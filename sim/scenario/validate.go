@@ -37,6 +37,15 @@ func (v *validator) errf(field, format string, args ...any) {
 	v.errs = append(v.errs, v.s.problem(field, fmt.Sprintf(format, args...)))
 }
 
+// Errorf returns a problem with a field, located in the scenario's file
+// like Validate's, for errors found while building or running the world
+// (a forward's port already in use, a page file that vanished):
+//
+//	return s.Errorf("forwards[0].host_port", "port %d is already in use; pick another", 8080)
+func (s *Scenario) Errorf(field, format string, args ...any) *FieldError {
+	return s.problem(field, fmt.Sprintf(format, args...))
+}
+
 // problem builds a FieldError for a field, locating it in the file.
 func (s *Scenario) problem(field, msg string) *FieldError {
 	e := &FieldError{File: s.File, Field: field, Msg: msg}
