@@ -137,11 +137,17 @@ type Board struct {
 	runCtx  context.Context
 	pending *pendingError
 	reserve []uint32
+	// gcRef is the firmware's handle of the _esp8266 module and gcScratch
+	// guest memory holding "_GC\0" and a result slot (collectIfPending).
+	gcRef     uint32
+	gcScratch uint32
 	// bannerFix rewrites the port's banner while the REPL starts.
 	bannerFix bool
 
 	// pollCount counts consecutive PollYield calls without a real wait.
 	pollCount int
+	// pollOwed is simulated CPU time charged by polls but not yet parked.
+	pollOwed time.Duration
 	// resetReq is set by machine.reset()/soft_reset(): "hard" or "soft".
 	resetReq string
 
@@ -348,7 +354,8 @@ func (b *Board) boot(ctx context.Context) error {
 	b.cwd = "/"
 	b.pending = nil
 	b.reserve = nil
-	b.pollCount = 0
+	b.gcRef, b.gcScratch = 0, 0
+	b.pollCount, b.pollOwed = 0, 0
 	b.interrupted.Store(false)
 
 	if b.fn.stackInit != nil {
@@ -406,6 +413,8 @@ func (b *Board) reserveRemainder() uint32 {
 // the linear memory never grows either).
 func (b *Board) reserveMemory(ctx context.Context) error {
 	keep := b.reserveRemainder()
+	type chunk struct{ p, n uint32 }
+	var chunks []chunk
 	size := uint32(b.mem.Size())
 	for size >= 4096 {
 		res, err := b.fn.malloc.Call(ctx, uint64(size))
@@ -413,22 +422,76 @@ func (b *Board) reserveMemory(ctx context.Context) error {
 			return b.guestErr("reserving memory", err)
 		}
 		if p := uint32(res[0]); p != 0 {
-			b.reserve = append(b.reserve, p)
+			chunks = append(chunks, chunk{p, size})
 			continue
 		}
 		size /= 2
 	}
-	// Give back enough to leave `keep` bytes free for the firmware.
+	// Give back the smallest chunks until `keep` bytes are free, never as
+	// much as the GC heap itself (the smallest area it would try to add).
 	var freed uint32
-	for freed < keep && len(b.reserve) > 0 {
-		p := b.reserve[len(b.reserve)-1]
-		b.reserve = b.reserve[:len(b.reserve)-1]
-		if _, err := b.fn.free.Call(ctx, uint64(p)); err != nil {
+	for len(chunks) > 0 {
+		c := chunks[len(chunks)-1]
+		if freed >= keep || freed+c.n >= uint32(b.cfg.HeapBytes) {
+			break
+		}
+		chunks = chunks[:len(chunks)-1]
+		if _, err := b.fn.free.Call(ctx, uint64(c.p)); err != nil {
 			return b.guestErr("reserving memory", err)
 		}
-		freed += 4096 // lower bound: the smallest chunk we took
+		freed += c.n
+	}
+	b.reserve = b.reserve[:0]
+	for _, c := range chunks {
+		b.reserve = append(b.reserve, c.p)
 	}
 	return nil
+}
+
+// rescueMemory gives reserved C heap back to the firmware so it can format
+// an uncaught exception after the script exhausted its heap (the firmware
+// hangs if that formatting runs out of memory).
+func (b *Board) rescueMemory() {
+	var freed uint32
+	for len(b.reserve) > 0 && freed < 4*uint32(b.cfg.HeapBytes)+64*1024 {
+		p := b.reserve[len(b.reserve)-1]
+		b.reserve = b.reserve[:len(b.reserve)-1]
+		b.callFree(p)
+		freed += uint32(b.cfg.HeapBytes) // chunks are at least that large
+	}
+}
+
+// collectIfPending runs a real garbage collection when the firmware has
+// asked for one (heap full or threshold crossed). The pyscript build only
+// collects at its top level (no stack scanning in WebAssembly); host calls
+// made by the board's /lib modules are the other points where the Python
+// stack is in the scanned pystack, so the collection runs there: the
+// firmware is made to believe it is back at its top level for one call.
+func (b *Board) collectIfPending(ctx context.Context) {
+	l := b.fw.layout
+	if !l.ok {
+		return
+	}
+	pending, ok := b.mem.ReadByte(l.gcCollectPending)
+	if !ok || pending == 0 {
+		return
+	}
+	depth, ok := b.mem.ReadUint32Le(l.externalCallDepth)
+	if !ok {
+		return
+	}
+	if b.gcRef == 0 {
+		return
+	}
+	// A lookup of an int attribute allocates nothing, so it works even with
+	// a full heap; leaving it at depth 0 runs gc_collect_top_level.
+	p := b.gcScratch
+	b.mem.WriteUint32Le(l.externalCallDepth, 0)
+	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
+	b.mem.WriteUint32Le(l.externalCallDepth, depth)
+	if err != nil {
+		panic(err)
+	}
 }
 
 // guestErr turns an error from the guest into a Go error.

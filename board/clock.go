@@ -15,17 +15,20 @@ import (
 // Python code since the last wait.
 
 // PollYield tuning: the first pollFree consecutive polls cost nothing; after
-// that each poll parks for pollBase, doubling every pollDoubleEvery polls,
-// up to pollMax. A busy loop such as
+// that each poll is charged pollCost of simulated CPU time, doubling every
+// pollDoubleEvery polls up to pollMaxCost, and the board parks whenever
+// pollPark of charge has accrued. A busy loop such as
 //
 //	while time.ticks_diff(time.ticks_ms(), t0) < 1000: pass
 //
-// thus reaches its deadline in a few hundred iterations in fast mode.
+// thus reaches its deadline after a few thousand cheap iterations and about
+// a hundred parks in fast mode.
 const (
 	pollFree        = 32
-	pollBase        = 100 * time.Microsecond
-	pollDoubleEvery = 8
-	pollMax         = 10 * time.Millisecond
+	pollCost        = 50 * time.Microsecond
+	pollDoubleEvery = 1000
+	pollMaxCost     = time.Millisecond
+	pollPark        = 10 * time.Millisecond
 )
 
 // PollYield charges a small, growing amount of simulated CPU time to a host
@@ -38,20 +41,25 @@ func (b *Board) PollYield() error {
 	if b.pollCount <= pollFree {
 		return nil
 	}
-	shift := (b.pollCount - pollFree) / pollDoubleEvery
-	d := pollMax
-	if shift < 8 {
-		if s := pollBase << shift; s < pollMax {
-			d = s
+	cost := pollMaxCost
+	if shift := (b.pollCount - pollFree) / pollDoubleEvery; shift < 5 {
+		if c := pollCost << shift; c < pollMaxCost {
+			cost = c
 		}
 	}
+	b.pollOwed += cost
+	if b.pollOwed < pollPark {
+		return nil
+	}
+	d := b.pollOwed
+	b.pollOwed = 0
 	return b.wait(d)
 }
 
 // Sleep parks the board for d of simulator time. It returns early with
 // ErrInterrupted after Ctrl-C, or with an error ending the run (return it).
 func (b *Board) Sleep(d time.Duration) error {
-	b.pollCount = 0
+	b.pollCount, b.pollOwed = 0, 0
 	return b.wait(d)
 }
 
@@ -75,7 +83,7 @@ func (b *Board) wait(d time.Duration) error {
 // callers re-check what they wait for. Extension layers (sockets) use it to
 // wait for network events; their callbacks call Wake.
 func (b *Board) Park(timeout time.Duration) error {
-	b.pollCount = 0
+	b.pollCount, b.pollOwed = 0, 0
 	return b.block(func(ctx context.Context) error {
 		if b.interrupted.Load() {
 			return nil

@@ -76,7 +76,7 @@ func runScript(tb testing.TB, cfg Config, clock *vclock.Clock) (string, Result) 
 	defer cancel()
 	res, err := b.Run(ctx)
 	if err != nil {
-		tb.Fatalf("Run: %v\nconsole:\n%s", err, out.String())
+		tb.Errorf("Run: %v\nconsole:\n%s", err, out.String())
 	}
 	return out.String(), res
 }

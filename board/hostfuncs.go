@@ -161,6 +161,10 @@ func init() {
 		}
 		return nil, nil
 	})
+	RegisterFunc("_board", "rescue", func(b *Board, args []Value) (Value, error) {
+		b.rescueMemory()
+		return nil, nil
+	})
 	RegisterFunc("_board", "poll", func(b *Board, args []Value) (Value, error) {
 		return nil, b.PollYield()
 	})

@@ -430,6 +430,7 @@ func defineEnv(env wazero.HostModuleBuilder) {
 			}
 			args = append(args, v)
 		}
+		b.collectIfPending(ctx)
 		if via && len(args) > 0 {
 			args = args[1:] // the receiver of a bound JS method
 		}
@@ -439,11 +440,11 @@ func defineEnv(env wazero.HostModuleBuilder) {
 		call(ctx, uint32(s[0]), false, nil, false, uint32(s[1]))
 	})
 	def("call1", p(4), r1, func(ctx context.Context, m api.Module, s []uint64) {
-		call(ctx, uint32(s[0]), s[1] != 0, []uint32{uint32(s[2])}, false, uint32(s[3]))
+		call(ctx, uint32(s[0]), uint32(s[1]) != 0, []uint32{uint32(s[2])}, false, uint32(s[3]))
 		s[0] = 0
 	})
 	def("call2", p(5), r1, func(ctx context.Context, m api.Module, s []uint64) {
-		call(ctx, uint32(s[0]), s[1] != 0, []uint32{uint32(s[2]), uint32(s[3])}, false, uint32(s[4]))
+		call(ctx, uint32(s[0]), uint32(s[1]) != 0, []uint32{uint32(s[2]), uint32(s[3])}, false, uint32(s[4]))
 		s[0] = 0
 	})
 	def("calln", p(5), r1, func(ctx context.Context, m api.Module, s []uint64) {
@@ -455,11 +456,11 @@ func defineEnv(env wazero.HostModuleBuilder) {
 		for i := range addrs {
 			addrs[i] = uint32(s[3]) + uint32(i)*12
 		}
-		call(ctx, uint32(s[0]), s[1] != 0, addrs, false, uint32(s[4]))
+		call(ctx, uint32(s[0]), uint32(s[1]) != 0, addrs, false, uint32(s[4]))
 		s[0] = 0
 	})
 	def("call0_kwarg", p(6), nil, func(ctx context.Context, m api.Module, s []uint64) {
-		call(ctx, uint32(s[0]), s[1] != 0, nil, true, uint32(s[5]))
+		call(ctx, uint32(s[0]), uint32(s[1]) != 0, nil, true, uint32(s[5]))
 	})
 	def("calln_kwarg", p(8), nil, func(ctx context.Context, m api.Module, s []uint64) {
 		n := uint32(s[2])
@@ -470,7 +471,7 @@ func defineEnv(env wazero.HostModuleBuilder) {
 		for i := range addrs {
 			addrs[i] = uint32(s[3]) + uint32(i)*12
 		}
-		call(ctx, uint32(s[0]), s[1] != 0, addrs, true, uint32(s[7]))
+		call(ctx, uint32(s[0]), uint32(s[1]) != 0, addrs, true, uint32(s[7]))
 	})
 	def("js_reflect_construct", p(4), nil, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -92,6 +93,9 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	if err := b.exec(ctx, setupSource); err != nil {
 		return res, "", err
 	}
+	if err := b.prepareCollector(ctx); err != nil {
+		return res, "", err
+	}
 	for _, file := range []string{"boot.py", "main.py"} {
 		if _, _, _, e := b.fs.stat("/" + file); e != 0 {
 			continue
@@ -168,6 +172,24 @@ func (b *Board) exec(ctx context.Context, src string) error {
 	return err
 }
 
+// prepareCollector keeps what collectIfPending needs for this boot.
+func (b *Board) prepareCollector(ctx context.Context) error {
+	mod, err := b.importPy(ctx, "_esp8266")
+	if err != nil {
+		return err
+	}
+	if n := len(b.refs.pendingFree); n > 0 && b.refs.pendingFree[n-1] == mod.ref {
+		b.refs.pendingFree = b.refs.pendingFree[:n-1]
+	}
+	p, err := b.scratch(ctx, 4+12)
+	if err != nil {
+		return err
+	}
+	b.mem.Write(p, []byte("_GC\x00"))
+	b.gcRef, b.gcScratch = mod.ref, p
+	return nil
+}
+
 // afterTopLevel runs when control is back at the top level.
 func (b *Board) afterTopLevel(ctx context.Context) {
 	b.releasePyRefs(ctx)
@@ -177,7 +199,11 @@ func (b *Board) afterTopLevel(ctx context.Context) {
 // execfile(), called directly from the host so the traceback holds only the
 // script's own frames, exactly as pyexec_file prints them on the board.
 func (b *Board) execFile(ctx context.Context, name string) (typ, text string, err error) {
-	execfile, err := b.builtin(ctx, "execfile")
+	mod, err := b.importPy(ctx, "_esp8266")
+	if err != nil {
+		return "", "", err
+	}
+	runner, err := b.attrPy(ctx, mod, "_run")
 	if err != nil {
 		return "", "", err
 	}
@@ -185,14 +211,28 @@ func (b *Board) execFile(ctx context.Context, name string) (typ, text string, er
 	if err != nil {
 		return "", "", err
 	}
-	_, err = b.callPy(ctx, execfile, name, mainDict)
+	_, err = b.callPy(ctx, runner, name, mainDict)
 	b.afterTopLevel(ctx)
 	var ge *guestException
 	if errors.As(err, &ge) {
 		typ, text := ge.split()
-		return typ, text, nil
+		return typ, dropRunnerFrames(text), nil
 	}
 	return "", "", err
+}
+
+// dropRunnerFrames removes the host runner's own frame from a traceback so
+// it reads exactly as the board prints it.
+func dropRunnerFrames(text string) string {
+	lines := strings.SplitAfter(text, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if strings.HasPrefix(l, `  File "/lib/_esp8266.py", `) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "")
 }
 
 // builtin returns a handle to a builtins attribute.

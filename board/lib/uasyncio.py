@@ -1,0 +1,2 @@
+# uasyncio is the old name of asyncio.
+from asyncio import *
