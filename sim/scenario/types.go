@@ -442,8 +442,8 @@ const (
 	// LinkChange replaces the impairment of node Target's attachment with
 	// Link (reversible).
 	LinkChange FaultKind = "link"
-	// DNSFail makes the DNS server of AP Target (or every AP) fail with Mode,
-	// for Name only when given (reversible).
+	// DNSFail makes the DNS server of access point Target fail with Mode
+	// (default timeout), for Name only when given (reversible).
 	DNSFail FaultKind = "dns_fail"
 	// DNSOK ends a dns_fail.
 	DNSOK FaultKind = "dns_ok"

@@ -409,6 +409,10 @@ func (v *validator) hostRef(field, name string) {
 }
 
 func (v *validator) apRef(field, name string) {
+	if len(v.s.WiFi.AccessPoints) == 0 {
+		v.errf(field, "the scenario has no access points (wifi.access_points is empty)")
+		return
+	}
 	if name == "" {
 		v.errf(field, "missing: name the access point (there are %d)", len(v.s.WiFi.AccessPoints))
 		return
