@@ -112,3 +112,17 @@ func TestErrorf(t *testing.T) {
 		t.Errorf("Errorf = %q, want %q", got, want)
 	}
 }
+
+// TestFastWithBridges: an explicit fast time_mode contradicts forwards;
+// the default mode becomes realtime.
+func TestFastWithBridges(t *testing.T) {
+	_, err := Parse("f.yaml", []byte("time_mode: fast\nboards: [{name: e}]\nallow_host_ports: [8888]\n"), "")
+	want := "f.yaml:1: time_mode: fast time cannot be used with forwards or allow_host_ports (real programs run in real time); remove time_mode or set realtime"
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+	s, err := Parse("f.yaml", []byte("boards: [{name: e}]\nallow_host_ports: [8888]\n"), "")
+	if err != nil || s.TimeMode != Realtime {
+		t.Errorf("time mode %q, %v; want realtime", s.TimeMode, err)
+	}
+}

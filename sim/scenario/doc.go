@@ -30,7 +30,8 @@
 // overridden value is checked like one in the file: first ESP8266SIM_NAME,
 // _DESCRIPTION, _SEED, _DURATION and _TIME_MODE from the environment
 // (through viper) when Overrides.Env is set, then each --set key=value
-// with a key like "boards[0].heap" and a YAML value.
+// with a key like "boards[0].heap" ("forwards[+]" appends) and a YAML
+// value.
 //
 // # Values
 //

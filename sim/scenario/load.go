@@ -32,7 +32,8 @@ var envKeys = []string{"name", "description", "seed", "duration", "time_mode"}
 type Overrides struct {
 	// Set holds "key=value" assignments (the CLI's --set). The key is a
 	// path of field names and list indexes: "seed", "boards[0].heap",
-	// "links[1].loss". Index len(list) appends an element. The value is
+	// "links[1].loss". Index len(list), or "+", appends an element
+	// ("forwards[+]=8080:esp1:80"). The value is
 	// read as a YAML value: 42, true, "10s", [80, 443], {loss: 5}.
 	Set []string
 	// Env reads ESP8266SIM_NAME, ESP8266SIM_DESCRIPTION, ESP8266SIM_SEED,
@@ -284,6 +285,9 @@ func applySet(root *node, kv string) Errors {
 			cur = next
 			continue
 		}
+		if cur.kind == seqNode && st.index == appendIndex {
+			st.index = len(cur.items)
+		}
 		walked = fmt.Sprintf("%s[%d]", walked, st.index)
 		if cur.kind != seqNode {
 			return Errors{{File: src, Field: walked, Msg: fmt.Sprintf("the parent is %s, not a list", cur.kind)}}
@@ -309,9 +313,13 @@ func applySet(root *node, kv string) Errors {
 }
 
 type keyStep struct {
-	key   string
+	key string
+	// index is a list index, or appendIndex for "[+]".
 	index int
 }
+
+// appendIndex stands for "[+]": the element after the last.
+const appendIndex = -1
 
 var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*`)
 
@@ -333,7 +341,9 @@ func parseKeyPath(p string) ([]keyStep, error) {
 				return nil, bad
 			}
 			i, err := strconv.Atoi(rest[1:end])
-			if err != nil || i < 0 || i > 1_000_000 {
+			if rest[1:end] == "+" {
+				i, err = appendIndex, nil
+			} else if err != nil || i < 0 || i > 1_000_000 {
 				return nil, bad
 			}
 			steps = append(steps, keyStep{index: i})

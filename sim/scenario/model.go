@@ -41,6 +41,8 @@ type Scenario struct {
 	// Links impair the attachment of a node to the medium.
 	Links []Link `json:"links,omitempty"`
 	// Forwards open ports on the real host that lead to a board's port.
+	// A run with forwards or allowed host ports runs in realtime (real
+	// programs are on the other end).
 	Forwards []Forward `json:"forwards,omitempty"`
 	// AllowHostPorts lists the real host's loopback ports that boards may
 	// reach through the name host.sim.internal.

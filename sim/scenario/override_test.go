@@ -68,6 +68,12 @@ func TestOverrides(t *testing.T) {
 			want:  "01234567",
 		},
 		{
+			name:  "append with [+]",
+			set:   []string{"forwards[+]=8080:esp1:80", "forwards[+]=udp:5005:esp1:5005"},
+			check: func(s *Scenario) any { return []any{len(s.Forwards), s.Forwards[1].Proto, s.TimeMode} },
+			want:  []any{2, UDP, Realtime},
+		},
+		{
 			name:  "environment",
 			env:   map[string]string{"ESP8266SIM_SEED": "99", "ESP8266SIM_TIME_MODE": "realtime", "ESP8266SIM_DURATION": "1h"},
 			check: func(s *Scenario) any { return []any{s.Seed, s.TimeMode, s.Duration} },
@@ -163,6 +169,7 @@ func TestParseKeyPath(t *testing.T) {
 		{".a", nil, false},
 		{"a[", nil, false},
 		{"a[-1]", nil, false},
+		{"a[+].b", []keyStep{{key: "a"}, {index: appendIndex}, {key: "b"}}, true},
 		{"a]b", nil, false},
 	}
 	for _, tt := range tests {

@@ -775,7 +775,10 @@ func (v *validator) forwards() {
 		}
 		ports[p] = i
 	}
-	if s.TimeMode == Fast && (len(s.Forwards) > 0 || len(s.AllowHostPorts) > 0) {
+	// An explicit fast mode with bridges is a contradiction; an implicit
+	// one (bridges added in Go after ApplyDefaults) is the runner's to
+	// override.
+	if _, written := s.lines["time_mode"]; written && s.TimeMode == Fast && (len(s.Forwards) > 0 || len(s.AllowHostPorts) > 0) {
 		v.errf("time_mode", "fast time cannot be used with forwards or allow_host_ports (real programs run in real time); remove time_mode or set realtime")
 	}
 }
