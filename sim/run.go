@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim/report"
 )
 
 // Result is what a run produced.
 type Result struct {
-	// Scenario is the scenario's name.
+	// Scenario is the scenario's name; File its file and Seed its seed.
 	Scenario string
+	File     string
+	Seed     uint64
 	// SimTime is the simulated time the run ended at.
 	SimTime time.Duration
 	// WallTime is how long the run took on the wall clock.
@@ -52,10 +56,14 @@ type BoardResult struct {
 	Console string
 	// ConsoleTail is the last lines of it.
 	ConsoleTail []string
-	// WiFi is the station's status at the end ("GOT_IP 192.168.1.100").
+	// WiFi is the station's status at the end ("STAT_GOT_IP 192.168.1.100").
 	WiFi string
+	// WiFiReport is the same, structured for reports.
+	WiFiReport report.WiFi
 	// Sockets is the board's socket table at the end, one line a socket.
 	Sockets []string
+	// SocketRows is the same, structured for reports.
+	SocketRows []report.Socket
 }
 
 // ExpectResult is one expectation's verdict.
@@ -199,6 +207,8 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 
 	res := &Result{
 		Scenario:  w.sc.Name,
+		File:      w.sc.File,
+		Seed:      w.sc.Seed,
 		SimTime:   simEnd,
 		WallTime:  time.Since(wallStart),
 		EndReason: reason,
@@ -271,11 +281,27 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 		br.Message = r.Message
 	}
 	st := bn.station
-	br.WiFi = fmt.Sprintf("%s", st.Status())
-	if ip := st.IPConfig().IP; ip.IsValid() {
+	status := st.Status()
+	br.WiFi = status.String()
+	br.WiFiReport.Status = strings.ToLower(strings.TrimPrefix(status.String(), "STAT_"))
+	if saved, ok := st.Saved(); ok {
+		br.WiFiReport.SSID = saved.SSID
+	}
+	if ip := st.IPConfig().IP; ip.IsValid() && !ip.IsUnspecified() {
 		br.WiFi += " " + ip.String()
+		br.WiFiReport.IP = ip.String()
+		br.WiFiReport.RSSI = st.RSSI()
 	}
 	br.Sockets = w.socketLines(bn)
+	if bn.board != nil {
+		for _, s := range bn.board.Sockets() {
+			row := report.Socket{Proto: strings.ToLower(s.Proto), State: s.State, Local: s.Local.String()}
+			if s.Remote.IsValid() {
+				row.Remote = s.Remote.String()
+			}
+			br.SocketRows = append(br.SocketRows, row)
+		}
+	}
 	return br
 }
 

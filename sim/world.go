@@ -10,6 +10,7 @@ package sim
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ import (
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/netstack/dhcp"
+	"github.com/esp8266sim/esp8266sim/netstack/dns"
+	"github.com/esp8266sim/esp8266sim/netstack/services"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 	"github.com/esp8266sim/esp8266sim/wifi"
 )
@@ -68,6 +71,12 @@ type World struct {
 	// nics maps a node name to its NICs, for link impairments.
 	nics map[string][]*netstack.NIC
 
+	// ctx bounds the services' goroutines; cancelled by Close.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// ca signs the HTTPS hosts' certificates.
+	ca *services.CA
+
 	closeOnce sync.Once
 	closers   []func()
 }
@@ -84,6 +93,7 @@ type apNode struct {
 	routerIP netip.Addr
 	wanIP    netip.Addr
 	dhcp     *dhcp.Server
+	dns      *dns.Server
 }
 
 // hostNode is a LAN peer or an internet host.
@@ -93,6 +103,9 @@ type hostNode struct {
 	nic  *netstack.NIC
 	ip   netip.Addr
 	lan  bool
+	host *services.Host
+	// baseFaults are the host's faults from the scenario's hosts section.
+	baseFaults []services.Fault
 }
 
 // boardNode is one board instance with its network interface.
@@ -102,6 +115,8 @@ type boardNode struct {
 	nic     *netstack.NIC
 	mac     net.HardwareAddr
 	station *wifi.Station
+	// radio is the board's WiFi hardware as the network module sees it.
+	radio   board.WLAN
 	board   *board.Board
 	console *console
 	files   map[string][]byte
@@ -140,6 +155,7 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 		byName:   map[string]*boardNode{},
 		nics:     map[string][]*netstack.NIC{},
 	}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			w.Close()
@@ -182,6 +198,12 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 			return nil, fmt.Errorf("building board %q: %w", in.Name, err)
 		}
 	}
+	if err := w.buildDNS(); err != nil {
+		return nil, fmt.Errorf("building the DNS servers: %w", err)
+	}
+	if err := w.buildServices(); err != nil {
+		return nil, fmt.Errorf("building the hosts' services: %w", err)
+	}
 	if err := w.applyLinks(); err != nil {
 		return nil, fmt.Errorf("setting link impairments: %w", err)
 	}
@@ -193,6 +215,7 @@ func (w *World) onClose(f func()) { w.closers = append(w.closers, f) }
 // Close stops and releases everything the world started, in reverse order.
 func (w *World) Close() {
 	w.closeOnce.Do(func() {
+		w.cancel()
 		for i := len(w.closers) - 1; i >= 0; i-- {
 			w.closers[i]()
 		}
@@ -460,6 +483,11 @@ func (w *World) buildBoard(in scenario.Instance) error {
 		return fmt.Errorf("station: %w", err)
 	}
 	bn.station = st
+	radio, err := wifi.NewRadio(wifi.RadioConfig{Ctx: w.ctx, Air: w.air, Station: st, Node: node, LANs: &w.lans, Trace: w.trace, Seed: w.sc.Seed})
+	if err != nil {
+		return fmt.Errorf("radio: %w", err)
+	}
+	bn.radio = radio
 	w.nics[in.Name] = append(w.nics[in.Name], nic)
 	w.boards = append(w.boards, bn)
 	w.byName[in.Name] = bn
