@@ -4,15 +4,19 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 // The network module's host side (module _network). The WiFi hardware is a
 // WLAN the sim layer puts in Config.Env[WLANKey{}] (wifi.Radio satisfies
-// it); the Python side is /lib/network.py, which reproduces the ESP8266
-// port's argument handling and error messages (ports/esp8266/network_wlan.c)
-// and calls these functions for state.
+// it). /lib/network.py is a thin shim: every WLAN method and module function
+// arrives here as (iface, number of positional args, positional args...,
+// keyword name, value, ...), and this file reproduces the ESP8266 port's
+// argument handling and error messages (ports/esp8266/network_wlan.c,
+// extmod/modnetwork.c at v1.27.0). Bytes, tuples and lists cross as tagged
+// strings (see network.py).
 
 // WLANKey is the Config.Env key of a board's WLAN.
 type WLANKey struct{}
@@ -80,7 +84,6 @@ type netState struct {
 	country  string
 	phyMode  int
 	pm       int
-	txpower  float64
 	bootAt   int64 // simulator time (ns) of the boot this state belongs to
 }
 
@@ -92,7 +95,14 @@ const (
 	hostnameMaxLen  = 32            // MICROPY_PY_NETWORK_HOSTNAME_MAX_LEN
 	phyMode11N      = 3             // PHY_MODE_11N, the SDK's default
 	sleepModem      = 2             // MODEM_SLEEP_T, the SDK's default
+	staIF, apIF     = 0, 1
 )
+
+func (s *netState) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hostname, s.country, s.phyMode, s.pm = defaultHostname, "XX", phyMode11N, sleepModem
+}
 
 // wlanOf returns the board's WLAN and its network state, noticing a hard
 // reset since the last call (the radio then rejoins as the SDK does).
@@ -120,47 +130,248 @@ func wlanOf(b *Board) (WLAN, *netState, error) {
 	return w, st, nil
 }
 
-func (s *netState) reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hostname = defaultHostname
-	s.country = "XX"
-	s.phyMode = phyMode11N
-	s.pm = sleepModem
-	s.txpower = 20.5
+// netCall is one call from network.py, decoded.
+type netCall struct {
+	b     *Board
+	w     WLAN
+	st    *netState
+	iface int
+	pos   []Value
+	kw    []kwArg
 }
 
-// optArg returns args[i], or nil when absent.
-func optArg(args []Value, i int) Value {
-	if i < len(args) {
-		return args[i]
+type kwArg struct {
+	key string
+	val Value
+}
+
+// Tags of values that network.py encodes as strings.
+const (
+	tagBytes = "\x01"
+	tagTuple = "\x02"
+	tagList  = "\x03"
+	tagInt   = "\x04"
+	tagOther = "\x05"
+)
+
+func decodeCall(b *Board, args []Value) (*netCall, error) {
+	w, st, err := wlanOf(b)
+	if err != nil {
+		return nil, err
+	}
+	iface, err := ArgInt(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	n, err := ArgInt(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	rest := args[2:]
+	if n < 0 || n > len(rest) || (len(rest)-n)%2 != 0 {
+		return nil, TypeError("bad call")
+	}
+	c := &netCall{b: b, w: w, st: st, iface: iface, pos: rest[:n]}
+	for i := n; i+1 < len(rest); i += 2 {
+		k, _ := rest[i].(string)
+		c.kw = append(c.kw, kwArg{k, rest[i+1]})
+	}
+	return c, nil
+}
+
+// nargs checks a function taking min..max positional arguments (self
+// counted, as the port's MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN does) and no
+// keywords.
+func (c *netCall) nargs(min, max int, self bool) error {
+	n := len(c.pos)
+	if self {
+		n++
+	}
+	if len(c.kw) > 0 {
+		return TypeError("function doesn't take keyword arguments")
+	}
+	if min == max && n != min {
+		return TypeError(fmt.Sprintf("function takes %d positional arguments but %d were given", min, n))
+	}
+	if n < min {
+		return TypeError(fmt.Sprintf("function missing %d required positional arguments", min-n))
+	}
+	if n > max {
+		return TypeError(fmt.Sprintf("function expected at most %d arguments, got %d", max, n))
 	}
 	return nil
 }
 
-func argHex(args []Value, i int) ([]byte, error) {
-	s, err := ArgStr(args, i)
-	if err != nil {
-		return nil, err
+// requireIf is the port's require_if: OSError("STA required"/"AP required").
+func (c *netCall) requireIf(want int) error {
+	if c.iface != want {
+		if want == staIF {
+			return OSErrorMsg("STA required")
+		}
+		return OSErrorMsg("AP required")
 	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, ValueError("bad hex argument")
-	}
-	return b, nil
+	return nil
 }
 
-func argAddr(args []Value, i int) (netip.Addr, error) {
-	s, err := ArgStr(args, i)
+// typeName is the Python type name of a value from network.py.
+func typeName(v Value) string {
+	if s, ok := v.(string); ok {
+		switch {
+		case strings.HasPrefix(s, tagBytes):
+			return "bytes"
+		case strings.HasPrefix(s, tagTuple):
+			return "tuple"
+		}
+		return "str"
+	}
+	return pyTypeName(v)
+}
+
+// strData is mp_obj_str_get_data: the bytes of a str or bytes.
+func strData(v Value) (string, error) {
+	s, ok := v.(string)
+	if !ok || strings.HasPrefix(s, tagTuple) {
+		return "", TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", typeName(v)))
+	}
+	if strings.HasPrefix(s, tagBytes) {
+		b, err := hex.DecodeString(s[1:])
+		if err != nil {
+			return "", TypeError("bad bytes")
+		}
+		return string(b), nil
+	}
+	return s, nil
+}
+
+// qstrOf is mp_obj_str_get_qstr: a str only.
+func qstrOf(v Value) (string, error) {
+	if typeName(v) != "str" {
+		return "", TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", typeName(v)))
+	}
+	return v.(string), nil
+}
+
+// intOf is mp_obj_get_int.
+func intOf(v Value) (int, error) {
+	switch x := v.(type) {
+	case int64:
+		return int(x), nil
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	return 0, TypeError(fmt.Sprintf("can't convert %s to int", typeName(v)))
+}
+
+// floatOf is mp_obj_get_float.
+func floatOf(v Value) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	return 0, TypeError(fmt.Sprintf("can't convert %s to float", typeName(v)))
+}
+
+// truthy is mp_obj_is_true.
+func truthy(v Value) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case string:
+		return len(x) > 1 || len(x) == 1 && x != tagBytes && x != tagTuple
+	}
+	return true
+}
+
+// items is mp_obj_get_array_fixed_n for a tuple or list of n items.
+func items(v Value, n int) ([]string, error) {
+	s, ok := v.(string)
+	if !ok || !strings.HasPrefix(s, tagTuple) {
+		return nil, TypeError(fmt.Sprintf("object '%s' isn't a tuple or list", typeName(v)))
+	}
+	var out []string
+	if len(s) > 1 {
+		out = strings.Split(s[1:], "\x1e")
+	}
+	if len(out) != n {
+		return nil, ValueError(fmt.Sprintf("requested length %d but object has length %d", n, len(out)))
+	}
+	return out, nil
+}
+
+// parseIPv4 is netutils_parse_ipv4_addr: digits and dots, four parts, each
+// taken modulo 256; anything after the address is ignored; "" is 0.0.0.0.
+func parseIPv4(v Value) (netip.Addr, error) {
+	s, err := strData(v)
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
+	if s == "" {
+		return netip.IPv4Unspecified(), nil
+	}
+	end := 0
+	for end < len(s) && (s[end] == '.' || s[end] >= '0' && s[end] <= '9') {
+		end++
+	}
+	parts := strings.Split(s[:end], ".")
+	if len(parts) != 4 {
 		return netip.Addr{}, ValueError("invalid arguments")
 	}
-	return a, nil
+	var a [4]byte
+	for i, p := range parts {
+		var n uint32
+		for _, ch := range []byte(p) {
+			n = n*10 + uint32(ch-'0')
+		}
+		a[i] = byte(n)
+	}
+	return netip.AddrFrom4(a), nil
 }
+
+// item decodes an element of a tuple (strings stay strings, "\x04n" is an
+// int).
+func item(s string) Value {
+	if strings.HasPrefix(s, tagInt) {
+		n, _ := strconv.ParseInt(s[1:], 10, 64)
+		return n
+	}
+	if strings.HasPrefix(s, tagOther) {
+		return PyObject{}
+	}
+	return s
+}
+
+func maskOf(bits int) netip.Addr {
+	var m uint32
+	if bits > 0 {
+		m = 0xffffffff << (32 - min(bits, 32))
+	}
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
+}
+
+// Encoders for results.
+func encBytes(b []byte) string { return tagBytes + hex.EncodeToString(b) }
+
+func encTuple(vs ...string) string { return tagTuple + strings.Join(vs, "\x1e") }
+
+func encInt(n int) string { return tagInt + strconv.Itoa(n) }
+
+func encList(vs []string) string { return tagList + strings.Join(vs, "\x1d") }
 
 func addrStr(a netip.Addr) string {
 	if !a.IsValid() {
@@ -169,307 +380,606 @@ func addrStr(a netip.Addr) string {
 	return a.String()
 }
 
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func init() {
-	const m = "_network"
-	reg := func(name string, f func(b *Board, w WLAN, st *netState, args []Value) (Value, error)) {
-		RegisterFunc(m, name, func(b *Board, args []Value) (Value, error) {
-			w, st, err := wlanOf(b)
+	for name, f := range map[string]func(c *netCall) (Value, error){
+		"wlan":         netWLAN,
+		"active":       netActive,
+		"connect":      netConnect,
+		"disconnect":   netDisconnect,
+		"status":       netStatus,
+		"scan":         netScan,
+		"isconnected":  netIsConnected,
+		"ifconfig":     netIfconfig,
+		"ipconfig":     netIpconfig,
+		"config":       netConfig,
+		"hostname":     netHostname,
+		"country":      netCountry,
+		"phy_mode":     netPhyMode,
+		"net_ipconfig": netModIpconfig,
+	} {
+		f := f
+		RegisterFunc("_network", name, func(b *Board, args []Value) (Value, error) {
+			c, err := decodeCall(b, args)
 			if err != nil {
 				return nil, err
 			}
-			return f(b, w, st, args)
+			return f(c)
 		})
 	}
-	reg("active", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		iface, err := ArgInt(args, 0)
-		if err != nil {
+}
+
+// WLAN(interface_id=0)
+func netWLAN(c *netCall) (Value, error) {
+	if err := c.nargs(0, 1, false); err != nil {
+		return nil, err
+	}
+	if len(c.pos) == 0 {
+		return staIF, nil
+	}
+	i, err := intOf(c.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	// The port bounds-checks against sizeof(wlan_objs) (bytes, not
+	// entries), so 2..15 read past the table on a real board; the
+	// simulator refuses them like the out-of-range values.
+	if i != staIF && i != apIF {
+		return nil, &PyError{Type: "ValueError"}
+	}
+	return i, nil
+}
+
+func netActive(c *netCall) (Value, error) {
+	if err := c.nargs(1, 2, true); err != nil {
+		return nil, err
+	}
+	if len(c.pos) == 0 {
+		if err := c.b.PollYield(); err != nil {
 			return nil, err
 		}
-		if len(args) < 2 || args[1] == nil {
-			return w.Active(iface), nil
+		return c.w.Active(c.iface), nil
+	}
+	on, err := intOf(c.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := c.w.SetActive(c.iface, on != 0); err != nil {
+		return nil, OSErrorMsg("Cannot update i/f status")
+	}
+	return nil, nil
+}
+
+// connect(ssid=None, key=None, *, bssid=None)
+func netConnect(c *netCall) (Value, error) {
+	if len(c.pos) > 2 {
+		return nil, TypeError("extra positional arguments given")
+	}
+	var ssid, key, bssid Value
+	if len(c.pos) > 0 {
+		ssid = c.pos[0]
+	}
+	if len(c.pos) > 1 {
+		key = c.pos[1]
+	}
+	for _, kv := range c.kw {
+		if kv.key != "bssid" {
+			return nil, TypeError(fmt.Sprintf("unexpected keyword argument '%s'", kv.key))
 		}
-		on, err := ArgInt(args, 1)
-		if err != nil {
+		bssid = kv.val
+	}
+	if err := c.requireIf(staIF); err != nil {
+		return nil, err
+	}
+	set := false
+	var s, k, bs string
+	var err error
+	if ssid != nil {
+		if s, err = strData(ssid); err != nil {
 			return nil, err
 		}
-		if err := w.SetActive(iface, on != 0); err != nil {
-			return nil, OSErrorMsg("Cannot update i/f status")
-		}
-		return nil, nil
-	})
-	reg("connect", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		set, err := ArgInt(args, 0)
-		if err != nil {
+		s = s[:min(len(s), 32)]
+		set = true
+	}
+	if key != nil {
+		if k, err = strData(key); err != nil {
 			return nil, err
 		}
-		ssid, err := argHex(args, 1)
-		if err != nil {
+		k = k[:min(len(k), 64)]
+		set = true
+	}
+	if bssid != nil {
+		if bs, err = strData(bssid); err != nil {
 			return nil, err
 		}
-		key, err := argHex(args, 2)
-		if err != nil {
-			return nil, err
+		if len(bs) != 6 {
+			return nil, &PyError{Type: "ValueError"}
 		}
-		bssid, err := argHex(args, 3)
-		if err != nil {
-			return nil, err
+		set = true
+	}
+	c.st.mu.Lock()
+	host := c.st.hostname
+	c.st.mu.Unlock()
+	c.w.SetHostname(host)
+	if err := c.w.Connect(set, s, k, []byte(bs)); err != nil {
+		return nil, OSErrorMsg("Cannot connect to AP")
+	}
+	return nil, nil
+}
+
+func netDisconnect(c *netCall) (Value, error) {
+	if err := c.nargs(1, 1, true); err != nil {
+		return nil, err
+	}
+	if err := c.requireIf(staIF); err != nil {
+		return nil, err
+	}
+	c.w.Disconnect()
+	return nil, nil
+}
+
+func netStatus(c *netCall) (Value, error) {
+	if err := c.nargs(1, 2, true); err != nil {
+		return nil, err
+	}
+	if err := c.b.PollYield(); err != nil {
+		return nil, err
+	}
+	if len(c.pos) == 0 {
+		if c.iface == staIF {
+			return c.w.Status(), nil
 		}
-		st.mu.Lock()
-		host := st.hostname
-		st.mu.Unlock()
-		w.SetHostname(host)
-		if err := w.Connect(set != 0, string(ssid), string(key), bssid); err != nil {
-			return nil, OSErrorMsg("Cannot connect to AP")
-		}
-		return nil, nil
-	})
-	reg("disconnect", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		w.Disconnect()
-		return nil, nil
-	})
-	reg("status", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		if err := b.PollYield(); err != nil {
-			return nil, err
-		}
-		return w.Status(), nil
-	})
-	reg("rssi", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		if err := b.PollYield(); err != nil {
-			return nil, err
-		}
-		return w.RSSI(), nil
-	})
-	reg("isconnected", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		iface, err := ArgInt(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.PollYield(); err != nil {
-			return nil, err
-		}
-		return w.IsConnected(iface), nil
-	})
-	reg("scan", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		if !w.Active(0) {
-			return nil, OSErrorMsg("STA must be active")
-		}
-		var (
-			mu   sync.Mutex
-			res  [][]any
-			done bool
-		)
-		err := w.Scan(func(r [][]any) {
-			mu.Lock()
-			res, done = r, true
-			mu.Unlock()
-			b.Wake()
-		})
-		if err != nil {
-			return nil, OSErrorMsg("STA must be active")
-		}
-		for {
-			mu.Lock()
-			d := done
-			mu.Unlock()
-			if d {
-				break
-			}
-			if err := b.Park(-1); err != nil {
-				return nil, err
-			}
-		}
-		// One line per access point: ssid bssid channel rssi authmode
-		// hidden, binary fields in hex.
-		var sb strings.Builder
-		for _, e := range res {
-			if len(e) != 6 {
-				continue
-			}
-			ssid, _ := e[0].([]byte)
-			bssid, _ := e[1].([]byte)
-			hidden := 0
-			if h, _ := e[5].(bool); h {
-				hidden = 1
-			}
-			fmt.Fprintf(&sb, "%x %x %d %d %d %d\n", ssid, bssid, e[2], e[3], e[4], hidden)
-		}
-		return sb.String(), nil
-	})
-	reg("stations", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		var sb strings.Builder
-		for _, e := range w.APStations() {
+		return -1, nil
+	}
+	p, err := qstrOf(c.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p == "rssi" && c.iface == staIF:
+		return c.w.RSSI(), nil
+	case p == "stations" && c.iface == apIF:
+		var out []string
+		for _, e := range c.w.APStations() {
 			if len(e) != 2 {
 				continue
 			}
 			mac, _ := e[0].([]byte)
 			ip, _ := e[1].(netip.Addr)
-			fmt.Fprintf(&sb, "%x %s\n", mac, addrStr(ip))
+			out = append(out, encTuple(encBytes(mac), addrStr(ip)))
 		}
-		return sb.String(), nil
+		return encList(out), nil
+	}
+	return nil, ValueError("unknown status param")
+}
+
+func netScan(c *netCall) (Value, error) {
+	if err := c.nargs(1, 1, true); err != nil {
+		return nil, err
+	}
+	if err := c.requireIf(staIF); err != nil {
+		return nil, err
+	}
+	if !c.w.Active(staIF) {
+		return nil, OSErrorMsg("STA must be active")
+	}
+	var (
+		mu   sync.Mutex
+		res  [][]any
+		done bool
+	)
+	err := c.w.Scan(func(r [][]any) {
+		mu.Lock()
+		res, done = r, true
+		mu.Unlock()
+		c.b.Wake()
 	})
-	reg("mac", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		iface, err := ArgInt(args, 0)
-		if err != nil {
+	if err != nil {
+		return nil, OSErrorMsg("STA must be active")
+	}
+	for {
+		mu.Lock()
+		d := done
+		mu.Unlock()
+		if d {
+			break
+		}
+		if err := c.b.Park(-1); err != nil {
 			return nil, err
 		}
-		return hex.EncodeToString(w.MAC(iface)), nil
-	})
-	reg("sta_ssid", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		return hex.EncodeToString([]byte(w.SavedSSID())), nil
-	})
-	reg("ap_config", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		ssid, key, auth, ch, hidden := w.APSettings()
-		h := 0
-		if hidden {
-			h = 1
+	}
+	var out []string
+	for _, e := range res {
+		if len(e) != 6 {
+			continue
 		}
-		return fmt.Sprintf("%x %x %d %d %d", ssid, key, auth, ch, h), nil
-	})
-	reg("set_ap_config", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		ssid, err := argHex(args, 0)
-		if err != nil {
+		ssid, _ := e[0].([]byte)
+		bssid, _ := e[1].([]byte)
+		ch, _ := e[2].(int)
+		rssi, _ := e[3].(int)
+		auth, _ := e[4].(int)
+		hidden, _ := e[5].(bool)
+		out = append(out, encTuple(encBytes(ssid), encBytes(bssid), encInt(ch), encInt(rssi), encInt(auth), encInt(boolInt(hidden))))
+	}
+	return encList(out), nil
+}
+
+func netIsConnected(c *netCall) (Value, error) {
+	if err := c.nargs(1, 1, true); err != nil {
+		return nil, err
+	}
+	if err := c.b.PollYield(); err != nil {
+		return nil, err
+	}
+	return c.w.IsConnected(c.iface), nil
+}
+
+func ifTuple(c [4]netip.Addr) string {
+	return encTuple(addrStr(c[0]), addrStr(c[1]), addrStr(c[2]), addrStr(c[3]))
+}
+
+func netIfconfig(c *netCall) (Value, error) {
+	if err := c.nargs(1, 2, true); err != nil {
+		return nil, err
+	}
+	if len(c.pos) == 0 {
+		if err := c.b.PollYield(); err != nil {
 			return nil, err
 		}
-		key, err := argHex(args, 1)
-		if err != nil {
+		return ifTuple(c.w.IfConfig(c.iface)), nil
+	}
+	if s, ok := c.pos[0].(string); ok && s == "dhcp" {
+		if err := c.requireIf(staIF); err != nil {
 			return nil, err
 		}
-		var n [3]int
-		for i := range n {
-			if n[i], err = ArgInt(args, 2+i); err != nil {
-				return nil, err
+		c.w.SetDHCP(staIF, true)
+		return nil, nil
+	}
+	its, err := items(c.pos[0], 4)
+	if err != nil {
+		return nil, err
+	}
+	var cfg [4]netip.Addr
+	for i, s := range its {
+		v := item(s)
+		if i == 1 {
+			if n, ok := v.(int64); ok {
+				cfg[1] = maskOf(int(n))
+				continue
 			}
 		}
-		if err := w.SetAPSettings(string(ssid), string(key), n[0], n[1], n[2] != 0); err != nil {
-			return nil, OSErrorMsg("can't set AP config")
+		if cfg[i], err = parseIPv4(v); err != nil {
+			return nil, err
 		}
-		return nil, nil
-	})
-	reg("channel", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		if optArg(args, 0) == nil {
-			return w.Channel(), nil
+	}
+	if err := c.w.SetIfConfig(c.iface, cfg); err != nil {
+		return nil, OSErrorMsg("wifi_set_ip_info() failed")
+	}
+	return nil, nil
+}
+
+// WLAN.ipconfig('dhcp4'|'addr4'|'gw4') and ipconfig(dhcp4=, addr4=, gw4=)
+func netIpconfig(c *netCall) (Value, error) {
+	cur := c.w.IfConfig(c.iface)
+	if len(c.kw) == 0 {
+		if len(c.pos) != 1 {
+			return nil, TypeError("must query one param")
 		}
-		ch, err := ArgInt(args, 0)
+		k, err := qstrOf(c.pos[0])
 		if err != nil {
 			return nil, err
 		}
-		if err := w.SetChannel(ch); err != nil {
-			return nil, OSErrorMsg("can't set channel")
+		switch k {
+		case "dhcp4":
+			return c.w.DHCP(c.iface), nil
+		case "addr4":
+			return encTuple(addrStr(cur[0]), addrStr(cur[1])), nil
+		case "gw4":
+			return addrStr(cur[2]), nil
 		}
-		return nil, nil
-	})
-	reg("ifconfig", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		iface, err := ArgInt(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		c := w.IfConfig(iface)
-		return fmt.Sprintf("%s %s %s %s", addrStr(c[0]), addrStr(c[1]), addrStr(c[2]), addrStr(c[3])), nil
-	})
-	reg("set_ifconfig", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		iface, err := ArgInt(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		var c [4]netip.Addr
-		for i := range c {
-			if c[i], err = argAddr(args, 1+i); err != nil {
-				return nil, err
+		return nil, ValueError("unexpected key")
+	}
+	if len(c.pos) != 0 {
+		return nil, TypeError("can't specify pos and kw args")
+	}
+	touched := false
+	for _, kv := range c.kw {
+		switch kv.key {
+		case "dhcp4":
+			if c.iface != staIF {
+				return nil, ValueError("unexpected key")
 			}
-		}
-		if err := w.SetIfConfig(iface, c); err != nil {
-			return nil, OSErrorMsg("wifi_set_ip_info() failed")
-		}
-		return nil, nil
-	})
-	reg("dhcp", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		iface, err := ArgInt(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if optArg(args, 1) == nil {
-			return w.DHCP(iface), nil
-		}
-		on, err := ArgInt(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		w.SetDHCP(iface, on != 0)
-		return nil, nil
-	})
-	reg("dns", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		if optArg(args, 0) == nil {
-			return addrStr(w.DNS()), nil
-		}
-		a, err := argAddr(args, 0)
-		if err != nil {
-			return nil, ValueError("invalid arguments as dns server")
-		}
-		w.SetDNS(a)
-		return nil, nil
-	})
-	reg("hostname", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if optArg(args, 0) == nil {
-			return st.hostname, nil
-		}
-		h, err := ArgStr(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if len(h) > hostnameMaxLen {
-			return nil, &PyError{Type: "ValueError"}
-		}
-		st.hostname = h
-		return nil, nil
-	})
-	reg("country", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if optArg(args, 0) == nil {
-			return st.country, nil
-		}
-		c, err := ArgStr(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if len(c) != 2 {
-			return nil, &PyError{Type: "ValueError"}
-		}
-		st.country = c
-		return nil, nil
-	})
-	// Settings the simulated radio only stores: phy mode, power management,
-	// transmit power.
-	for _, name := range []string{"phy_mode", "pm"} {
-		name := name
-		reg(name, func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-			st.mu.Lock()
-			defer st.mu.Unlock()
-			p := &st.phyMode
-			if name == "pm" {
-				p = &st.pm
+			if on := truthy(kv.val); on != c.w.DHCP(staIF) {
+				c.w.SetDHCP(staIF, on)
 			}
-			if optArg(args, 0) == nil {
-				return *p, nil
+		case "addr4":
+			if s, ok := kv.val.(string); ok && typeName(s) == "str" {
+				addr, bits, found := strings.Cut(s, "/")
+				if found {
+					n, err := strconv.Atoi(bits)
+					if err != nil {
+						return nil, ValueError(fmt.Sprintf("invalid syntax for integer with base 10: '%s'", bits))
+					}
+					cur[1] = maskOf(n)
+				}
+				a, err := parseIPv4(addr)
+				if err != nil {
+					return nil, err
+				}
+				cur[0] = a
+			} else if kv.val != nil {
+				its, err := items(kv.val, 2)
+				if err != nil {
+					return nil, err
+				}
+				for i := range its {
+					if cur[i], err = parseIPv4(item(its[i])); err != nil {
+						return nil, err
+					}
+				}
 			}
-			v, err := ArgInt(args, 0)
+			touched = true
+		case "gw4":
+			a, err := parseIPv4(kv.val)
 			if err != nil {
 				return nil, err
 			}
-			*p = v
-			return nil, nil
-		})
+			cur[2] = a
+			touched = true
+		default:
+			return nil, ValueError("unexpected key")
+		}
 	}
-	reg("txpower", func(b *Board, w WLAN, st *netState, args []Value) (Value, error) {
-		v, err := ArgFloat(args, 0)
+	if touched || c.iface == apIF {
+		if err := c.w.SetIfConfig(c.iface, cur); err != nil {
+			return nil, OSErrorMsg("wifi_set_ip_info() failed")
+		}
+	}
+	return nil, nil
+}
+
+// network.ipconfig('dns') and ipconfig(dns=...)
+func netModIpconfig(c *netCall) (Value, error) {
+	if len(c.kw) == 0 {
+		if len(c.pos) != 1 {
+			return nil, TypeError("must query one param")
+		}
+		k, err := qstrOf(c.pos[0])
 		if err != nil {
 			return nil, err
 		}
-		st.mu.Lock()
-		st.txpower = float64(int8(v*4)) / 4
-		st.mu.Unlock()
-		return nil, nil
-	})
+		if k == "dns" {
+			return addrStr(c.w.DNS()), nil
+		}
+		return nil, ValueError("unexpected key")
+	}
+	if len(c.pos) != 0 {
+		return nil, TypeError("can't specify pos and kw args")
+	}
+	for _, kv := range c.kw {
+		if kv.key != "dns" {
+			return nil, ValueError("unexpected key")
+		}
+		s, err := strData(kv.val)
+		if err != nil {
+			return nil, err
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			return nil, ValueError("invalid arguments as dns server")
+		}
+		c.w.SetDNS(a)
+	}
+	return nil, nil
+}
+
+func netConfig(c *netCall) (Value, error) {
+	if len(c.pos) != 0 && len(c.kw) != 0 {
+		return nil, TypeError("either pos or kw args are allowed")
+	}
+	if len(c.kw) != 0 {
+		return c.configSet()
+	}
+	if len(c.pos) != 1 {
+		return nil, TypeError("can query only one param")
+	}
+	key, err := qstrOf(c.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	req := -1
+	var val Value
+	ssid, _, auth, _, hidden := c.w.APSettings()
+	switch key {
+	case "mac":
+		return encBytes(c.w.MAC(c.iface)), nil
+	case "ssid", "essid":
+		if c.iface == staIF {
+			s := c.w.SavedSSID()
+			if i := strings.IndexByte(s, 0); i >= 0 {
+				s = s[:i]
+			}
+			val = s
+		} else {
+			val = ssid
+		}
+	case "hidden":
+		req, val = apIF, hidden
+	case "security", "authmode":
+		req, val = apIF, auth
+	case "channel":
+		val = c.w.Channel()
+	case "hostname", "dhcp_hostname":
+		c.st.mu.Lock()
+		req, val = staIF, c.st.hostname
+		c.st.mu.Unlock()
+	case "protocol":
+		c.st.mu.Lock()
+		val = c.st.phyMode
+		c.st.mu.Unlock()
+	case "pm":
+		c.st.mu.Lock()
+		val = c.st.pm
+		c.st.mu.Unlock()
+	default:
+		return nil, ValueError("unknown config param")
+	}
+	if req >= 0 {
+		if err := c.requireIf(req); err != nil {
+			return nil, err
+		}
+	}
+	return val, nil
+}
+
+func (c *netCall) configSet() (Value, error) {
+	req := -1
+	ssid, key, auth, ch, hidden := c.w.APSettings()
+	apTouched := false
+	for _, kv := range c.kw {
+		switch kv.key {
+		case "mac":
+			s, err := strData(kv.val)
+			if err != nil {
+				return nil, TypeError("object with buffer protocol required")
+			}
+			if len(s) != 6 {
+				return nil, ValueError("invalid buffer length")
+			}
+			// The simulated radio keeps its MAC (the NIC's address is fixed
+			// when the world is built).
+		case "ssid", "essid":
+			s, err := strData(kv.val)
+			if err != nil {
+				return nil, err
+			}
+			req, ssid, apTouched = apIF, s[:min(len(s), 32)], true
+		case "hidden":
+			req, hidden, apTouched = apIF, truthy(kv.val), true
+		case "security", "authmode":
+			n, err := intOf(kv.val)
+			if err != nil {
+				return nil, err
+			}
+			req, auth, apTouched = apIF, n, true
+		case "key", "password":
+			s, err := strData(kv.val)
+			if err != nil {
+				return nil, err
+			}
+			req, key, apTouched = apIF, s[:min(len(s), 63)], true
+		case "channel":
+			n, err := intOf(kv.val)
+			if err != nil {
+				return nil, err
+			}
+			ch = n
+			if err := c.w.SetChannel(n); err != nil {
+				return nil, OSErrorMsg("can't set channel")
+			}
+		case "hostname", "dhcp_hostname":
+			if _, err := netHostname(&netCall{b: c.b, w: c.w, st: c.st, iface: -1, pos: []Value{kv.val}}); err != nil {
+				return nil, err
+			}
+		case "protocol":
+			n, err := intOf(kv.val)
+			if err != nil {
+				return nil, err
+			}
+			c.st.mu.Lock()
+			c.st.phyMode = n
+			c.st.mu.Unlock()
+		case "txpower":
+			if _, err := floatOf(kv.val); err != nil {
+				return nil, err
+			}
+		case "pm":
+			n, err := intOf(kv.val)
+			if err != nil {
+				return nil, err
+			}
+			c.st.mu.Lock()
+			c.st.pm = n
+			c.st.mu.Unlock()
+		default:
+			return nil, ValueError("unknown config param")
+		}
+	}
+	if req >= 0 {
+		if err := c.requireIf(req); err != nil {
+			return nil, err
+		}
+	}
+	if c.iface == apIF && apTouched {
+		if err := c.w.SetAPSettings(ssid, key, auth, ch, hidden); err != nil {
+			return nil, OSErrorMsg("can't set AP config")
+		}
+	}
+	return nil, nil
+}
+
+// network.hostname([name])
+func netHostname(c *netCall) (Value, error) {
+	if err := c.nargs(0, 1, false); err != nil {
+		return nil, err
+	}
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	if len(c.pos) == 0 {
+		return c.st.hostname, nil
+	}
+	h, err := strData(c.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(h) > hostnameMaxLen {
+		return nil, &PyError{Type: "ValueError"}
+	}
+	c.st.hostname = h
+	return nil, nil
+}
+
+// network.country([code])
+func netCountry(c *netCall) (Value, error) {
+	if err := c.nargs(0, 1, false); err != nil {
+		return nil, err
+	}
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	if len(c.pos) == 0 {
+		return c.st.country, nil
+	}
+	s, err := strData(c.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(s) != 2 {
+		return nil, &PyError{Type: "ValueError"}
+	}
+	c.st.country = s
+	return nil, nil
+}
+
+// network.phy_mode([mode])
+func netPhyMode(c *netCall) (Value, error) {
+	if err := c.nargs(0, 1, false); err != nil {
+		return nil, err
+	}
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	if len(c.pos) == 0 {
+		return c.st.phyMode, nil
+	}
+	n, err := intOf(c.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	c.st.phyMode = n
+	return nil, nil
 }
