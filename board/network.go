@@ -159,6 +159,16 @@ func decodeCall(b *Board, args []Value) (*netCall, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := splitArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	c.b, c.w, c.st = b, w, st
+	return c, nil
+}
+
+// splitArgs decodes (iface, npos, positional..., key, value, ...).
+func splitArgs(args []Value) (*netCall, error) {
 	iface, err := ArgInt(args, 0)
 	if err != nil {
 		return nil, err
@@ -171,7 +181,7 @@ func decodeCall(b *Board, args []Value) (*netCall, error) {
 	if n < 0 || n > len(rest) || (len(rest)-n)%2 != 0 {
 		return nil, TypeError("bad call")
 	}
-	c := &netCall{b: b, w: w, st: st, iface: iface, pos: rest[:n]}
+	c := &netCall{iface: iface, pos: rest[:n]}
 	for i := n; i+1 < len(rest); i += 2 {
 		k, _ := rest[i].(string)
 		c.kw = append(c.kw, kwArg{k, rest[i+1]})

@@ -412,3 +412,46 @@ mpy-esp8266 True 1 4
 		t.Errorf("console:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+func TestNetworkRemembersAcrossResets(t *testing.T) {
+	if raceEnabled {
+		t.Skip("slow under the race detector")
+	}
+	w := newNetWorld(t, 36)
+	w.router(homeAP())
+	tb := w.board("esp1", 1, `import network, os, machine
+sta = network.WLAN(network.STA_IF)
+try:
+    step = open('step').read()
+except OSError:
+    step = '0'
+if step == '0':
+    sta.active(True)
+    sta.connect('SimNet', 'correct horse')
+    while not sta.isconnected():
+        pass
+    print('first', sta.ifconfig()[0])
+    open('step', 'w').write('1')
+    machine.soft_reset()
+elif step == '1':
+    print('after soft reset', sta.isconnected(), sta.ifconfig()[0])
+    open('step', 'w').write('2')
+    machine.reset()
+else:
+    print('after hard reset', sta.active(), sta.isconnected(), sta.status())
+    while not sta.isconnected():
+        pass
+    print('auto-connected', sta.config('ssid'), sta.ifconfig()[0])
+`)
+	out := tb.mustFinish(t, w)
+	for _, want := range []string{
+		"first 192.168.1.100\n",
+		"after soft reset True 192.168.1.100\n",
+		"after hard reset True False 1\n",
+		"auto-connected SimNet 192.168.1.100\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console lacks %q:\n%s", want, out)
+		}
+	}
+}
