@@ -49,7 +49,40 @@ func WaitFor(ctx context.Context, actor *vclock.Actor, wq *waiter.Queue, mask wa
 				return os.ErrDeadlineExceeded
 			}
 		}
-		if err := actor.Park(ctx, timeout); err != nil {
+		if err := parkFor(ctx, actor, timeout); err != nil {
+			return err
+		}
+	}
+}
+
+// parkFor parks actor until a Wake or until timeout (<0: none) of simulator
+// time. Unlike Actor.Park with a timeout, it sets the timeout's timer while
+// the actor still counts as running: vclock's Park arms its timer only after
+// marking the actor parked, and if the goroutine is descheduled in between,
+// fast mode can jump time past the timeout (seen under -race on a loaded
+// machine). A timer that fires after the wait leaves a remembered Wake; its
+// only effect is one spurious early return, which callers tolerate.
+func parkFor(ctx context.Context, actor *vclock.Actor, timeout time.Duration) error {
+	if timeout < 0 {
+		return actor.Park(ctx, -1)
+	}
+	t := actor.Clock().AfterFunc(timeout, actor.Wake)
+	err := actor.Park(ctx, -1)
+	t.Stop()
+	return err
+}
+
+// Sleep parks actor for d of simulator time; use it instead of Actor.Sleep
+// (see parkFor for why).
+func Sleep(ctx context.Context, actor *vclock.Actor, d time.Duration) error {
+	clock := actor.Clock()
+	deadline := clock.Elapsed() + d
+	for {
+		left := deadline - clock.Elapsed()
+		if left <= 0 {
+			return nil
+		}
+		if err := parkFor(ctx, actor, left); err != nil {
 			return err
 		}
 	}

@@ -74,13 +74,15 @@ func udpRun(t *testing.T, seed uint64, n int, imp Impairments) (got []bool, orde
 			t.Fatalf("WriteTo #%d: %v", i, err)
 		}
 		if i%10 == 9 {
-			if err := tx.Actor.Sleep(w.ctx, time.Millisecond); err != nil {
+			if err := Sleep(w.ctx, tx.Actor, time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	tx.Actor.Close()
 	<-done
+	_, in := bnic.Attachment().Stats()
+	t.Logf("seed %d: sent %d, ingress of b %+v, received %d, simulated time %v", seed, n, in, len(order), w.clock.Elapsed())
 	return got, order
 }
 
