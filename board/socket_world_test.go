@@ -131,12 +131,18 @@ func (l *lan) start(name string, host byte, main string, env board.SocketEnv, im
 		l.t.Fatalf("board.New: %v", err)
 	}
 	r.b = b
+	idle := make(chan struct{})
+	idleCtx, stopIdle := context.WithCancel(l.ctx)
 	go func() {
-		defer close(r.done)
+		defer close(idle)
 		r.res, r.err = b.Run(l.ctx)
-		b.Close()
+		close(r.done)
+		// Like a board left at its REPL, it idles: its sockets keep running
+		// (a close completes, TIME_WAIT ends) while time goes on.
+		for b.Actor().Park(idleCtx, -1) == nil {
+		}
 	}()
-	l.t.Cleanup(func() { b.Close(); <-r.done })
+	l.t.Cleanup(func() { stopIdle(); b.Close(); <-idle })
 	return r
 }
 

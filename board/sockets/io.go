@@ -3,13 +3,16 @@ package sockets
 import (
 	"bytes"
 	"context"
+	"io"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
-// limitWriter copies into a fixed buffer, at most len(p) bytes.
+// limitWriter copies into a fixed buffer, at most len(p) bytes. A short
+// write reports io.ErrShortWrite so TCP keeps the rest queued (a datagram's
+// rest is dropped by the UDP endpoint, as lwIP does).
 type limitWriter struct {
 	p []byte
 	n int
@@ -18,7 +21,10 @@ type limitWriter struct {
 func (w *limitWriter) Write(b []byte) (int, error) {
 	n := copy(w.p[w.n:], b)
 	w.n += n
-	return len(b), nil // the rest of a datagram is dropped, as lwIP does
+	if n < len(b) {
+		return n, io.ErrShortWrite
+	}
+	return n, nil
 }
 
 // sndAvail approximates tcp_sndbuf(): the endpoint's send buffer is sized
