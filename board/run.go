@@ -375,6 +375,7 @@ type stdinPump struct {
 func newStdinPump(b *Board, r io.Reader) *stdinPump {
 	p := &stdinPump{b: b, ch: make(chan []byte, 64), done: make(chan struct{})}
 	go func() {
+		defer b.actor.Wake()
 		defer close(p.ch)
 		for {
 			buf := make([]byte, 256)

@@ -83,14 +83,25 @@ var compilationCache = wazero.NewCompilationCache()
 
 // CompileFirmware compiles a firmware image held in memory.
 func CompileFirmware(wasm []byte, source string) (*Firmware, error) {
+	return compileFirmware(wasm, source, compilationCache)
+}
+
+// compileUncached compiles without the process cache (for benchmarks).
+func compileUncached(wasm []byte) (*Firmware, error) {
+	return compileFirmware(wasm, "benchmark", nil)
+}
+
+func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache) (*Firmware, error) {
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return nil, fmt.Errorf("%w (%s is not a WebAssembly module)", ErrFirmware, source)
 	}
 	ctx := context.Background()
 	cfg := wazero.NewRuntimeConfig().
-		WithCompilationCache(compilationCache).
 		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(4096)
+	if cache != nil {
+		cfg = cfg.WithCompilationCache(cache)
+	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	compiled, err := rt.CompileModule(ctx, wasm)
 	if err != nil {

@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -29,12 +30,15 @@ type exitError struct{ code int }
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(runWith(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
+// runWith runs the command line and returns the exit status.
+func runWith(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
@@ -43,7 +47,7 @@ func run(args []string) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintf(os.Stderr, "esp8266sim: %v\n", err)
+	fmt.Fprintf(stderr, "esp8266sim: %v\n", err)
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage

@@ -70,8 +70,24 @@ func (e *exitOnCtrlX) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// crlf passes the board's output through; the board already writes \r\n
-// at the REPL, like its UART.
-type crlf struct{ w io.Writer }
+// crlf turns the firmware's bare \n into \r\n, as the board's UART driver
+// does at the REPL, so a raw-mode terminal shows proper lines.
+type crlf struct {
+	w      io.Writer
+	lastCR bool
+}
 
-func (c *crlf) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *crlf) Write(p []byte) (int, error) {
+	out := make([]byte, 0, len(p)+8)
+	for _, ch := range p {
+		if ch == '\n' && !c.lastCR {
+			out = append(out, '\r')
+		}
+		c.lastCR = ch == '\r'
+		out = append(out, ch)
+	}
+	if _, err := c.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,173 @@
+package board
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestScripts(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		want    string
+		outcome Outcome
+	}{
+		{name: "arithmetic", files: map[string]string{"main.py": "print(1+2, 7//2, 7%3, 2**100, -7//2, 1/4)\n"},
+			want: "3 3 1 1267650600228229401496703205376 -4 0.25\n"},
+		{name: "bytes and memoryview", files: map[string]string{"main.py": "b = bytearray(b'abc')\nm = memoryview(b)\nm[0] = 0x41\nprint(b, bytes(m[1:]), len(m), b.hex())\n"},
+			want: "bytearray(b'Abc') b'bc' 3 416263\n"},
+		{name: "f-strings", files: map[string]string{"main.py": "x = 3.14159\nn = 'esp'\nprint(f'{n!r}:{x:.2f}:{42:#x}')\n"},
+			want: "'esp':3.14:0x2a\n"},
+		{name: "caught exception", files: map[string]string{"main.py": "try:\n    {}['k']\nexcept KeyError as e:\n    print('KeyError', e)\n"},
+			want: "KeyError k\n"},
+		{name: "uncaught exception traceback", files: map[string]string{"main.py": "def f(x):\n    return 10 // x\n\nf(0)\n"},
+			want: "Traceback (most recent call last):\n  File \"main.py\", line 4, in <module>\n  File \"main.py\", line 2, in f\nZeroDivisionError: divide by zero\n", outcome: Exception},
+		{name: "syntax error", files: map[string]string{"main.py": "print('a'\n"},
+			want: "Traceback (most recent call last):\n  File \"main.py\", line 2\nSyntaxError: invalid syntax\n", outcome: Exception},
+		{name: "boot then main", files: map[string]string{"boot.py": "print('boot')\nx = 41\n", "main.py": "print('main', __name__, x + 1)\n"},
+			want: "boot\nmain __main__ 42\n"},
+		{name: "file io on flash", files: map[string]string{"main.py": "import os\nwith open('data.txt', 'w') as f:\n    f.write('hello\\n')\nos.mkdir('d')\nos.rename('data.txt', 'd/x.txt')\nprint(open('d/x.txt').read().strip(), os.listdir('/'), os.listdir('d'), os.stat('d/x.txt')[6])\nos.remove('d/x.txt')\nos.rmdir('d')\ntry:\n    open('nope')\nexcept OSError as e:\n    print(e)\n"},
+			want: "hello ['boot.py', 'd', 'lib', 'main.py'] ['x.txt'] 6\n[Errno 2] ENOENT\n"},
+		{name: "lib is read-only", files: map[string]string{"main.py": "try:\n    open('/lib/time.py', 'w')\nexcept OSError as e:\n    print(e.errno)\n"},
+			want: "30\n"},
+		{name: "sleep against the clock", files: map[string]string{"main.py": "import time\nt0 = time.ticks_ms()\ntime.sleep(60)\ntime.sleep_ms(250)\ntime.sleep_us(1000)\nprint(time.ticks_diff(time.ticks_ms(), t0))\n"},
+			want: "60251\n"},
+		{name: "busy wait lets time move", files: map[string]string{"main.py": "import time\nt0 = time.ticks_ms()\nwhile time.ticks_diff(time.ticks_ms(), t0) < 1000:\n    pass\nprint('done')\n"},
+			want: "done\n"},
+		{name: "profile", files: map[string]string{"main.py": "import sys, os, machine, esp\nprint(sys.platform, os.uname().sysname, os.uname().machine, machine.freq(), len(machine.unique_id()), esp.flash_id())\n"},
+			want: "esp8266 esp8266 ESP module with ESP8266 80000000 4 1458376\n"},
+		{name: "time epoch 2000", files: map[string]string{"main.py": "import time\nprint(time.localtime(0)[:3], time.time() > 8e8)\n"},
+			want: "(2000, 1, 1) True\n"},
+		{name: "sys.exit is clean", files: map[string]string{"main.py": "import sys\nprint('a')\nsys.exit()\nprint('b')\n"},
+			want: "a\n"},
+	}
+	clock := newClock(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := map[string][]byte{}
+			for k, v := range tt.files {
+				fs[k] = []byte(v)
+			}
+			if _, ok := fs["boot.py"]; !ok {
+				fs["boot.py"] = []byte("")
+			}
+			got, res := runScript(t, Config{Files: fs}, clock)
+			if got != tt.want {
+				t.Errorf("console:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if res.Outcome != tt.outcome {
+				t.Errorf("outcome = %v, want %v (%s)", res.Outcome, tt.outcome, res.Message)
+			}
+		})
+	}
+}
+
+func TestSleepIsFastInFastMode(t *testing.T) {
+	clock := newClock(t)
+	start := clock.Elapsed()
+	got, _ := runScript(t, Config{Files: files("import time\nt0 = time.ticks_ms()\ntime.sleep(60)\nprint(time.ticks_diff(time.ticks_ms(), t0))\n")}, clock)
+	if got != "60000\n" {
+		t.Errorf("console = %q, want 60000", got)
+	}
+	if d := clock.Elapsed() - start; d < 60*time.Second {
+		t.Errorf("simulator time advanced %v, want >= 60s", d)
+	}
+}
+
+func TestHeapBudget(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"16 KiB fits", "b = bytearray(16*1024)\nprint(len(b))\n", "16384\n"},
+		{"64 KiB does not", "try:\n    b = bytearray(64*1024)\nexcept MemoryError as e:\n    print('MemoryError', e)\n", "MemoryError memory allocation failed, allocating 65536 bytes\n"},
+		{"garbage is collected at host calls", "import time, gc\nfor i in range(3000):\n    s = [i] * 8\n    time.sleep_ms(1)\nprint('ok', gc.mem_free() > 20000)\n", "ok True\n"},
+	}
+	clock := newClock(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := runScript(t, Config{Files: files(tt.src)}, clock)
+			if got != tt.want {
+				t.Errorf("console = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWatchdogStopsRunawayScript(t *testing.T) {
+	got, res := runScript(t, Config{Files: files("print('start')\nwhile True:\n    pass\n"), Watchdog: 300 * time.Millisecond}, nil)
+	if res.Outcome != WatchdogExpired {
+		t.Fatalf("outcome = %v, want watchdog (console %q)", res.Outcome, got)
+	}
+	if !strings.Contains(res.Message, "watchdog") || !strings.HasPrefix(got, "start\n") {
+		t.Errorf("message %q console %q", res.Message, got)
+	}
+}
+
+func TestMachineResetReboots(t *testing.T) {
+	got, res := runScript(t, Config{Files: map[string][]byte{
+		"main.py": []byte("import os, machine\nn = len(os.listdir('/'))\nprint('boot', n)\nif n < 4:\n    open('f%d' % n, 'w').close()\n    machine.reset()\nprint('done')\n"),
+	}}, nil)
+	want := "boot 2\nboot 3\nboot 4\ndone\n"
+	if got != want || res.Resets != 2 {
+		t.Errorf("console %q resets %d, want %q and 2", got, res.Resets, want)
+	}
+}
+
+func TestManyBoardsAreIsolated(t *testing.T) {
+	fw := testFirmware(t)
+	clock := newClock(t)
+	const n = 100
+	var wg sync.WaitGroup
+	outs := make([]syncBuffer, n)
+	boards := make([]*Board, n)
+	for i := range boards {
+		b, err := New(Config{
+			Name:    fmt.Sprintf("esp%d", i),
+			Console: &outs[i],
+			Files: map[string][]byte{"main.py": []byte(fmt.Sprintf(
+				"import os, time\nopen('mine.txt', 'w').write('%d')\ntime.sleep(1)\nprint(sorted(os.listdir('/')), open('mine.txt').read())\n", i))},
+		}, fw, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		boards[i] = b
+		t.Cleanup(func() { b.Close() })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	errs := make([]error, n)
+	for i, b := range boards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = b.Run(ctx)
+		}()
+	}
+	wg.Wait()
+	for i := range boards {
+		if errs[i] != nil {
+			t.Errorf("board %d: %v", i, errs[i])
+		}
+		want := fmt.Sprintf("['lib', 'main.py', 'mine.txt'] %d\n", i)
+		if got := outs[i].String(); got != want {
+			t.Errorf("board %d console %q, want %q", i, got, want)
+		}
+	}
+}
+
+func TestMACIsEspressif(t *testing.T) {
+	m := DeriveMAC(1, "esp1")
+	ok := false
+	for _, o := range espressifOUIs {
+		if m[0] == o[0] && m[1] == o[1] && m[2] == o[2] {
+			ok = true
+		}
+	}
+	if !ok || DeriveMAC(1, "esp1") != m || DeriveMAC(1, "esp2") == m {
+		t.Errorf("DeriveMAC = %x", m)
+	}
+}
