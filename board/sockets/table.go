@@ -597,7 +597,17 @@ func (t *Table) waitOn(ctx context.Context, qs []*waiter.Queue, deadline time.Du
 		entries[i] = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdNorm|waiter.EventWrNorm, func(waiter.EventMask) { t.cfg.Actor.Wake() })
 		q.EventRegister(&entries[i])
 	}
-	err := t.cfg.Actor.Park(ctx, timeout)
+	// Arm the timeout before parking: vclock's Park with a timeout arms its
+	// timer after the actor counts as parked, and fast mode could jump past
+	// it in between.
+	var tm tcpip.Timer
+	if timeout >= 0 {
+		tm = t.cfg.Clock.AfterFunc(timeout, t.cfg.Actor.Wake)
+	}
+	err := t.cfg.Actor.Park(ctx, -1)
+	if tm != nil {
+		tm.Stop()
+	}
 	for i, q := range qs {
 		q.EventUnregister(&entries[i])
 	}

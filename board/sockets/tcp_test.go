@@ -147,7 +147,7 @@ func TestPCBLimitAndTimeWait(t *testing.T) {
 			b.Close(fd)
 		}
 		// The board closed first: its PCBs sit in TIME_WAIT.
-		b.actor.Sleep(w.ctx, 5*time.Second)
+		netstack.Sleep(w.ctx, b.actor, 5*time.Second)
 		var buf bytes.Buffer
 		b.PrintPCBs(&buf)
 		if n := bytes.Count(buf.Bytes(), []byte("State: TIME_WAIT")); n != 5 {
@@ -155,7 +155,7 @@ func TestPCBLimitAndTimeWait(t *testing.T) {
 		}
 		_, err = b.Socket(sockets.AFInet, sockets.SockStream, 0)
 		wantErrno(t, "socket with 5 PCBs in TIME_WAIT", err, sockets.ENOMEM)
-		b.actor.Sleep(w.ctx, 120*time.Second)
+		netstack.Sleep(w.ctx, b.actor, 120*time.Second)
 		fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
 		if err != nil {
 			t.Errorf("socket after 2·MSL: %v", err)

@@ -1,0 +1,357 @@
+package board_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/netstack"
+)
+
+func norm(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+func wantLines(t *testing.T, who, out string, lines ...string) {
+	t.Helper()
+	out = norm(out)
+	for _, l := range lines {
+		if !strings.Contains(out, l+"\n") {
+			t.Errorf("%s console lacks %q:\n%s", who, l, out)
+		}
+	}
+}
+
+func TestTwoBoardsTCPBothWays(t *testing.T) {
+	l := newLAN(t)
+	a := l.start("esp1", 2, `
+import socket
+s = socket.socket()
+s.bind(('', 7000))
+s.listen(1)
+c, addr = s.accept()
+print('from', addr[0])
+data = c.recv(100)
+print('server got', data)
+c.send(b'pong:' + data)
+print('server got', c.recv(100))
+c.close()
+s.close()
+`, board.SocketEnv{}, netstack.Impairments{Latency: 2 * time.Millisecond})
+	b := l.start("esp2", 3, `
+import socket, time
+time.sleep(1)
+s = socket.socket()
+s.connect(('10.0.0.2', 7000))
+s.send(b'ping')
+print('client got', s.recv(100))
+s.send('bye')
+print('eof', s.recv(100))
+s.close()
+`, board.SocketEnv{}, netstack.Impairments{Latency: 2 * time.Millisecond})
+	outA, outB := a.wait(t), b.wait(t)
+	wantLines(t, "server", outA, "from 10.0.0.3", "server got b'ping'", "server got b'bye'")
+	wantLines(t, "client", outB, "client got b'pong:ping'", "eof b''")
+}
+
+func TestTwoBoardsUDP(t *testing.T) {
+	l := newLAN(t)
+	a := l.start("esp1", 2, `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', 5000))
+for i in range(3):
+    data, addr = s.recvfrom(64)
+    print('got', data, addr[0])
+    s.sendto(data.upper(), addr)
+s.close()
+`, board.SocketEnv{}, netstack.Impairments{})
+	b := l.start("esp2", 3, `
+import socket, time
+time.sleep(0.5)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for w in ('one', 'two', 'three'):
+    s.sendto(w, ('10.0.0.2', 5000))
+    print('reply', s.recv(64))
+t0 = time.ticks_ms()
+try:
+    s.recv(64)
+except OSError as e:
+    print('timeout', e.errno, time.ticks_diff(time.ticks_ms(), t0) // 100)
+s.close()
+`, board.SocketEnv{}, netstack.Impairments{})
+	outA, outB := a.wait(t), b.wait(t)
+	wantLines(t, "esp1", outA, "got b'one' 10.0.0.3", "got b'two' 10.0.0.3", "got b'three' 10.0.0.3")
+	wantLines(t, "esp2", outB, "reply b'ONE'", "reply b'TWO'", "reply b'THREE'", "timeout 110 20")
+}
+
+func TestTwoBoardsNonBlockingAndErrors(t *testing.T) {
+	l := newLAN(t)
+	a := l.start("esp1", 2, `
+import socket, select, time
+s = socket.socket()
+s.bind(('', 8080))
+s.listen(2)
+s.setblocking(False)
+try:
+    s.accept()
+except OSError as e:
+    print('accept', e.errno)
+p = select.poll()
+p.register(s, select.POLLIN)
+ev = p.poll(5000)
+print('ready', len(ev), ev[0][1] & select.POLLIN)
+c, addr = s.accept()
+c.setblocking(False)
+try:
+    c.recv(10)
+except OSError as e:
+    print('recv', e.errno)
+c.settimeout(1.5)
+t0 = time.ticks_ms()
+try:
+    c.recv(10)
+except OSError as e:
+    print('timed out', e.errno, time.ticks_diff(time.ticks_ms(), t0) >= 1500)
+c.setblocking(True)
+print('data', c.recv(10))
+c.close()
+s.close()
+`, board.SocketEnv{}, netstack.Impairments{Latency: time.Millisecond})
+	b := l.start("esp2", 3, `
+import socket, select, time
+s = socket.socket()
+try:
+    s.connect(('10.0.0.2', 9))
+except OSError as e:
+    print('refused', e.errno)
+try:
+    s.send(b'x')
+except OSError as e:
+    print('then', e.errno)
+try:
+    s.send(b'x')
+except OSError as e:
+    print('then', e.errno)
+s.close()
+time.sleep(1)
+s = socket.socket()
+s.setblocking(False)
+try:
+    s.connect(('10.0.0.2', 8080))
+except OSError as e:
+    print('connect', e.errno)
+p = select.poll()
+p.register(s, select.POLLOUT)
+for o, ev in p.ipoll(3000):
+    print('writable', ev & select.POLLOUT)
+time.sleep(3)
+s.send(b'late')
+s.close()
+`, board.SocketEnv{}, netstack.Impairments{Latency: time.Millisecond})
+	outA, outB := a.wait(t), b.wait(t)
+	wantLines(t, "esp1", outA, "accept 11", "ready 1 1", "recv 11", "timed out 110 True", "data b'late'")
+	wantLines(t, "esp2", outB, "refused 104", "then 104", "then 9", "connect 115", "writable 4")
+}
+
+func TestPeerResetMidStream(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:9000"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		if _, err := c.Write([]byte("first part")); err != nil {
+			return err
+		}
+		buf := make([]byte, 3)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return err
+		}
+		c.Endpoint().Abort() // RST
+		return nil
+	})
+	r := l.start("esp1", 2, `
+import socket, time
+s = socket.socket()
+s.connect(('10.0.0.1', 9000))
+print(s.recv(100))
+s.send(b'ack')
+time.sleep(1)
+for i in range(2):
+    try:
+        print(s.recv(100))
+    except OSError as e:
+        print('error', e.errno)
+s.close()
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "b'first part'", "error 104", "error 9")
+}
+
+func TestSendallUnderLoss(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:9100"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	peer := goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		got, err = io.ReadAll(c)
+		c.Close()
+		return err
+	})
+	r := l.start("esp1", 2, `
+import socket
+# 64 KiB does not fit in the board's 38 KiB heap: send it as 16 blocks.
+s = socket.socket()
+s.connect(('10.0.0.1', 9100))
+n = 0
+for k in range(16):
+    block = bytes(((k * 4096 + i) * 7 + ((k * 4096 + i) >> 8)) & 0xff for i in range(4096))
+    s.sendall(block)
+    n += len(block)
+s.close()
+print('sent', n)
+`, board.SocketEnv{}, netstack.Impairments{Loss: 10, Latency: 5 * time.Millisecond})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatalf("peer: %v\n%s", err, out)
+	}
+	want := make([]byte, 65536)
+	for i := range want {
+		want[i] = byte(i*7 + i>>8)
+	}
+	if sha256.Sum256(got) != sha256.Sum256(want) {
+		t.Errorf("peer received %d bytes, not the 64 KiB sent intact", len(got))
+	}
+	wantLines(t, "esp1", out, "sent 65536")
+}
+
+func TestPCBLimitFromScript(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		var cs []io.ReadCloser
+		for i := 0; i < 5; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return err
+			}
+			cs = append(cs, c)
+		}
+		for _, c := range cs {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+		return nil
+	})
+	r := l.start("esp1", 2, `
+import socket, time
+socks = []
+for i in range(6):
+    try:
+        s = socket.socket()
+        s.connect(('10.0.0.1', 80))
+        socks.append(s)
+    except OSError as e:
+        print('socket', i + 1, 'failed', e.errno)
+for s in socks:
+    s.close()
+time.sleep(1)
+socket.print_pcbs()
+try:
+    socket.socket()
+except OSError as e:
+    print('in TIME_WAIT', e)
+time.sleep(120)
+s = socket.socket()
+print('after 2*MSL ok')
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "socket 6 failed 12", "in TIME_WAIT [Errno 12] ENOMEM", "after 2*MSL ok", "TIME-WAIT PCB states:")
+	if n := strings.Count(out, "State: TIME_WAIT"); n != 5 {
+		t.Errorf("print_pcbs listed %d TIME_WAIT PCBs, want 5:\n%s", n, out)
+	}
+	if rows := r.b.Sockets(); len(rows) == 0 {
+		t.Errorf("b.Sockets() is empty, want the last socket")
+	}
+}
+
+func TestBadScriptsNeverCrash(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:7"), 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		// Garbage back, lots of it, then close.
+		junk := make([]byte, 200000)
+		for i := range junk {
+			junk[i] = byte(i * 31)
+		}
+		c.Write(junk)
+		c.Close()
+		return nil
+	})
+	r := l.start("esp1", 2, `
+import socket
+leaked = 0
+try:
+    while True:
+        s = socket.socket()
+        leaked += 1
+except OSError as e:
+    print('leaked', leaked, e.errno)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(500):
+    u.sendto(bytes([i & 255]) * 1400, ('10.0.0.1', 9999))
+u.sendto(b'x' * 5000, ('10.0.0.99', 1))
+print('flooded')
+for bad in ((1, 2), ('1.2.3', 80), ('999.1.1.1', 1)):
+    try:
+        u.sendto(b'x', bad)
+    except Exception as e:
+        print(type(e).__name__)
+try:
+    socket.getaddrinfo('no.such.host', 80)
+except OSError as e:
+    print('gai', e.errno)
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	ln.Close()
+	<-peer
+	wantLines(t, "esp1", out, "leaked 5 12", "flooded", "TypeError", "ValueError", "gai -2")
+	if r.res.Outcome != board.Finished {
+		t.Errorf("outcome %v: %s", r.res.Outcome, r.res.Traceback)
+	}
+	_ = fmt.Sprint()
+}
