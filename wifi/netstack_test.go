@@ -232,3 +232,38 @@ func TestBoardJoinsSoftAP(t *testing.T) {
 		t.Errorf("soft-AP stations = %+v, want esp2", st)
 	}
 }
+
+func TestSoftAPFollowsStationChannel(t *testing.T) {
+	t.Parallel()
+	w := newNetWorld(t, 25)
+	w.router(homeAP(), netip.MustParsePrefix("192.168.1.0/24")) // channel 6
+	sta, node, _ := w.board("esp1", net.HardwareAddr{0x5c, 0xcf, 0x7f, 0, 0, 1})
+	radio, err := NewRadio(RadioConfig{Ctx: w.ctx, Air: w.air, Station: sta, Node: node, LANs: w.lans, Trace: w.log, SoftAPActive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(radio.Close)
+	if got := radio.Channel(); got != 1 {
+		t.Errorf("Channel() with only the soft-AP on = %d, want 1", got)
+	}
+	got := make(chan []BSS, 1)
+	sta.StartScan(func(r []BSS) { got <- r })
+	w.waitFor("scan", 5*time.Second, func() bool { return len(got) == 1 })
+	for _, b := range <-got {
+		if string(b.SSID) == SoftAPSSID(SoftAPMAC(sta.MAC())) {
+			t.Errorf("the station hears its own soft-AP: %+v", b)
+		}
+	}
+	sta.Connect(&JoinConfig{SSID: "SimNet", Key: "correct horse"})
+	w.waitFor("connected", 10*time.Second, sta.IsConnected)
+	if got := radio.SoftAP().Config().Channel; got != 6 {
+		t.Errorf("soft-AP channel after joining channel 6 = %d, want 6", got)
+	}
+	if got := radio.Channel(); got != 6 {
+		t.Errorf("Channel() = %d, want 6", got)
+	}
+	radio.Reset()
+	if got := sta.Hostname(); got != "ESP_000001" {
+		t.Errorf("hostname after a reset = %q, want the SDK's ESP_000001", got)
+	}
+}

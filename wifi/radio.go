@@ -97,6 +97,7 @@ func NewRadio(cfg RadioConfig) (*Radio, error) {
 		return nil, fmt.Errorf("soft-AP of %s: %w", cfg.Station.Name(), err)
 	}
 	r := &Radio{cfg: cfg, sta: cfg.Station, ap: ap, apDHCP: true}
+	cfg.Station.SetSoftAP(ap, r.followChannel)
 	gw := cfg.SoftAPAddr.Addr()
 	r.apAddr = IPConfig{IP: gw, Mask: maskAddr(cfg.SoftAPAddr.Bits()), Gateway: gw}
 	if cfg.SoftAPActive {
@@ -105,6 +106,32 @@ func NewRadio(cfg RadioConfig) (*Radio, error) {
 		}
 	}
 	return r, nil
+}
+
+// followChannel moves an active soft-AP to the channel the station just
+// joined on: the ESP8266 has one radio, so both interfaces share a channel
+// (the soft-AP's own stations lose it and must find it again).
+func (r *Radio) followChannel(ch int) {
+	if !r.Active(IfAP) {
+		return
+	}
+	c := r.ap.Config()
+	if c.Channel == ch {
+		return
+	}
+	c.Channel = ch
+	r.ap.Reconfigure(c)
+}
+
+// SDKHostname is the ESP8266 SDK's own default DHCP hostname, "ESP_"
+// followed by the last three bytes of the station MAC in upper-case hex. A
+// board that rejoins its network by itself after a reset sends it, since
+// MicroPython copies network.hostname() into the SDK only in connect().
+func SDKHostname(mac net.HardwareAddr) string {
+	if len(mac) < 6 {
+		return "ESP_"
+	}
+	return fmt.Sprintf("ESP_%02X%02X%02X", mac[3], mac[4], mac[5])
 }
 
 // Station returns the station interface.
@@ -460,6 +487,7 @@ func (r *Radio) SetHostname(h string) { r.sta.SetHostname(h) }
 // remembered network if it was on; the soft-AP keeps its mode (both are in
 // the SDK's flash) and drops its stations.
 func (r *Radio) Reset() {
+	r.sta.SetHostname(SDKHostname(r.sta.MAC()))
 	r.sta.Reset()
 	if r.Active(IfAP) {
 		r.ap.SetDown(true)

@@ -120,6 +120,8 @@ type Station struct {
 	channel    int
 	hs         *handshake
 	pmkCache   map[string][]byte
+	ownAP      *AccessPoint // the board's own soft-AP: its radio cannot hear it
+	onChannel  func(ch int) // told the channel of each new association
 }
 
 // handshake is one 4-way handshake in flight, both sides' state.
@@ -175,6 +177,16 @@ func (a *Air) NewStation(cfg StationConfig) (*Station, error) {
 
 // Name is the station's board name.
 func (s *Station) Name() string { return s.name }
+
+// SetSoftAP tells the station which access point is its own board's
+// soft-AP (one radio: the station neither hears nor joins it) and f, when
+// not nil, is called with the channel of every new association (the
+// soft-AP follows the station's channel on an ESP8266).
+func (s *Station) SetSoftAP(ap *AccessPoint, f func(ch int)) {
+	s.air.mu.Lock()
+	defer s.air.mu.Unlock()
+	s.ownAP, s.onChannel = ap, f
+}
 
 // MAC is the station's MAC address.
 func (s *Station) MAC() net.HardwareAddr { return append(net.HardwareAddr(nil), s.mac...) }
@@ -449,7 +461,7 @@ func (s *Station) scanLocked(fx *effects, ssid string) []BSS {
 	}
 	var fs []found
 	for _, ap := range s.air.aps {
-		if !ap.reachableLocked(s) {
+		if ap == s.ownAP || !ap.reachableLocked(s) {
 			continue
 		}
 		if ssid != "" && ap.cfg.SSID != ssid {
@@ -510,7 +522,7 @@ func (s *Station) scanDoneLocked(fx *effects, g uint64) {
 	bestRSSI := 0
 	if s.saved.SSID != "" {
 		for _, ap := range s.air.aps {
-			if !ap.reachableLocked(s) || ap.cfg.SSID != s.saved.SSID {
+			if ap == s.ownAP || !ap.reachableLocked(s) || ap.cfg.SSID != s.saved.SSID {
 				continue
 			}
 			if s.saved.BSSID != nil && !bytes.Equal(ap.cfg.BSSID, s.saved.BSSID) {
@@ -725,6 +737,10 @@ func (s *Station) establishedLocked(fx *effects, g uint64) {
 	s.associated = true
 	s.pathLost = false
 	fx.tracef(s.name, "%s connected with %s, channel %d", s.name, ap.cfg.SSID, ap.cfg.Channel)
+	if f := s.onChannel; f != nil {
+		ch := ap.cfg.Channel
+		fx.add(func() { f(ch) })
+	}
 	if ap.cfg.Security == WEP && s.saved.Key != ap.cfg.Passphrase {
 		// Open-system authentication lets any key associate; with the wrong
 		// WEP key nothing decrypts, so no frame gets through and DHCP never
