@@ -117,12 +117,17 @@ type Board struct {
 	cfg   Config
 	fw    *Firmware
 	clock *vclock.Clock
-	actor *vclock.Actor
+	// actor is the board's clock actor for the current run (replaced when a
+	// finished board runs again: a finished board must not hold time).
+	actor atomic.Pointer[vclock.Actor]
 	fs    *flashFS
 	mac   [6]byte
 	rng   *rand.Rand
 
 	console io.Writer
+
+	// actorDone is set when a run ended and closed its actor (Run goroutine).
+	actorDone bool
 
 	// bootAt is the simulator time of the last hard reset (ticks base).
 	bootAt time.Duration
@@ -233,7 +238,7 @@ func New(cfg Config, fw *Firmware, clock *vclock.Clock) (*Board, error) {
 		b.mac = DeriveMAC(cfg.Seed, cfg.Name)
 	}
 	b.fs = newFlashFS(cfg.Files, clock.Now())
-	b.actor = clock.NewActor("board/" + cfg.Name)
+	b.actor.Store(clock.NewActor("board/" + cfg.Name))
 	b.bootAt = clock.Elapsed()
 	return b, nil
 }
@@ -259,7 +264,7 @@ func (b *Board) MAC() [6]byte { return b.mac }
 func (b *Board) Clock() *vclock.Clock { return b.clock }
 
 // Actor returns the board's clock actor (extension layers use it to park).
-func (b *Board) Actor() *vclock.Actor { return b.actor }
+func (b *Board) Actor() *vclock.Actor { return b.actor.Load() }
 
 // Rand returns the board's deterministic random stream. Use it only from
 // the board's goroutine.
@@ -307,7 +312,7 @@ func (b *Board) Close() error {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
-		b.actor.Close()
+		b.actor.Load().Close()
 		b.wd.stop()
 	})
 	return nil
@@ -332,7 +337,7 @@ var errStopped = errors.New("board stopped")
 func (b *Board) boot(ctx context.Context) error {
 	b.teardown()
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-	mod, err := b.fw.rt.InstantiateModule(ctx, b.fw.compiled, cfg)
+	mod, err := b.fw.rt.InstantiateModule(withBoardMemory(ctx), b.fw.compiled, cfg)
 	if err != nil {
 		return fmt.Errorf("board %s: instantiating firmware: %w", b.cfg.Name, err)
 	}

@@ -71,7 +71,7 @@ func (b *Board) wait(d time.Duration) error {
 			if left <= 0 || b.interrupted.Load() {
 				return nil
 			}
-			if err := b.actor.Park(ctx, left); err != nil {
+			if err := b.actor.Load().Park(ctx, left); err != nil {
 				return err
 			}
 		}
@@ -88,12 +88,12 @@ func (b *Board) Park(timeout time.Duration) error {
 		if b.interrupted.Load() {
 			return nil
 		}
-		return b.actor.Park(ctx, timeout)
+		return b.actor.Load().Park(ctx, timeout)
 	})
 }
 
 // Wake makes a parked board runnable. Safe from any goroutine.
-func (b *Board) Wake() { b.actor.Wake() }
+func (b *Board) Wake() { b.actor.Load().Wake() }
 
 // Context is the context of the current run: done when the run ends.
 func (b *Board) Context() context.Context {
@@ -135,7 +135,7 @@ func (b *Board) Interrupt() {
 	defer b.intMu.Unlock()
 	if b.blocking {
 		b.interrupted.Store(true)
-		b.actor.Wake()
+		b.actor.Load().Wake()
 		return
 	}
 	b.kbdMu.Lock()

@@ -29,6 +29,15 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 			err = fmt.Errorf("board %s: internal error: %v", b.cfg.Name, r)
 		}
 	}()
+	if b.actorDone {
+		b.actor.Store(b.clock.NewActor("board/" + b.cfg.Name))
+		b.actorDone = false
+	}
+	// When the run ends the board stops holding simulator time.
+	defer func() {
+		b.actor.Load().Close()
+		b.actorDone = true
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b.cancelMu.Lock()
@@ -375,7 +384,7 @@ type stdinPump struct {
 func newStdinPump(b *Board, r io.Reader) *stdinPump {
 	p := &stdinPump{b: b, ch: make(chan []byte, 64), done: make(chan struct{})}
 	go func() {
-		defer b.actor.Wake()
+		defer b.actor.Load().Wake()
 		defer close(p.ch)
 		for {
 			buf := make([]byte, 256)
@@ -391,7 +400,7 @@ func newStdinPump(b *Board, r io.Reader) *stdinPump {
 				}
 				select {
 				case p.ch <- data:
-					b.actor.Wake()
+					b.actor.Load().Wake()
 				case <-p.done:
 					return
 				}
@@ -426,7 +435,7 @@ func (p *stdinPump) next(ctx context.Context) (byte, bool, error) {
 		b.intMu.Lock()
 		b.idleAtPrompt = true
 		b.intMu.Unlock()
-		err := b.actor.Park(ctx, -1)
+		err := b.actor.Load().Park(ctx, -1)
 		b.intMu.Lock()
 		b.idleAtPrompt = false
 		b.intMu.Unlock()
