@@ -406,7 +406,7 @@ ValueError
 OSError Cannot connect to AP
 ValueError unexpected key
 mpy-esp8266 True 1 4
-2
+1
 5ccf7f102001 5ecf7f102001
 `
 	if !strings.Contains(out, want) {
