@@ -138,6 +138,8 @@ type netCall struct {
 	iface int
 	pos   []Value
 	kw    []kwArg
+	// plain asks for a result without tags (ifconfig's polling fast path).
+	plain bool
 }
 
 type kwArg struct {
@@ -176,6 +178,10 @@ func splitArgs(args []Value) (*netCall, error) {
 	n, err := ArgInt(args, 1)
 	if err != nil {
 		return nil, err
+	}
+	if n == -1 && len(args) == 2 {
+		// network.py's fast path: no arguments, plain result.
+		return &netCall{iface: iface, plain: true}, nil
 	}
 	rest := args[2:]
 	if n < 0 || n > len(rest) || (len(rest)-n)%2 != 0 {
@@ -642,7 +648,11 @@ func netIfconfig(c *netCall) (Value, error) {
 		if err := c.b.PollYield(); err != nil {
 			return nil, err
 		}
-		return ifTuple(c.w.IfConfig(c.iface)), nil
+		a := c.w.IfConfig(c.iface)
+		if c.plain {
+			return addrStr(a[0]) + " " + addrStr(a[1]) + " " + addrStr(a[2]) + " " + addrStr(a[3]), nil
+		}
+		return ifTuple(a), nil
 	}
 	if s, ok := c.pos[0].(string); ok && s == "dhcp" {
 		if err := c.requireIf(staIF); err != nil {

@@ -264,7 +264,7 @@ sta = network.WLAN(network.STA_IF)
 sta.active(True)
 sta.connect('`+tc.ssid+`', '`+tc.key+`')
 while sta.status() == network.STAT_CONNECTING:
-    pass
+    time.sleep_ms(50)
 print('status', sta.status(), sta.isconnected())
 time.sleep(20)
 print('later', sta.status(), sta.isconnected())

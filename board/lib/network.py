@@ -66,6 +66,12 @@ def _r(x):
     return x
 
 
+def _c(r):
+    if r is _U:
+        raise _exc()
+    return r
+
+
 def _m(n):
     f = getattr(_n, n)
 
@@ -102,8 +108,14 @@ class WLAN:
     def __repr__(self):
         return "<WLAN>"
 
+    def ifconfig(self, *a, **k):
+        # The hot path of polling loops: a plain "ip mask gw dns" string.
+        if a or k:
+            return _r(_n.ifconfig(self._if, len(a), *_f(a, k)))
+        return tuple(_c(_n.ifconfig(self._if, -1)).split(" "))
 
-for _x in ("active", "connect", "disconnect", "status", "scan", "isconnected", "config", "ifconfig", "ipconfig"):
+
+for _x in ("active", "connect", "disconnect", "status", "scan", "isconnected", "config", "ipconfig"):
     setattr(WLAN, _x, _m(_x))
 hostname = _g("hostname")
 country = _g("country")
