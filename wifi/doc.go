@@ -18,6 +18,22 @@
 //  4. Drive the station the way the MicroPython network module drives the
 //     ESP8266 SDK: SetActive, Connect, Disconnect, Status, StartScan.
 //
+// For a board, NewRadio wraps its station together with its soft-AP (SSID
+// MicroPython-xxxxxx, key micropythoN, 192.168.4.1/24 with a DHCP server on
+// a LAN of its own) and the state the SDK keeps for the network module; a
+// Radio satisfies the board package's WLAN interface. NICUplink, LANs and
+// NetAddressing are the netstack implementations of Uplink and Addressing
+// (a board NIC moved onto the LAN behind the access point it joins, and
+// netstack's lwIP-like DHCP client).
+//
+// Status follows the SDK: CONNECTING while a join or DHCP is in progress;
+// WRONG_PASSWORD, NO_AP_FOUND or CONNECT_FAIL when an attempt fails, and
+// that failure stays visible while the SDK keeps retrying in the background
+// (until an attempt succeeds or disconnect() is called); CONNECTING again
+// when an established association is lost; 255 while the interface is off.
+// Scan results come in the order a channel sweep collects them: by
+// channel, strongest first within a channel, then by BSSID.
+//
 // Every step takes simulator time from the world's vclock (defaults in
 // DefaultTiming follow a real ESP8266: a successful join plus DHCP takes
 // two to three seconds, a wrong passphrase is reported after the access
