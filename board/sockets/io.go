@@ -57,6 +57,8 @@ func (t *Table) tcpSend(ctx context.Context, s *sock, p []byte) (int, error) {
 			return 0, oserr(EAGAIN)
 		}
 		deadline, has := t.deadline(s.timeout, true)
+		ws := t.watch(s.wq)
+		defer ws.done()
 		for {
 			t.refresh(s)
 			if s.state == stConnecting {
@@ -68,7 +70,7 @@ func (t *Table) tcpSend(ctx context.Context, s *sock, p []byte) (int, error) {
 			} else {
 				break
 			}
-			timedOut, err := t.waitOn(ctx, []*waiter.Queue{s.wq}, deadline, has)
+			timedOut, err := ws.wait(ctx, deadline, has)
 			if err != nil {
 				return 0, err
 			}
@@ -116,6 +118,8 @@ func (t *Table) tcpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 		return 0, oserr(ENOTCONN)
 	}
 	peek := flags&MsgPeek != 0
+	ws := t.watch(s.wq)
+	defer ws.done()
 	n, eof, err := t.tryRead(s, p, peek)
 	if err != nil {
 		return 0, err
@@ -134,7 +138,7 @@ func (t *Table) tcpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 	}
 	deadline, has := t.deadline(s.timeout, true)
 	for s.state == stConnected {
-		timedOut, err := t.waitOn(ctx, []*waiter.Queue{s.wq}, deadline, has)
+		timedOut, err := ws.wait(ctx, deadline, has)
 		if err != nil {
 			return 0, err
 		}
@@ -218,6 +222,8 @@ func (t *Table) udpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 		}
 		return w.n, res.RemoteAddr, true, nil
 	}
+	ws := t.watch(s.wq)
+	defer ws.done()
 	n, from, ok, err := read()
 	if err != nil || ok {
 		return n, from, err
@@ -227,7 +233,7 @@ func (t *Table) udpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 	}
 	deadline, has := t.deadline(s.timeout, true)
 	for {
-		timedOut, err := t.waitOn(ctx, []*waiter.Queue{s.wq}, deadline, has)
+		timedOut, err := ws.wait(ctx, deadline, has)
 		if err != nil {
 			return 0, from, err
 		}
@@ -591,12 +597,20 @@ func (t *Table) Poll(ctx context.Context, reqs []PollReq, timeout time.Duration)
 		deadline = t.now() + timeout
 	}
 	for {
+		var qs []*waiter.Queue
+		socks := make([]*sock, len(reqs))
+		for i, r := range reqs {
+			if s, err := t.get(r.FD); err == nil {
+				socks[i] = s
+				qs = append(qs, s.queues()...)
+			}
+		}
+		ws := t.watch(qs...)
 		ready := 0
 		heldBack := false
-		var qs []*waiter.Queue
 		for i, r := range reqs {
-			s, err := t.get(r.FD)
-			if err != nil {
+			s := socks[i]
+			if s == nil {
 				out[i] = PollNval
 				ready++
 				continue
@@ -608,9 +622,9 @@ func (t *Table) Poll(ctx context.Context, reqs []PollReq, timeout time.Duration)
 				s.ep.Readiness(waiter.ReadableEvents)&waiter.ReadableEvents != 0 {
 				heldBack = true
 			}
-			qs = append(qs, s.queues()...)
 		}
 		if ready > 0 || (has && t.now() >= deadline) {
+			ws.done()
 			return out, nil
 		}
 		wait, waitHas := deadline, has
@@ -619,7 +633,9 @@ func (t *Table) Poll(ctx context.Context, reqs []PollReq, timeout time.Duration)
 		if next := t.now() + 500*time.Millisecond; heldBack && (!has || next < deadline) {
 			wait, waitHas = next, true
 		}
-		if _, err := t.waitOn(ctx, qs, wait, waitHas); err != nil {
+		_, err := ws.wait(ctx, wait, waitHas)
+		ws.done()
+		if err != nil {
 			return out, err
 		}
 	}

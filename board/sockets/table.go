@@ -581,21 +581,44 @@ func (t *Table) deadline(timeout time.Duration, strict bool) (time.Duration, boo
 	return d, true
 }
 
-// waitOn parks the board's actor until one of the queues signals, the
-// deadline passes (has=true) or ctx ends. It returns true if the deadline
-// has passed.
-func (t *Table) waitOn(ctx context.Context, qs []*waiter.Queue, deadline time.Duration, has bool) (bool, error) {
+// waitSet is a set of waiter registrations held for the whole of a blocking
+// call: entries are registered before the first readiness check, so an event
+// between a check and the park is never lost (a Wake before Park is
+// remembered by the actor).
+type waitSet struct {
+	t       *Table
+	qs      []*waiter.Queue
+	entries []waiter.Entry
+}
+
+const waitMask = waiter.EventIn | waiter.EventOut | waiter.EventErr | waiter.EventHUp | waiter.EventRdNorm | waiter.EventWrNorm
+
+func (t *Table) watch(qs ...*waiter.Queue) *waitSet {
+	w := &waitSet{t: t, qs: qs, entries: make([]waiter.Entry, len(qs))}
+	for i, q := range qs {
+		w.entries[i] = waiter.NewFunctionEntry(waitMask, func(waiter.EventMask) { t.cfg.Actor.Wake() })
+		q.EventRegister(&w.entries[i])
+	}
+	return w
+}
+
+func (w *waitSet) done() {
+	for i, q := range w.qs {
+		q.EventUnregister(&w.entries[i])
+	}
+	w.qs = nil
+}
+
+// wait parks the board's actor until a watched queue signals, the deadline
+// passes (has=true) or ctx ends. It reports whether the deadline has passed.
+func (w *waitSet) wait(ctx context.Context, deadline time.Duration, has bool) (bool, error) {
+	t := w.t
 	timeout := time.Duration(-1)
 	if has {
 		timeout = deadline - t.now()
 		if timeout <= 0 {
 			return true, nil
 		}
-	}
-	entries := make([]waiter.Entry, len(qs))
-	for i, q := range qs {
-		entries[i] = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdNorm|waiter.EventWrNorm, func(waiter.EventMask) { t.cfg.Actor.Wake() })
-		q.EventRegister(&entries[i])
 	}
 	// Arm the timeout before parking: vclock's Park with a timeout arms its
 	// timer after the actor counts as parked, and fast mode could jump past
@@ -607,9 +630,6 @@ func (t *Table) waitOn(ctx context.Context, qs []*waiter.Queue, deadline time.Du
 	err := t.cfg.Actor.Park(ctx, -1)
 	if tm != nil {
 		tm.Stop()
-	}
-	for i, q := range qs {
-		q.EventUnregister(&entries[i])
 	}
 	if err != nil {
 		return false, err
@@ -634,6 +654,8 @@ func (t *Table) Accept(ctx context.Context, fd int) (int, string, int, error) {
 	}
 	deadline, has := t.deadline(s.timeout, false)
 	deferred := false
+	ws := t.watch(s.wq)
+	defer ws.done()
 	for {
 		t.mu.Lock()
 		full := t.poolFullLocked()
@@ -670,7 +692,7 @@ func (t *Table) Accept(ctx context.Context, fd int) (int, string, int, error) {
 				wait, waitHas = next, true
 			}
 		}
-		if _, err := t.waitOn(ctx, []*waiter.Queue{s.wq}, wait, waitHas); err != nil {
+		if _, err := ws.wait(ctx, wait, waitHas); err != nil {
 			return 0, "", 0, err
 		}
 		if s.ep == nil {
@@ -731,6 +753,8 @@ func (t *Table) Connect(ctx context.Context, fd int, host string, port int) erro
 	}
 	s.state = stConnecting
 	s.remote = fa
+	ws := t.watch(s.wq)
+	defer ws.done()
 	tcpipErr := s.ep.Connect(fa)
 	if tcpipErr != nil {
 		if _, ok := tcpipErr.(*tcpip.ErrConnectStarted); !ok {
@@ -756,7 +780,7 @@ func (t *Table) Connect(ctx context.Context, fd int, host string, port int) erro
 			t.trace("socket.connect(('%s', %d)) -> OSError(%d)", host, port, ETIMEDOUT)
 			return oserr(ETIMEDOUT)
 		}
-		if _, err := t.waitOn(ctx, []*waiter.Queue{s.wq}, deadline, has); err != nil {
+		if _, err := ws.wait(ctx, deadline, has); err != nil {
 			return err
 		}
 	}
