@@ -74,7 +74,7 @@ func hostStart(b *board.Board, args []board.Value) (board.Value, error) {
 		return nil, err
 	}
 	rs.mu.Lock()
-	rs.joined[idx] = joined
+	rs.joinFailed[idx] = !joined
 	for {
 		if rs.skip || rs.errored {
 			rs.mu.Unlock()

@@ -286,30 +286,30 @@ type runState struct {
 	inbox [][]string
 	// resume is the function a rebooting instance resumes with.
 	resume []string
-	// joined records whether each board got onto the WiFi.
-	joined  []bool
-	skip    bool
-	errored bool
-	reasons []string
-	metrics []string
+	// joinFailed records the boards that did not get onto the WiFi.
+	joinFailed []bool
+	skip       bool
+	errored    bool
+	reasons    []string
+	metrics    []string
 	// partial holds console text after the last newline, per instance.
 	partial []string
 }
 
 func newRunState(n int, cancel context.CancelFunc) *runState {
 	return &runState{
-		n:        n,
-		cancel:   cancel,
-		boards:   make([]*board.Board, n),
-		started:  make([]bool, n),
-		released: make([]bool, n),
-		next:     make([]bool, n),
-		done:     make([]bool, n),
-		output:   make([][]string, n),
-		inbox:    make([][]string, n),
-		resume:   make([]string, n),
-		joined:   make([]bool, n),
-		partial:  make([]string, n),
+		n:          n,
+		cancel:     cancel,
+		boards:     make([]*board.Board, n),
+		started:    make([]bool, n),
+		released:   make([]bool, n),
+		next:       make([]bool, n),
+		done:       make([]bool, n),
+		output:     make([][]string, n),
+		inbox:      make([][]string, n),
+		resume:     make([]string, n),
+		joinFailed: make([]bool, n),
+		partial:    make([]string, n),
 	}
 }
 
@@ -513,7 +513,7 @@ func runOnBoards(ctx context.Context, file string, src []byte, n int, opts Optio
 		if i >= n {
 			break
 		}
-		if rs.boards[i] != nil && !rs.joined[i] {
+		if rs.joinFailed[i] {
 			notes = append(notes, fmt.Sprintf("instance%d did not get onto the WiFi within %v (%s)", i, joinTimeout, br.WiFi))
 		}
 		switch br.Outcome {

@@ -6,9 +6,10 @@ import _multitest as _m
 
 _s = _m.start({run}, {idx})
 if _s is not None:
+    import gc
+
     _ok = False
     try:
-        import gc
         import multitest as _mt
 
         _mt._RUN = {run}
@@ -29,8 +30,11 @@ if _s is not None:
     except BaseException as _e:
         import sys
 
+        _t = _g = None
+        gc.collect()
         sys.print_exception(_e)
     finally:
+        gc.collect()
         if _ok:
             _m.done({run}, {idx})
         else:
