@@ -21,6 +21,8 @@ type console struct {
 	// live, when set, receives each completed line prefixed with the time and
 	// the board's name (the CLI's console view).
 	live io.Writer
+	// raw sends bytes to live as they come instead of prefixed lines.
+	raw bool
 
 	mu       sync.Mutex
 	all      bytes.Buffer
@@ -35,8 +37,8 @@ type consoleLine struct {
 	Text string
 }
 
-func newConsole(board string, clock *vclock.Clock, live io.Writer) *console {
-	return &console{board: board, clock: clock, live: live}
+func newConsole(board string, clock *vclock.Clock, live io.Writer, raw bool) *console {
+	return &console{board: board, clock: clock, live: live, raw: raw}
 }
 
 // Write implements io.Writer for the board's UART.
@@ -66,7 +68,9 @@ func (c *console) Write(p []byte) (int, error) {
 	watchers := c.watchers
 	c.mu.Unlock()
 
-	if c.live != nil {
+	if c.live != nil && c.raw {
+		c.live.Write(p)
+	} else if c.live != nil {
 		for _, l := range done {
 			fmt.Fprintf(c.live, "%s %s | %s\n", trace.FormatTime(l.At), c.board, l.Text)
 		}
@@ -88,7 +92,7 @@ func (c *console) flush() {
 	c.partial.Reset()
 	c.lines = append(c.lines, line)
 	c.mu.Unlock()
-	if c.live != nil {
+	if c.live != nil && !c.raw {
 		fmt.Fprintf(c.live, "%s %s | %s\n", trace.FormatTime(line.At), c.board, line.Text)
 	}
 }

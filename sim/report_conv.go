@@ -33,7 +33,7 @@ func (r *Result) Report() *report.Run {
 			},
 		}
 		if b.ExceptionType != "" {
-			rb.Exit.Message = lastLine(b.Traceback)
+			rb.Exit.Message = strings.TrimPrefix(strings.TrimPrefix(lastLine(b.Traceback), b.ExceptionType), ": ")
 		}
 		out.Boards = append(out.Boards, rb)
 	}

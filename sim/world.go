@@ -11,6 +11,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,10 @@ type Options struct {
 	// Console, when set, receives every board's console line by line,
 	// prefixed with the simulator time and the board's name.
 	Console io.Writer
+	// RawConsole sends the console to Console byte for byte, as a serial
+	// terminal shows it, instead of as prefixed lines (sensible with one
+	// board).
+	RawConsole bool
 	// Trace, when set, receives the readable trace (802.11 steps, frames,
 	// socket calls) line by line as it happens.
 	Trace io.Writer
@@ -457,7 +462,7 @@ func (w *World) buildBoard(in scenario.Instance) error {
 		return err
 	}
 	bn := &boardNode{inst: in, node: node, nic: nic, mac: mac, done: make(chan struct{})}
-	bn.console = newConsole(in.Name, w.clock, w.opts.Console)
+	bn.console = newConsole(in.Name, w.clock, w.opts.Console, w.opts.RawConsole)
 
 	files, err := w.boardFiles(in.Board)
 	if err != nil {
@@ -639,3 +644,12 @@ func (w *World) boardNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+//go:embed defaultworld.yaml
+var defaultWorld []byte
+
+// DefaultWorld is the scenario of ad-hoc runs (`esp8266sim run SCRIPT.py`)
+// in YAML: the access point SimNet, the PC on the LAN with the tutorial's
+// chat service, the tutorials' internet hosts and one board, esp1, whose
+// main.py the caller supplies (boards[0].code).
+func DefaultWorld() []byte { return bytes.Clone(defaultWorld) }

@@ -50,7 +50,8 @@ func TestRunExitCodes(t *testing.T) {
 		{"non-utf8", []string{"run", latin}, 2, "", "is not UTF-8"},
 		{"bad firmware", []string{"--firmware", notWasm, "run", ok}, 2, "", "run `make`"},
 		{"missing firmware", []string{"--firmware", filepath.Join(dir, "none.wasm"), "run", ok}, 2, "", "run `make`"},
-		{"no args", []string{"run"}, 2, "", "exactly one script"},
+		{"two args", []string{"run", ok, ok}, 2, "", "at most one"},
+		{"unknown scenario name", []string{"run", "no_such_scenario"}, 2, "", "esp8266sim list"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -17,67 +15,54 @@ import (
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 )
 
-type runFlags struct {
-	heap     int
-	watchdog time.Duration
-	seed     uint64
-	name     string
-	realtime bool
-}
-
 func newRunCmd(g *globalFlags) *cobra.Command {
-	f := &runFlags{}
+	f := &worldFlags{}
 	cmd := &cobra.Command{
-		Use:   "run SCRIPT.py",
-		Short: "Run a MicroPython script as main.py on one board and print its console",
-		Long: "Run a MicroPython script as main.py on one simulated ESP8266 and print its console.\n" +
-			"Exit status: 0 when the script finishes, 1 on an uncaught exception (the board's traceback is printed), 2 on usage errors.",
+		Use:   "run [SCENARIO.yaml | SCRIPT.py | NAME]",
+		Short: "Run a scenario, or a MicroPython script on a board in the default world",
+		Long: `Run a scenario file, a built-in scenario (see 'esp8266sim list') or a MicroPython
+script. With no argument, runs the built-in default scenario (` + defaultScenario + `).
+
+A script runs as main.py on board esp1 in the default world: the WPA2 access point
+SimNet (password esp8266sim; change it with --wifi SSID:PASSWORD) with its router
+(DHCP, DNS, gateway), the PC 192.168.1.10 on the LAN with the tutorial's chat
+service on port 8888, and the internet hosts micropython.org, www.example.com
+(HTTP and HTTPS) and echo.sim.
+
+The board's console goes to stdout as the serial terminal shows it (prefixed with
+time and board name when there are several boards); the summary goes to stderr.
+
+Exit status: 0 when the expectations hold (for a script without expectations:
+when it does not end in an uncaught exception), 1 when they fail, 2 on usage errors.`,
+		Example: `  esp8266sim run
+  esp8266sim run main.py --wifi MyNet:secret123
+  esp8266sim run scenarios/tcp_client.yaml --trace --pcap join.pcapng
+  esp8266sim run http_get --latency 200ms --loss 10% --format junit > report.xml
+  esp8266sim run server.py --forward 8080:esp1:80`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("run needs exactly one script, e.g. `esp8266sim run main.py`")
+			if len(args) > 1 {
+				return usagef("run takes at most one scenario or script, e.g. `esp8266sim run main.py`")
+			}
+			switch f.format {
+			case "text", "json", "junit":
+			default:
+				return usagef("--format must be text, json or junit, not %q", f.format)
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			script, err := readScript(args[0])
+			arg := ""
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			sc, err := loadScenario(cmd, f, arg)
 			if err != nil {
 				return err
 			}
-			fw, err := g.loadFirmware()
-			if err != nil {
-				return err
-			}
-			mode := vclock.Fast
-			if f.realtime {
-				mode = vclock.Realtime
-			}
-			res, err := runBoard(cmd.Context(), fw, mode, board.Config{
-				Name:      f.name,
-				HeapBytes: f.heap,
-				Watchdog:  f.watchdog,
-				Seed:      f.seed,
-				Files:     map[string][]byte{"main.py": script},
-				Console:   cmd.OutOrStdout(),
-			})
-			if err != nil {
-				return err
-			}
-			switch res.Outcome {
-			case board.Finished:
-				return nil
-			case board.Exception:
-				return &exitError{code: exitScriptErr}
-			default:
-				fmt.Fprintf(cmd.ErrOrStderr(), "esp8266sim: %s\n", res.Message)
-				return &exitError{code: exitScriptErr}
-			}
+			return runWorld(cmd, g, f, sc)
 		},
 	}
-	cmd.Flags().IntVar(&f.heap, "heap", board.DefaultHeapBytes, "MicroPython heap budget in bytes")
-	cmd.Flags().DurationVar(&f.watchdog, "watchdog", board.DefaultWatchdog, "wall-clock time Python code may run without waiting before it is stopped")
-	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "random seed (MAC address, os.urandom, random)")
-	cmd.Flags().StringVar(&f.name, "name", "esp1", "board name")
-	cmd.Flags().BoolVar(&f.realtime, "realtime", false, "run the simulator clock at wall-clock speed instead of fast-forwarding")
+	f.register(cmd)
 	return cmd
 }
 
