@@ -103,6 +103,8 @@ type Client struct {
 	routes     []tcpip.Route
 
 	releaseOnStop atomic.Bool
+	started       atomic.Bool
+	inCallback    atomic.Bool // OnBound/OnLost running on the client goroutine
 
 	mu sync.Mutex
 	// Guarded by mu.
@@ -184,6 +186,9 @@ func (c *Client) trace(format string, args ...any) {
 // nothing leaks. ARP is unaffected: gVisor answers ARP only for assigned
 // addresses.
 func (c *Client) Start(ctx context.Context) error {
+	if !c.started.CompareAndSwap(false, true) {
+		return errors.New("dhcp: Client.Start called twice; make a new Client")
+	}
 	actor := c.cfg.Clock.NewActor(c.cfg.Name)
 	sock, err := listenUDP(c.cfg.Stack, c.cfg.NIC, ClientPort, actor.Wake)
 	if err != nil {
@@ -229,13 +234,17 @@ func (c *Client) Start(ctx context.Context) error {
 
 // Stop ends the client without a RELEASE (lwIP's dhcp_stop): the address
 // leaves the NIC and OnLost runs if one was bound. It waits for the
-// client's goroutine and is idempotent.
+// client's goroutine (except when called from OnBound/OnLost, which run on
+// it) and is idempotent.
 func (c *Client) Stop() {
 	c.once.Do(func() {
 		if c.cancel != nil {
 			c.cancel()
 		}
 	})
+	if c.inCallback.Load() {
+		return
+	}
 	c.wg.Wait()
 }
 
@@ -556,7 +565,9 @@ func (c *Client) ack(m *message, state string) {
 	c.setPromisc(false)
 	c.trace("ACK (%s): bound to %v/%d router %v dns %v lease %v", state, l.IP, l.Subnet.Bits(), l.Router, l.DNS, l.LeaseTime)
 	if changed && c.cfg.OnBound != nil {
+		c.inCallback.Store(true)
 		c.cfg.OnBound(l)
+		c.inCallback.Store(false)
 	}
 }
 
@@ -603,7 +614,9 @@ func (c *Client) unbind() {
 	c.lease = nil
 	c.mu.Unlock()
 	if had && c.cfg.OnLost != nil {
+		c.inCallback.Store(true)
 		c.cfg.OnLost()
+		c.inCallback.Store(false)
 	}
 }
 

@@ -162,7 +162,13 @@ func (p *ChatPeer) dialLoop(actor *vclock.Actor) {
 	to := netip.AddrPortFrom(p.cfg.Connect, uint16(p.cfg.Port))
 	for {
 		c, err := DialTCP(ctx, h.cfg.Stack, to, actor)
+		if err == nil && !h.trackDialed(c, true) {
+			c.Reset()
+			actor.Close()
+			return
+		}
 		if err == nil {
+			defer h.trackDialed(c, false)
 			p.logf("connected to %v", to)
 			faults := h.faults.roll(p.cfg.Port)
 			rc := &recordingConn{Conn: wrapFaults(c, faults, &h.faults), h: h, port: p.cfg.Port}

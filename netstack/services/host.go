@@ -50,6 +50,7 @@ type Host struct {
 	tcp      map[int]*tcpService
 	udp      map[int]*udpService
 	received map[int][]byte
+	dialed   map[*Conn]struct{} // connections the host opened (chat connect mode)
 	closed   bool
 
 	wg sync.WaitGroup
@@ -73,6 +74,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	h := &Host{
 		cfg: cfg, ctx: ctx, cancel: cancel,
 		tcp: map[int]*tcpService{}, udp: map[int]*udpService{}, received: map[int][]byte{},
+		dialed: map[*Conn]struct{}{},
 	}
 	h.faults.rng = simrand.New(cfg.Seed, "host-faults/"+cfg.Name)
 	return h, nil
@@ -151,6 +153,8 @@ func (h *Host) Close() {
 	h.closed = true
 	tcps := h.tcp
 	udps := h.udp
+	dialed := h.dialed
+	h.dialed = map[*Conn]struct{}{}
 	h.mu.Unlock()
 	h.cancel()
 	for _, s := range tcps {
@@ -159,7 +163,26 @@ func (h *Host) Close() {
 	for _, s := range udps {
 		s.close()
 	}
+	for c := range dialed {
+		c.Reset()
+	}
 	h.wg.Wait()
+}
+
+// trackDialed registers a connection the host opened so Close can end it;
+// false when the host is already closed.
+func (h *Host) trackDialed(c *Conn, on bool) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !on {
+		delete(h.dialed, c)
+		return true
+	}
+	if h.closed {
+		return false
+	}
+	h.dialed[c] = struct{}{}
+	return true
 }
 
 // recordingConn copies what the service reads into the host's record.

@@ -633,3 +633,41 @@ func TestNTPAnswerRejects(t *testing.T) {
 		t.Error("answered a server-mode packet")
 	}
 }
+
+// Close ends everything, including a chat connection the host dialed that
+// waits for text that never comes.
+func TestHostCloseEndsConnections(t *testing.T) {
+	w := newWorld(t)
+	peer, err := w.host.AddChat(ChatConfig{Port: 9000, Connect: clientIP, Steps: []ChatStep{{Expect: "never"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := ListenTCP(w.client.Stack, 0, clientIP, 9000, w.lan.Clock, w.actor, "board")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// And one accepted connection stuck in a blackhole.
+	w.host.SetFaults([]Fault{{Kind: FaultBlackhole, Port: 80}})
+	w.dial(t, 80)
+	w.actor.Sleep(context.Background(), time.Second)
+	done := make(chan struct{})
+	go func() {
+		w.host.Close()
+		close(done)
+	}()
+	w.actor.Park(context.Background(), time.Second)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Host.Close did not return")
+	}
+	if peer.Err() == nil {
+		t.Error("the waiting chat step did not fail when the host closed")
+	}
+}
