@@ -12,9 +12,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
@@ -556,8 +559,11 @@ func (c *Client) ack(m *message, state string) {
 	c.tries = 0
 	if changed {
 		c.configure(l)
-		// Resolve the server's MAC now: renewals are unicast to it, and a
-		// RELEASE must leave before the address is gone.
+		c.gratuitousARP(l.IP)
+		// lwIP 1.4 (ETHARP_TRUST_IP_MAC) learns the server's MAC from its
+		// unicast ACK; gVisor's UDP endpoints do not expose it, so resolve
+		// it now: renewals are unicast to the server, and a RELEASE must
+		// leave before the address is gone.
 		if l.Server.Is4() {
 			c.cfg.Stack.GetLinkAddress(c.cfg.NIC, tcpAddr(l.Server), tcpAddr(l.IP), ipv4.ProtocolNumber, nil)
 		}
@@ -572,6 +578,30 @@ func (c *Client) ack(m *message, state string) {
 }
 
 func v0(d time.Duration) bool { return d <= 0 }
+
+// gratuitousARP announces ip, as lwIP does when an interface comes up with
+// an address (etharp_gratuitous from netif_set_up/netif_set_ipaddr).
+func (c *Client) gratuitousARP(ip netip.Addr) {
+	a := &layers.ARP{
+		AddrType:          layers.LinkTypeEthernet,
+		Protocol:          layers.EthernetTypeIPv4,
+		HwAddressSize:     6,
+		ProtAddressSize:   4,
+		Operation:         layers.ARPRequest,
+		SourceHwAddress:   []byte(c.cfg.MAC),
+		SourceProtAddress: ipOrZero(ip),
+		DstHwAddress:      make([]byte, 6),
+		DstProtAddress:    ipOrZero(ip),
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := a.SerializeTo(buf, gopacket.SerializeOptions{}); err != nil {
+		return
+	}
+	if tcpipErr := c.cfg.Stack.WritePacketToRemote(c.cfg.NIC, broadcastMAC, arp.ProtocolNumber, buffer.MakeWithData(buf.Bytes())); tcpipErr != nil {
+		c.trace("gratuitous ARP not sent: %s", tcpipErr)
+	}
+	c.cfg.Clock.Poke()
+}
 
 // configure puts the address, the subnet route and the default route on
 // the NIC.

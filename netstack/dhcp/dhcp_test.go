@@ -262,6 +262,18 @@ func TestDORAOnTheWire(t *testing.T) {
 			t.Errorf("OFFER lacks option %v", o)
 		}
 	}
+	// The board announces its address with a gratuitous ARP, as lwIP does.
+	var announced bool
+	for _, f := range w.lan.Frames() {
+		p := gopacket.NewPacket(f.Data, layers.LayerTypeEthernet, gopacket.Default)
+		if a, ok := p.Layer(layers.LayerTypeARP).(*layers.ARP); ok && f.From == "esp1" && a.Operation == layers.ARPRequest &&
+			ip4(a.SourceProtAddress) == want.IP && ip4(a.DstProtAddress) == want.IP {
+			announced = true
+		}
+	}
+	if !announced {
+		t.Error("no gratuitous ARP for the leased address")
+	}
 	if leases := w.server.Leases(); len(leases) != 1 || !leases[0].Bound || leases[0].Hostname != "esp-1" {
 		t.Errorf("server leases = %+v, want one bound lease for esp-1", leases)
 	}

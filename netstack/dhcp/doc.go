@@ -45,6 +45,12 @@
 //     promiscuous mode on from DISCOVER until it is bound (with no address
 //     on the NIC nothing can be answered from it meanwhile).
 //
+// Once bound, the client announces its address with a gratuitous ARP (as
+// lwIP's netif_set_up does) and resolves the server's MAC with ARP: lwIP
+// 1.4 learns it from the unicast ACK (ETHARP_TRUST_IP_MAC), which gVisor's
+// UDP endpoints cannot see, and renewals and RELEASE are unicast to it. The
+// capture therefore shows one ARP exchange a real board would not make.
+//
 // The server follows RFC 2131 section 4.1 for replies: to ciaddr when the
 // client has one, broadcast when the client set the broadcast flag or for a
 // NAK, otherwise unicast to yiaddr at chaddr.
