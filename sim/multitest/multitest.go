@@ -122,6 +122,8 @@ type Result struct {
 	Reason string
 	// Metrics are the OUTPUT_METRIC lines' data.
 	Metrics []string
+	// EndReason is why the world stopped, in one sentence.
+	EndReason string
 	// SimTime is the simulated time the test took; WallTime the real time.
 	SimTime  time.Duration
 	WallTime time.Duration
@@ -503,7 +505,7 @@ func runOnBoards(ctx context.Context, file string, src []byte, n int, opts Optio
 	if err != nil {
 		return fmt.Errorf("multitest: running %s: %w", file, err)
 	}
-	res.SimTime, res.WallTime = out.SimTime, out.WallTime
+	res.SimTime, res.WallTime, res.EndReason = out.SimTime, out.WallTime, out.EndReason
 
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
