@@ -136,12 +136,13 @@ type Board struct {
 	mod     api.Module
 	mem     api.Memory
 	fn      exports
+	inv     invokeState
 	refs    jsRefs
 	fds     fdTable
 	cwd     string
 	runCtx  context.Context
 	pending *pendingError
-	reserve []uint32
+	reserve []reserved
 	// gcRef is the firmware's handle of the _esp8266 module and gcScratch
 	// guest memory holding "_GC\0" and a result slot (collectIfPending).
 	gcRef     uint32
@@ -354,6 +355,8 @@ func (b *Board) boot(ctx context.Context) error {
 	b.kbdMu.Lock()
 	b.kbdFn = get("mp_sched_keyboard_interrupt")
 	b.kbdMu.Unlock()
+	b.inv = invokeState{fns: map[string][]api.Function{}, getSP: get("emscripten_stack_get_current"),
+		restore: get("_emscripten_stack_restore"), setThrew: get("setThrew")}
 	b.refs = newJSRefs()
 	b.fds = newFDTable()
 	b.cwd = "/"
@@ -372,7 +375,7 @@ func (b *Board) boot(ctx context.Context) error {
 		return b.guestErr("running constructors", err)
 	}
 	const pystackWords = 2048
-	if _, err := b.fn.mpInit.Call(ctx, pystackWords, uint64(b.cfg.HeapBytes)); err != nil {
+	if _, err := b.fn.mpInit.Call(ctx, pystackWords, uint64(b.gcHeapBytes())); err != nil {
 		return b.guestErr("starting MicroPython", err)
 	}
 	if _, err := b.fn.proxyInit.Call(ctx); err != nil {
@@ -400,6 +403,13 @@ func (b *Board) teardown() {
 		b.mem = nil
 	}
 }
+
+// libHeapAllowance is extra GC heap for the board's own /lib modules, which
+// the real board keeps frozen in flash: they are compiled at boot and a
+// pinned pad then leaves the script exactly its budget (see prepareHeap).
+const libHeapAllowance = 160 * 1024
+
+func (b *Board) gcHeapBytes() int { return b.cfg.HeapBytes + libHeapAllowance }
 
 // reserveRemainder is how much of the C heap stays free for the firmware's
 // own allocations (proxy buffers, strings crossing the boundary). It is kept
@@ -437,7 +447,7 @@ func (b *Board) reserveMemory(ctx context.Context) error {
 	var freed uint32
 	for len(chunks) > 0 {
 		c := chunks[len(chunks)-1]
-		if freed >= keep || freed+c.n >= uint32(b.cfg.HeapBytes) {
+		if freed >= keep || freed+c.n >= uint32(b.cfg.HeapBytes)/2 {
 			break
 		}
 		chunks = chunks[:len(chunks)-1]
@@ -448,7 +458,7 @@ func (b *Board) reserveMemory(ctx context.Context) error {
 	}
 	b.reserve = b.reserve[:0]
 	for _, c := range chunks {
-		b.reserve = append(b.reserve, c.p)
+		b.reserve = append(b.reserve, reserved{c.p, c.n})
 	}
 	return nil
 }
@@ -457,14 +467,19 @@ func (b *Board) reserveMemory(ctx context.Context) error {
 // an uncaught exception after the script exhausted its heap (the firmware
 // hangs if that formatting runs out of memory).
 func (b *Board) rescueMemory() {
-	var freed uint32
-	for len(b.reserve) > 0 && freed < 4*uint32(b.cfg.HeapBytes)+64*1024 {
-		p := b.reserve[len(b.reserve)-1]
+	need := 2*uint32(b.gcHeapBytes()) + 64*1024
+	for len(b.reserve) > 0 {
+		c := b.reserve[len(b.reserve)-1]
 		b.reserve = b.reserve[:len(b.reserve)-1]
-		b.callFree(p)
-		freed += uint32(b.cfg.HeapBytes) // chunks are at least that large
+		b.callFree(c.p)
+		if c.n >= need {
+			return
+		}
 	}
 }
+
+// reserved is a C heap chunk held back from the firmware.
+type reserved struct{ p, n uint32 }
 
 // collectIfPending runs a real garbage collection when the firmware has
 // asked for one (heap full or threshold crossed). The pyscript build only
@@ -478,9 +493,17 @@ func (b *Board) collectIfPending(ctx context.Context) {
 		return
 	}
 	pending, ok := b.mem.ReadByte(l.gcCollectPending)
-	if !ok || pending == 0 {
+	if !ok {
 		return
 	}
+	// The firmware only flags a collection when its allocation counter
+	// crosses the threshold, and buffers grown in place are not counted, so
+	// also collect after a fixed amount of interpreter work (counted in
+	// invoke_ crossings: deterministic, unlike wall time).
+	if pending == 0 && b.inv.calls-b.inv.lastGC < gcEveryInvokes {
+		return
+	}
+	b.inv.lastGC = b.inv.calls
 	depth, ok := b.mem.ReadUint32Le(l.externalCallDepth)
 	if !ok {
 		return
@@ -492,12 +515,17 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	// a full heap; leaving it at depth 0 runs gc_collect_top_level.
 	p := b.gcScratch
 	b.mem.WriteUint32Le(l.externalCallDepth, 0)
+	b.mem.WriteByte(l.gcCollectPending, 1)
 	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
 	b.mem.WriteUint32Le(l.externalCallDepth, depth)
 	if err != nil {
 		panic(err)
 	}
 }
+
+// gcEveryInvokes is how much interpreter work (invoke_ crossings, a few per
+// Python operation) may pass between collections at host calls.
+const gcEveryInvokes = 10000
 
 // guestErr turns an error from the guest into a Go error.
 func (b *Board) guestErr(what string, err error) error {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -24,9 +26,17 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 	if b.closed.Load() {
 		return Result{Outcome: Stopped, Message: "the board is closed"}, nil
 	}
+	stopCtx := ctx
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("board %s: internal error: %v", b.cfg.Name, r)
+			e, ok := r.(error)
+			if !ok {
+				e = fmt.Errorf("%v", r)
+			}
+			res, err = b.classifyStop(stopCtx, res, e)
+			if err != nil && !errors.Is(err, errStopped) {
+				err = fmt.Errorf("board %s: internal error: %w", b.cfg.Name, err)
+			}
 		}
 	}()
 	if b.actorDone {
@@ -45,6 +55,7 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 	b.cancelMu.Unlock()
 	ctx = context.WithValue(ctx, boardKey{}, b)
 	b.runCtx = ctx
+	stopCtx = ctx
 	defer b.teardown()
 	defer b.wd.disarm()
 
@@ -98,13 +109,22 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	if soft {
 		b.consoleWrite([]byte("MPY: soft reboot\r\n"))
 	}
-	b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
-	if err := b.exec(ctx, setupSource); err != nil {
+	// The script's budget is held free (contiguous, at the bottom of the
+	// heap) while the board's own modules load above it, then released.
+	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n", b.cfg.HeapBytes)
+	if err := b.exec(ctx, setupSource+hold+b.preloadSource(input != nil)); err != nil {
+		return res, "", err
+	}
+	if err := b.exec(ctx, "_esp8266._fill()\n_esp8266._release()\nimport gc\ngc.collect()\ndel gc\n"); err != nil {
+		return res, "", err
+	}
+	if err := b.exec(ctx, "_esp8266._settle()\ndel _esp8266\n"); err != nil {
 		return res, "", err
 	}
 	if err := b.prepareCollector(ctx); err != nil {
 		return res, "", err
 	}
+	b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
 	for _, file := range []string{"boot.py", "main.py"} {
 		if _, _, _, e := b.fs.stat("/" + file); e != 0 {
 			continue
@@ -144,6 +164,69 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 // modules take precedence over the firmware's frozen ones (time, os,
 // asyncio are the board's own) and _esp8266 installs the board profile.
 const setupSource = "import sys\nsys.path[:] = ['', '/lib', '.frozen']\nimport _esp8266\ndel sys\n"
+
+// preloadSource imports, once at boot, the /lib modules the board's
+// scripts import (every module when the board is interactive), so their
+// code sits in the heap allowance rather than in the script's budget: on
+// the real board they are frozen in flash. Compiling them is most of a
+// board's boot time, hence the scan instead of loading everything.
+func (b *Board) preloadSource(all bool) string {
+	var names []string
+	for _, n := range b.libModulesUsed(all) {
+		names = append(names, fmt.Sprintf("%q", n))
+	}
+	if len(names) == 0 {
+		return "import gc\ngc.collect()\ndel gc\n"
+	}
+	return "import gc\nfor _m in (" + strings.Join(names, ", ") + ",):\n    try:\n        __import__(_m)\n    except Exception:\n        pass\ndel _m\ngc.collect()\ndel gc\n"
+}
+
+var importRE = regexp.MustCompile(`(?m)^[ \t]*(?:import[ \t]+([\w., \t]+)|from[ \t]+([\w.]+)[ \t]+import)`)
+
+// libModulesUsed lists the /lib modules named in import statements of the
+// Python files on flash (or all of them).
+func (b *Board) libModulesUsed(all bool) []string {
+	lib := map[string]bool{}
+	entries, _ := libFS.ReadDir("lib")
+	for _, e := range entries {
+		n := strings.TrimSuffix(e.Name(), ".py")
+		if n != e.Name() && n != "_esp8266" && n != "_sys" && n != "_gc" {
+			lib[n] = true
+		}
+	}
+	want := map[string]bool{}
+	if all {
+		want = lib
+	} else {
+		for name, data := range b.fs.snapshot() {
+			if !strings.HasSuffix(name, ".py") {
+				continue
+			}
+			for _, m := range importRE.FindAllStringSubmatch(string(data), -1) {
+				list := m[1]
+				if m[2] != "" {
+					list = m[2]
+				}
+				for _, part := range strings.Split(list, ",") {
+					f := strings.Fields(part)
+					if len(f) == 0 {
+						continue
+					}
+					mod := strings.SplitN(f[0], ".", 2)[0]
+					if lib[mod] {
+						want[mod] = true
+					}
+				}
+			}
+		}
+	}
+	var out []string
+	for n := range want {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
 
 func (b *Board) watchdogFired() {
 	b.Interrupt()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/emscripten"
 
 	"github.com/esp8266sim/esp8266sim/board/firmware"
 )
@@ -29,6 +28,8 @@ type Firmware struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	layout   layout
+	// invokeSigs are the firmware's invoke_* imports (see invoke.go).
+	invokeSigs map[string]funcType
 
 	closeOnce sync.Once
 }
@@ -102,8 +103,12 @@ func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache) 
 	if cache != nil {
 		cfg = cfg.WithCompilationCache(cache)
 	}
+	patched, sigs, err := patchDyncalls(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	compiled, err := rt.CompileModule(ctx, wasm)
+	compiled, err := rt.CompileModule(ctx, patched)
 	if err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
@@ -114,7 +119,7 @@ func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache) 
 			return nil, fmt.Errorf("%w (%s does not export %s; is it the pyscript variant of MicroPython 1.27?)", ErrFirmware, source, name)
 		}
 	}
-	fw := &Firmware{Source: source, rt: rt, compiled: compiled}
+	fw := &Firmware{Source: source, rt: rt, compiled: compiled, invokeSigs: sigs}
 	fw.layout = findLayout(wasm)
 	if err := fw.instantiateHostModules(ctx); err != nil {
 		rt.Close(ctx)
@@ -140,11 +145,7 @@ func (f *Firmware) Close() {
 // context of the call (see boardFrom).
 func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	env := f.rt.NewHostModuleBuilder("env")
-	exporter, err := emscripten.NewFunctionExporterForModule(f.compiled)
-	if err != nil {
-		return err
-	}
-	exporter.ExportFunctions(env)
+	invokeNames := defineInvokes(env, f.invokeSigs)
 	defineEnv(env)
 	// Anything the firmware imports that we do not implement traps with a
 	// clear message instead of failing instantiation.
@@ -152,9 +153,12 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	for _, name := range envFuncNames {
 		defined[name] = true
 	}
+	for _, name := range invokeNames {
+		defined[name] = true
+	}
 	for _, fn := range f.compiled.ImportedFunctions() {
 		mod, name, _ := fn.Import()
-		if mod != "env" || defined[name] || isEmscriptenName(name) {
+		if mod != "env" || defined[name] {
 			continue
 		}
 		env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
@@ -170,10 +174,6 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 		return fmt.Errorf("host module wasi_snapshot_preview1: %w", err)
 	}
 	return nil
-}
-
-func isEmscriptenName(name string) bool {
-	return name == "_emscripten_throw_longjmp" || (len(name) > 7 && name[:7] == "invoke_")
 }
 
 // findLayout locates main.c's external_call_depth and gc_collect_pending by

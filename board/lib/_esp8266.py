@@ -11,7 +11,47 @@ del sys.modules["_sys"]
 _gc.__name__ = "gc"
 sys.modules["gc"] = _gc
 del sys.modules["_gc"]
-gc.threshold((_gc.mem_free() + gc.mem_alloc()) // 4)
+
+_held = None
+_budget = 0
+
+
+def _hold(budget):
+    # Keep the script's budget free while the board's own modules (frozen in
+    # flash on the real board) load into the heap allowance above it.
+    global _held, _budget
+    _budget = budget
+    _held = bytearray(budget * 95 // 100)
+
+
+_filler = None
+
+
+def _fill():
+    # Occupy the holes the module loading left, so that once the held budget
+    # is released it is the only free memory: one contiguous region.
+    global _filler
+    node = None
+    for size in (4096, 1024, 256, 64, 16):
+        try:
+            while True:
+                node = (node, bytearray(size))
+        except MemoryError:
+            pass
+    _filler = node
+
+
+def _release():
+    global _held
+    _held = None
+
+
+def _settle():
+    # mem_alloc() reads like the board's after boot.
+    _gc._base = gc.mem_alloc() - 2048
+    # As the ESP8266's _boot.py does: collect after a quarter of the heap.
+    gc.threshold(_budget // 4)
+
 
 _GC = 0  # read by the host to trigger a collection
 

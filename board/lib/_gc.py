@@ -10,3 +10,11 @@ def mem_free():
     if f >= _SPLIT:
         f -= _SPLIT
     return f
+
+
+_base = 0
+
+
+def mem_alloc():
+    a = _g.mem_alloc() - _base
+    return a if a > 0 else 0
