@@ -58,9 +58,11 @@ type world struct {
 	trace  *lines
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldMode(t, vclock.Fast) }
+
+func newWorldMode(t *testing.T, mode vclock.Mode) *world {
 	t.Helper()
-	lan := lantest.New(t, vclock.Fast)
+	lan := lantest.New(t, mode)
 	w := &world{lan: lan, trace: &lines{}}
 	w.hostN = lan.AddNode(t, "host", netip.PrefixFrom(hostIP, 24), netip.Addr{})
 	w.client = lan.AddNode(t, "client", netip.PrefixFrom(clientIP, 24), netip.Addr{})
@@ -122,7 +124,12 @@ func readAll(c net.Conn, clock *vclock.Clock, d time.Duration) ([]byte, error) {
 }
 
 func TestTCPEcho(t *testing.T) {
-	w := newWorld(t)
+	for _, mode := range []vclock.Mode{vclock.Fast, vclock.Realtime} {
+		t.Run(mode.String(), func(t *testing.T) { testTCPEcho(t, newWorldMode(t, mode)) })
+	}
+}
+
+func testTCPEcho(t *testing.T, w *world) {
 	c := w.dial(t, 7)
 	msg := bytes.Repeat([]byte("echo me "), 1000)
 	if _, err := c.Write(msg); err != nil {
