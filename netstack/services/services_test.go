@@ -678,3 +678,88 @@ func TestHostCloseEndsConnections(t *testing.T) {
 		t.Error("the waiting chat step did not fail when the host closed")
 	}
 }
+
+// retransmissions counts TCP segments with payload whose (sender, port,
+// seq) was already seen: a retransmission.
+func retransmissions(l *lantest.LAN) (total, retrans int) {
+	type key struct {
+		from string
+		port layers.TCPPort
+		seq  uint32
+	}
+	seen := map[key]bool{}
+	for _, f := range l.Frames() {
+		p := gopacket.NewPacket(f.Data, layers.LayerTypeEthernet, gopacket.Default)
+		tcp, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
+		if !ok || len(tcp.Payload) == 0 {
+			continue
+		}
+		total++
+		k := key{f.From, tcp.SrcPort, tcp.Seq}
+		if seen[k] {
+			retrans++
+		}
+		seen[k] = true
+	}
+	return total, retrans
+}
+
+// Fast mode is sound for the services: over a 200 ms round trip, an HTTPS
+// fetch (handshake computed by the service while time stands still) shows
+// no retransmission, and takes the simulated time the round trips need.
+func TestHTTPSNoSpuriousRetransmissions(t *testing.T) {
+	for _, lose := range []bool{false, true} {
+		name := "lossless"
+		if lose {
+			name = "one segment lost (the counter works)"
+		}
+		t.Run(name, func(t *testing.T) { testHTTPSRetransmissions(t, lose) })
+	}
+}
+
+func testHTTPSRetransmissions(t *testing.T, lose bool) {
+	w := newWorld(t)
+	w.lan.Latency = 100 * time.Millisecond
+	if lose {
+		var mu sync.Mutex
+		n := 0
+		w.lan.SetDrop(func(from string, frame []byte) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if from == "host" && len(frame) > 1000 {
+				n++
+				return n == 3
+			}
+			return false
+		})
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
+	if err := w.host.AddHTTPS(8443, Site{"/big": {Body: big}}, w.ca, []string{"micropython.org"}); err != nil {
+		t.Fatal(err)
+	}
+	start := w.now()
+	c := w.dial(t, 8443)
+	tc := tls.Client(c, &tls.Config{ServerName: "micropython.org", RootCAs: w.ca.Pool(), Time: w.lan.Clock.Now})
+	if _, err := tc.Write([]byte("GET /big HTTP/1.0\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := readAll(tc, w.lan.Clock, time.Minute)
+	if err != nil || !bytes.HasSuffix(raw, big) {
+		t.Fatalf("got %d bytes, %v", len(raw), err)
+	}
+	took := w.now() - start
+	total, retrans := retransmissions(w.lan)
+	if lose {
+		if retrans == 0 {
+			t.Errorf("a segment was dropped but no retransmission was counted among %d", total)
+		}
+		return
+	}
+	if retrans != 0 {
+		t.Errorf("%d of %d data segments were retransmitted on a lossless 200 ms link", retrans, total)
+	}
+	// ARP, TCP handshake, TLS 1.3 handshake, request: at least 4 round trips.
+	if took < 800*time.Millisecond || took > 10*time.Second {
+		t.Errorf("fetch took %v of simulated time, want a handful of 200 ms round trips", took)
+	}
+}
