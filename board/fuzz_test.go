@@ -1,0 +1,49 @@
+package board
+
+import (
+	"testing"
+
+	"github.com/esp8266sim/esp8266sim/board/firmware"
+)
+
+// FuzzFirmwareImage feeds arbitrary bytes (a --firmware file) to the loader's
+// wasm readers: they must return an error or a result, never panic.
+func FuzzFirmwareImage(f *testing.F) {
+	f.Add(firmware.Wasm[:4096])
+	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x01\x05\x01\x60\x01\x7f\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _, _ = patchDyncalls(data)
+		_ = findLayout(data)
+		if m, err := parseWasm(data); err == nil {
+			for _, fi := range m.exports {
+				_ = m.disassemble(fi)
+			}
+		}
+	})
+}
+
+func TestPatchedFirmwareKeepsLayout(t *testing.T) {
+	patched, sigs, err := patchDyncalls(firmware.Wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sigs) < 10 {
+		t.Errorf("found %d invoke signatures, want the firmware's 11", len(sigs))
+	}
+	m, err := parseWasm(patched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range sigs {
+		if _, ok := m.exports[dyncallPrefix+name[len("invoke_"):]]; !ok {
+			t.Errorf("patched firmware lacks the export for %s", name)
+		}
+	}
+	if l := findLayout(firmware.Wasm); !l.ok {
+		t.Errorf("findLayout did not find the collector's addresses: %+v", l)
+	}
+	if _, err := CompileFirmware([]byte("\x00asm\x01\x00\x00\x00"), "empty"); err == nil {
+		t.Error("an empty module was accepted as firmware")
+	}
+}
