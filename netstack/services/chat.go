@@ -201,8 +201,15 @@ func (p *ChatPeer) run(c net.Conn) {
 		n, err := c.Read(buf)
 		if n > 0 {
 			pending += string(buf[:n])
+			if len(pending) > maxRecorded {
+				// Keep the tail: an Expect can only match across the cut
+				// if it is longer than this.
+				pending = pending[len(pending)-maxRecorded/2:]
+			}
 			p.mu.Lock()
-			p.received.Write(buf[:n])
+			if p.received.Len() < maxRecorded {
+				p.received.Write(buf[:min(n, maxRecorded-p.received.Len())])
+			}
 			p.mu.Unlock()
 		}
 		return err
@@ -259,7 +266,9 @@ func (p *ChatPeer) run(c net.Conn) {
 		n, err := c.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
-			p.received.Write(buf[:n])
+			if p.received.Len() < maxRecorded {
+				p.received.Write(buf[:min(n, maxRecorded-p.received.Len())])
+			}
 			p.mu.Unlock()
 			if _, werr := c.Write(buf[:n]); werr != nil {
 				return

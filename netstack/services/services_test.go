@@ -763,3 +763,14 @@ func testHTTPSRetransmissions(t *testing.T, lose bool) {
 		t.Errorf("fetch took %v of simulated time, want a handful of 200 ms round trips", took)
 	}
 }
+
+func TestHTTPRejectsHugeHeader(t *testing.T) {
+	w := newWorld(t)
+	c := w.dial(t, 80)
+	line := append([]byte("GET /"), bytes.Repeat([]byte("a"), 100<<10)...)
+	c.Write(line)
+	raw, _ := readAll(c, w.lan.Clock, 10*time.Second)
+	if !bytes.HasPrefix(raw, []byte("HTTP/1.1 400")) {
+		t.Errorf("response to a 100 KiB request line = %.40q, want 400", raw)
+	}
+}

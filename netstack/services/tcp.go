@@ -112,12 +112,39 @@ func (h *Host) AddHTTPS(port int, site Site, ca *CA, names []string) error {
 	})
 }
 
+// maxRequestHeader bounds a request's line and headers, so a script that
+// sends an endless line cannot make the simulator grow without limit.
+const maxRequestHeader = 64 << 10
+
+// headerLimit fails reads once more than maxRequestHeader bytes were read
+// since n was last reset (at the start of each request).
+type headerLimit struct {
+	r io.Reader
+	n int
+}
+
+var errHeaderTooLarge = errors.New("request header too large")
+
+func (l *headerLimit) Read(p []byte) (int, error) {
+	if l.n >= maxRequestHeader {
+		return 0, errHeaderTooLarge
+	}
+	if len(p) > maxRequestHeader-l.n {
+		p = p[:maxRequestHeader-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
+}
+
 // serveHTTP answers requests on one connection until the client or the
 // request asks to close. One goroutine, no background reads: the conn's
 // actor is only ever parked by this goroutine.
 func (h *Host) serveHTTP(c net.Conn, site Site) {
-	br := bufio.NewReader(c)
+	lim := &headerLimit{r: c}
+	br := bufio.NewReader(lim)
 	for {
+		lim.n = 0
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
@@ -125,7 +152,9 @@ func (h *Host) serveHTTP(c net.Conn, site Site) {
 			}
 			return
 		}
-		// Drain any request body so the next request parses.
+		// Drain any request body so the next request parses (a body does
+		// not count against the header limit).
+		lim.n = -1 << 40
 		io.Copy(io.Discard, req.Body)
 		req.Body.Close()
 		pg, ok := site[req.URL.Path]
