@@ -18,9 +18,15 @@ print(ai)
 addr = ai[0][-1]
 print(addr)
 
-packed = socket.inet_pton(socket.AF_INET, addr[0])
-print(packed)
-print(socket.inet_ntop(socket.AF_INET, packed))
+# The book's address conversions. The ESP8266 port's lwIP socket module
+# (extmod/modlwip.c) has no inet_pton/inet_ntop, unlike the ESP32 the book
+# targets, so on this board the call raises AttributeError.
+try:
+    packed = socket.inet_pton(socket.AF_INET, addr[0])
+    print(packed)
+    print(socket.inet_ntop(socket.AF_INET, packed))
+except AttributeError as e:
+    print("not on the ESP8266:", e)
 
 s = socket.socket()
 s.connect(addr)

@@ -68,9 +68,13 @@ func analyzeCapture(pcapng []byte) (*captureFacts, error) {
 			to := netip.AddrPortFrom(dst, uint16(tcp.DstPort))
 			switch {
 			case tcp.SYN && !tcp.ACK:
+				// A routed SYN is captured again on the next segment with
+				// the router's MAC: the first copy names the client.
 				k := flowKey{client: from, server: to}
-				progress[k] = 1
-				clientMACs[k] = eth.SrcMAC.String()
+				if progress[k] == 0 {
+					progress[k] = 1
+					clientMACs[k] = eth.SrcMAC.String()
+				}
 			case tcp.SYN && tcp.ACK:
 				k := flowKey{client: to, server: from}
 				if progress[k] >= 1 {

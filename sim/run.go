@@ -9,8 +9,13 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/sim/report"
 )
+
+// boardStopTimeout bounds the wall time boards may take to stop once the
+// run has ended.
+const boardStopTimeout = 10 * time.Second
 
 // Result is what a run produced.
 type Result struct {
@@ -130,6 +135,11 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 	inputs := w.scheduleConsoleInput()
 
+	// The boards get their own context so that the end of the run can stop
+	// them while the clock still runs (a board may be waiting in simulated
+	// time for its stop to be noticed).
+	boardCtx, stopBoards := context.WithCancel(ctx)
+	defer stopBoards()
 	boardsDone := make(chan struct{})
 	var boardsWG sync.WaitGroup
 	for _, bn := range w.boards {
@@ -142,7 +152,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer boardsWG.Done()
-			res, err := b.Run(ctx)
+			res, err := b.Run(boardCtx)
 			bn.console.flush()
 			bn.mu.Lock()
 			bn.result, bn.err = &res, err
@@ -193,12 +203,18 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	simEnd := w.clock.Elapsed()
 
 	// Stop the boards, then the clock; what happened is now fixed.
+	stopBoards()
 	for _, bn := range w.boards {
 		if bn.board != nil {
 			bn.board.Close()
 		}
 	}
-	<-boardsDone
+	select {
+	case <-boardsDone:
+	case <-time.After(boardStopTimeout):
+		cancel()
+		return nil, fmt.Errorf("a board did not stop within %s of the end of the run; this is a simulator bug", boardStopTimeout)
+	}
 	cancel()
 	wg.Wait()
 	if w.capture != nil {
@@ -213,9 +229,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		WallTime:  time.Since(wallStart),
 		EndReason: reason,
 	}
-	if w.capture != nil {
-		res.Frames = w.capture.Frames()
-	}
+	res.Frames = w.frames()
 	for _, bn := range w.boards {
 		res.Boards = append(res.Boards, w.boardResult(bn))
 	}
@@ -232,9 +246,7 @@ func (w *World) progress(wallStart time.Time) Progress {
 			p.Running++
 		}
 	}
-	if w.capture != nil {
-		p.Frames = w.capture.Frames()
-	}
+	p.Frames = w.frames()
 	return p
 }
 
@@ -319,4 +331,21 @@ func outcomeName(o board.Outcome) string {
 		return "running"
 	}
 	return o.String()
+}
+
+// frames counts the frames sent onto the world's media (the LANs and the
+// internet segment), whether or not they are captured.
+func (w *World) frames() uint64 {
+	var n uint64
+	media := []*netstack.Medium{w.internet}
+	for _, a := range w.aps {
+		media = append(media, a.lan)
+	}
+	for _, m := range media {
+		for _, att := range m.Attachments() {
+			egress, _ := att.Stats()
+			n += egress.Frames
+		}
+	}
+	return n
 }

@@ -340,6 +340,9 @@ func (w *World) buildAP(i int) error {
 		if err != nil {
 			return fmt.Errorf("DHCP server: %w", err)
 		}
+		if err := srv.Start(w.ctx); err != nil {
+			return fmt.Errorf("DHCP server: %w", err)
+		}
 		a.dhcp = srv
 		w.onClose(srv.Close)
 	}
