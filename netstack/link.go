@@ -279,12 +279,19 @@ func (l *link) fire() {
 	}
 	l.armLocked(now)
 	l.mu.Unlock()
+	tcp := false
 	for i, f := range batch {
 		batch[i] = nil
 		l.c.delivered.Add(1)
+		if !l.inline && isTCP(f.b) {
+			tcp = true
+		}
 		l.next(f)
 	}
 	l.batch = batch
+	if tcp {
+		quiesce()
+	}
 	l.clock.Poke()
 }
 

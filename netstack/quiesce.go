@@ -1,0 +1,60 @@
+package netstack
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"sync/atomic"
+)
+
+// quiesceGaveUp counts quiesce calls that hit their bound (diagnostics).
+var quiesceGaveUp atomic.Uint64
+
+// gVisor hands inbound TCP segments to its processor goroutines and returns
+// at once, so a frame delivered on the clock's goroutine may still be
+// unprocessed when the clock next looks for something to do. If fast mode
+// then jumps time (say, to a retransmission timer) before the segment (say,
+// the ACK that cancels it) is processed, TCP misbehaves in a way the real
+// network never would. vclock waits for a short quiet window before jumping,
+// which a loaded machine (-race, two cores) can outlast.
+//
+// quiesce narrows that gap from our side: after delivering TCP segments, the
+// clock goroutine yields until the Go scheduler's run queues have been empty
+// twice in a row (every readied processor got a CPU), up to a bound so a
+// busy board cannot stall the clock. It also speeds bulk transfers up: the
+// clock no longer sleeps through its settle window while segments wait.
+const quiesceSpins = 200
+
+var quiesceSamples = []metrics.Sample{
+	{Name: "/sched/goroutines/runnable:goroutines"},
+}
+
+func quiesce() {
+	var s [1]metrics.Sample
+	copy(s[:], quiesceSamples)
+	quiet := 0
+	for i := 0; i < quiesceSpins; i++ {
+		runtime.Gosched()
+		metrics.Read(s[:])
+		if s[0].Value.Kind() != metrics.KindUint64 {
+			return // metric not supported: nothing to wait on
+		}
+		// "running" also counts Ps whose threads spin looking for work, so
+		// it rarely drops to 1 while we yield; a goroutine that runs is
+		// making progress anyway. What must not happen is a readied
+		// processor waiting for a CPU.
+		if s[0].Value.Uint64() == 0 {
+			quiet++
+			if quiet == 2 {
+				return
+			}
+		} else {
+			quiet = 0
+		}
+	}
+	quiesceGaveUp.Add(1)
+}
+
+// isTCP reports whether an Ethernet frame carries an IPv4 TCP segment.
+func isTCP(b []byte) bool {
+	return len(b) >= 34 && b[12] == 0x08 && b[13] == 0x00 && b[23] == 6
+}
