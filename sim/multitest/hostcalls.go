@@ -70,13 +70,18 @@ func hostStart(b *board.Board, args []board.Value) (board.Value, error) {
 	rs.registerLocked(idx, b)
 	rs.mu.Unlock()
 	joined, err := join(b)
+	rs.mu.Lock()
+	if rs.stopped {
+		rs.mu.Unlock()
+		return nil, nil
+	}
 	if err != nil {
+		rs.mu.Unlock()
 		return nil, err
 	}
-	rs.mu.Lock()
 	rs.joinFailed[idx] = !joined
 	for {
-		if rs.skip || rs.errored {
+		if rs.stopped {
 			rs.mu.Unlock()
 			return nil, nil
 		}
@@ -84,10 +89,16 @@ func hostStart(b *board.Board, args []board.Value) (board.Value, error) {
 			break
 		}
 		rs.mu.Unlock()
-		if err := b.Park(-1); err != nil {
+		err := b.Park(-1)
+		rs.mu.Lock()
+		if rs.stopped {
+			rs.mu.Unlock()
+			return nil, nil
+		}
+		if err != nil {
+			rs.mu.Unlock()
 			return nil, err
 		}
-		rs.mu.Lock()
 	}
 	fn := fmt.Sprintf("instance%d", idx)
 	if rs.started[idx] && rs.resume[idx] != "" {
@@ -202,12 +213,14 @@ func hostDone(b *board.Board, args []board.Value) (board.Value, error) {
 			rs.wakeLocked(i)
 		}
 	}
-	for !rs.allDoneLocked() && !rs.skip && !rs.errored {
+	for !rs.allDoneLocked() && !rs.stopped {
 		rs.mu.Unlock()
-		if err := b.Park(-1); err != nil {
+		err := b.Park(-1)
+		rs.mu.Lock()
+		if err != nil && !rs.stopped {
+			rs.mu.Unlock()
 			return nil, err
 		}
-		rs.mu.Lock()
 	}
 	rs.mu.Unlock()
 	return nil, nil

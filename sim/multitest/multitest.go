@@ -268,8 +268,7 @@ var runs sync.Map // int64 → *runState
 // (board goroutines printing) and the host calls (board goroutines
 // waiting).
 type runState struct {
-	n      int
-	cancel context.CancelFunc
+	n int
 	// consoleHook is Options.Console.
 	consoleHook func(int, string)
 
@@ -290,18 +289,18 @@ type runState struct {
 	resume []string
 	// joinFailed records the boards that did not get onto the WiFi.
 	joinFailed []bool
-	skip       bool
-	errored    bool
-	reasons    []string
-	metrics    []string
-	// partial holds console text after the last newline, per instance.
-	partial []string
+	// stopped: the test ended early (an error, a SKIP); output is no
+	// longer read.
+	stopped bool
+	skip    bool
+	errored bool
+	reasons []string
+	metrics []string
 }
 
-func newRunState(n int, cancel context.CancelFunc) *runState {
+func newRunState(n int) *runState {
 	return &runState{
 		n:          n,
-		cancel:     cancel,
 		boards:     make([]*board.Board, n),
 		started:    make([]bool, n),
 		released:   make([]bool, n),
@@ -311,16 +310,33 @@ func newRunState(n int, cancel context.CancelFunc) *runState {
 		inbox:      make([][]string, n),
 		resume:     make([]string, n),
 		joinFailed: make([]bool, n),
-		partial:    make([]string, n),
 	}
 }
 
 // failLocked records an error that ends the test, like run-multitests.py's
 // error flag, and stops the world; guarded by mu.
 func (rs *runState) failLocked(format string, args ...any) {
+	if rs.stopped {
+		return
+	}
 	rs.errored = true
 	rs.reasons = append(rs.reasons, fmt.Sprintf(format, args...))
-	rs.cancel()
+	rs.stopLocked()
+}
+
+// stopLocked ends the test early (an error, a SKIP): like
+// run-multitests.py, which sends Ctrl-C to every instance, it interrupts
+// every board (a wait in progress ends with KeyboardInterrupt, which the
+// driver catches) and stops reading their output. The boards then end on
+// their own; guarded by mu.
+func (rs *runState) stopLocked() {
+	rs.stopped = true
+	for _, b := range rs.boards {
+		if b != nil {
+			b.Interrupt()
+			b.Wake()
+		}
+	}
 }
 
 // registerLocked remembers instance i's board so the runner can wake it,
@@ -373,6 +389,9 @@ func (rs *runState) line(i int, text string) {
 	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if rs.stopped {
+		return
+	}
 	if !rs.next[i] {
 		// Starting: run-multitests.py's first loop.
 		switch {
@@ -381,7 +400,7 @@ func (rs *runState) line(i int, text string) {
 		case text == "SKIP":
 			rs.skip = true
 			rs.reasons = append(rs.reasons, fmt.Sprintf("instance%d printed SKIP", i))
-			rs.cancel()
+			rs.stopLocked()
 		case text == "NEXT":
 			rs.next[i] = true
 			rs.releaseLocked(i)
@@ -483,7 +502,7 @@ func runOnBoards(ctx context.Context, file string, src []byte, n int, opts Optio
 	defer cancel()
 
 	id := runIDs.Add(1)
-	rs := newRunState(n, cancel)
+	rs := newRunState(n)
 	rs.consoleHook = opts.Console
 	runs.Store(id, rs)
 	defer runs.Delete(id)
@@ -520,6 +539,10 @@ func runOnBoards(ctx context.Context, file string, src []byte, n int, opts Optio
 		}
 		switch br.Outcome {
 		case "exception":
+			if stopped {
+				// Interrupted by the runner outside the driver's try.
+				break
+			}
 			rs.errored = true
 			notes = append(notes, fmt.Sprintf("instance%d: the driver raised %s", i, br.ExceptionType))
 		case "watchdog", "reset loop":

@@ -281,8 +281,7 @@ func TestUnifiedDiff(t *testing.T) {
 // The console reader splits the world's live view into instance lines and
 // applies the protocol by phase, as run-multitests.py's two loops do.
 func TestConsoleProtocol(t *testing.T) {
-	cancelled := false
-	rs := newRunState(2, func() { cancelled = true })
+	rs := newRunState(2)
 	sink := consoleSink{rs}
 	feed := strings.Join([]string{
 		"1.000s instance0 | SET IP = '1.2.3.4'",
@@ -312,15 +311,19 @@ func TestConsoleProtocol(t *testing.T) {
 	if got := strings.Join(rs.inbox[1], "|"); got != "BROADCAST hi | there" {
 		t.Errorf("instance1 inbox %q", got)
 	}
-	if len(rs.inbox[0]) != 0 || !rs.released[0] || !rs.next[1] || cancelled {
-		t.Errorf("state: inbox0 %q released0 %v next1 %v cancelled %v", rs.inbox[0], rs.released[0], rs.next[1], cancelled)
+	if len(rs.inbox[0]) != 0 || !rs.released[0] || !rs.next[1] || rs.stopped {
+		t.Errorf("state: inbox0 %q released0 %v next1 %v stopped %v", rs.inbox[0], rs.released[0], rs.next[1], rs.stopped)
 	}
 	if strings.Join(rs.metrics, "|") != "rate 5" {
 		t.Errorf("metrics %q", rs.metrics)
 	}
 	sink.Write([]byte("2.000s instance1 | WAIT_FOR_REBOOT instance0_resume 0\n"))
-	if !rs.errored || !cancelled {
+	if !rs.errored || !rs.stopped {
 		t.Errorf("a resume function of another instance was accepted")
+	}
+	sink.Write([]byte("2.001s instance0 | after the stop\n"))
+	if strings.Contains(rs.combined(), "after the stop") {
+		t.Errorf("output read after the test stopped:\n%s", rs.combined())
 	}
 }
 
@@ -345,7 +348,7 @@ func FuzzConsoleLines(f *testing.F) {
 	f.Add([]byte("1.000s instance1 | WAIT_FOR_REBOOT instance1_b 10\n"))
 	f.Add([]byte("1.000s instance0 | SET \xff\n | \n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rs := newRunState(3, func() {})
+		rs := newRunState(3)
 		consoleSink{rs}.Write(data)
 		_ = rs.combined()
 		_ = CountInstances(data)
