@@ -11,10 +11,6 @@ import (
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
-// asyncioHeap is the ESP8266's 38 KiB plus what compiling the /lib asyncio,
-// socket and select modules costs here (they are frozen on the real board).
-const asyncioHeap = (38 + 40) * 1024
-
 func TestAsyncioEchoServerThreeClients(t *testing.T) {
 	l := newLAN(t)
 	node, _ := l.node("pc", 1, netstack.Impairments{Latency: 3 * time.Millisecond})
@@ -48,7 +44,7 @@ func TestAsyncioEchoServerThreeClients(t *testing.T) {
 			return nil
 		}))
 	}
-	r := l.startHeap("esp1", 2, `
+	r := l.start("esp1", 2, `
 import asyncio
 
 served = 0
@@ -76,7 +72,7 @@ async def main():
     print('served', served)
 
 asyncio.run(main())
-`, board.SocketEnv{}, netstack.Impairments{}, asyncioHeap)
+`, board.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	for i, e := range errs {
 		if err := <-e; err != nil {
@@ -114,7 +110,7 @@ func TestAsyncioOpenConnectionWaitFor(t *testing.T) {
 		io.Copy(io.Discard, c)
 		return c.Close()
 	})
-	r := l.startHeap("esp1", 2, `
+	r := l.start("esp1", 2, `
 import asyncio, time
 
 async def main():
@@ -148,7 +144,7 @@ async def main():
     print('order', order)
 
 asyncio.run(main())
-`, board.SocketEnv{}, netstack.Impairments{}, asyncioHeap)
+`, board.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	ln.Close()
 	if err := <-peer; err != nil {

@@ -116,9 +116,6 @@ func (l *lan) start(name string, host byte, main string, env board.SocketEnv, im
 }
 
 // startHeap is start with a GC heap of heap bytes (0: the ESP8266's 38 KiB).
-// The simulator compiles the board's /lib modules into the heap, where the
-// real firmware has them frozen in flash; scripts importing asyncio need
-// the difference back (see the report on heap accounting).
 func (l *lan) startHeap(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments, heap int) *boardRun {
 	l.t.Helper()
 	n, nic := l.node(name, host, imp)
