@@ -48,21 +48,22 @@ type Timing struct {
 }
 
 // DefaultTiming follows a real ESP8266 on a quiet network: the scan before
-// a join covers 13 channels at 120 ms each (≈1.6 s), authentication,
-// association and the 4-way handshake take a few tens of milliseconds, and
-// the DHCP exchange (with lwIP's ARP check of the offered address) brings a
-// successful connect() to GOT_IP after two to three seconds. A wrong
-// passphrase is reported when the access point's handshake retransmissions
-// time out (≈3.1 s after association, ≈4.7 s after connect()).
+// a join covers 13 channels at 150 ms each (≈2 s, as the SDK's full scan
+// takes), authentication, association and the 4-way handshake take a few
+// tens of milliseconds, and the DHCP client starts 100 ms after the
+// association, so a successful connect() reaches GOT_IP after about 2.1 s
+// plus the DHCP exchange on the network. A wrong passphrase is reported
+// when the access point's handshake retransmissions time out (≈3.1 s after
+// association, ≈5 s after connect()); an unknown SSID after the scan.
 var DefaultTiming = Timing{
-	ScanDwell:         120 * time.Millisecond,
+	ScanDwell:         150 * time.Millisecond,
 	Auth:              4 * time.Millisecond,
 	Assoc:             8 * time.Millisecond,
 	EAPOLStep:         6 * time.Millisecond,
 	EAPOLFirstTimeout: 100 * time.Millisecond,
 	EAPOLTimeout:      time.Second,
 	EAPOLRetries:      3,
-	DHCPStart:         20 * time.Millisecond,
+	DHCPStart:         100 * time.Millisecond,
 	RetryDelay:        200 * time.Millisecond,
 	BeaconTimeout:     6 * time.Second,
 }

@@ -41,15 +41,15 @@ func Example() {
 	fmt.Println("associated with", ap.Name(), "status:", sta.Status())
 	// Output:
 	// status: STAT_CONNECTING
-	// 1.560s esp1 → SimNet auth request (open system)
-	// 1.564s SimNet → esp1 auth response ok
-	// 1.564s esp1 → SimNet assoc request ssid="SimNet"
-	// 1.572s SimNet → esp1 assoc response ok aid=1
-	// 1.572s SimNet → esp1 EAPOL 1/4
-	// 1.578s esp1 → SimNet EAPOL 2/4
-	// 1.584s SimNet → esp1 EAPOL 3/4
-	// 1.590s esp1 → SimNet EAPOL 4/4
-	// 1.596s SimNet keys installed for esp1 (wpa2-psk)
-	// 1.596s esp1 connected with SimNet, channel 6
+	// 1.950s esp1 → SimNet auth request (open system)
+	// 1.954s SimNet → esp1 auth response ok
+	// 1.954s esp1 → SimNet assoc request ssid="SimNet"
+	// 1.962s SimNet → esp1 assoc response ok aid=1
+	// 1.962s SimNet → esp1 EAPOL 1/4
+	// 1.968s esp1 → SimNet EAPOL 2/4
+	// 1.974s SimNet → esp1 EAPOL 3/4
+	// 1.980s esp1 → SimNet EAPOL 4/4
+	// 1.986s SimNet keys installed for esp1 (wpa2-psk)
+	// 1.986s esp1 connected with SimNet, channel 6
 	// associated with SimNet status: STAT_CONNECTING
 }
