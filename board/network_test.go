@@ -383,6 +383,7 @@ t(lambda: network.WLAN(2))
 t(lambda: sta.connect('SimNet', 'correct horse'))
 t(lambda: network.ipconfig('nope'))
 print(network.hostname(), network.phy_mode() == network.MODE_11N, network.WLAN.IF_AP, network.WLAN.SEC_WPA_WPA2)
+print(network.WLAN() is sta, network.WLAN(1) is ap, sta)
 sta.active(True)
 print(len(sta.scan()))
 print(sta.config('mac').hex(), ap.config('mac').hex())
@@ -406,6 +407,7 @@ ValueError
 OSError Cannot connect to AP
 ValueError unexpected key
 mpy-esp8266 True 1 4
+True True <WLAN>
 1
 5ccf7f102001 5ecf7f102001
 `

@@ -90,6 +90,9 @@ def _g(n):
     return g
 
 
+_w = {}
+
+
 class WLAN:
     IF_STA = 0
     IF_AP = 1
@@ -102,8 +105,14 @@ class WLAN:
     PM_PERFORMANCE = 2
     PM_POWERSAVE = 1
 
-    def __init__(self, *a, **k):
-        self._if = _r(_n.wlan(-1, len(a), *_f(a, k)))
+    def __new__(cls, *a, **k):
+        # One object per interface, as the port returns its static objects.
+        i = _r(_n.wlan(-1, len(a), *_f(a, k)))
+        o = _w.get(i)
+        if o is None:
+            o = _w[i] = object.__new__(cls)
+            o._if = i
+        return o
 
     def __repr__(self):
         return "<WLAN>"
