@@ -111,7 +111,8 @@ func wlanOf(b *Board) (WLAN, *netState, error) {
 	if w == nil {
 		return nil, nil, OSErrorMsg("no WiFi hardware on this board")
 	}
-	boot := int64(b.clock.Elapsed() - b.Uptime())
+	// Read bootAt itself: Elapsed()-Uptime() reads a realtime clock twice.
+	boot := int64(b.bootAt)
 	st, _ := b.Value(netStateKey{}).(*netState)
 	if st == nil {
 		st = &netState{bootAt: boot}

@@ -79,6 +79,8 @@ type World struct {
 	// ctx bounds the services' goroutines; cancelled by Close.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// announcements tell the user about forwards and host access.
+	announcements []string
 	// ca signs the HTTPS hosts' certificates.
 	ca *services.CA
 
@@ -203,6 +205,9 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 			return nil, fmt.Errorf("building board %q: %w", in.Name, err)
 		}
 	}
+	if err := w.buildHostNode(); err != nil {
+		return nil, fmt.Errorf("building %s: %w", HostName, err)
+	}
 	if err := w.buildDNS(); err != nil {
 		return nil, fmt.Errorf("building the DNS servers: %w", err)
 	}
@@ -211,6 +216,9 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	}
 	if err := w.applyLinks(); err != nil {
 		return nil, fmt.Errorf("setting link impairments: %w", err)
+	}
+	if err := w.openBridges(); err != nil {
+		return nil, fmt.Errorf("opening the host bridge: %w", err)
 	}
 	return w, nil
 }

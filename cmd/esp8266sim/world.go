@@ -278,9 +278,15 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	}
 	w, err := sim.New(sc, opts)
 	if err != nil {
+		if strings.Contains(err.Error(), "in use") {
+			return &usageError{err.Error()}
+		}
 		return err
 	}
 	defer w.Close()
+	for _, line := range w.Announcements() {
+		fmt.Fprintln(stderr, line)
+	}
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
