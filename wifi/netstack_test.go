@@ -267,3 +267,29 @@ func TestSoftAPFollowsStationChannel(t *testing.T) {
 		t.Errorf("hostname after a reset = %q, want the SDK's ESP_000001", got)
 	}
 }
+
+func TestRadioDNSLastSetWins(t *testing.T) {
+	t.Parallel()
+	w := newNetWorld(t, 26)
+	w.router(homeAP(), netip.MustParsePrefix("192.168.1.0/24"))
+	sta, node, _ := w.board("esp1", net.HardwareAddr{0x5c, 0xcf, 0x7f, 0, 0, 1})
+	radio, err := NewRadio(RadioConfig{Ctx: w.ctx, Air: w.air, Station: sta, Node: node, LANs: w.lans})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := radio.DNS(); got != netip.IPv4Unspecified() {
+		t.Errorf("DNS() before anything = %v, want 0.0.0.0", got)
+	}
+	radio.SetDNS(netip.MustParseAddr("8.8.8.8"))
+	if got := radio.DNS(); got != netip.MustParseAddr("8.8.8.8") {
+		t.Errorf("DNS() after ipconfig(dns=) = %v, want 8.8.8.8", got)
+	}
+	radio.Connect(true, "SimNet", "correct horse", nil)
+	w.waitFor("connected", 10*time.Second, sta.IsConnected)
+	if got := radio.DNS(); got != netip.MustParseAddr("192.168.1.1") {
+		t.Errorf("DNS() after a lease = %v, want the lease's 192.168.1.1", got)
+	}
+	if got := radio.IfConfig(IfSTA); got[3] != netip.MustParseAddr("192.168.1.1") {
+		t.Errorf("IfConfig()[3] = %v, want 192.168.1.1", got[3])
+	}
+}

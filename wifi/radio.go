@@ -75,6 +75,7 @@ type Radio struct {
 	apNIC    *netstack.NIC
 	apServer *dhcp.Server
 	dns      netip.Addr // set by ifconfig/ipconfig(dns=); zero: from the lease
+	dnsLease uint64     // the station's lease count when dns was set
 }
 
 // NewRadio builds a board's radio around its station and adds its soft-AP
@@ -397,13 +398,13 @@ func zeroIfInvalid(a netip.Addr) netip.Addr {
 	return a
 }
 
-// DNS is network.ipconfig('dns'): the last server set by ifconfig() or
-// ipconfig(dns=), else the one from the station's DHCP lease, else 0.0.0.0.
+// DNS is network.ipconfig('dns'): lwIP's one DNS server, set last either by
+// ifconfig()/ipconfig(dns=) or by a DHCP lease; 0.0.0.0 before either.
 func (r *Radio) DNS() netip.Addr {
 	r.mu.Lock()
-	d := r.dns
+	d, at := r.dns, r.dnsLease
 	r.mu.Unlock()
-	if d.IsValid() {
+	if d.IsValid() && at == r.sta.Leases() {
 		return d
 	}
 	if c := r.sta.IPConfig(); c.DNS.IsValid() {
@@ -414,9 +415,10 @@ func (r *Radio) DNS() netip.Addr {
 
 // SetDNS is network.ipconfig(dns=...).
 func (r *Radio) SetDNS(a netip.Addr) {
+	n := r.sta.Leases()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.dns = a
+	r.dns, r.dnsLease = a, n
 }
 
 // SetIfConfig is WLAN.ifconfig((ip, mask, gw, dns)): a static

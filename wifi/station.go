@@ -120,6 +120,7 @@ type Station struct {
 	channel    int
 	hs         *handshake
 	pmkCache   map[string][]byte
+	leases     uint64       // DHCP leases bound so far
 	ownAP      *AccessPoint // the board's own soft-AP: its radio cannot hear it
 	onChannel  func(ch int) // told the channel of each new association
 }
@@ -375,6 +376,14 @@ func (s *Station) IPConfig() IPConfig {
 		return s.static
 	}
 	return s.ip
+}
+
+// Leases counts the DHCP leases the station has bound (each one sets
+// lwIP's DNS server, as dns_setserver in the lease handler does).
+func (s *Station) Leases() uint64 {
+	s.air.mu.Lock()
+	defer s.air.mu.Unlock()
+	return s.leases
 }
 
 // DHCPEnabled reports whether the station uses DHCP (ipconfig('dhcp4')).
@@ -790,6 +799,7 @@ func (s *Station) startDHCPLocked(fx *effects, g uint64) {
 			}
 			first := s.ip != cfg
 			s.ip = cfg
+			s.leases++
 			s.phase = phUp
 			s.status = StatGotIP
 			if first {
