@@ -1,12 +1,15 @@
 package services
 
 import (
-	"crypto/ed25519"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"sync"
@@ -15,15 +18,15 @@ import (
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 )
 
-// CA is a world's certificate authority. Its key and every certificate it
-// issues are Ed25519 and derived from the world's seed, so the same seed
-// gives byte-identical PEM (Go 1.26 ignores custom random sources for
-// ECDSA and RSA key generation; Ed25519 keys come from a seed and its
-// signatures are deterministic).
+// CA is a world's certificate authority. Its keys (ECDSA P-256, what most
+// TLS clients accept) are derived from the world's seed and every signature
+// is RFC 6979 deterministic, so the same seed gives byte-identical PEM. (Go
+// 1.26 ignores custom random sources in key generation, so the scalar is
+// drawn from the seeded stream and loaded with ecdsa.ParseRawPrivateKey.)
 type CA struct {
 	cert    *x509.Certificate
 	certDER []byte
-	key     ed25519.PrivateKey
+	key     *detSigner
 	seed    uint64
 	start   time.Time
 
@@ -34,7 +37,10 @@ type CA struct {
 // NewCA makes the CA for a world: seed fixes the keys, start (the world's
 // start time) the validity (from a year before to ten years after).
 func NewCA(seed uint64, start time.Time) (*CA, error) {
-	key := ed25519.NewKeyFromSeed(seedBytes(seed, "ca"))
+	key, err := deriveKey(seed, "ca")
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "esp8266sim Root CA", Organization: []string{"esp8266sim"}},
@@ -56,10 +62,25 @@ func NewCA(seed uint64, start time.Time) (*CA, error) {
 	return &CA{cert: cert, certDER: der, key: key, seed: seed, start: start, serial: 1}, nil
 }
 
-func seedBytes(seed uint64, name string) []byte {
-	b := make([]byte, ed25519.SeedSize)
-	simrand.Reader(seed, "tls/"+name).Read(b)
-	return b
+// detSigner signs with RFC 6979 deterministic ECDSA whatever random source
+// it is handed (x509 and crypto/tls pass one).
+type detSigner struct{ *ecdsa.PrivateKey }
+
+func (d *detSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return d.PrivateKey.Sign(nil, digest, opts)
+}
+
+// deriveKey draws a P-256 private key from the seeded stream called name.
+func deriveKey(seed uint64, name string) (*detSigner, error) {
+	r := simrand.Reader(seed, "tls/"+name)
+	b := make([]byte, 32)
+	for range 64 {
+		r.Read(b)
+		if k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), b); err == nil {
+			return &detSigner{k}, nil
+		}
+	}
+	return nil, fmt.Errorf("services: cannot derive a P-256 key for %s", name)
 }
 
 // PEM is the CA certificate in PEM, for boards to verify against.
@@ -87,7 +108,10 @@ func (ca *CA) Issue(names ...string) (tls.Certificate, error) {
 	ca.serial++
 	serial := ca.serial
 	ca.mu.Unlock()
-	key := ed25519.NewKeyFromSeed(seedBytes(ca.seed, "leaf/"+names[0]))
+	key, err := deriveKey(ca.seed, "leaf/"+names[0])
+	if err != nil {
+		return tls.Certificate{}, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial),
 		Subject:      pkix.Name{CommonName: names[0]},

@@ -35,6 +35,7 @@
 // refuse (listener closed: RST to the SYN), blackhole, reset after a time or
 // a byte count, slow close, bandwidth, slicing of writes, latency.
 //
-// The CA is Ed25519 and derived from the seed: the same seed gives the same
-// PEM bytes (CA.PEM), which boards load to verify servers.
+// The CA (ECDSA P-256) is derived from the seed and signs deterministically:
+// the same seed gives the same PEM bytes (CA.PEM), which boards load to
+// verify servers.
 package services
