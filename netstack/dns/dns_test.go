@@ -395,3 +395,43 @@ func FuzzDNSServerInput(f *testing.F) {
 		parseAnswer(data, 1)
 	})
 }
+
+func TestResolverCache(t *testing.T) {
+	w := newWorld(t, func(string) ([]netip.Addr, bool) { return []netip.Addr{netip.MustParseAddr("198.51.100.1")}, true })
+	r := &Resolver{Stack: w.esp.Stack, Servers: []netip.Addr{serverIP}, Cache: true}
+	lookup := func() (netip.Addr, error) { return r.Lookup(context.Background(), "micropython.org", w.actor) }
+	if a, err := lookup(); err != nil || a != mpIP {
+		t.Fatalf("first lookup = %v, %v", a, err)
+	}
+	// Within the TTL (300 s) the server is not asked, even when it fails.
+	w.server.SetFault(FaultServFail)
+	before := w.server.Queries()
+	w.actor.Sleep(context.Background(), 200*time.Second)
+	if a, err := lookup(); err != nil || a != mpIP || w.server.Queries() != before {
+		t.Errorf("cached lookup = %v, %v with %d new queries; want %v from the cache", a, err, w.server.Queries()-before, mpIP)
+	}
+	// After it, the server is asked again.
+	w.actor.Sleep(context.Background(), 101*time.Second)
+	if _, err := lookup(); err == nil || w.server.Queries() == before {
+		t.Errorf("lookup after the TTL = %v with %d new queries; want the server's SERVFAIL", err, w.server.Queries()-before)
+	}
+	// Five names: the oldest leaves the four-entry table.
+	w.server.SetFault(FaultNone)
+	for _, n := range []string{"a.example", "b.example", "c.example", "d.example", "e.example"} {
+		if _, err := r.Lookup(context.Background(), n, w.actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		cached bool
+	}{{"e.example", true}, {"b.example", true}, {"a.example", false}} {
+		before := w.server.Queries()
+		if _, err := r.Lookup(context.Background(), tc.name, w.actor); err != nil {
+			t.Fatal(err)
+		}
+		if asked := w.server.Queries() != before; asked == tc.cached {
+			t.Errorf("%s: server asked = %v, want cached = %v", tc.name, asked, tc.cached)
+		}
+	}
+}

@@ -72,9 +72,60 @@ type Resolver struct {
 	Timeout time.Duration
 	// Trace, when set, receives one line per query sent and answer.
 	Trace func(string)
+	// Cache keeps answers like lwIP's DNS table (DNS_TABLE_SIZE = 4
+	// entries, each until its TTL runs out, capped at DNS_MAX_TTL = one
+	// week; the oldest entry makes room): a name looked up again while
+	// cached is answered without a query, as on the board. Keep one
+	// Resolver per board for it to matter.
+	Cache bool
 
 	mu  sync.Mutex
 	rng *rand.Rand
+	// Guarded by mu.
+	table []cacheEntry
+}
+
+// lwIP dns.c table limits.
+const (
+	TableSize = 4
+	MaxTTL    = 7 * 24 * time.Hour
+)
+
+type cacheEntry struct {
+	name    string
+	addr    netip.Addr
+	expires time.Duration // clock.Elapsed
+}
+
+func (r *Resolver) cached(name string, now time.Duration) (netip.Addr, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.table {
+		if e.name == name && now < e.expires {
+			return e.addr, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func (r *Resolver) remember(name string, a netip.Addr, ttl time.Duration, now time.Duration) {
+	if ttl <= 0 {
+		return
+	}
+	ttl = min(ttl, MaxTTL)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kept := r.table[:0]
+	for _, e := range r.table {
+		if e.name != name && now < e.expires {
+			kept = append(kept, e)
+		}
+	}
+	r.table = kept
+	if len(r.table) >= TableSize {
+		r.table = r.table[1:] // the oldest goes
+	}
+	r.table = append(r.table, cacheEntry{name: name, addr: a, expires: now + ttl})
 }
 
 func (r *Resolver) trace(format string, args ...any) {
@@ -149,6 +200,12 @@ func (r *Resolver) Lookup(ctx context.Context, name string, actor *vclock.Actor)
 		defer actor.Close()
 	}
 	clock := actor.Clock()
+	if r.Cache {
+		if a, ok := r.cached(name, clock.Elapsed()); ok {
+			r.trace("%s: %v (cached)", name, a)
+			return a, nil
+		}
+	}
 	sock, err := openUDP(r.Stack, r.NIC, netip.Addr{}, 0, actor.Wake)
 	if err != nil {
 		return netip.Addr{}, err
@@ -189,7 +246,7 @@ func (r *Resolver) Lookup(ctx context.Context, name string, actor *vclock.Actor)
 			if from.Port != Port {
 				continue
 			}
-			addr, done, err := parseAnswer(payload, id)
+			addr, ttl, done, err := parseAnswer(payload, id)
 			if !done {
 				continue
 			}
@@ -198,6 +255,9 @@ func (r *Resolver) Lookup(ctx context.Context, name string, actor *vclock.Actor)
 				return netip.Addr{}, fmt.Errorf("resolving %q: %w", name, err)
 			}
 			r.trace("answer for %s: %v", name, addr)
+			if r.Cache {
+				r.remember(name, addr, ttl, clock.Elapsed())
+			}
 			return addr, nil
 		}
 		now := clock.Elapsed()
@@ -234,30 +294,30 @@ func (r *Resolver) Lookup(ctx context.Context, name string, actor *vclock.Actor)
 
 // parseAnswer checks a datagram against the query id. done is false for a
 // datagram that is not the answer (wrong id, not a response, garbage).
-func parseAnswer(payload []byte, id uint16) (addr netip.Addr, done bool, err error) {
+func parseAnswer(payload []byte, id uint16) (addr netip.Addr, ttl time.Duration, done bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			addr, done, err = netip.Addr{}, false, nil
+			addr, ttl, done, err = netip.Addr{}, 0, false, nil
 		}
 	}()
 	var d layers.DNS
 	if err := d.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
-		return netip.Addr{}, false, nil
+		return netip.Addr{}, 0, false, nil
 	}
 	if !d.QR || d.ID != id {
-		return netip.Addr{}, false, nil
+		return netip.Addr{}, 0, false, nil
 	}
 	switch d.ResponseCode {
 	case layers.DNSResponseCodeNoErr:
 	case layers.DNSResponseCodeNXDomain:
-		return netip.Addr{}, true, ErrNotFound
+		return netip.Addr{}, 0, true, ErrNotFound
 	default:
-		return netip.Addr{}, true, &RcodeError{Rcode: d.ResponseCode}
+		return netip.Addr{}, 0, true, &RcodeError{Rcode: d.ResponseCode}
 	}
 	for _, a := range d.Answers {
 		if a.Type == layers.DNSTypeA && a.Class == layers.DNSClassIN && len(a.IP.To4()) == 4 {
-			return netip.AddrFrom4([4]byte(a.IP.To4())), true, nil
+			return netip.AddrFrom4([4]byte(a.IP.To4())), time.Duration(a.TTL) * time.Second, true, nil
 		}
 	}
-	return netip.Addr{}, true, ErrNoAddress
+	return netip.Addr{}, 0, true, ErrNoAddress
 }
