@@ -25,6 +25,10 @@
 //
 //	addr, err := dns.Resolve(ctx, s, gw, "micropython.org", 0, actor)
 //
+// A Resolver with Cache set keeps answers like lwIP's four-entry DNS table
+// (until their TTL runs out); keep one per board for that, as Resolve makes
+// a fresh one each call.
+//
 // The server's goroutine is an actor too: in fast mode time stands still
 // from a query's arrival until its answer is sent.
 package dns
