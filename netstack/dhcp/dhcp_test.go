@@ -64,7 +64,12 @@ type world struct {
 
 func newWorld(t *testing.T, mod func(*ServerConfig)) *world {
 	t.Helper()
-	lan := lantest.New(t, vclock.Fast)
+	return newWorldMode(t, vclock.Fast, mod)
+}
+
+func newWorldMode(t *testing.T, mode vclock.Mode, mod func(*ServerConfig)) *world {
+	t.Helper()
+	lan := lantest.New(t, mode)
 	w := &world{lan: lan, trace: &traceLog{}}
 	w.router = lan.AddNode(t, "router", netip.PrefixFrom(routerIP, 24), netip.Addr{})
 	cfg := ServerConfig{
@@ -276,6 +281,17 @@ func TestDORAOnTheWire(t *testing.T) {
 	}
 	if leases := w.server.Leases(); len(leases) != 1 || !leases[0].Bound || leases[0].Hostname != "esp-1" {
 		t.Errorf("server leases = %+v, want one bound lease for esp-1", leases)
+	}
+}
+
+// The same exchange with a realtime clock (a REPL session or a host bridge).
+func TestDORARealtime(t *testing.T) {
+	w := newWorldMode(t, vclock.Realtime, nil)
+	b := w.addClient(t, "esp1", "")
+	b.start(t)
+	w.waitFor(t, "a lease", 5*time.Second, func() bool { return len(b.leases()) > 0 })
+	if got := b.leases()[0].IP; got != netip.MustParseAddr("192.168.1.100") {
+		t.Errorf("leased %v, want 192.168.1.100", got)
 	}
 }
 
