@@ -113,7 +113,6 @@ func parse(out []byte) map[string]result {
 
 func main() {
 	pkgs := flag.String("pkgs", "./...", "packages to benchmark")
-	benchtime := flag.String("benchtime", "1x", "go test -benchtime")
 	input := flag.String("input", "", "read `go test -bench` output from this file instead of running it")
 	flag.Parse()
 
@@ -122,10 +121,27 @@ func main() {
 	if *input != "" {
 		out, err = os.ReadFile(*input)
 	} else {
-		cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", *benchtime, "-timeout", "30m", *pkgs)
-		cmd.Stderr = os.Stderr
-		out, err = cmd.Output()
-		os.Stdout.Write(out)
+		// Whole-world benchmarks (fleets, fast-forward) run once: one
+		// iteration is seconds to minutes. The rest get Go's usual 1 s.
+		heavy := "Fleet|FastForward"
+		for _, pass := range []struct{ bench, skip, benchtime string }{
+			{".", heavy, "1s"},
+			{heavy, "", "1x"},
+		} {
+			args := []string{"test", "-run", "^$", "-bench", pass.bench, "-benchmem", "-benchtime", pass.benchtime, "-timeout", "60m"}
+			if pass.skip != "" {
+				args = append(args, "-skip", pass.skip)
+			}
+			cmd := exec.Command("go", append(args, *pkgs)...)
+			cmd.Stderr = os.Stderr
+			var o []byte
+			o, err = cmd.Output()
+			os.Stdout.Write(o)
+			out = append(out, o...)
+			if err != nil {
+				break
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "benchtable: %v\n", err)

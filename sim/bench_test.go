@@ -1,0 +1,204 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
+)
+
+// fleetYAML is N boards joining WiFi by DHCP and doing the HTTP GET tutorial
+// against one simulated host.
+const fleetYAML = `
+name: fleet
+duration: 10m
+internet_hosts:
+  - name: micropython.org
+    ip: 176.58.119.26
+    services:
+      http:
+        pages:
+          - path: /ks/test.html
+            body: "<!DOCTYPE html><html><body><h1>Test</h1>It's working if you can read this!</body></html>\n"
+boards:
+  - name: esp
+    replicas: %d
+    code: |
+      import network, socket, time
+      sta = network.WLAN(network.STA_IF)
+      sta.active(True)
+      sta.connect("SimNet", "esp8266sim")
+      while not sta.isconnected():
+          time.sleep_ms(100)
+      addr = socket.getaddrinfo("micropython.org", 80)[0][-1]
+      s = socket.socket()
+      s.connect(addr)
+      s.send(b"GET /ks/test.html HTTP/1.0\r\nHost: micropython.org\r\n\r\n")
+      n = 0
+      while True:
+          data = s.recv(200)
+          if not data:
+              break
+          n += len(data)
+      s.close()
+      print("got", n)
+`
+
+// lastAdvances is how many times the last benchmarked world's clock jumped.
+var lastAdvances uint64
+
+// peakRSS is the process's peak resident set in MiB (VmHWM).
+func peakRSS() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func benchWorld(b *testing.B, yaml string) (*Result, time.Duration) {
+	b.Helper()
+	sc, err := scenario.Parse("bench.yaml", []byte(yaml), "yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	w, err := New(sc, Options{Firmware: fw})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	res, err := w.Run(context.Background(), RunOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lastAdvances = w.clock.Advances()
+	return res, time.Since(start)
+}
+
+// BenchmarkFleetHTTPGet: N boards join by DHCP and fetch a page, fast mode.
+func BenchmarkFleetHTTPGet(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
+			if n > 100 && testing.Short() {
+				b.Skip("1000-board fleet skipped in -short mode")
+			}
+			var wall time.Duration
+			var frames uint64
+			for i := 0; i < b.N; i++ {
+				res, d := benchWorld(b, fmt.Sprintf(fleetYAML, n))
+				wall += d
+				frames += res.Frames
+				ok := 0
+				for _, br := range res.Boards {
+					if strings.Contains(br.Console, "got ") && br.Outcome == "clean" {
+						ok++
+					}
+				}
+				if ok != n {
+					b.Fatalf("%d of %d boards fetched the page; first failure: %s", ok, n, firstFailure(res))
+				}
+			}
+			b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s")
+			b.ReportMetric(float64(lastAdvances), "clock-jumps")
+			b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+			b.ReportMetric(float64(frames)/wall.Seconds(), "frames/s")
+		})
+	}
+}
+
+func firstFailure(res *Result) string {
+	for _, br := range res.Boards {
+		if !strings.Contains(br.Console, "got ") {
+			return fmt.Sprintf("%s ended %s: %s", br.Name, br.Outcome, br.Console)
+		}
+	}
+	return "none"
+}
+
+// BenchmarkFastForwardSleep: a board that wakes every 10 s for an hour of
+// simulated time.
+func BenchmarkFastForwardSleep(b *testing.B) {
+	yaml := `
+name: sleeper
+duration: 2h
+boards:
+  - name: esp1
+    code: |
+      import time
+      for i in range(360):
+          time.sleep(10)
+      print("done", time.ticks_ms() // 1000)
+`
+	var wall time.Duration
+	for i := 0; i < b.N; i++ {
+		res, d := benchWorld(b, yaml)
+		wall += d
+		if !strings.Contains(res.Boards[0].Console, "done 3600") {
+			b.Fatalf("console %q", res.Boards[0].Console)
+		}
+	}
+	b.ReportMetric(float64(b.N)*3600/wall.Seconds(), "sim-s/wall-s")
+}
+
+// BenchmarkFastForwardTraffic: a board exchanging 500 messages with an echo
+// server over a 10 ms link.
+func BenchmarkFastForwardTraffic(b *testing.B) {
+	yaml := `
+name: chatter
+duration: 1h
+internet_hosts:
+  - name: echo.sim
+    ip: 203.0.113.7
+    services: {tcp_echo: 7}
+links:
+  - {node: esp1, latency: 10ms}
+boards:
+  - name: esp1
+    code: |
+      import network, socket, time
+      sta = network.WLAN(network.STA_IF)
+      sta.active(True)
+      sta.connect("SimNet", "esp8266sim")
+      while not sta.isconnected():
+          time.sleep_ms(100)
+      s = socket.socket()
+      s.connect(socket.getaddrinfo("echo.sim", 7)[0][-1])
+      msg = b"x" * 1000
+      t0 = time.ticks_ms()
+      for i in range(500):
+          s.sendall(msg)
+          got = 0
+          while got < len(msg):
+              got += len(s.recv(1000))
+      s.close()
+      print("done", time.ticks_diff(time.ticks_ms(), t0))
+`
+	var wall, simTime time.Duration
+	for i := 0; i < b.N; i++ {
+		res, d := benchWorld(b, yaml)
+		wall += d
+		simTime += res.SimTime
+		if !strings.Contains(res.Boards[0].Console, "done") {
+			b.Fatalf("console %q", res.Boards[0].Console)
+		}
+	}
+	b.ReportMetric(simTime.Seconds()/wall.Seconds(), "sim-s/wall-s")
+}
