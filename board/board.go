@@ -147,6 +147,9 @@ type Board struct {
 	// guest memory holding "_GC\0" and a result slot (collectIfPending).
 	gcRef     uint32
 	gcScratch uint32
+	roots     rootList
+	gcs       gcSafety
+	heapLow   uint32
 	// bannerFix rewrites the port's banner while the REPL starts.
 	bannerFix bool
 
@@ -193,6 +196,7 @@ type exports struct {
 	malloc, free, doExec, doImport, registerModule       api.Function
 	replInit, replChar, cToJsCall, lookupAttr, freeObj   api.Function
 	stackInit, ctors, mpInit, proxyInit, stackGetCurrent api.Function
+	stackGetBase                                         api.Function
 }
 
 // New creates a board. It does not start it: call Run.
@@ -350,7 +354,7 @@ func (b *Board) boot(ctx context.Context) error {
 		registerModule: get("mp_js_register_js_module"), replInit: get("mp_js_repl_init"), replChar: get("mp_js_repl_process_char"),
 		cToJsCall: get("proxy_c_to_js_call"), lookupAttr: get("proxy_c_to_js_lookup_attr"), freeObj: get("proxy_c_free_obj"),
 		stackInit: get("emscripten_stack_init"), ctors: get("__wasm_call_ctors"), mpInit: get("mp_js_init"), proxyInit: get("proxy_c_init"),
-		stackGetCurrent: get("emscripten_stack_get_current"),
+		stackGetCurrent: get("emscripten_stack_get_current"), stackGetBase: get("emscripten_stack_get_base"),
 	}
 	b.kbdMu.Lock()
 	b.kbdFn = get("mp_sched_keyboard_interrupt")
@@ -363,6 +367,8 @@ func (b *Board) boot(ctx context.Context) error {
 	b.pending = nil
 	b.reserve = nil
 	b.gcRef, b.gcScratch = 0, 0
+	b.roots = rootList{}
+	b.gcs = gcSafety{}
 	b.pollCount, b.pollOwed = 0, 0
 	b.interrupted.Store(false)
 
@@ -373,6 +379,12 @@ func (b *Board) boot(ctx context.Context) error {
 	}
 	if _, err := b.fn.ctors.Call(ctx); err != nil {
 		return b.guestErr("running constructors", err)
+	}
+	// The first C heap block marks where the heap starts: static objects
+	// (builtin types, ROM) lie below it, heap objects above.
+	if res, err := b.fn.malloc.Call(ctx, 16); err == nil && res[0] != 0 {
+		b.heapLow = uint32(res[0])
+		b.fn.free.Call(ctx, res[0])
 	}
 	const pystackWords = 2048
 	if _, err := b.fn.mpInit.Call(ctx, pystackWords, uint64(b.gcHeapBytes())); err != nil {
@@ -503,7 +515,6 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	if pending == 0 && b.inv.calls-b.inv.lastGC < gcEveryInvokes {
 		return
 	}
-	b.inv.lastGC = b.inv.calls
 	depth, ok := b.mem.ReadUint32Le(l.externalCallDepth)
 	if !ok {
 		return
@@ -514,13 +525,55 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	// A lookup of an int attribute allocates nothing, so it works even with
 	// a full heap; leaving it at depth 0 runs gc_collect_top_level.
 	p := b.gcScratch
+	if !b.safeToCollect() {
+		return // try again at a later host call
+	}
+	b.inv.lastGC = b.inv.calls
+	n := b.copyStackRoots(ctx)
 	b.mem.WriteUint32Le(l.externalCallDepth, 0)
 	b.mem.WriteByte(l.gcCollectPending, 1)
 	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
 	b.mem.WriteUint32Le(l.externalCallDepth, depth)
+	for i := uint32(0); i < n; i++ {
+		b.mem.WriteUint32Le(b.roots.items+4*i, b.roots.none)
+	}
 	if err != nil {
 		panic(err)
 	}
+}
+
+// copyStackRoots copies the live part of the C (shadow) stack into the
+// root list so the collector sees pointers held there (nlr buffers with an
+// exception in flight, address-taken locals such as vstr buffers). Values
+// only in WebAssembly locals stay invisible; see the package doc.
+func (b *Board) copyStackRoots(ctx context.Context) uint32 {
+	if b.roots.items == 0 || b.fn.stackGetCurrent == nil || b.fn.stackGetBase == nil {
+		return 0
+	}
+	cur, err := b.fn.stackGetCurrent.Call(ctx)
+	if err != nil {
+		panic(err)
+	}
+	base, err := b.fn.stackGetBase.Call(ctx)
+	if err != nil {
+		panic(err)
+	}
+	lo, hi := uint32(cur[0]), uint32(base[0])
+	if hi <= lo {
+		return 0
+	}
+	words := (hi - lo) / 4
+	if words > b.roots.n {
+		words = b.roots.n
+	}
+	data, ok := b.mem.Read(lo, words*4)
+	if !ok {
+		return 0
+	}
+	tmp := make([]byte, len(data))
+	copy(tmp, data)
+	b.mem.Write(b.roots.items, tmp)
+	return words
 }
 
 // gcEveryInvokes is how much interpreter work (invoke_ crossings, a few per

@@ -171,3 +171,20 @@ func TestMACIsEspressif(t *testing.T) {
 		t.Errorf("DeriveMAC = %x", m)
 	}
 }
+
+func TestGarbageCollectedInLoops(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"printing loop with big ints", "x = 0\nfor i in range(3000):\n    x += i * 1000000\n    if i % 100 == 0:\n        print(i, end=' ')\nprint(x)\n", "0 100 200 300 400 500 600 700 800 900 1000 1100 1200 1300 1400 1500 1600 1700 1800 1900 2000 2100 2200 2300 2400 2500 2600 2700 2800 2900 4498500000000\n"},
+		{"ticks loop building strings", "import time\ns = ''\nfor i in range(2000):\n    s = str(i) + '-'\n    time.ticks_ms()\nprint(s)\n", "1999-\n"},
+		{"list from a generator across host calls", "import time\ndef g(n):\n    for i in range(n):\n        time.sleep_ms(0)\n        yield str(i)\nfor k in range(20):\n    l = list(g(300))\n    time.sleep_ms(0)\nprint(len(l), l[-1], ''.join(l)[-6:])\n", "300 299 298299\n"},
+	}
+	clock := newClock(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := runScript(t, Config{Files: files(tt.src)}, clock)
+			if got != tt.want {
+				t.Errorf("console = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

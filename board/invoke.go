@@ -294,7 +294,12 @@ type invokeState struct {
 	// calls counts invoke_ crossings; lastGC is its value at the last
 	// collection (collectIfPending).
 	calls, lastGC uint64
+	// frames records the active crossings (callee table index and the
+	// first and third arguments), for safeToCollect.
+	frames []invFrame
 }
+
+type invFrame struct{ callee, a1, a3 uint32 }
 
 // invoke is the host side of invoke_<sig>: call table[index](args…) and
 // turn a longjmp out of it into setThrew(1, 0), like Emscripten's JS glue.
@@ -306,6 +311,17 @@ func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 	}
 	sp := st.spStack[0]
 	d := st.depth
+	f := invFrame{callee: uint32(stack[0])}
+	if n := len(sig) - 1; n >= 1 {
+		f.a1 = uint32(stack[1])
+		if n >= 3 {
+			f.a3 = uint32(stack[3])
+		}
+	}
+	if d < len(st.frames) {
+		st.frames = st.frames[:d]
+	}
+	st.frames = append(st.frames, f)
 	list := st.fns[sig]
 	for len(list) <= d {
 		list = append(list, b.mod.ExportedFunction(dyncallPrefix+sig))

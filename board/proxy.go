@@ -386,6 +386,7 @@ func defineEnv(env wazero.HostModuleBuilder) {
 		if err := b.PollYield(); err != nil && isStop(err) {
 			panic(err)
 		}
+		b.collectIfPending(ctx)
 		s[0] = uint64(uint32(b.Uptime().Milliseconds()))
 	})
 	def("mp_js_time_ms", nil, []api.ValueType{api.ValueTypeF64}, func(ctx context.Context, m api.Module, s []uint64) {

@@ -111,7 +111,7 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	}
 	// The script's budget is held free (contiguous, at the bottom of the
 	// heap) while the board's own modules load above it, then released.
-	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n", b.cfg.HeapBytes)
+	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n_esp8266._probe()\n", b.cfg.HeapBytes)
 	if err := b.exec(ctx, setupSource+hold+b.preloadSource(input != nil)); err != nil {
 		return res, "", err
 	}
@@ -279,7 +279,30 @@ func (b *Board) prepareCollector(ctx context.Context) error {
 	}
 	b.mem.Write(p, []byte("_GC\x00"))
 	b.gcRef, b.gcScratch = mod.ref, p
+	// The root list: mp_obj_list_t{base, alloc, len, items}.
+	fn, err := b.attrPy(ctx, mod, "_roots_addr")
+	if err != nil {
+		return err
+	}
+	v, err := b.callPy(ctx, fn)
+	if err != nil {
+		return err
+	}
+	if addr, ok := v.(int64); ok && addr > 0 {
+		alloc, _ := b.mem.ReadUint32Le(uint32(addr) + 4)
+		items, _ := b.mem.ReadUint32Le(uint32(addr) + 12)
+		none, _ := b.mem.ReadUint32Le(items)
+		if alloc > 0 && items != 0 {
+			b.roots = rootList{items: items, n: alloc, none: none}
+		}
+	}
 	return nil
+}
+
+// rootList is a Python list the host fills with the words of the C stack
+// during a mid-script collection.
+type rootList struct {
+	items, n, none uint32
 }
 
 // afterTopLevel runs when control is back at the top level.

@@ -383,6 +383,11 @@ func defineWASI(w wazero.HostModuleBuilder) {
 		}
 		b.putU32(nwritten, uint32(total))
 		s[0] = 0
+		if fd == 1 || fd == 2 {
+			// print() is the host call most loops make: a collection point
+			// (after the text has been consumed).
+			b.collectIfPending(ctx)
+		}
 	})
 	def("fd_read", []api.ValueType{i32, i32, i32, i32}, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)

@@ -19,9 +19,19 @@ _budget = 0
 def _hold(budget):
     # Keep the script's budget free while the board's own modules (frozen in
     # flash on the real board) load into the heap allowance above it.
-    global _held, _budget
+    global _held, _budget, _roots
     _budget = budget
+    _roots = [None] * 4096
     _held = bytearray(budget * 95 // 100)
+
+
+# Filled by the host with the words of the C stack while it collects in the
+# middle of a script, so objects only the C stack refers to survive.
+_roots = None
+
+
+def _roots_addr():
+    return id(_roots)
 
 
 _filler = None
@@ -65,3 +75,42 @@ def _run(name, g):
     except BaseException:
         _rescue()
         raise
+
+
+def _probe():
+    # Show the host what safe calls look like (see board/gcsafety.go).
+    from _board import probe as p
+
+    def f():
+        p(1)
+
+    f()
+
+    class C:
+        def m(self):
+            p(2)
+
+    C().m()
+
+    def g():
+        p(3)
+        yield 1
+
+    for _ in g():
+        pass
+    x = 1
+
+    def clo():
+        return x
+
+    o = C()
+    import utime
+
+    # Builtins safe to collect under: they keep what they use on the Python
+    # or C stack (print of an object with __str__ included).
+    p(4, id(_run), id(clo), id(_gen), id(o.m), id(p), id(g()), id(C), id(execfile), id(exec), id(eval),
+      id(print), id(utime.ticks_ms), id(utime.ticks_diff), id(utime.ticks_add), id(len))
+
+
+def _gen():
+    yield

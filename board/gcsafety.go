@@ -1,0 +1,122 @@
+package board
+
+import "fmt"
+
+// When may the board collect garbage in the middle of a script?
+//
+// The firmware's collector sees its root pointers, the Python stack
+// (pystack) and — copied in by the host — the C shadow stack, but not values
+// that C functions hold only in WebAssembly locals. Such values exist when a
+// C builtin calls back into Python while building something: list(gen),
+// sorted(key=…), ''.join(gen), map objects, print() of an object with
+// __str__. Collecting while one of those is on the stack would free the
+// half-built object. So the board records every active invoke_ crossing
+// (invoke.go) and collects only when each crossing that calls or iterates a
+// Python-level object calls one of the kinds learnt safe at boot: Python
+// functions, closures, bound methods, generator functions, user classes,
+// host functions, and execfile/exec/eval (whose own state is on the Python
+// stack); and iterates only Python generators.
+
+type gcSafety struct {
+	learnt bool
+	// Table indices of the call dispatchers and of the iterator step.
+	callFn, callMethod, iterNext uint32
+	// Type objects whose instances are safe to call / iterate.
+	callTypes map[uint32]bool
+	genType   uint32
+	typeType  uint32
+	// Specific builtin objects safe to call.
+	objs map[uint32]bool
+	// heapStart: addresses above it are heap objects (user classes).
+	heapStart uint32
+}
+
+func (b *Board) typeOf(obj uint32) uint32 {
+	if obj == 0 || obj&3 != 0 {
+		return 0
+	}
+	t, _ := b.mem.ReadUint32Le(obj)
+	return t
+}
+
+// safeToCollect reports whether no active crossing is a C builtin that may
+// hold objects the collector cannot see.
+func (b *Board) safeToCollect() bool {
+	g := &b.gcs
+	if !g.learnt {
+		return false
+	}
+	for _, f := range b.inv.frames[:min(b.inv.depth, len(b.inv.frames))] {
+		var obj uint32
+		switch f.callee {
+		case g.callFn:
+			obj = f.a1
+		case g.callMethod:
+			obj, _ = b.mem.ReadUint32Le(f.a3)
+		case g.iterNext:
+			if b.typeOf(f.a1) != g.genType {
+				return false
+			}
+			continue
+		default:
+			continue
+		}
+		if g.objs[obj] {
+			continue
+		}
+		t := b.typeOf(obj)
+		if g.callTypes[t] {
+			continue
+		}
+		if t == g.typeType && obj > g.heapStart {
+			continue // a class defined in Python
+		}
+		return false
+	}
+	return true
+}
+
+func init() {
+	// probe(k, ...): called by _esp8266._probe() from known call shapes.
+	RegisterFunc("_board", "probe", func(b *Board, args []Value) (Value, error) {
+		k, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		fr := b.inv.frames[:min(b.inv.depth, len(b.inv.frames))]
+		g := &b.gcs
+		if len(fr) < 2 {
+			return nil, fmt.Errorf("probe %d: only %d crossings active", k, len(fr))
+		}
+		last, prev := fr[len(fr)-1], fr[len(fr)-2]
+		switch k {
+		case 1: // p() from f(): the last crossing is a plain call
+			g.callFn = last.callee
+		case 2: // p() inside a method called with o.m()
+			g.callMethod = prev.callee
+		case 3: // p() inside a generator stepped by a for loop
+			g.iterNext = prev.callee
+		case 4: // ids of sample objects: their types are safe to call
+			g.callTypes = map[uint32]bool{}
+			g.objs = map[uint32]bool{}
+			for i := 1; i < len(args); i++ {
+				id, err := ArgInt(args, i)
+				if err != nil {
+					return nil, err
+				}
+				if i <= 5 {
+					g.callTypes[b.typeOf(uint32(id))] = true
+				} else if i == 6 {
+					g.genType = b.typeOf(uint32(id))
+				} else if i == 7 {
+					g.typeType = b.typeOf(uint32(id))
+				} else {
+					g.objs[uint32(id)] = true
+				}
+			}
+			g.heapStart = b.heapLow
+			g.learnt = g.callFn != 0 && g.callMethod != 0 && g.iterNext != 0 && g.genType != 0
+		}
+		return nil, nil
+	})
+}
