@@ -556,6 +556,9 @@ func runOnBoards(ctx context.Context, file string, src []byte, n int, opts Optio
 				notes = append(notes, fmt.Sprintf("instance%d: %s", i, br.Message))
 			}
 		}
+		if !stopped && !rs.started[i] {
+			notes = append(notes, fmt.Sprintf("instance%d never started its function (board %s, WiFi %s)", i, br.Outcome, br.WiFi))
+		}
 		if !stopped && rs.started[i] && !rs.done[i] && (br.Outcome == "running" || br.Outcome == "error") {
 			rs.output[i] = append(rs.output[i], "TIMEOUT")
 			rs.errored = true

@@ -122,6 +122,10 @@ func TestProtocol(t *testing.T) {
 			metrics: []string{"speed 42"},
 		},
 		{
+			name: "expect_reboot resumes after machine.reset()", file: "testdata/reboot/reboot.py",
+			status: Pass,
+		},
+		{
 			name: "skip before next", file: "testdata/skip/skip.py",
 			status: Skip, reasonPart: "instance1 printed SKIP",
 		},
