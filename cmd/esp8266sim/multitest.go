@@ -25,6 +25,7 @@ type multitestFlags struct {
 	instances  int
 	showOutput bool
 	trace      bool
+	netTrace   bool
 }
 
 func newMultitestCmd(g *globalFlags) *cobra.Command {
@@ -68,6 +69,9 @@ func newMultitestCmd(g *globalFlags) *cobra.Command {
 			if f.trace {
 				opts.Console = func(i int, line string) { fmt.Fprintf(errOut, "i%d : %s\n", i, line) }
 			}
+			if f.netTrace {
+				opts.Trace = func(line string) { fmt.Fprintln(errOut, line) }
+			}
 			var results []*multitest.Result
 			for _, file := range slices.Sorted(slices.Values(args)) {
 				r, err := multitest.RunFile(cmd.Context(), file, opts)
@@ -106,6 +110,7 @@ func newMultitestCmd(g *globalFlags) *cobra.Command {
 	fl.IntVar(&f.instances, "instances", 0, "number of boards (default: one per instanceN function in the file)")
 	fl.BoolVarP(&f.showOutput, "show-output", "s", false, "print every test's output, not only a failing one's")
 	fl.BoolVarP(&f.trace, "trace-output", "c", false, "print the instances' console lines on stderr as they are printed")
+	fl.BoolVar(&f.netTrace, "trace", false, "print the readable network trace (WiFi, DHCP, ARP, TCP/UDP frames, socket calls) on stderr")
 	return cmd
 }
 
