@@ -190,6 +190,9 @@ type Board struct {
 
 	closeOnce sync.Once
 	closed    atomic.Bool
+	// stopping makes the next host crossing abandon the guest (run context
+	// done, Close, watchdog hard stop).
+	stopping atomic.Bool
 }
 
 type exports struct {
@@ -310,6 +313,7 @@ func (b *Board) Uptime() time.Duration { return b.clock.Elapsed() - b.bootAt }
 func (b *Board) Close() error {
 	b.closeOnce.Do(func() {
 		b.closed.Store(true)
+		b.stopping.Store(true)
 		b.extMu.Lock()
 		closers := b.closers
 		b.closers = nil
@@ -325,11 +329,15 @@ func (b *Board) Close() error {
 
 type boardKey struct{}
 
-// boardFrom returns the board whose call is in progress.
+// boardFrom returns the board whose call is in progress. It is where a
+// stopped run leaves the guest: every host crossing passes here.
 func boardFrom(ctx context.Context) *Board {
 	b, _ := ctx.Value(boardKey{}).(*Board)
 	if b == nil {
 		panic(errors.New("host function called outside a board"))
+	}
+	if b.stopping.Load() {
+		panic(errStopped)
 	}
 	return b
 }

@@ -306,6 +306,9 @@ type invFrame struct{ callee, a1, a3 uint32 }
 func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 	st := &b.inv
 	st.calls++
+	if b.stopping.Load() {
+		panic(errStopped)
+	}
 	if err := st.getSP.CallWithStack(ctx, st.spStack[:]); err != nil {
 		panic(err)
 	}

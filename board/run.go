@@ -50,6 +50,9 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	b.stopping.Store(b.closed.Load())
+	stopWatch := context.AfterFunc(ctx, func() { b.stopping.Store(true) })
+	defer stopWatch()
 	b.cancelMu.Lock()
 	b.cancelRun = cancel
 	b.cancelMu.Unlock()

@@ -97,8 +97,11 @@ func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache) 
 		return nil, fmt.Errorf("%w (%s is not a WebAssembly module)", ErrFirmware, source)
 	}
 	ctx := context.Background()
+	// No WithCloseOnContextDone: it starts a goroutine for every call into
+	// the guest, and the firmware is entered for nearly every Python
+	// operation (invoke.go). A board is stopped at its next host crossing
+	// instead (see Board.stopping).
 	cfg := wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(4096)
 	if cache != nil {
 		cfg = cfg.WithCompilationCache(cache)
