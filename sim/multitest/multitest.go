@@ -196,7 +196,8 @@ func RunFile(ctx context.Context, file string, opts Options) (*Result, error) {
 	}
 	if exp, err := os.ReadFile(file + ".exp"); err == nil {
 		res.ExpFile = file + ".exp"
-		res.Expected = string(exp)
+		// Read in text mode, as run-multitests.py does: universal newlines.
+		res.Expected = strings.ReplaceAll(strings.ReplaceAll(string(exp), "\r\n", "\n"), "\r", "\n")
 	}
 
 	if err := runOnBoards(ctx, file, src, n, opts, res); err != nil {
@@ -378,7 +379,7 @@ func (rs *runState) releaseLocked(i int) {
 
 // line handles one line an instance printed.
 func (rs *runState) line(i int, text string) {
-	text = strings.TrimRight(text, " \t\r\n\v\f")
+	text = strings.TrimRight(asciiEscape(text), pyWhitespace)
 	if rs.consoleHook != nil {
 		rs.consoleHook(i, text)
 	}
@@ -435,6 +436,34 @@ func (rs *runState) line(i int, text string) {
 	default:
 		rs.output[i] = append(rs.output[i], text)
 	}
+}
+
+// pyWhitespace is what Python's str.rstrip() removes from an ASCII line.
+const pyWhitespace = " \t\n\r\v\f\x1c\x1d\x1e\x1f"
+
+// asciiEscape decodes console bytes as run-multitests.py does
+// (str(out, "ascii", "backslashreplace")): every byte above 0x7f becomes
+// \xNN.
+func asciiEscape(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 3*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 {
+			fmt.Fprintf(&b, "\\x%02x", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // combined is the output in run-multitests.py's format.

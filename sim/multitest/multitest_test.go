@@ -296,7 +296,8 @@ func TestConsoleProtocol(t *testing.T) {
 		"1.001s instance0 | BROADCAST hi | there",
 		"1.002s instance1 | NEXT",
 		"1.002s instance1 | OUTPUT_METRIC rate 5",
-		"1.002s instance1 | spaces at end   \t",
+		"1.002s instance1 | spaces at end   \t\x1f",
+		"1.002s instance1 | caf\xc3\xa9",
 		"1.003s instance7 | out of range",
 		"garbage without separator",
 		"1.003s esp1 | not an instance",
@@ -308,7 +309,7 @@ func TestConsoleProtocol(t *testing.T) {
 	if got := rs.globals.String(); got != "IP = '1.2.3.4'\n" {
 		t.Errorf("globals %q", got)
 	}
-	want := "--- instance0 ---\nBROADCAST early\nSET later = 1\n--- instance1 ---\nspaces at end\n"
+	want := "--- instance0 ---\nBROADCAST early\nSET later = 1\n--- instance1 ---\nspaces at end\ncaf\\xc3\\xa9\n"
 	if got := rs.combined(); got != want {
 		t.Errorf("combined:\n%s\nwant:\n%s", got, want)
 	}
