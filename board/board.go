@@ -369,6 +369,9 @@ func (b *Board) boot(ctx context.Context) error {
 	b.kbdMu.Unlock()
 	b.inv = invokeState{fns: map[string][]api.Function{}, getSP: get("emscripten_stack_get_current"),
 		restore: get("_emscripten_stack_restore"), setThrew: get("setThrew")}
+	if g, ok := mod.ExportedGlobal(spExport).(api.MutableGlobal); ok {
+		b.inv.sp = g
+	}
 	b.refs = newJSRefs()
 	b.fds = newFDTable()
 	b.cwd = "/"

@@ -28,6 +28,9 @@ import (
 
 const dyncallPrefix = "__esp_dyncall_"
 
+// spExport names the exported stack pointer global.
+const spExport = "__esp_stack_pointer"
+
 // errLongjmp is what _emscripten_throw_longjmp panics with; invoke_*
 // recognises it on its way out of the guest.
 var errLongjmp = errors.New("emscripten longjmp")
@@ -225,6 +228,19 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 		expExtra = append(expExtra, e)
 		codeExtra = append(codeExtra, append(uleb(uint64(len(newBodies[k]))), newBodies[k]...))
 	}
+	// Export the stack pointer global (read by emscripten_stack_get_current
+	// as `global.get N`) so the host can save and restore it without a call.
+	if m, err := parseWasm(wasm); err == nil {
+		if fi, ok := m.exports["emscripten_stack_get_current"]; ok {
+			if ins := m.disassemble(fi); len(ins) > 0 && ins[0].op == 0x23 {
+				name := spExport
+				e := append(uleb(uint64(len(name))), name...)
+				e = append(e, 0x03)
+				e = append(e, uleb(uint64(ins[0].imm))...)
+				expExtra = append(expExtra, e)
+			}
+		}
+	}
 	replaced := map[byte][][]byte{1: typeExtra, 3: funcExtra, 7: expExtra, 10: codeExtra}
 	var out bytes.Buffer
 	out.Write(wasm[:8])
@@ -291,6 +307,8 @@ type invokeState struct {
 	restore  api.Function
 	setThrew api.Function
 	spStack  [1]uint64
+	// sp is the firmware's stack pointer global, exported by the patch.
+	sp api.MutableGlobal
 	// calls counts invoke_ crossings; lastGC is its value at the last
 	// collection (collectIfPending).
 	calls, lastGC uint64
@@ -309,10 +327,15 @@ func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 	if b.stopping.Load() {
 		panic(errStopped)
 	}
-	if err := st.getSP.CallWithStack(ctx, st.spStack[:]); err != nil {
-		panic(err)
+	var sp uint64
+	if st.sp != nil {
+		sp = st.sp.Get()
+	} else {
+		if err := st.getSP.CallWithStack(ctx, st.spStack[:]); err != nil {
+			panic(err)
+		}
+		sp = st.spStack[0]
 	}
-	sp := st.spStack[0]
 	d := st.depth
 	f := invFrame{callee: uint32(stack[0])}
 	if n := len(sig) - 1; n >= 1 {
@@ -340,9 +363,13 @@ func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 		panic(err)
 	}
 	var s [2]uint64
-	s[0] = sp
-	if err := st.restore.CallWithStack(ctx, s[:1]); err != nil {
-		panic(err)
+	if st.sp != nil {
+		st.sp.Set(sp)
+	} else {
+		s[0] = sp
+		if err := st.restore.CallWithStack(ctx, s[:1]); err != nil {
+			panic(err)
+		}
 	}
 	s[0], s[1] = 1, 0
 	if err := st.setThrew.CallWithStack(ctx, s[:]); err != nil {
