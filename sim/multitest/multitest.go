@@ -55,6 +55,10 @@ const DefaultTimeout = 60 * time.Second
 // MaxInstances bounds the number of boards one test may ask for.
 const MaxInstances = 16
 
+// holdFallback is the wall-clock time after which the runner stops
+// holding the world's clock even if a board never reached its driver.
+const holdFallback = 20 * time.Second
+
 // joinTimeout is how long a board's driver waits for the WiFi.
 const joinTimeout = 30 * time.Second
 
@@ -290,6 +294,10 @@ type runState struct {
 	resume []string
 	// joinFailed records the boards that did not get onto the WiFi.
 	joinFailed []bool
+	// release ends the hold on the world's clock (see runOnBoards) once
+	// every board has made its first host call; registered counts them.
+	release    func()
+	registered int
 	// stopped: the test ended early (an error, a SKIP); output is no
 	// longer read.
 	stopped bool
@@ -346,6 +354,12 @@ func (rs *runState) stopLocked() {
 func (rs *runState) registerLocked(i int, b *board.Board) {
 	if rs.boards[i] == b {
 		return
+	}
+	if rs.boards[i] == nil {
+		rs.registered++
+		if rs.registered == rs.n && rs.release != nil {
+			rs.release()
+		}
 	}
 	rs.boards[i] = b
 	b.OnClose(b.Wake)
@@ -549,6 +563,20 @@ func runOnBoards(ctx context.Context, file string, src []byte, n int, opts Optio
 		return fmt.Errorf("multitest: building the world for %s: %w", file, err)
 	}
 	defer w.Close()
+	// Hold simulated time still until every board runs its driver: the
+	// world starts its clock before it creates the boards, and in fast mode
+	// a busy machine can let the clock jump to the end of the test before
+	// the first board exists. The wall-clock fallback only guards against a
+	// board that never gets to its driver.
+	hold := w.Clock().NewActor("multitest/start")
+	var once sync.Once
+	release := func() { once.Do(hold.Close) }
+	defer release()
+	fallback := time.AfterFunc(holdFallback, release)
+	defer fallback.Stop()
+	rs.mu.Lock()
+	rs.release = release
+	rs.mu.Unlock()
 	out, err := w.Run(ctx, sim.RunOptions{})
 	if err != nil {
 		return fmt.Errorf("multitest: running %s: %w", file, err)
