@@ -58,6 +58,10 @@ type socketState struct {
 	stage  []byte
 	from   string
 	errMsg *string
+	// interp is the interpreter that opened the sockets; a soft reset boots
+	// a new one, and the board's finalisers would have closed the old
+	// one's sockets.
+	interp any
 }
 
 // boardActor lets the table park the board (with Ctrl-C and the watchdog
@@ -146,6 +150,9 @@ func (st *socketState) sockErr(err error) error {
 	var oe *sockets.OSError
 	if errors.As(err, &oe) {
 		if oe.Value {
+			if oe.Msg == "" {
+				return &PyError{Type: "ValueError"}
+			}
 			return ValueError(oe.Msg)
 		}
 		if oe.Msg == "NotImplementedError" {
@@ -209,6 +216,16 @@ func (st *socketState) stageRead(n int, read func(p []byte) (int, error)) (Value
 }
 
 func init() {
+	// init() is called by socket.py when it is imported, once per
+	// interpreter: sockets left by the interpreter before a soft reset are
+	// closed, as gc_sweep_all's finalisers close them on the ESP8266.
+	regSock("init", func(b *Board, st *socketState, args []Value) (Value, error) {
+		if st.interp != nil && st.interp != any(b.mod) {
+			st.table.CloseOpen()
+		}
+		st.interp = b.mod
+		return nil, nil
+	})
 	regSock("socket", func(b *Board, st *socketState, args []Value) (Value, error) {
 		af, typ, proto := sockets.AFInet, sockets.SockStream, 0
 		var err error
@@ -414,6 +431,18 @@ func init() {
 			return warn, nil
 		}
 		return nil, nil
+	})
+	// mcast(fd, addr, n, join): IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP.
+	regSock("mcast", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, buf, err := fdBuf(b, args)
+		if err != nil {
+			return nil, err
+		}
+		join, err := ArgInt(args, 3)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.table.Membership(fd, join != 0, buf)
 	})
 	regSock("pollflags", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, err := ArgInt(args, 0)

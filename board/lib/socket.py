@@ -21,6 +21,8 @@ TCP_NODELAY = 64
 MSG_PEEK = 1
 MSG_DONTWAIT = 2
 
+_sock.init()
+
 
 def _err():
     e = _exc()
@@ -116,6 +118,9 @@ class socket:
     def setsockopt(self, level, opt, value):
         if opt == 20:
             return  # modlwip's private data-callback option
+        if opt == 1024 or opt == 1025:
+            _ok(_out(_sock.mcast, self._fd, value, 1 if opt == 1024 else 0))
+            return
         w = _ok(_sock.setsockopt(self._fd, level, opt, value if isinstance(value, int) else 1))
         if w:
             print(w, end="")

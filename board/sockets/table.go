@@ -821,6 +821,44 @@ func (t *Table) SetSockOpt(fd, level, opt, val int) (warning string, err error) 
 	return "", nil
 }
 
+// Membership is setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP,
+// mreq): mreq is the group address then the interface address (4 bytes
+// each), as on the board.
+func (t *Table) Membership(fd int, join bool, mreq []byte) error {
+	s, err := t.get(fd)
+	if err != nil {
+		return err
+	}
+	if len(mreq) != 8 {
+		return &OSError{Value: true}
+	}
+	if s.ep == nil || s.kind != kindUDP {
+		// igmp_joingroup works on the interface, whatever the socket;
+		// only a UDP endpoint can receive the group's datagrams here.
+		return oserr(lwipErr(errVAL).errno())
+	}
+	opt := tcpip.MembershipOption{
+		NIC:           t.cfg.NIC,
+		MulticastAddr: tcpip.AddrFrom4([4]byte(mreq[0:4])),
+	}
+	if iface := [4]byte(mreq[4:8]); iface != ([4]byte{}) {
+		opt.InterfaceAddr = tcpip.AddrFrom4(iface)
+	}
+	var tcpipErr tcpip.Error
+	if join {
+		o := tcpip.AddMembershipOption(opt)
+		tcpipErr = s.ep.SetSockOpt(&o)
+	} else {
+		o := tcpip.RemoveMembershipOption(opt)
+		tcpipErr = s.ep.SetSockOpt(&o)
+	}
+	if tcpipErr != nil {
+		return oserr(lwipFromTCPIP(tcpipErr, false).errno())
+	}
+	t.trace("socket.setsockopt(IP_%s_MEMBERSHIP, %s)", map[bool]string{true: "ADD", false: "DROP"}[join], opt.MulticastAddr)
+	return nil
+}
+
 // Close is close(): the socket becomes unusable; a TCP connection closes
 // gracefully and keeps its PCB until the stack is done with it.
 func (t *Table) Close(fd int) error {
@@ -882,8 +920,26 @@ func (t *Table) Close(fd int) error {
 	return nil
 }
 
-// CloseAll closes every socket (soft reset): connections are aborted as the
-// board's reboot would.
+// CloseOpen closes every open socket as close() would (graceful FIN, the
+// PCB kept until the stack is done): what the firmware's finalisers do at a
+// soft reset.
+func (t *Table) CloseOpen() {
+	t.mu.Lock()
+	fds := make([]int, 0, len(t.socks))
+	for fd, s := range t.socks {
+		if s.kind == kindTLS {
+			fds = append([]int{fd}, fds...)
+		} else {
+			fds = append(fds, fd)
+		}
+	}
+	t.mu.Unlock()
+	for _, fd := range fds {
+		t.Close(fd)
+	}
+}
+
+// CloseAll aborts every socket and connection (the board is going away).
 func (t *Table) CloseAll() {
 	t.mu.Lock()
 	var all []*sock
