@@ -293,3 +293,29 @@ func TestRadioDNSLastSetWins(t *testing.T) {
 		t.Errorf("IfConfig()[3] = %v, want 192.168.1.1", got[3])
 	}
 }
+
+func TestDHCPNAKKeepsConnecting(t *testing.T) {
+	t.Parallel()
+	w := newNetWorld(t, 27)
+	ap, srv := w.router(homeAP(), netip.MustParsePrefix("192.168.1.0/24"))
+	sta, _, _ := w.board("esp1", net.HardwareAddr{0x5c, 0xcf, 0x7f, 0, 0, 1})
+	// lwIP answers a NAK with an immediate DISCOVER, so a NAKing server and
+	// a perfect link would loop without simulated time passing: give the
+	// radio hop a real airtime.
+	w.air.mu.Lock()
+	sta.up.(*NICUplink).Impairments = netstack.Impairments{Latency: 2 * time.Millisecond}
+	w.air.mu.Unlock()
+	if err := ap.SetDHCPNAK(true); err != nil {
+		t.Fatal(err)
+	}
+	sta.Connect(&JoinConfig{SSID: "SimNet", Key: "correct horse"})
+	w.sleep(2500 * time.Millisecond)
+	if sta.IsConnected() || sta.Status() != StatConnecting {
+		t.Fatalf("NAKing DHCP server: connected=%v status=%v, want false, STAT_CONNECTING", sta.IsConnected(), sta.Status())
+	}
+	if srv.Stats().Naks == 0 {
+		t.Error("the server sent no NAK")
+	}
+	ap.SetDHCPNAK(false)
+	w.waitFor("lease once the server ACKs", 30*time.Second, sta.IsConnected)
+}
