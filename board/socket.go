@@ -44,8 +44,10 @@ type SocketEnv struct {
 	// TLS selects the TLS module flavour: "" or "axtls" (the ESP8266: no
 	// certificate checks) or "mbedtls" (CERT_REQUIRED, getpeercert).
 	TLS sockets.TLSFlavor
-	// Trace receives socket calls as trace lines, prefixed with the board's
-	// name ("esp1 socket.connect(('93.184.216.34', 80))").
+	// Trace receives the board's socket calls as trace lines
+	// ("socket.connect(('93.184.216.34', 80))"); the world adds the time and
+	// the board's name, so they read "esp1 socket.connect(...)" next to the
+	// frames they cause.
 	Trace func(line string)
 }
 
@@ -131,10 +133,7 @@ func (b *Board) socketState() (*socketState, error) {
 		s := cfg.Stack
 		b.OnClose(s.Close)
 	}
-	if env.Trace != nil {
-		name := b.cfg.Name
-		cfg.Trace = func(l string) { env.Trace(name + " " + l) }
-	}
+	cfg.Trace = env.Trace
 	t, err := sockets.New(cfg)
 	if err != nil {
 		return nil, RuntimeError(err.Error())

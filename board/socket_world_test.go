@@ -123,7 +123,7 @@ func (l *lan) startHeap(name string, host byte, main string, env board.SocketEnv
 	env.Stack, env.NIC = n.Stack(), nic.ID()
 	env.Trace = func(s string) {
 		r.mu.Lock()
-		r.traces = append(r.traces, s)
+		r.traces = append(r.traces, name+" "+s)
 		r.mu.Unlock()
 	}
 	b, err := board.New(board.Config{
