@@ -116,7 +116,7 @@ func lwipFromTCPIP(tcpipErr tcpip.Error, connecting bool) lwipErr {
 		return errWOULDBLOCK
 	case *tcpip.ErrConnectStarted:
 		return errINPROGRESS
-	case *tcpip.ErrBadLocalAddress, *tcpip.ErrInvalidEndpointState, *tcpip.ErrInvalidOptionValue:
+	case *tcpip.ErrBadLocalAddress, *tcpip.ErrInvalidEndpointState, *tcpip.ErrInvalidOptionValue, *tcpip.ErrAlreadyBound:
 		return errVAL
 	case *tcpip.ErrMessageTooLong:
 		return errVAL

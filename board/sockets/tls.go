@@ -399,7 +399,9 @@ func (t *Table) tlsRead(ctx context.Context, s *sock, p []byte) (int, error) {
 			if _, ok := err.(errAgain); ok {
 				return 0, oserr(EAGAIN)
 			}
-			if errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				// A peer that closes without close_notify reads as EOF
+				// (axTLS: SSL_ERROR_CONN_LOST).
 				ts.eof = true
 				return 0, nil
 			}
