@@ -170,3 +170,79 @@ func TestPCBLimitAndTimeWait(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAcceptWaitsForAFreePCB(t *testing.T) {
+	w := newWorld(t)
+	b := w.board("esp1", 2, sockets.Config{}, netstack.Impairments{})
+	pcNode, _ := w.node("pc", 1, netstack.Impairments{})
+	var clients []<-chan error
+	for i := 0; i < 6; i++ {
+		i := i
+		s := &netstack.Sockets{Node: pcNode, Actor: w.clock.NewActor("client"), Ctx: w.ctx}
+		clients = append(clients, run(s.Actor, func() error {
+			netstack.Sleep(w.ctx, s.Actor, time.Duration(1+i)*100*time.Millisecond)
+			c, err := s.DialTCP(ap("10.0.0.2:80"))
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, c)
+			c.Close()
+			return err
+		}))
+	}
+	res := run(b.actor, func() error {
+		lfd, _ := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		if err := b.Bind(lfd, "", 80); err != nil {
+			return err
+		}
+		if err := b.Listen(lfd, 8, true); err != nil {
+			return err
+		}
+		var fds []int
+		for i := 0; i < 5; i++ {
+			fd, _, _, err := b.Accept(w.ctx, lfd)
+			if err != nil {
+				t.Fatalf("accept #%d: %v", i+1, err)
+			}
+			fds = append(fds, fd)
+		}
+		// The sixth client's handshake is done (gVisor answered), but the
+		// board has no PCB for it: accept waits.
+		b.SetTimeout(lfd, 2*time.Second)
+		_, _, _, err := b.Accept(w.ctx, lfd)
+		wantErrno(t, "accept with a full PCB pool", err, sockets.ETIMEDOUT)
+		if got := b.PollFlags(lfd, sockets.PollIn); got != 0 {
+			t.Errorf("poll on the held-back listener = %#x, want 0", got)
+		}
+		// Closing one connection first leaves it in TIME_WAIT: still full.
+		b.Close(fds[0])
+		netstack.Sleep(w.ctx, b.actor, time.Second)
+		_, _, _, err = b.Accept(w.ctx, lfd)
+		wantErrno(t, "accept with a PCB in TIME_WAIT", err, sockets.ETIMEDOUT)
+		b.SetTimeout(lfd, -1)
+		start := w.clock.Elapsed()
+		fd, _, _, err := b.Accept(w.ctx, lfd)
+		if err != nil {
+			return err
+		}
+		if waited := w.clock.Elapsed() - start; waited < 100*time.Second {
+			t.Errorf("sixth connection accepted after %v, want after TIME_WAIT (~2 min)", waited)
+		}
+		for _, fd := range append(fds[1:], fd) {
+			b.Close(fd)
+		}
+		b.Close(lfd)
+		if st := b.Stats(); st.AcceptDeferred == 0 {
+			t.Errorf("Stats().AcceptDeferred = 0, want > 0")
+		}
+		return nil
+	})
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range clients {
+		if err := <-c; err != nil {
+			t.Errorf("client %d: %v", i, err)
+		}
+	}
+}
