@@ -324,9 +324,7 @@ print(len(st), st[0][0].hex(), st[0][1])
 	// Start the second board once the first one runs its loop: wazero
 	// caches function-type keys lazily, racing when two instances make their
 	// first invoke_* calls at the same time (wazero issue #2520).
-	for !strings.Contains(apBoard.console.String(), "MicroPython-") {
-		time.Sleep(time.Millisecond)
-	}
+	apBoard.waitConsole(t, "MicroPython-")
 	staBoard := w.board("esp2", 2, `import network, time
 sta = network.WLAN(network.STA_IF)
 sta.active(True)
@@ -456,5 +454,56 @@ else:
 		if !strings.Contains(out, want) {
 			t.Errorf("console lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestNetworkSoftAPReconfigured(t *testing.T) {
+	w := newNetWorld(t, 37)
+	apBoard := w.board("esp1", 1, `import network
+ap = network.WLAN(network.AP_IF)
+ap.config(ssid='Lab', key='labpass123', channel=11)
+ap.ifconfig(('10.0.0.1', '255.255.255.0', '10.0.0.1', '10.0.0.1'))
+print(ap.config('ssid'), ap.config('channel'), ap.config('security'), ap.ifconfig())
+while not ap.isconnected():
+    pass
+print('joined')
+`)
+	apBoard.waitConsole(t, "Lab")
+	staBoard := w.board("esp2", 2, `import network
+sta = network.WLAN(network.STA_IF)
+sta.active(True)
+print([(n[0], n[2], n[4]) for n in sta.scan() if n[0] == b'Lab'])
+sta.connect('Lab', 'labpass123')
+while not sta.isconnected():
+    pass
+print(sta.ifconfig())
+`)
+	out1 := apBoard.mustFinish(t, w)
+	out2 := staBoard.mustFinish(t, w)
+	if want := "Lab 11 4 ('10.0.0.1', '255.255.255.0', '10.0.0.1', '10.0.0.1')\n"; !strings.Contains(out1, want) {
+		t.Errorf("soft-AP board console:\n%s\nwant %q", out1, want)
+	}
+	if want := "[(b'Lab', 11, 4)]\n"; !strings.Contains(out2, want) {
+		t.Errorf("station board console:\n%s\nwant scan %q", out2, want)
+	}
+	if want := "('10.0.0.2', '255.255.255.0', '10.0.0.1', '10.0.0.1')\n"; !strings.Contains(out2, want) {
+		t.Errorf("station board console:\n%s\nwant %q", out2, want)
+	}
+}
+
+// waitConsole waits (in wall time) until the board has printed s.
+func (tb *testBoard) waitConsole(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(tb.console.String(), s) {
+		select {
+		case <-tb.done:
+			t.Fatalf("board ended before printing %q:\n%s", s, tb.console.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("board did not print %q:\n%s", s, tb.console.String())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
