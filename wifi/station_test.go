@@ -628,3 +628,26 @@ func TestSoftAP(t *testing.T) {
 }
 
 func mustAddr(s string) netipAddr { return mustParseAddr(s) }
+
+func TestRoamsToAnotherAPWithTheSameSSID(t *testing.T) {
+	t.Parallel()
+	w := newTestWorld(t, Config{Seed: 19})
+	near := homeAP()
+	near.Name, near.RSSI = "near", -45
+	far := homeAP()
+	far.Name, far.RSSI, far.Channel = "far", -75, 11
+	nearAP := w.addAP(near)
+	w.addAP(far)
+	sta, up, _ := w.station("esp1", 1)
+	sta.Connect(&JoinConfig{SSID: "SimNet", Key: "correct horse"})
+	w.waitFor("connected", 10*time.Second, sta.IsConnected)
+	nearAP.SetDown(true)
+	w.waitFor("lost", 20*time.Second, func() bool { return !sta.IsConnected() })
+	w.waitFor("roamed", 20*time.Second, sta.IsConnected)
+	if ap, _ := sta.AccessPoint(); ap.Name() != "far" || sta.Channel() != 11 {
+		t.Errorf("after roaming: AP %s channel %d, want far on 11", ap.Name(), sta.Channel())
+	}
+	if up.ap.Name() != "far" {
+		t.Errorf("uplink joined %s, want far", up.ap.Name())
+	}
+}
