@@ -3,6 +3,7 @@ package wifi
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"testing"
 )
 
@@ -169,5 +170,27 @@ func FuzzParseEAPOLKey(f *testing.F) {
 			t.Fatalf("round trip changed the frame")
 		}
 		VerifyMIC(make([]byte, 16), b)
+	})
+}
+
+// Access point settings come from scenario files: Validate and AddAP must
+// reject bad ones with a field name and never panic.
+func FuzzAPConfig(f *testing.F) {
+	f.Add("SimNet", 3, "correct horse", 6, []byte{2, 0, 0, 0, 0, 1}, -55, 0)
+	f.Add("", 9, "x", 15, []byte{1}, 5, -1)
+	f.Add("Attic", 1, "abcde", 14, []byte{}, -120, 3)
+	f.Fuzz(func(t *testing.T, ssid string, sec int, pass string, ch int, bssid []byte, rssi, max int) {
+		cfg := APConfig{SSID: ssid, Security: Security(sec), Passphrase: pass, Channel: ch, BSSID: bssid, RSSI: rssi, MaxStations: max}
+		err := cfg.Validate()
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field == "" {
+				t.Fatalf("Validate error %v does not name a field", err)
+			}
+			return
+		}
+		if _, err := PMK(pass, []byte(ssid)); err != nil && cfg.Security.usesPSK() {
+			t.Fatalf("valid config but PMK fails: %v", err)
+		}
 	})
 }
