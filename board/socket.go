@@ -177,6 +177,13 @@ func regSock(name string, f sockFunc) {
 		st.errMsg = nil
 		v, err := f(b, st, args)
 		if err != nil {
+			if sockets.Errno(err) == sockets.EAGAIN || sockets.Errno(err) == sockets.EINPROGRESS {
+				// A non-blocking call that found nothing: a script may
+				// spin on it, so charge it like any busy-loop poll.
+				if perr := b.PollYield(); perr != nil {
+					return nil, perr
+				}
+			}
 			return nil, st.sockErr(err)
 		}
 		return v, nil
@@ -477,6 +484,20 @@ func init() {
 		out, err := st.table.Poll(b.Context(), reqs, d)
 		if err != nil {
 			return nil, err
+		}
+		if d == 0 {
+			idle := true
+			for _, r := range out {
+				if r != 0 {
+					idle = false
+					break
+				}
+			}
+			if idle {
+				if err := b.PollYield(); err != nil {
+					return nil, err
+				}
+			}
 		}
 		var sb strings.Builder
 		for i, r := range out {

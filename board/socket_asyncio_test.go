@@ -113,8 +113,17 @@ func TestAsyncioOpenConnectionWaitFor(t *testing.T) {
 	r := l.start("esp1", 2, `
 import asyncio, time
 
+spins = 0
+
+async def spinner():
+    global spins
+    while spins < 200:
+        spins += 1
+        await asyncio.sleep_ms(0)
+
 async def main():
     t0 = time.ticks_ms()
+    spin = asyncio.create_task(spinner())
     reader, writer = await asyncio.open_connection('10.0.0.1', 7777)
     try:
         await asyncio.wait_for(reader.readline(), 2)
@@ -122,6 +131,8 @@ async def main():
         print('timeout after', time.ticks_diff(time.ticks_ms(), t0) // 1000, 's')
     line = await asyncio.wait_for_ms(reader.readline(), 10000)
     print('got', line, 'at', time.ticks_diff(time.ticks_ms(), t0) // 1000)
+    spin.cancel()
+    print('spinner ran', spins == 200)
     writer.close()
     await writer.wait_closed()
     async def nap(ms):
@@ -150,5 +161,5 @@ asyncio.run(main())
 	if err := <-peer; err != nil {
 		t.Fatalf("peer: %v\n%s", err, out)
 	}
-	wantLines(t, "esp1", out, "timeout after 2 s", "got b'hello\\n' at 5", "10 TimeoutError", "order [0, 1, 2]")
+	wantLines(t, "esp1", out, "timeout after 2 s", "got b'hello\\n' at 5", "spinner ran True", "10 TimeoutError", "order [0, 1, 2]")
 }

@@ -44,7 +44,9 @@ _seq = [0]
 
 def _push(t, due=None):
     if due is None:
-        due = _now()
+        # "Now" as of the loop's last look at the clock: reading ticks_ms
+        # costs a host call, and a ready task is due anyway.
+        due = _clk[1]
     _seq[0] += 1
     t._qseq = _seq[0]
     heapq.heappush(_heap, (due, _seq[0], t))
@@ -292,12 +294,18 @@ _stop = [False]
 def run_until_complete(main_task=None):
     _stop[0] = False
     while True:
+        now = _now()
+        # One round runs the tasks queued before it began, then streams are
+        # polled again: a task that keeps yielding cannot starve I/O.
+        last = _seq[0]
         while True:
             due, t = _peek()
-            if t is None:
+            if t is None or t._qseq > last:
                 break
-            if due > _now():
-                break
+            if due > now:
+                now = _now()
+                if due > now:
+                    break
             heapq.heappop(_heap)
             t._qseq = 0
             _step(t)
@@ -316,7 +324,7 @@ def run_until_complete(main_task=None):
                 return None
             ms = -1
         else:
-            ms = max(0, due - _now())
+            ms = max(0, due - now)
         _io_queue.wait(ms)
 
 
