@@ -23,6 +23,21 @@
 //     as it would on the board.
 //   - print_pcbs() in lwIP's tcp_debug_print_pcbs format, and Snapshot for the
 //     Go API and the CLI.
+//   - accept() only takes a connection when a PCB is free (lwIP would drop
+//     the SYN; here the handshake completes and the connection waits in the
+//     listen queue until a TIME_WAIT ends).
+//   - TLS (WrapTLS) with Go's crypto/tls over a board TCP socket, in the
+//     ESP8266's axTLS flavour (no verification, OSError(-256, 'CONN_LOST')...)
+//     or the mbedTLS ports' (CERT_REQUIRED, ValueError with mbedTLS's
+//     verification text, getpeercert).
+//   - Poll, the engine of select.poll/select.select, with modlwip's ioctl
+//     flags (a new socket reports POLLHUP, a reset one POLLOUT|POLLHUP, a
+//     closed one POLLNVAL).
+//
+// Use: New(Config{Stack, NIC, Clock, Actor, Resolver}) once per board, then
+// the socket calls (Socket, Bind, Listen, Accept, Connect, Send, Recv, ...)
+// from the board's goroutine; Snapshot and PrintPCBs from anywhere; CloseAll
+// when the board goes away. Errors a script sees are *OSError values.
 //
 // Blocking never busy-waits: a call that must wait registers a waiter on the
 // gVisor endpoint whose callback wakes the board's vclock actor, then parks

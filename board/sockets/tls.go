@@ -101,6 +101,13 @@ func (c *tcpConn) Read(p []byte) (int, error) {
 
 func (c *tcpConn) Write(p []byte) (int, error) {
 	if c.noWait {
+		// close_notify at close(): sent if it fits, never waited for.
+		if c.s.ep != nil {
+			saved := c.s.timeout
+			c.s.timeout = 0
+			c.t.tcpSend(c.ctx, c.s, p)
+			c.s.timeout = saved
+		}
 		return len(p), nil
 	}
 	done := 0
