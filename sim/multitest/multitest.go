@@ -27,6 +27,15 @@
 //
 // and compared with FILE.py.exp. RunFile runs one file, Run several;
 // WriteText and WriteJUnit report the results.
+//
+// Where it differs from run-multitests.py: a test without a .exp file is
+// skipped (there is no CPython "truth" run); TIMEOUT means the test's whole
+// simulated-time budget (Options.Timeout) ran out, not ten seconds of
+// silence from one instance; tracebacks name main.py and the test module
+// instead of <stdin>; the boards join the WiFi before the test starts, as
+// boards that remember their network do; small data files next to the test
+// (.der, .pem, …) are copied to every board's flash, where the runner's
+// working directory would hold them.
 package multitest
 
 import (
