@@ -40,13 +40,21 @@
 // into a separate allowance (they are frozen in flash on the real board), so
 // the script gets its whole budget as one contiguous region.
 //
-// Limitation of the firmware build: the pyscript variant only collects
-// garbage when control returns to its top level (WebAssembly cannot scan its
-// own stack). The board also collects at every host call made by its /lib
-// modules (sleep, ticks, sockets, network…) when the firmware asks for it
-// or after a fixed amount of interpreter work. A loop that allocates more
-// than the budget without ever calling into the board (no sleep, no I/O, no
-// print) raises MemoryError where a real board would have collected.
+// Garbage collection: the pyscript build only collects when control
+// returns to its top level (WebAssembly cannot scan its own stack). The board
+// also collects in the middle of a script at host crossings — calls into
+// the board's modules (sleep, ticks, sockets, network…), print() and
+// ticks_ms — when the firmware asks for it or after a fixed amount of
+// interpreter work, copying the C shadow stack into the roots. It does so
+// only when no C builtin that may hold objects in WebAssembly locals is
+// between the script and the crossing (list(gen), sorted(key=…), map…;
+// see gcsafety.go). A loop that allocates more than the budget without any
+// such crossing raises MemoryError where a real board would have collected.
+//
+// Stopping: Close, the end of Run's context and the watchdog make the
+// board leave the guest at its next host crossing; Python code crosses
+// constantly, so a runaway script stops at once. Code stuck inside one C
+// function (a huge integer power) cannot be interrupted until it returns.
 //
 // # Extending the board: host modules
 //
