@@ -131,6 +131,12 @@ func describe(e scenario.Expect, board string) string {
 			return fmt.Sprintf("capture shows a DNS query for %s", c.DNSQuery)
 		}
 	case e.SimTime != nil:
+		switch {
+		case e.SimTime.Max == 0:
+			return fmt.Sprintf("run ends after at least %s of simulated time", e.SimTime.Min.D())
+		case e.SimTime.Min == 0:
+			return fmt.Sprintf("run ends within %s of simulated time", e.SimTime.Max.D())
+		}
 		return fmt.Sprintf("run ends between %s and %s of simulated time", e.SimTime.Min.D(), e.SimTime.Max.D())
 	}
 	return "expectation"

@@ -138,6 +138,12 @@ type boardNode struct {
 	done   chan struct{}
 }
 
+// defaultRadioLink is a board's WiFi link when the scenario sets none: 1 ms
+// of airtime each way. Some latency keeps exchanges that answer themselves
+// at once (a DHCP NAK and the client's immediate new DISCOVER) moving
+// through simulated time instead of looping at one instant.
+var defaultRadioLink = netstack.Impairments{Latency: time.Millisecond}
+
 // wanPrefix is the transit network routers use on the simulated internet.
 var wanPrefix = netip.MustParsePrefix("100.64.0.0/10")
 
@@ -488,7 +494,7 @@ func (w *World) buildBoard(in scenario.Instance) error {
 		return err
 	}
 	w.onClose(addressing.Close)
-	bn.uplink = &wifi.NICUplink{NIC: nic, LANs: &w.lans}
+	bn.uplink = &wifi.NICUplink{NIC: nic, LANs: &w.lans, Impairments: defaultRadioLink}
 	st, err := w.air.NewStation(wifi.StationConfig{
 		Name:       in.Name,
 		MAC:        mac,
@@ -499,7 +505,9 @@ func (w *World) buildBoard(in scenario.Instance) error {
 		return fmt.Errorf("station: %w", err)
 	}
 	bn.station = st
-	radio, err := wifi.NewRadio(wifi.RadioConfig{Ctx: w.ctx, Air: w.air, Station: st, Node: node, LANs: &w.lans, Trace: w.trace, Seed: w.sc.Seed})
+	radio, err := wifi.NewRadio(wifi.RadioConfig{Ctx: w.ctx, Air: w.air, Station: st, Node: node, LANs: &w.lans, Trace: w.trace, Seed: w.sc.Seed,
+		// A freshly flashed ESP8266 has its soft-AP on (inisetup.py).
+		SoftAPActive: true})
 	if err != nil {
 		return fmt.Errorf("radio: %w", err)
 	}
