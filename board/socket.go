@@ -60,6 +60,8 @@ type socketState struct {
 	stage  []byte
 	from   string
 	errMsg *string
+	// idle counts consecutive socket calls that found nothing to do.
+	idle int
 	// interp is the interpreter that opened the sockets; a soft reset boots
 	// a new one, and the board's finalisers would have closed the old
 	// one's sockets.
@@ -144,6 +146,27 @@ func (b *Board) socketState() (*socketState, error) {
 	return st, nil
 }
 
+// idlePoll charges simulated CPU time to a socket call that found nothing
+// (EAGAIN, an empty zero-timeout poll), the way Board.PollYield charges
+// ticks_ms: the first calls are free, then each costs 100 µs doubling every
+// 8 calls up to 10 ms, so a script spinning on a non-blocking socket lets
+// time move. It parks with the table's pre-armed timer (see
+// sockets.Table.Pause).
+func (st *socketState) idlePoll(b *Board) error {
+	st.idle++
+	const free, base, every, most = 32, 100 * time.Microsecond, 8, 10 * time.Millisecond
+	if st.idle <= free {
+		return nil
+	}
+	d := most
+	if shift := (st.idle - free) / every; shift < 8 {
+		if x := base << shift; x < most {
+			d = x
+		}
+	}
+	return st.table.Pause(b.Context(), d)
+}
+
 // sockErr converts a table error into the Python exception.
 func (st *socketState) sockErr(err error) error {
 	var oe *sockets.OSError
@@ -180,12 +203,13 @@ func regSock(name string, f sockFunc) {
 			if sockets.Errno(err) == sockets.EAGAIN || sockets.Errno(err) == sockets.EINPROGRESS {
 				// A non-blocking call that found nothing: a script may
 				// spin on it, so charge it like any busy-loop poll.
-				if perr := b.PollYield(); perr != nil {
+				if perr := st.idlePoll(b); perr != nil {
 					return nil, perr
 				}
 			}
 			return nil, st.sockErr(err)
 		}
+		st.idle = 0
 		return v, nil
 	})
 }
@@ -494,7 +518,7 @@ func init() {
 				}
 			}
 			if idle {
-				if err := b.PollYield(); err != nil {
+				if err := st.idlePoll(b); err != nil {
 					return nil, err
 				}
 			}

@@ -637,6 +637,20 @@ func (w *waitSet) wait(ctx context.Context, deadline time.Duration, has bool) (b
 	return has && t.now() >= deadline, nil
 }
 
+// Pause parks the board for d of simulator time (d > 0), waking for nothing
+// else: the cost of a busy-loop poll.
+func (t *Table) Pause(ctx context.Context, d time.Duration) error {
+	ws := t.watch()
+	defer ws.done()
+	deadline := t.now() + d
+	for t.now() < deadline {
+		if _, err := ws.wait(ctx, deadline, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Accept is accept(): (fd, host, port).
 func (t *Table) Accept(ctx context.Context, fd int) (int, string, int, error) {
 	s, err := t.get(fd)
