@@ -159,6 +159,12 @@ type Board struct {
 	pollOwed time.Duration
 	// resetReq is set by machine.reset()/soft_reset(): "hard" or "soft".
 	resetReq string
+	// resetCause is what machine.reset_cause() reports: 0 (PWRON_RESET)
+	// after power-on, 4 (SOFT_RESET, the SDK's soft restart) after
+	// machine.reset().
+	resetCause int
+	// rtcOffset is the RTC setting relative to simulator time.
+	rtcOffset time.Duration
 
 	// kbdFn raises KeyboardInterrupt in the guest; safe to call from another
 	// goroutine (it only stores two words).

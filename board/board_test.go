@@ -42,6 +42,8 @@ func TestScripts(t *testing.T) {
 			want: "esp8266 esp8266 ESP module with ESP8266 80000000 4 1458376\n"},
 		{name: "time epoch 2000", files: map[string]string{"main.py": "import time\nprint(time.localtime(0)[:3], time.time() > 8e8)\n"},
 			want: "(2000, 1, 1) True\n"},
+		{name: "rtc", files: map[string]string{"main.py": "import machine, time\nrtc = machine.RTC()\nrtc.datetime((2024, 2, 29, 3, 23, 59, 58, 0))\ntime.sleep(3)\nprint(rtc.datetime()[:7], time.localtime()[:6], machine.reset_cause())\n"},
+			want: "(2024, 3, 1, 4, 0, 0, 1) (2024, 3, 1, 0, 0, 1) 0\n"},
 		{name: "sys.exit is clean", files: map[string]string{"main.py": "import sys\nprint('a')\nsys.exit()\nprint('b')\n"},
 			want: "a\n"},
 	}

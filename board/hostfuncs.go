@@ -18,6 +18,10 @@ var epoch2000 = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // ticksPeriod is MICROPY_PY_TIME_TICKS_PERIOD on a 32-bit port.
 const ticksPeriod = 1 << 30
 
+// rtcNow is the board's real-time clock: simulator time plus whatever the
+// script set with machine.RTC().datetime() (kept across soft resets).
+func (b *Board) rtcNow() time.Time { return b.clock.Now().Add(b.rtcOffset) }
+
 // PinWrite is one write to a GPIO pin, recorded with simulator time.
 type PinWrite struct {
 	At    time.Duration
@@ -91,10 +95,30 @@ func init() {
 		return int64((b.Uptime().Nanoseconds() * 80 / 1000) % ticksPeriod), nil
 	})
 	RegisterFunc("_board", "time", func(b *Board, args []Value) (Value, error) {
-		return int64(b.clock.Now().Sub(epoch2000) / time.Second), nil
+		return int64(b.rtcNow().Sub(epoch2000) / time.Second), nil
 	})
 	RegisterFunc("_board", "time_ns", func(b *Board, args []Value) (Value, error) {
-		return strconv.FormatInt(b.clock.Now().Sub(epoch2000).Nanoseconds(), 10), nil
+		return strconv.FormatInt(b.rtcNow().Sub(epoch2000).Nanoseconds(), 10), nil
+	})
+	// rtc_set(seconds since 2000, microseconds): machine.RTC().datetime(t).
+	RegisterFunc("_board", "rtc_set", func(b *Board, args []Value) (Value, error) {
+		secs, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		us, err := ArgInt(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		want := epoch2000.Add(time.Duration(secs)*time.Second + time.Duration(us)*time.Microsecond)
+		b.rtcOffset = want.Sub(b.clock.Now())
+		return nil, nil
+	})
+	RegisterFunc("_board", "rtc_us", func(b *Board, args []Value) (Value, error) {
+		return int64(b.rtcNow().Nanosecond() / 1000), nil
+	})
+	RegisterFunc("_board", "reset_cause", func(b *Board, args []Value) (Value, error) {
+		return int64(b.resetCause), nil
 	})
 	RegisterFunc("_board", "err_type", func(b *Board, args []Value) (Value, error) {
 		if b.pending == nil {

@@ -83,6 +83,7 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 		soft = again == "soft"
 		if !soft {
 			b.bootAt = b.clock.Elapsed()
+			b.resetCause = 4
 		}
 	}
 }

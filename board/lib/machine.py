@@ -25,7 +25,7 @@ def soft_reset():
 
 
 def reset_cause():
-    return PWRON_RESET
+    return _board.reset_cause()
 
 
 def unique_id():
@@ -115,3 +115,30 @@ class Pin:
 
     def __repr__(self):
         return "Pin(%d)" % self._id
+
+
+class RTC:
+    # The ESP8266's RTC: datetime() as (year, month, day, weekday, hours,
+    # minutes, seconds, subseconds), epoch 2000.
+    def __init__(self, id=0):
+        pass
+
+    def datetime(self, t=None):
+        import utime
+
+        if t is None:
+            s = _board.time()
+            y, mo, d, h, mi, se, wd, _ = utime.localtime(s + 946684800)
+            return (y, mo, d, wd, h, mi, se, _board.rtc_us())
+        y, mo, d, _, h, mi, se = t[:7]
+        us = t[7] if len(t) > 7 else 0
+        _board.rtc_set(utime.mktime((y, mo, d, h, mi, se, 0, 0)) - 946684800, us)
+
+    def memory(self, data=None):
+        global _rtc_mem
+        if data is None:
+            return _rtc_mem
+        _rtc_mem = bytes(data)
+
+
+_rtc_mem = b""
