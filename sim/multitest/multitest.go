@@ -93,9 +93,12 @@ type Options struct {
 	// simulator fault); zero means 5 minutes.
 	WallTimeout time.Duration
 	// Console, when set, receives every board's console line by line as
-	// it is printed (the -c/--trace-output view of run-multitests.py).
+	// it is printed (the -c/--trace-output view of run-multitests.py),
+	// control lines included. It is called from the boards' goroutines,
+	// possibly at the same time for two boards.
 	Console func(instance int, line string)
-	// Trace, when set, receives the simulator's readable network trace.
+	// Trace, when set, receives the simulator's readable network trace
+	// line by line.
 	Trace func(line string)
 }
 
