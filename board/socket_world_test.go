@@ -24,7 +24,15 @@ type lan struct {
 	medium *netstack.Medium
 	ctx    context.Context
 	fw     *board.Firmware
+	// hold keeps simulator time still while the test builds the world
+	// (boards and peers start at once and must not see time pass before
+	// the others exist); the first wait releases it.
+	hold     *vclock.Actor
+	holdOnce sync.Once
 }
+
+// ready lets simulator time run: every board and peer exists.
+func (l *lan) ready() { l.holdOnce.Do(l.hold.Close) }
 
 func newLAN(t testing.TB) *lan {
 	t.Helper()
@@ -48,7 +56,9 @@ func newLAN(t testing.TB) *lan {
 		<-done
 		m.Close()
 	})
-	return &lan{t: t, clock: clock, medium: m, ctx: ctx, fw: fw}
+	l := &lan{t: t, clock: clock, medium: m, ctx: ctx, fw: fw, hold: clock.NewActor("test-setup")}
+	t.Cleanup(l.ready)
+	return l
 }
 
 func (l *lan) node(name string, host byte, imp netstack.Impairments) (*netstack.Node, *netstack.NIC) {
@@ -101,6 +111,7 @@ func (s *syncBuf) String() string {
 
 // boardRun is a board running a script.
 type boardRun struct {
+	l       *lan
 	b       *board.Board
 	console *syncBuf
 	res     board.Result
@@ -119,7 +130,7 @@ func (l *lan) start(name string, host byte, main string, env board.SocketEnv, im
 func (l *lan) startHeap(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments, heap int) *boardRun {
 	l.t.Helper()
 	n, nic := l.node(name, host, imp)
-	r := &boardRun{console: &syncBuf{}, done: make(chan struct{})}
+	r := &boardRun{l: l, console: &syncBuf{}, done: make(chan struct{})}
 	env.Stack, env.NIC = n.Stack(), nic.ID()
 	env.Trace = func(s string) {
 		r.mu.Lock()
@@ -155,6 +166,7 @@ func (l *lan) startHeap(name string, host byte, main string, env board.SocketEnv
 // wait waits for the script to end and returns its console.
 func (r *boardRun) wait(t testing.TB) string {
 	t.Helper()
+	r.l.ready()
 	<-r.done
 	if r.err != nil {
 		t.Fatalf("Run: %v\nconsole:\n%s", r.err, r.console.String())
