@@ -105,11 +105,6 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	clockDone := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		clockDone <- w.clock.Run(ctx)
-	}()
 
 	checks := newChecker(w)
 	endReason := make(chan string, 1)
@@ -142,11 +137,23 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	defer stopBoards()
 	boardsDone := make(chan struct{})
 	var boardsWG sync.WaitGroup
-	for _, bn := range w.boards {
+	// Every board (and its clock actor) exists before time starts to pass,
+	// so fast mode cannot jump ahead of a board that has not started yet.
+	boards := make([]*board.Board, len(w.boards))
+	for i, bn := range w.boards {
 		b, err := w.startBoard(bn, inputs[bn.inst.Name])
 		if err != nil {
 			return nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err)
 		}
+		boards[i] = b
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		clockDone <- w.clock.Run(ctx)
+	}()
+	for i, bn := range w.boards {
+		b := boards[i]
 		boardsWG.Add(1)
 		wg.Add(1)
 		go func() {

@@ -127,10 +127,9 @@ type boardNode struct {
 	board   *board.Board
 	console *console
 	files   map[string][]byte
-	// uplink puts the NIC on the LAN of the access point the station joins;
-	// its Impairments are the board's radio link. Changed only on the
-	// clock's goroutine (scenario start, fault events), where Join also runs.
-	uplink *wifi.NICUplink
+	// uplink puts the NIC on the LAN of the access point the station joins,
+	// with the board's radio link impairments.
+	uplink *boardUplink
 
 	mu     sync.Mutex
 	result *board.Result
@@ -494,7 +493,7 @@ func (w *World) buildBoard(in scenario.Instance) error {
 		return err
 	}
 	w.onClose(addressing.Close)
-	bn.uplink = &wifi.NICUplink{NIC: nic, LANs: &w.lans, Impairments: defaultRadioLink}
+	bn.uplink = &boardUplink{NICUplink: wifi.NICUplink{NIC: nic, LANs: &w.lans}, egress: defaultRadioLink, ingress: defaultRadioLink}
 	st, err := w.air.NewStation(wifi.StationConfig{
 		Name:       in.Name,
 		MAC:        mac,
@@ -608,15 +607,11 @@ func (w *World) applyLinks() error {
 func (w *World) setLink(node string, dir netstack.Direction, imp netstack.Impairments, down bool) error {
 	if names, ok := w.sc.InstancesOf(node); ok {
 		for _, n := range names {
-			bn := w.byName[n]
 			if down {
 				imp.Loss = 100
 			}
-			bn.uplink.Impairments = imp
-			if att := bn.nic.Attachment(); att != nil {
-				if err := att.SetDirectionImpairments(dir, imp); err != nil {
-					return err
-				}
+			if err := w.byName[n].uplink.set(dir, imp); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -634,6 +629,49 @@ func (w *World) setLink(node string, dir netstack.Direction, imp netstack.Impair
 		}
 	}
 	return nil
+}
+
+// boardUplink is wifi's NIC uplink plus the board's radio link impairments
+// in each direction, applied again every time the board (re)joins.
+type boardUplink struct {
+	wifi.NICUplink
+
+	mu              sync.Mutex
+	egress, ingress netstack.Impairments
+}
+
+func (u *boardUplink) Join(ap *wifi.AccessPoint) error {
+	if err := u.NICUplink.Join(ap); err != nil {
+		return err
+	}
+	return u.apply()
+}
+
+// set changes the impairments of one or both directions.
+func (u *boardUplink) set(dir netstack.Direction, imp netstack.Impairments) error {
+	u.mu.Lock()
+	if dir != netstack.Ingress {
+		u.egress = imp
+	}
+	if dir != netstack.Egress {
+		u.ingress = imp
+	}
+	u.mu.Unlock()
+	return u.apply()
+}
+
+func (u *boardUplink) apply() error {
+	att := u.NIC.Attachment()
+	if att == nil {
+		return nil
+	}
+	u.mu.Lock()
+	egress, ingress := u.egress, u.ingress
+	u.mu.Unlock()
+	if err := att.SetDirectionImpairments(netstack.Egress, egress); err != nil {
+		return err
+	}
+	return att.SetDirectionImpairments(netstack.Ingress, ingress)
 }
 
 // lockedBuffer is a bytes.Buffer safe for the capture writer and a reader.
