@@ -246,3 +246,51 @@ func TestAcceptWaitsForAFreePCB(t *testing.T) {
 		}
 	}
 }
+
+func TestSendIsBoundedBySendBuffer(t *testing.T) {
+	w := newWorld(t)
+	pc := w.peer("pc", 1, netstack.Impairments{})
+	b := w.board("esp1", 2, sockets.Config{}, netstack.Impairments{})
+	l, err := pc.ListenTCP(ap("10.0.0.1:9"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The peer accepts and never reads until the board is done.
+	srv := run(pc.Actor, func() error {
+		c, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		netstack.Sleep(w.ctx, pc.Actor, 10*time.Second)
+		io.Copy(io.Discard, c)
+		return c.Close()
+	})
+	res := run(b.actor, func() error {
+		fd, _ := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		if err := b.Connect(w.ctx, fd, "10.0.0.1", 9); err != nil {
+			return err
+		}
+		n, err := b.Send(w.ctx, fd, make([]byte, 10000))
+		if err != nil || n <= 0 || n > sockets.DefaultSendBuffer {
+			t.Errorf("send(10000 bytes) = %d, %v; want 1..%d (TCP_SND_BUF)", n, err, sockets.DefaultSendBuffer)
+		}
+		b.SetTimeout(fd, 0)
+		if err := b.SendAll(w.ctx, fd, make([]byte, 5000)); sockets.Errno(err) != sockets.EAGAIN {
+			t.Errorf("non-blocking sendall larger than the free buffer: %v, want EAGAIN", err)
+		}
+		// Fill the window until the board cannot queue more.
+		var last error
+		for i := 0; i < 100 && last == nil; i++ {
+			_, last = b.Send(w.ctx, fd, make([]byte, 1000))
+		}
+		wantErrno(t, "non-blocking send with a full buffer", last, sockets.EAGAIN)
+		b.SetTimeout(fd, -1)
+		return b.Close(fd)
+	})
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-srv; err != nil {
+		t.Fatal(err)
+	}
+}
