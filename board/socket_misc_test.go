@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -83,8 +84,16 @@ func TestTLSServerOnBoardAndPeerCert(t *testing.T) {
 	pc := l.peer("client", 1, netstack.Impairments{})
 	var got []byte
 	peer := goPeer(pc, func() error {
-		netstack.Sleep(l.ctx, pc.Actor, time.Second)
-		c, err := pc.DialTCP(ap("10.0.0.2:443"))
+		// The board may start listening later than a second in: retry a
+		// refused connection, as a client would.
+		var c net.Conn
+		var err error
+		for try := 0; try < 20; try++ {
+			netstack.Sleep(l.ctx, pc.Actor, time.Second)
+			if c, err = pc.DialTCP(ap("10.0.0.2:443")); err == nil {
+				break
+			}
+		}
 		if err != nil {
 			return err
 		}
