@@ -379,23 +379,27 @@ func (t *Table) refresh(s *sock) {
 		case st == tcp.StateError || st == tcp.StateClose:
 			t.fail(s, lwipFromTCPIP(s.ep.LastError(), true), errRST)
 		case connectedState(st):
+			ra, raErr := s.ep.GetRemoteAddress()
+			la, laErr := s.ep.GetLocalAddress()
+			t.mu.Lock()
 			s.state = stConnected
-			if ra, tcpipErr := s.ep.GetRemoteAddress(); tcpipErr == nil {
+			if raErr == nil {
 				s.remote = ra
 			}
-			if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+			if laErr == nil {
 				s.local = la
 			}
 			if peerFinished(st) {
 				s.state = stPeerClosed
 			}
+			t.mu.Unlock()
 		}
 	case stConnected, stPeerClosed:
 		switch {
 		case st == tcp.StateError || st == tcp.StateClose:
 			t.fail(s, lwipFromTCPIP(s.ep.LastError(), false), errCLSD)
 		case s.state == stConnected && peerFinished(st):
-			s.state = stPeerClosed
+			t.setState(s, stPeerClosed)
 		}
 	}
 }
@@ -408,6 +412,14 @@ func connectedState(st tcp.EndpointState) bool {
 		return true
 	}
 	return false
+}
+
+// setState changes a socket's lwIP-model state (Snapshot reads it from
+// other goroutines).
+func (t *Table) setState(s *sock, st int) {
+	t.mu.Lock()
+	s.state = st
+	t.mu.Unlock()
 }
 
 // peerFinished reports whether the peer's FIN has arrived.
@@ -442,7 +454,7 @@ func (t *Table) checkConnected(s *sock) error {
 	if s.state >= 0 {
 		errno = EBADF
 	}
-	s.state = int(errBADF)
+	t.setState(s, int(errBADF))
 	return oserr(errno)
 }
 
@@ -452,10 +464,12 @@ func (t *Table) SetTimeout(fd int, d time.Duration) error {
 	if err != nil {
 		return err
 	}
+	t.mu.Lock()
 	s.timeout = d
 	if s.kind == kindTLS && s.tls.under != nil {
 		s.tls.under.timeout = d
 	}
+	t.mu.Unlock()
 	return nil
 }
 
@@ -525,7 +539,9 @@ func (t *Table) Bind(fd int, host string, port int) error {
 		return oserr(e.errno())
 	}
 	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		t.mu.Lock()
 		s.local = la
+		t.mu.Unlock()
 	}
 	t.trace("socket.bind(('%s', %d))", host, port)
 	return nil
@@ -552,15 +568,20 @@ func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
 	if backlog < 1 {
 		backlog = 1
 	}
-	if tcpipErr := s.ep.Listen(backlog); tcpipErr != nil {
+	// gVisor's accept queue holds exactly backlog connections and answers
+	// with SYN cookies once it is full, so listen(1) would cookie even the
+	// first SYN: no SYN-ACK retransmission, and a lost final ACK leaves the
+	// connection unaccepted. lwIP keeps state for a pending connection, so
+	// give gVisor one slot more than the script asked for.
+	if tcpipErr := s.ep.Listen(backlog + 1); tcpipErr != nil {
 		e := lwipFromTCPIP(tcpipErr, false)
 		t.trace("socket.listen(%d) -> OSError(%d)", backlog, e.errno())
 		return oserr(e.errno())
 	}
+	t.mu.Lock()
 	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
 		s.local = la
 	}
-	t.mu.Lock()
 	s.state = stListening
 	t.mu.Unlock()
 	t.trace("socket.listen(%d) on port %d", backlog, s.local.Port)
@@ -755,7 +776,9 @@ func (t *Table) Connect(ctx context.Context, fd int, host string, port int) erro
 		if tcpipErr := s.ep.Connect(fa); tcpipErr != nil {
 			return oserr(lwipFromTCPIP(tcpipErr, true).errno())
 		}
+		t.mu.Lock()
 		s.remote = fa
+		t.mu.Unlock()
 		return nil
 	}
 	t.refresh(s)
@@ -765,21 +788,25 @@ func (t *Table) Connect(ctx context.Context, fd int, host string, port int) erro
 		}
 		return oserr(EALREADY)
 	}
+	t.mu.Lock()
 	s.state = stConnecting
 	s.remote = fa
+	t.mu.Unlock()
 	ws := t.watch(s.wq)
 	defer ws.done()
 	tcpipErr := s.ep.Connect(fa)
 	if tcpipErr != nil {
 		if _, ok := tcpipErr.(*tcpip.ErrConnectStarted); !ok {
-			s.state = stNew
+			t.setState(s, stNew)
 			e := lwipFromTCPIP(tcpipErr, true)
 			t.trace("socket.connect(('%s', %d)) -> OSError(%d)", host, port, e.errno())
 			return oserr(e.errno())
 		}
 	}
 	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		t.mu.Lock()
 		s.local = la
+		t.mu.Unlock()
 	}
 	deadline, has := t.deadline(s.timeout, false)
 	for {
@@ -928,8 +955,10 @@ func (t *Table) Close(fd int) error {
 			})
 		}
 	}
+	t.mu.Lock()
 	s.ep = nil
 	s.state = int(errBADF)
+	t.mu.Unlock()
 	t.trace("socket.close() fd %d", fd)
 	return nil
 }
