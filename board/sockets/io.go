@@ -128,7 +128,7 @@ func (t *Table) tcpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 		return n, nil
 	}
 	if eof && s.state == stConnected {
-		s.state = stPeerClosed
+		t.setState(s, stPeerClosed)
 	}
 	if s.timeout == 0 || flags&MsgDontWait != 0 {
 		if s.state == stPeerClosed {
@@ -154,7 +154,7 @@ func (t *Table) tcpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 			return n, nil
 		}
 		if eof && s.state == stConnected {
-			s.state = stPeerClosed
+			t.setState(s, stPeerClosed)
 		}
 		if timedOut && s.state == stConnected {
 			return 0, oserr(ETIMEDOUT)

@@ -28,6 +28,23 @@ func TestTCPClientEchoWithPeer(t *testing.T) {
 		return err
 	})
 	var got []byte
+	// The CLI reads the table while the board works.
+	stop := make(chan struct{})
+	hammered := make(chan struct{})
+	go func() {
+		defer close(hammered)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				b.Snapshot()
+				b.PrintPCBs(io.Discard)
+				b.ActivePCBs()
+			}
+		}
+	}()
+	defer func() { close(stop); <-hammered }()
 	res := run(b.actor, func() error {
 		fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
 		if err != nil {

@@ -103,20 +103,18 @@ func (c *tcpConn) Write(p []byte) (int, error) {
 	if c.noWait {
 		// close_notify at close(): sent if it fits, never waited for.
 		if c.s.ep != nil {
-			saved := c.s.timeout
-			c.s.timeout = 0
+			saved := c.t.swapTimeout(c.s, 0)
 			c.t.tcpSend(c.ctx, c.s, p)
-			c.s.timeout = saved
+			c.t.swapTimeout(c.s, saved)
 		}
 		return len(p), nil
 	}
 	done := 0
-	saved := c.s.timeout
-	if saved == 0 {
+	if c.s.timeout == 0 {
 		// axTLS/mbedTLS writes of a record block until sent.
-		c.s.timeout = -1
+		saved := c.t.swapTimeout(c.s, -1)
+		defer c.t.swapTimeout(c.s, saved)
 	}
-	defer func() { c.s.timeout = saved }()
 	for done < len(p) {
 		n, err := c.t.tcpSend(c.ctx, c.s, p[done:])
 		if err != nil {
@@ -396,10 +394,9 @@ func (t *Table) tlsRead(ctx context.Context, s *sock, p []byte) (int, error) {
 			return 0, nil
 		}
 		ts.adapt.ctx = ctx
-		saved := ts.under.timeout
-		ts.under.timeout = s.timeout
+		saved := t.swapTimeout(ts.under, s.timeout)
 		n, err := ts.conn.Read(ts.buf)
-		ts.under.timeout = saved
+		t.swapTimeout(ts.under, saved)
 		if n > 0 {
 			ts.plain = ts.buf[:n]
 		} else if err != nil {
@@ -465,6 +462,15 @@ func (t *Table) tlsPollFlags(s *sock, events int) int {
 		ret |= t.pollFlags(ts.under, events)
 	}
 	return ret
+}
+
+// swapTimeout sets a socket's timeout and returns the old one.
+func (t *Table) swapTimeout(s *sock, d time.Duration) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := s.timeout
+	s.timeout = d
+	return old
 }
 
 // PeerCert is getpeercert(True): the peer's certificate in DER, nil if none.
