@@ -1,7 +1,5 @@
 # Part of the board's asyncio (see asyncio.py), loaded on first use.
-from asyncio import CancelledError, TimeoutError, create_task, sleep, sleep_ms, _promote, _push, _cur
-import asyncio as _core
-
+from asyncio import CancelledError, TimeoutError, create_task, sleep, sleep_ms, _promote
 
 
 async def wait_for(aw, timeout, sleep=sleep):
@@ -42,6 +40,10 @@ async def gather(*aws, return_exceptions=False):
             res.append(await t)
         except BaseException as e:
             if isinstance(e, CancelledError) and not t._done:
+                # gather itself was cancelled: so are the awaitables.
+                for o in ts:
+                    if not o._done:
+                        o.cancel()
                 raise
             if not return_exceptions or isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise

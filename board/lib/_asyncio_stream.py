@@ -1,8 +1,7 @@
 # Part of the board's asyncio (see asyncio.py), loaded on first use.
-from asyncio import CancelledError, TimeoutError, create_task, sleep, sleep_ms, _promote, _push, _cur
+from asyncio import CancelledError, create_task, sleep_ms
 import asyncio as _core
 import sys
-
 
 
 class _QRead:

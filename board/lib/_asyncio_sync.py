@@ -1,7 +1,5 @@
 # Part of the board's asyncio (see asyncio.py), loaded on first use.
-from asyncio import CancelledError, TimeoutError, create_task, sleep, sleep_ms, _promote, _push, _cur
-import asyncio as _core
-
+from asyncio import CancelledError, _push, _cur
 
 
 class _Wait:
