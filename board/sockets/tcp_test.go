@@ -102,6 +102,23 @@ func TestConnectErrors(t *testing.T) {
 		wantErrno(t, "second connect while connecting", err, sockets.EALREADY)
 		b.Close(fd)
 
+		// Two sockets on one port.
+		a, _ := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		c, _ := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+		if err := b.Bind(a, "", 5000); err != nil {
+			t.Errorf("bind: %v", err)
+		}
+		b.Listen(a, 1, true)
+		wantErrno(t, "second bind to the same port", b.Bind(c, "", 5000), sockets.EADDRINUSE)
+		wantErrno(t, "accept on a socket that is not listening", func() error { _, _, _, err := b.Accept(w.ctx, c); return err }(), sockets.EINVAL)
+		u, _ := b.Socket(sockets.AFInet, sockets.SockDgram, 0)
+		wantErrno(t, "listen on UDP", b.Listen(u, 1, true), sockets.EOPNOTSUPP)
+		_, err = b.Recv(w.ctx, a, make([]byte, 1), 0)
+		wantErrno(t, "recv on a listening socket", err, sockets.ENOTCONN)
+		for _, fd := range []int{a, c, u} {
+			b.Close(fd)
+		}
+
 		// Blocking with a timeout.
 		fd, _ = b.Socket(sockets.AFInet, sockets.SockStream, 0)
 		b.SetTimeout(fd, 2*time.Second)
