@@ -149,7 +149,9 @@ type Board struct {
 	gcScratch uint32
 	roots     rootList
 	gcs       gcSafety
-	heapLow   uint32
+	// collecting guards collectIfPending against re-entry.
+	collecting bool
+	heapLow    uint32
 	// bannerFix rewrites the port's banner while the REPL starts.
 	bannerFix bool
 
@@ -542,9 +544,11 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	// A lookup of an int attribute allocates nothing, so it works even with
 	// a full heap; leaving it at depth 0 runs gc_collect_top_level.
 	p := b.gcScratch
-	if !b.safeToCollect() {
+	if b.collecting || !b.safeToCollect() {
 		return // try again at a later host call
 	}
+	b.collecting = true
+	defer func() { b.collecting = false }()
 	b.inv.lastGC = b.inv.calls
 	n := b.copyStackRoots(ctx)
 	b.mem.WriteUint32Le(l.externalCallDepth, 0)

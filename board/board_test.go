@@ -177,6 +177,9 @@ func TestMACIsEspressif(t *testing.T) {
 func TestGarbageCollectedInLoops(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"printing loop with big ints", "x = 0\nfor i in range(3000):\n    x += i * 1000000\n    if i % 100 == 0:\n        print(i, end=' ')\nprint(x)\n", "0 100 200 300 400 500 600 700 800 900 1000 1100 1200 1300 1400 1500 1600 1700 1800 1900 2000 2100 2200 2300 2400 2500 2600 2700 2800 2900 4498500000000\n"},
+		{"pure loop with big ints", "x = 0\nfor i in range(20000):\n    x += i * 1000000\nprint(x)\n", "199990000000000\n"},
+		{"pure loop building strings", "s = ''\nfor i in range(5000):\n    s = str(i) + '-' + s[:100]\nprint(s[:10])\n", "4999-4998-\n"},
+		{"list from a generator without host calls", "def g(n):\n    for i in range(n):\n        yield str(i)\nfor k in range(20):\n    l = list(g(300))\nprint(len(l), l[-1])\n", "300 299\n"},
 		{"ticks loop building strings", "import time\ns = ''\nfor i in range(2000):\n    s = str(i) + '-'\n    time.ticks_ms()\nprint(s)\n", "1999-\n"},
 		{"list from a generator across host calls", "import time\ndef g(n):\n    for i in range(n):\n        time.sleep_ms(0)\n        yield str(i)\nfor k in range(20):\n    l = list(g(300))\n    time.sleep_ms(0)\nprint(len(l), l[-1], ''.join(l)[-6:])\n", "300 299 298299\n"},
 	}
@@ -188,5 +191,43 @@ func TestGarbageCollectedInLoops(t *testing.T) {
 				t.Errorf("console = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestGarbageCollectionKeepsLiveObjects churns garbage through the shapes
+// where C code holds objects the collector cannot see, and checks results.
+func TestGarbageCollectionKeepsLiveObjects(t *testing.T) {
+	src := `import time
+class P:
+    def __init__(self, n):
+        self.n = n
+        self.s = str(n) * 3
+    def __str__(self):
+        time.sleep_ms(0)
+        return 'P%d' % self.n
+def gen(n):
+    for i in range(n):
+        time.sleep_ms(0)
+        yield 'x%d' % i
+bad = 0
+for k in range(60):
+    a = sorted([str(i) * 2 for i in range(40)], key=lambda s: (time.ticks_ms(), len(s), s))
+    b = ''.join(gen(30))
+    c = dict((i, [i] * 3) for i in range(30))
+    d = list(map(lambda i: P(i), range(20)))
+    e = tuple(x for x in gen(25))
+    f = [str(p) for p in d]
+    try:
+        raise ValueError('v%d' % k)
+    except ValueError as ex:
+        g = str(ex)
+    if (a[0] != '00' or b[-6:] != 'x28x29' or c[29] != [29, 29, 29] or d[19].s != '191919'
+            or e[24] != 'x24' or f[3] != 'P3' or g != 'v%d' % k):
+        bad += 1
+print('bad', bad)
+`
+	got, res := runScript(t, Config{Files: files(src)}, nil)
+	if got != "bad 0\n" || res.Outcome != Finished {
+		t.Errorf("console %q outcome %v", got, res.Outcome)
 	}
 }

@@ -21,6 +21,11 @@ type gcSafety struct {
 	learnt bool
 	// Table indices of the call dispatchers and of the iterator step.
 	callFn, callMethod, iterNext uint32
+	// iterNextObj steps iterators that are not generators (range, user
+	// classes, map objects…).
+	iterNextObj uint32
+	// iterRange steps a range in a for loop (the VM's fast path).
+	iterRange uint32
 	// Type objects whose instances are safe to call / iterate.
 	callTypes map[uint32]bool
 	genType   uint32
@@ -53,8 +58,11 @@ func (b *Board) safeToCollect() bool {
 			obj = f.a1
 		case g.callMethod:
 			obj, _ = b.mem.ReadUint32Le(f.a3)
-		case g.iterNext:
-			if b.typeOf(f.a1) != g.genType {
+		case g.iterNext, g.iterNextObj, g.iterRange:
+			// Python generators and instances of Python classes keep their
+			// state in the object; C iterators that call Python (map,
+			// filter, zip…) may not.
+			if t := b.typeOf(f.a1); t != g.genType && t <= g.heapStart {
 				return false
 			}
 			continue
@@ -96,6 +104,19 @@ func init() {
 			g.callMethod = prev.callee
 		case 3: // p() inside a generator stepped by a for loop
 			g.iterNext = prev.callee
+		case 6: // start counting crossings: `for _ in range(3): pass` follows
+			b.inv.record = map[uint32]int{}
+			return nil, nil
+		case 7: // the loop's step ran 4 times (3 items, then the end)
+			for callee, n := range b.inv.record {
+				if n == 4 {
+					g.iterRange = callee
+				}
+			}
+			b.inv.record = nil
+			return nil, nil
+		case 5: // p() inside __next__ of a class stepped by a for loop
+			g.iterNextObj = prev.callee
 		case 4: // ids of sample objects: their types are safe to call
 			g.callTypes = map[uint32]bool{}
 			g.objs = map[uint32]bool{}
@@ -115,7 +136,7 @@ func init() {
 				}
 			}
 			g.heapStart = b.heapLow
-			g.learnt = g.callFn != 0 && g.callMethod != 0 && g.iterNext != 0 && g.genType != 0
+			g.learnt = g.callFn != 0 && g.callMethod != 0 && g.iterNext != 0 && g.iterNextObj != 0 && g.genType != 0
 		}
 		return nil, nil
 	})

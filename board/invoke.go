@@ -315,6 +315,8 @@ type invokeState struct {
 	// frames records the active crossings (callee table index and the
 	// first and third arguments), for safeToCollect.
 	frames []invFrame
+	// record counts crossings per callee while a boot probe runs.
+	record map[uint32]int
 }
 
 type invFrame struct{ callee, a1, a3 uint32 }
@@ -347,7 +349,16 @@ func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 	if d < len(st.frames) {
 		st.frames = st.frames[:d]
 	}
+	// The interpreter is about to call or step something: everything it
+	// works on is on the Python stack, so this is a collection point for
+	// loops that never call into the board (see gcsafety.go).
+	if g := &b.gcs; g.learnt && (f.callee == g.callFn || f.callee == g.callMethod || f.callee == g.iterNext || f.callee == g.iterNextObj || f.callee == g.iterRange) {
+		b.collectIfPending(ctx)
+	}
 	st.frames = append(st.frames, f)
+	if st.record != nil {
+		st.record[f.callee]++
+	}
 	list := st.fns[sig]
 	for len(list) <= d {
 		list = append(list, b.mod.ExportedFunction(dyncallPrefix+sig))

@@ -98,6 +98,21 @@ def _probe():
 
     for _ in g():
         pass
+
+    class It:
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            p(5)
+            raise StopIteration
+
+    for _ in It():
+        pass
+    p(6)
+    for _ in range(3):
+        pass
+    p(7)
     x = 1
 
     def clo():
