@@ -42,14 +42,16 @@
 //
 // Garbage collection: the pyscript build only collects when control
 // returns to its top level (WebAssembly cannot scan its own stack). The board
-// also collects in the middle of a script at host crossings — calls into
-// the board's modules (sleep, ticks, sockets, network…), print() and
-// ticks_ms — when the firmware asks for it or after a fixed amount of
-// interpreter work, copying the C shadow stack into the roots. It does so
+// also collects in the middle of a script — when the firmware asks for it or
+// after a fixed amount of interpreter work — at points where everything the
+// interpreter holds is on its Python stack: when the VM calls a function or
+// steps a for loop, and at host crossings (the board's modules, print(),
+// ticks_ms). The C shadow stack is copied into the roots first. It does so
 // only when no C builtin that may hold objects in WebAssembly locals is
-// between the script and the crossing (list(gen), sorted(key=…), map…;
-// see gcsafety.go). A loop that allocates more than the budget without any
-// such crossing raises MemoryError where a real board would have collected.
+// between the script and that point (list(gen), sorted(key=…), map…; the
+// call shapes are learnt from the firmware at boot, see gcsafety.go). A
+// `while` loop that allocates more than the budget without calling anything
+// still raises MemoryError where a real board would have collected.
 //
 // Stopping: Close, the end of Run's context and the watchdog make the
 // board leave the guest at its next host crossing; Python code crosses
