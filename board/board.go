@@ -52,6 +52,8 @@ type Config struct {
 	// Stdin, when set, makes the board interactive: after main.py the REPL
 	// reads characters from it (raw bytes, as a terminal sends them) until
 	// EOF. Ctrl-C interrupts, Ctrl-D soft-resets, Ctrl-E enters paste mode.
+	// A goroutine reads it for the run; it ends when Read returns an error,
+	// so close the reader (or reach EOF) to release it.
 	Stdin io.Reader
 	// MaxResets bounds how many machine.reset()/soft resets one Run follows
 	// before returning ResetLoop; zero means 8.
