@@ -99,6 +99,14 @@ func TestHeapBudget(t *testing.T) {
 	}
 }
 
+func TestHeapIsConfigurable(t *testing.T) {
+	src := "import gc\nb = bytearray(64*1024)\nprint(len(b), gc.mem_free() > 8000)\n"
+	got, _ := runScript(t, Config{Files: files(src), HeapBytes: 96 * 1024}, nil)
+	if got != "65536 True\n" {
+		t.Errorf("with a 96 KiB heap: console %q", got)
+	}
+}
+
 func TestWatchdogStopsRunawayScript(t *testing.T) {
 	got, res := runScript(t, Config{Files: files("print('start')\nwhile True:\n    pass\n"), Watchdog: 300 * time.Millisecond}, nil)
 	if res.Outcome != WatchdogExpired {
