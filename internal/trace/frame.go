@@ -49,6 +49,29 @@ type flowKey struct {
 type flowState struct {
 	// next is one past the highest sequence number sent so far.
 	next uint32
+	// sent holds the starts of the last segments seen. A stack may hand
+	// two segments of one flow to the link from different goroutines, so
+	// the decoder can see a segment after one that follows it; only a
+	// segment whose start was already seen is a retransmission.
+	sent [recentSegments]uint32
+	pos  int
+}
+
+// recentSegments is how many segment starts a flow remembers.
+const recentSegments = 64
+
+func (fl *flowState) remember(seq uint32) {
+	fl.sent[fl.pos] = seq
+	fl.pos = (fl.pos + 1) % recentSegments
+}
+
+func (fl *flowState) sentBefore(seq uint32) bool {
+	for _, s := range fl.sent {
+		if s == seq {
+			return true
+		}
+	}
+	return false
 }
 
 // NewDecoder returns a Decoder that names addresses from names (may be nil).
@@ -279,14 +302,34 @@ func (d *Decoder) retransmitted(iface string, ip *layers.IPv4, t *layers.TCP) bo
 		if len(d.mu.flows) >= maxFlows {
 			clear(d.mu.flows)
 		}
-		d.mu.flows[key] = &flowState{next: end}
+		fl = &flowState{next: end}
+		fl.remember(t.Seq)
+		d.mu.flows[key] = fl
 		return false
 	}
-	re := seqLT(t.Seq, fl.next)
+	// Below the highest sequence sent: a retransmission if this segment's
+	// start went out before; otherwise it was merely decoded late. A start
+	// forgotten from the window (more than recentSegments ago) counts as a
+	// retransmission, as does any segment once the window has wrapped.
+	re := seqLT(t.Seq, fl.next) && (fl.sentBefore(t.Seq) || seqLT(t.Seq, fl.oldest()))
+	if !re {
+		fl.remember(t.Seq)
+	}
 	if seqLT(fl.next, end) {
 		fl.next = end
 	}
 	return re
+}
+
+// oldest is the lowest segment start the flow still remembers.
+func (fl *flowState) oldest() uint32 {
+	low := fl.next
+	for _, s := range fl.sent {
+		if s != 0 && seqLT(s, low) {
+			low = s
+		}
+	}
+	return low
 }
 
 func dhcpDesc(p *layers.DHCPv4) string {
