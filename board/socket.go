@@ -41,6 +41,10 @@ type SocketEnv struct {
 	MaxTCPPCBs int
 	TimeWait   time.Duration
 	SendBuffer int
+	// KeepTimeWait makes TIME_WAIT PCBs hold their pool slot for the whole
+	// 2·MSL (by default the oldest is recycled when a new PCB is needed, as
+	// lwIP's tcp_alloc does).
+	KeepTimeWait bool
 	// TLS selects the TLS module flavour: "" or "axtls" (the ESP8266: no
 	// certificate checks) or "mbedtls" (CERT_REQUIRED, getpeercert).
 	TLS sockets.TLSFlavor
@@ -113,16 +117,17 @@ func (b *Board) socketState() (*socketState, error) {
 		}
 	}
 	cfg := sockets.Config{
-		Stack:      env.Stack,
-		NIC:        env.NIC,
-		Clock:      b.clock,
-		Actor:      boardActor{b},
-		Resolver:   env.Resolver,
-		MaxTCPPCBs: env.MaxTCPPCBs,
-		TimeWait:   env.TimeWait,
-		SendBuffer: env.SendBuffer,
-		TLS:        env.TLS,
-		Rand:       simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/tls"),
+		Stack:        env.Stack,
+		NIC:          env.NIC,
+		Clock:        b.clock,
+		Actor:        boardActor{b},
+		Resolver:     env.Resolver,
+		MaxTCPPCBs:   env.MaxTCPPCBs,
+		TimeWait:     env.TimeWait,
+		SendBuffer:   env.SendBuffer,
+		KeepTimeWait: env.KeepTimeWait,
+		TLS:          env.TLS,
+		Rand:         simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/tls"),
 	}
 	if cfg.Stack == nil {
 		cfg.Stack = stack.New(stack.Options{

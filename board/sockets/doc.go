@@ -17,7 +17,9 @@
 //   - The PCB pool: at most Config.MaxTCPPCBs TCP PCBs (5 on the ESP8266 SDK)
 //     counting unconnected sockets, connections, orphans still closing and
 //     TIME_WAIT; socket() past the limit raises OSError(ENOMEM). TIME_WAIT lasts
-//     Config.TimeWait (2·MSL, 120 s) of simulator time.
+//     Config.TimeWait (2·MSL, 120 s) of simulator time; when the pool is full
+//     the oldest TIME_WAIT PCB is killed to make room, as lwIP's tcp_alloc
+//     does (Config.KeepTimeWait keeps them for the whole 2·MSL instead).
 //   - send() writes at most what fits in the lwIP send buffer (TCP_SND_BUF,
 //     2·MSS = 2920 bytes), so a script that ignores send()'s result loses data
 //     as it would on the board.

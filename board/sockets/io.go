@@ -542,7 +542,7 @@ func (t *Table) pollFlags(s *sock, events int) int {
 		case s.state == stListening:
 			if s.ep.Readiness(waiter.ReadableEvents)&waiter.ReadableEvents != 0 {
 				t.mu.Lock()
-				full := t.poolFullLocked()
+				full := !t.canAllocLocked()
 				t.mu.Unlock()
 				if !full {
 					ret |= PollIn

@@ -114,6 +114,12 @@ type Config struct {
 	// TimeWait is how long a closed connection stays in TIME_WAIT; 0 means
 	// 120 s.
 	TimeWait time.Duration
+	// KeepTimeWait makes TIME_WAIT PCBs hold their slot until 2·MSL has
+	// passed, so a pool full of them refuses new sockets with ENOMEM. By
+	// default a TIME_WAIT PCB occupies a slot but, as lwIP's tcp_alloc does
+	// (tcp_kill_timewait), the oldest one is killed when a new PCB is
+	// needed and no other slot is free.
+	KeepTimeWait bool
 	// SendBuffer is lwIP's TCP_SND_BUF: the most one send() accepts; 0 means
 	// 2920.
 	SendBuffer int
@@ -203,6 +209,8 @@ type Stats struct {
 	AcceptDeferred int
 	// Aborted counts closes aborted after CloseAbort.
 	Aborted int
+	// TimeWaitRecycled counts TIME_WAIT PCBs killed to make room.
+	TimeWaitRecycled int
 }
 
 // New returns a board's socket table and configures the stack for lwIP's
@@ -303,6 +311,44 @@ func (t *Table) poolFullLocked() bool {
 	return t.maxPCBs > 0 && t.activePCBsLocked() >= t.maxPCBs
 }
 
+// oldestTimeWaitLocked is the TIME_WAIT PCB lwIP's tcp_kill_timewait would
+// pick (the longest in TIME_WAIT), or -1; -1 too when Config.KeepTimeWait.
+func (t *Table) oldestTimeWaitLocked() int {
+	if t.cfg.KeepTimeWait {
+		return -1
+	}
+	for i, o := range t.orphans {
+		if tcp.EndpointState(o.ep.State()) == tcp.StateTimeWait {
+			return i
+		}
+	}
+	return -1
+}
+
+// canAllocLocked reports whether a new PCB could be had, counting TIME_WAIT
+// PCBs that would be recycled.
+func (t *Table) canAllocLocked() bool {
+	return !t.poolFullLocked() || t.oldestTimeWaitLocked() >= 0
+}
+
+// allocPCBLocked makes room for a new PCB as lwIP's tcp_alloc does: when
+// the pool is full it kills the oldest TIME_WAIT PCB. It reports false when
+// every PCB is in use.
+func (t *Table) allocPCBLocked() bool {
+	if !t.poolFullLocked() {
+		return true
+	}
+	i := t.oldestTimeWaitLocked()
+	if i < 0 {
+		return false
+	}
+	o := t.orphans[i]
+	o.ep.Abort()
+	t.orphans = append(t.orphans[:i], t.orphans[i+1:]...)
+	t.stats.TimeWaitRecycled++
+	return true
+}
+
 // ActivePCBs reports how many TCP PCBs are in use (including TIME_WAIT).
 func (t *Table) ActivePCBs() int {
 	t.mu.Lock()
@@ -333,7 +379,7 @@ func (t *Table) Socket(af, typ, proto int) (int, error) {
 		return 0, oserr(EINVAL)
 	}
 	t.mu.Lock()
-	if s.kind == kindTCP && t.poolFullLocked() {
+	if s.kind == kindTCP && !t.allocPCBLocked() {
 		t.stats.PCBExhausted++
 		t.mu.Unlock()
 		t.trace("socket.socket(%d, %d, %d) -> OSError(%d) PCB pool full", af, typ, proto, ENOMEM)
@@ -693,12 +739,15 @@ func (t *Table) Accept(ctx context.Context, fd int) (int, string, int, error) {
 	defer ws.done()
 	for {
 		t.mu.Lock()
-		full := t.poolFullLocked()
+		full := !t.canAllocLocked()
 		t.mu.Unlock()
 		if !full {
 			var peer tcpip.FullAddress
 			nep, nwq, tcpipErr := s.ep.Accept(&peer)
 			if tcpipErr == nil {
+				t.mu.Lock()
+				t.allocPCBLocked()
+				t.mu.Unlock()
 				return t.adopt(s, nep, nwq, peer)
 			}
 			if _, ok := tcpipErr.(*tcpip.ErrWouldBlock); !ok {

@@ -137,77 +137,109 @@ func TestConnectErrors(t *testing.T) {
 }
 
 func TestPCBLimitAndTimeWait(t *testing.T) {
-	w := newWorld(t)
-	pc := w.peer("pc", 1, netstack.Impairments{})
-	b := w.board("esp1", 2, sockets.Config{}, netstack.Impairments{})
-	l, err := pc.ListenTCP(ap("10.0.0.1:80"), 16)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		// keep is Config.KeepTimeWait.
+		keep bool
+		// wantWhileTimeWait is the errno of socket() with 5 PCBs in
+		// TIME_WAIT: 0 when the oldest is recycled.
+		wantWhileTimeWait int
+	}{
+		{name: "lwIP recycles the oldest TIME_WAIT", keep: false, wantWhileTimeWait: 0},
+		{name: "strict: TIME_WAIT holds its slot", keep: true, wantWhileTimeWait: sockets.ENOMEM},
 	}
-	// The peer accepts and closes when the board closes.
-	srv := run(pc.Actor, func() error {
-		var conns []io.ReadWriteCloser
-		for i := 0; i < 5; i++ {
-			c, err := l.Accept()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			pc := w.peer("pc", 1, netstack.Impairments{})
+			b := w.board("esp1", 2, sockets.Config{KeepTimeWait: tt.keep}, netstack.Impairments{})
+			l, err := pc.ListenTCP(ap("10.0.0.1:80"), 16)
 			if err != nil {
-				return err
+				t.Fatal(err)
 			}
-			conns = append(conns, c)
-		}
-		for _, c := range conns {
-			io.Copy(io.Discard, c)
-			c.Close()
-		}
-		return nil
-	})
-	res := run(b.actor, func() error {
-		var fds []int
-		for i := 0; i < 5; i++ {
-			fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
-			if err != nil {
-				t.Fatalf("socket #%d: %v", i+1, err)
+			// The peer accepts and closes when the board closes.
+			srv := run(pc.Actor, func() error {
+				var conns []io.ReadWriteCloser
+				for i := 0; i < 5; i++ {
+					c, err := l.Accept()
+					if err != nil {
+						return err
+					}
+					conns = append(conns, c)
+				}
+				for _, c := range conns {
+					io.Copy(io.Discard, c)
+					c.Close()
+				}
+				return nil
+			})
+			res := run(b.actor, func() error {
+				var fds []int
+				for i := 0; i < 5; i++ {
+					fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+					if err != nil {
+						t.Fatalf("socket #%d: %v", i+1, err)
+					}
+					if err := b.Connect(w.ctx, fd, "10.0.0.1", 80); err != nil {
+						t.Fatalf("connect #%d: %v", i+1, err)
+					}
+					fds = append(fds, fd)
+				}
+				_, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+				wantErrno(t, "sixth socket", err, sockets.ENOMEM)
+				if _, err := b.Socket(sockets.AFInet, sockets.SockDgram, 0); err != nil {
+					t.Errorf("UDP socket with a full TCP pool: %v", err)
+				}
+				for _, fd := range fds {
+					b.Close(fd)
+				}
+				// The board closed first: its PCBs sit in TIME_WAIT.
+				netstack.Sleep(w.ctx, b.actor, 5*time.Second)
+				var buf bytes.Buffer
+				b.PrintPCBs(&buf)
+				if n := bytes.Count(buf.Bytes(), []byte("State: TIME_WAIT")); n != 5 {
+					t.Errorf("print_pcbs shows %d TIME_WAIT PCBs, want 5:\n%s", n, buf.String())
+				}
+				if got := b.ActivePCBs(); got != 5 {
+					t.Errorf("ActivePCBs() = %d with 5 in TIME_WAIT, want 5", got)
+				}
+				fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
+				if tt.wantWhileTimeWait == 0 {
+					if err != nil {
+						t.Errorf("socket with 5 PCBs in TIME_WAIT: %v, want the oldest recycled", err)
+					}
+					if got := b.Stats().TimeWaitRecycled; got != 1 {
+						t.Errorf("Stats().TimeWaitRecycled = %d, want 1", got)
+					}
+					b.Close(fd)
+				} else {
+					wantErrno(t, "socket with 5 PCBs in TIME_WAIT", err, tt.wantWhileTimeWait)
+				}
+				netstack.Sleep(w.ctx, b.actor, 120*time.Second)
+				if got := b.ActivePCBs(); got != 0 {
+					t.Errorf("ActivePCBs() = %d after 2·MSL, want 0", got)
+				}
+				fd, err = b.Socket(sockets.AFInet, sockets.SockStream, 0)
+				if err != nil {
+					t.Errorf("socket after 2·MSL: %v", err)
+				}
+				b.Close(fd)
+				return nil
+			})
+			if err := <-res; err != nil {
+				t.Fatal(err)
 			}
-			if err := b.Connect(w.ctx, fd, "10.0.0.1", 80); err != nil {
-				t.Fatalf("connect #%d: %v", i+1, err)
+			if err := <-srv; err != nil {
+				t.Fatal(err)
 			}
-			fds = append(fds, fd)
-		}
-		_, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
-		wantErrno(t, "sixth socket", err, sockets.ENOMEM)
-		if _, err := b.Socket(sockets.AFInet, sockets.SockDgram, 0); err != nil {
-			t.Errorf("UDP socket with a full TCP pool: %v", err)
-		}
-		for _, fd := range fds {
-			b.Close(fd)
-		}
-		// The board closed first: its PCBs sit in TIME_WAIT.
-		netstack.Sleep(w.ctx, b.actor, 5*time.Second)
-		var buf bytes.Buffer
-		b.PrintPCBs(&buf)
-		if n := bytes.Count(buf.Bytes(), []byte("State: TIME_WAIT")); n != 5 {
-			t.Errorf("print_pcbs shows %d TIME_WAIT PCBs, want 5:\n%s", n, buf.String())
-		}
-		_, err = b.Socket(sockets.AFInet, sockets.SockStream, 0)
-		wantErrno(t, "socket with 5 PCBs in TIME_WAIT", err, sockets.ENOMEM)
-		netstack.Sleep(w.ctx, b.actor, 120*time.Second)
-		fd, err := b.Socket(sockets.AFInet, sockets.SockStream, 0)
-		if err != nil {
-			t.Errorf("socket after 2·MSL: %v", err)
-		}
-		b.Close(fd)
-		return nil
-	})
-	if err := <-res; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-srv; err != nil {
-		t.Fatal(err)
+		})
 	}
 }
 
 func TestAcceptWaitsForAFreePCB(t *testing.T) {
 	w := newWorld(t)
-	b := w.board("esp1", 2, sockets.Config{}, netstack.Impairments{})
+	// Strict TIME_WAIT: the sixth connection waits for 2·MSL.
+	b := w.board("esp1", 2, sockets.Config{KeepTimeWait: true}, netstack.Impairments{})
 	pcNode, _ := w.node("pc", 1, netstack.Impairments{})
 	var clients []<-chan error
 	for i := 0; i < 6; i++ {
