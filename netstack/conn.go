@@ -42,6 +42,10 @@ func WaitFor(ctx context.Context, actor *vclock.Actor, wq *waiter.Queue, mask wa
 		if done, err := try(); done {
 			return err
 		}
+		// Before this actor stops holding time, let the stack finish what
+		// the last call handed to its goroutines (segments queued while
+		// the endpoint was locked go to a processor on unlock).
+		quiesce()
 		timeout := time.Duration(-1)
 		if deadline >= 0 {
 			timeout = deadline - clock.Elapsed()

@@ -73,7 +73,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
-		Clock:              cfg.Clock,
+		Clock:              nodeClock{cfg.Clock},
 		RandSource:         simrand.Source(cfg.Seed, "node/"+cfg.Name+"/rand"),
 		SecureRNG:          simrand.Reader(cfg.Seed, "node/"+cfg.Name+"/secure"),
 	})

@@ -4,6 +4,10 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync/atomic"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/internal/vclock"
+	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
 // quiesceGaveUp counts quiesce calls that hit their bound (diagnostics).
@@ -22,7 +26,7 @@ var quiesceGaveUp atomic.Uint64
 // twice in a row (every readied processor got a CPU), up to a bound so a
 // busy board cannot stall the clock. It also speeds bulk transfers up: the
 // clock no longer sleeps through its settle window while segments wait.
-const quiesceSpins = 200
+const quiesceSpins = 500
 
 var quiesceSamples = []metrics.Sample{
 	{Name: "/sched/goroutines/runnable:goroutines"},
@@ -57,4 +61,19 @@ func quiesce() {
 // isTCP reports whether an Ethernet frame carries an IPv4 TCP segment.
 func isTCP(b []byte) bool {
 	return len(b) >= 34 && b[12] == 0x08 && b[13] == 0x00 && b[23] == 6
+}
+
+// nodeClock is the tcpip.Clock a node's stack gets: the world's clock, with
+// every timer callback followed by quiesce, because gVisor's timer handlers
+// hand queued segments to processor goroutines before returning.
+type nodeClock struct {
+	*vclock.Clock
+}
+
+// AfterFunc implements tcpip.Clock.
+func (c nodeClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
+	return c.Clock.AfterFunc(d, func() {
+		f()
+		quiesce()
+	})
 }
