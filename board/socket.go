@@ -95,6 +95,17 @@ func (b *Board) Sockets() []sockets.SocketInfo {
 	return st.table.Snapshot()
 }
 
+// SocketStats returns the board's socket counters (sockets created and
+// closed, socket() calls refused for a full PCB pool, accepts held back,
+// TIME_WAIT PCBs recycled); zero before the script opened a socket.
+func (b *Board) SocketStats() sockets.Stats {
+	st, _ := b.Value(socketKey{}).(*socketState)
+	if st == nil {
+		return sockets.Stats{}
+	}
+	return st.table.Stats()
+}
+
 // SocketTable returns the board's socket table, creating it if needed.
 func (b *Board) SocketTable() (*sockets.Table, error) {
 	st, err := b.socketState()

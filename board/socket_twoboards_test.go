@@ -354,6 +354,12 @@ except OSError as e:
 	ln.Close()
 	<-peer
 	wantLines(t, "esp1", out, "leaked 5 12", "flooded", "TypeError", "ValueError", "gai -2")
+	if st := r.b.SocketStats(); st.PCBExhausted != 1 || st.Created < 6 {
+		t.Errorf("SocketStats() = %+v, want the refused socket() counted", st)
+	}
+	if rows := r.b.Sockets(); len(rows) < 6 {
+		t.Errorf("the socket table shows %d sockets, want the 5 leaked ones and the UDP one", len(rows))
+	}
 	if r.res.Outcome != board.Finished {
 		t.Errorf("outcome %v: %s", r.res.Outcome, r.res.Traceback)
 	}
