@@ -178,3 +178,29 @@ except ValueError as e:
 		"CERT_REQUIRED requires server_hostname")
 	_ = peer
 }
+
+func TestAsyncioOverTLS(t *testing.T) {
+	pki := newPKI(t)
+	l := newLAN(t)
+	pc := l.peer("web", 1, netstack.Impairments{})
+	peer := httpsPeer(t, l, pc, pki, 1)
+	r := l.start("esp1", 2, `
+import asyncio
+
+async def main():
+    reader, writer = await asyncio.open_connection('10.0.0.1', 443, ssl=True, server_hostname='www.example.com')
+    writer.write(b'GET / HTTP/1.0\r\nHost: www.example.com\r\n\r\n')
+    await writer.drain()
+    status = await reader.readline()
+    body = await reader.read()
+    print(status, body.split(b'\r\n\r\n')[-1])
+    await writer.wait_closed()
+
+asyncio.run(main())
+`, board.SocketEnv{}, netstack.Impairments{Latency: 5 * time.Millisecond})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, `b'HTTP/1.0 200 OK\r\n' b'hello over TLS from www.example.com\n'`)
+}
