@@ -28,6 +28,16 @@
 // advance time: WaitFor is the pattern, Sockets/Conn/Listener/PacketConn use
 // it. An actor that is neither parked nor closed holds time still.
 //
+// gVisor processes inbound TCP segments on its own goroutines, so after a
+// delivery, after a stack timer and before an actor parks, the clock's
+// goroutine or the actor yields until the Go scheduler has nothing runnable
+// (quiesce.go): fast mode must not jump time while segments wait.
+//
+// The host bridge (StartForward, StartHostAccess) joins real programs on the
+// host to the world: a port forward splices a host loopback connection into
+// a connection from the router to a board; host access relays connections
+// to allow-listed host ports. Both need a realtime clock.
+//
 // Errors from gVisor leave this package as *Error (FromTCPIP), which
 // unwraps to the POSIX errno it means.
 package netstack
