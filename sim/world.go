@@ -168,9 +168,12 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 		nics:     map[string][]*netstack.NIC{},
 	}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
+	// On error the named result is nil by the time this runs; close the
+	// partly built world through its own variable.
+	built := w
 	defer func() {
 		if err != nil {
-			w.Close()
+			built.Close()
 		}
 	}()
 	w.trace = trace.New(trace.Config{})
