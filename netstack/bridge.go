@@ -368,9 +368,15 @@ type HostAccessConfig struct {
 	// such as host.sim.internal, e.g. with Router.AddInternetHost). Its clock
 	// must be realtime.
 	Node *Node
-	// TCPPorts are the host ports boards may reach; connections to any
+	// TCPPorts are the host TCP ports boards may reach; connections to any
 	// other port of Node are refused as by a closed port.
 	TCPPorts []uint16
+	// UDPPorts are the host UDP ports boards may reach; each board socket
+	// gets its own host socket (a flow), so replies find their way back.
+	UDPPorts []uint16
+	// UDPIdle ends a UDP flow after this long without traffic; zero means
+	// DefaultUDPIdle.
+	UDPIdle time.Duration
 	// HostAddr is where the host services are; 127.0.0.1 unless set.
 	HostAddr netip.Addr
 	// Trace, if set, gets a line per connection.
@@ -421,7 +427,103 @@ func StartHostAccess(cfg HostAccessConfig) (*HostAccess, error) {
 		port := port
 		h.owner.go_(func() { h.accept(ep, &wq, port) })
 	}
+	if h.cfg.UDPIdle <= 0 {
+		h.cfg.UDPIdle = DefaultUDPIdle
+	}
+	for _, port := range cfg.UDPPorts {
+		if port == 0 {
+			h.Close()
+			return nil, errors.New("host access: UDP port 0 cannot be allowed; list real port numbers")
+		}
+		pc, err := gonet.DialUDP(cfg.Node.stack, &tcpip.FullAddress{Port: port}, nil, ipv4.ProtocolNumber)
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("host access UDP port %d: %w", port, err)
+		}
+		h.owner.track(pc)
+		port := port
+		h.owner.go_(func() { h.serveUDP(pc, port) })
+	}
 	return h, nil
+}
+
+// serveUDP relays datagrams from boards to a host UDP port, one host socket
+// per board socket.
+func (h *HostAccess) serveUDP(sim *gonet.UDPConn, port uint16) {
+	target := net.UDPAddrFromAddrPort(netip.AddrPortFrom(h.cfg.HostAddr, port))
+	type flow struct {
+		host  *net.UDPConn
+		timer tcpip.Timer
+	}
+	var mu sync.Mutex
+	flows := make(map[string]*flow)
+	end := func(key string, fl *flow) {
+		mu.Lock()
+		if flows[key] == fl {
+			delete(flows, key)
+		}
+		mu.Unlock()
+		fl.timer.Stop()
+		fl.host.Close()
+	}
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := sim.ReadFrom(buf)
+		if err != nil {
+			mu.Lock()
+			for k, fl := range flows {
+				delete(flows, k)
+				fl.timer.Stop()
+				fl.host.Close()
+			}
+			mu.Unlock()
+			return
+		}
+		key := from.String()
+		mu.Lock()
+		fl := flows[key]
+		mu.Unlock()
+		if fl == nil {
+			host, err := net.DialUDP("udp", nil, target)
+			if err != nil {
+				h.owner.logf("host access udp %s → host %s failed: %v", from, target, err)
+				continue
+			}
+			if !h.owner.track(host) {
+				host.Close()
+				return
+			}
+			fl = &flow{host: host}
+			f := fl
+			fl.timer = h.owner.clock.AfterFunc(h.cfg.UDPIdle, func() { end(key, f) })
+			mu.Lock()
+			flows[key] = fl
+			mu.Unlock()
+			h.owner.logf("host access udp %s → host %s flow opened", from, target)
+			peer := from
+			h.owner.go_(func() {
+				defer h.owner.untrack(host)
+				rb := make([]byte, 65536)
+				for {
+					n, err := host.Read(rb)
+					if err != nil {
+						// A closed host port shows up as ECONNREFUSED on
+						// the next read; the board just gets no answer,
+						// as from a real closed UDP port.
+						if errors.Is(err, syscall.ECONNREFUSED) {
+							continue
+						}
+						end(key, f)
+						return
+					}
+					f.timer.Reset(h.cfg.UDPIdle)
+					sim.WriteTo(rb[:n], peer)
+				}
+			})
+		}
+		fl.timer.Reset(h.cfg.UDPIdle)
+		fl.host.Write(buf[:n])
+	}
 }
 
 type epCloser struct{ ep tcpip.Endpoint }

@@ -390,3 +390,48 @@ func listening(port uint16) bool {
 	}
 	return false
 }
+
+func TestHostAccessUDP(t *testing.T) {
+	bw := newBridgeWorld(t, Impairments{})
+	host, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	port := uint16(host.LocalAddr().(*net.UDPAddr).Port)
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := host.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			host.WriteToUDPAddrPort([]byte("host got "+string(buf[:n])), from)
+		}
+	}()
+	h, err := StartHostAccess(HostAccessConfig{Node: bw.host, UDPPorts: []uint16{port}, Trace: bw.trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	board := bw.sockets(bw.board, "script")
+	for i, local := range []uint16{4000, 4001} {
+		pc, err := board.ListenUDP(addr(2, local))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		msg := fmt.Sprintf("ping %d", i)
+		if _, err := pc.WriteTo([]byte(msg), netip.AddrPortFrom(netip.MustParseAddr("10.0.0.3"), port)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1500)
+		n, from, err := pc.ReadFrom(buf, 5*time.Second)
+		if err != nil {
+			t.Fatalf("board socket %d: no reply through host access: %v", local, err)
+		}
+		if got := string(buf[:n]); got != "host got "+msg || from.Port() != port {
+			t.Errorf("board socket %d got %q from %s, want %q from port %d", local, got, from, "host got "+msg, port)
+		}
+	}
+}
