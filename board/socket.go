@@ -11,6 +11,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
@@ -143,7 +145,8 @@ func (b *Board) socketState() (*socketState, error) {
 	if cfg.Stack == nil {
 		cfg.Stack = stack.New(stack.Options{
 			NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
-			TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
+			TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
+			RawFactory:         raw.EndpointFactory{},
 			Clock:              b.clock,
 			RandSource:         simrand.Source(b.cfg.Seed, "board/"+b.cfg.Name+"/stack"),
 			SecureRNG:          simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/secure"),

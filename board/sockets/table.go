@@ -175,6 +175,8 @@ type sock struct {
 	created           time.Duration
 	// tls is set for kindTLS sockets.
 	tls *tlsSock
+	// raw marks a SOCK_RAW socket (kindUDP: datagrams).
+	raw bool
 }
 
 // orphan is a TCP connection the script closed that the stack still holds
@@ -374,6 +376,11 @@ func (t *Table) Socket(af, typ, proto int) (int, error) {
 		s.kind, s.state, tp = kindTCP, stNew, tcp.ProtocolNumber
 	case SockDgram:
 		s.kind, s.state, tp = kindUDP, stActiveUDP, udp.ProtocolNumber
+	case SockRaw:
+		// lwIP raw PCBs (MICROPY_PY_LWIP_SOCK_RAW): datagrams of one IP
+		// protocol, received with their IP header. modlwip leaves them in
+		// STATE_NEW.
+		s.kind, s.state, s.raw = kindUDP, stNew, true
 	default:
 		t.trace("socket.socket(%d, %d, %d) -> OSError(%d)", af, typ, proto, EINVAL)
 		return 0, oserr(EINVAL)
@@ -386,9 +393,23 @@ func (t *Table) Socket(af, typ, proto int) (int, error) {
 		return 0, oserr(ENOMEM)
 	}
 	t.mu.Unlock()
-	ep, tcpipErr := t.cfg.Stack.NewEndpoint(tp, ipv4.ProtocolNumber, s.wq)
-	if tcpipErr != nil {
-		return 0, oserr(lwipFromTCPIP(tcpipErr, false).errno())
+	var (
+		ep       tcpip.Endpoint
+		tcpipErr tcpip.Error
+	)
+	if s.raw {
+		ep, tcpipErr = t.cfg.Stack.NewRawEndpoint(tcpip.TransportProtocolNumber(proto), ipv4.ProtocolNumber, s.wq, true)
+		if tcpipErr != nil {
+			// raw_new failed (the stack has no raw sockets): modlwip
+			// raises ENOMEM.
+			t.trace("socket.socket(AF_INET, SOCK_RAW, %d) -> OSError(%d): %s", proto, ENOMEM, tcpipErr)
+			return 0, oserr(ENOMEM)
+		}
+	} else {
+		ep, tcpipErr = t.cfg.Stack.NewEndpoint(tp, ipv4.ProtocolNumber, s.wq)
+		if tcpipErr != nil {
+			return 0, oserr(lwipFromTCPIP(tcpipErr, false).errno())
+		}
 	}
 	s.ep = ep
 	ops := ep.SocketOptions()
@@ -405,7 +426,10 @@ func (t *Table) Socket(af, typ, proto int) (int, error) {
 	t.stats.Created++
 	t.mu.Unlock()
 	kindName := "SOCK_STREAM"
-	if s.kind == kindUDP {
+	switch {
+	case s.raw:
+		kindName = "SOCK_RAW"
+	case s.kind == kindUDP:
 		kindName = "SOCK_DGRAM"
 	}
 	t.trace("socket.socket(AF_INET, %s) -> fd %d", kindName, s.fd)
@@ -572,9 +596,12 @@ func (t *Table) Bind(fd int, host string, port int) error {
 		return err
 	}
 	if s.ep == nil || s.kind == kindTLS {
-		// tcp_bind on a NULL pcb would crash the board; modlwip reaches
-		// ERR_ARG for unknown types.
+		// tcp_bind on a NULL pcb would crash the board.
 		return oserr(EBADF)
+	}
+	if s.raw {
+		// modlwip's bind handles TCP and UDP only: ERR_ARG.
+		return oserr(errARG.errno())
 	}
 	if tcpipErr := s.ep.Bind(fa); tcpipErr != nil {
 		e := lwipFromTCPIP(tcpipErr, false)
@@ -1115,6 +1142,9 @@ func (t *Table) Snapshot() []SocketInfo {
 		switch s.kind {
 		case kindUDP:
 			in.Proto, in.State = "UDP", "ACTIVE"
+			if s.raw {
+				in.Proto = "RAW"
+			}
 		case kindTLS:
 			in.Proto, in.State = "TLS", "ESTABLISHED"
 			if s.tls.under != nil {
