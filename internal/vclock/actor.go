@@ -67,14 +67,28 @@ func (a *Actor) Wake() {
 // re-check what they wait for. It returns ctx's error if ctx ended the wait.
 func (a *Actor) Park(ctx context.Context, timeout time.Duration) error {
 	c := a.clock
+	// Arm the timeout while the actor still counts as running: time cannot
+	// move past it before the actor is parked. If it fires at once (timeout
+	// 0), its Wake is remembered and the check below returns.
+	var t *Timer
+	if timeout >= 0 {
+		t = c.AfterFunc(timeout, a.Wake).(*Timer)
+	}
+	stop := func() {
+		if t != nil {
+			t.Stop()
+		}
+	}
 	c.mu.Lock()
 	if a.closed {
 		c.mu.Unlock()
+		stop()
 		return ErrClosed
 	}
 	if a.pending {
 		a.pending = false
 		c.mu.Unlock()
+		stop()
 		return nil
 	}
 	// Drain a stale token from an earlier wake that raced with a timeout.
@@ -87,10 +101,6 @@ func (a *Actor) Park(ctx context.Context, timeout time.Duration) error {
 	c.mu.Unlock()
 	c.wake()
 
-	var t *Timer
-	if timeout >= 0 {
-		t = c.AfterFunc(timeout, a.Wake).(*Timer)
-	}
 	var err error
 	select {
 	case <-a.wakeC:
@@ -103,9 +113,7 @@ func (a *Actor) Park(ctx context.Context, timeout time.Duration) error {
 		}
 		c.mu.Unlock()
 	}
-	if t != nil {
-		t.Stop()
-	}
+	stop()
 	return err
 }
 

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -291,18 +292,44 @@ func (c *Clock) Run(ctx context.Context) error {
 	}
 }
 
-// settled waits one settle window and reports whether nothing happened.
+// settled waits one settle window and reports whether nothing happened:
+// no activity, and no goroutine waiting for a CPU (gVisor's processors
+// readied by a delivery). A kick during the window means something changed,
+// so it ends the wait early.
 func (c *Clock) settled() bool {
 	before := c.activity.Load()
-	for i := 0; i < 4; i++ {
-		runtime.Gosched()
-	}
-	time.Sleep(c.settle)
-	if c.activity.Load() != before {
+	if !schedulerIdle() {
 		return false
 	}
-	runtime.Gosched()
+	t := time.NewTimer(c.settle)
+	defer t.Stop()
+	select {
+	case <-c.kick:
+		// The Run loop reads the clock's state afresh on its next turn.
+		return false
+	case <-t.C:
+	}
+	if c.activity.Load() != before || !schedulerIdle() {
+		return false
+	}
 	return c.activity.Load() == before
+}
+
+var runnableSample = []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+
+// schedulerIdle yields a few times and reports whether the Go scheduler
+// has no runnable goroutine left (true where the metric is unsupported).
+func schedulerIdle() bool {
+	s := make([]metrics.Sample, 1)
+	copy(s, runnableSample)
+	for i := 0; i < 8; i++ {
+		runtime.Gosched()
+		metrics.Read(s)
+		if s[0].Value.Kind() != metrics.KindUint64 || s[0].Value.Uint64() == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // nextLocked returns the time of the earliest event.
