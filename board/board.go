@@ -174,6 +174,10 @@ type Board struct {
 	// goroutine (it only stores two words).
 	kbdMu sync.Mutex
 	kbdFn api.Function
+	// kbdWords are what a keyboard interrupt stores in kbdMem (see
+	// interrupt.go); guarded by kbdMu.
+	kbdWords []kbdWord
+	kbdMem   api.Memory
 	// interrupted is set when a Ctrl-C or watchdog interrupt is pending so
 	// blocking host calls return at once.
 	interrupted atomic.Bool
@@ -419,6 +423,10 @@ func (b *Board) boot(ctx context.Context) error {
 			return err
 		}
 	}
+	words := b.learnInterrupt(ctx, b.kbdFn, b.fn.stackGetBase, get("emscripten_stack_get_end"))
+	b.kbdMu.Lock()
+	b.kbdWords, b.kbdMem = words, b.mem
+	b.kbdMu.Unlock()
 	if err := b.reserveMemory(ctx); err != nil {
 		return err
 	}
@@ -430,6 +438,7 @@ func (b *Board) teardown() {
 	if b.mod != nil {
 		b.kbdMu.Lock()
 		b.kbdFn = nil
+		b.kbdWords, b.kbdMem = nil, nil
 		b.kbdMu.Unlock()
 		_ = b.mod.Close(context.Background())
 		b.mod = nil

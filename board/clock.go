@@ -138,11 +138,7 @@ func (b *Board) Interrupt() {
 		b.actor.Load().Wake()
 		return
 	}
-	b.kbdMu.Lock()
-	defer b.kbdMu.Unlock()
-	if b.kbdFn != nil {
-		_, _ = b.kbdFn.Call(context.Background())
-	}
+	b.raiseKeyboardInterrupt()
 }
 
 // watchdog fires when Python code runs for its budget of wall-clock time
