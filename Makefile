@@ -36,7 +36,7 @@ test: build
 	$(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -count=1 -race -timeout 12m $(RACE_PKGS)
 	$(GO) test -count=1 -race -timeout 5m -run 'TestPlain|TestUncaught' ./sim/
-	FUZZTIME=5s ./internal/tools/fuzz-all.sh 5s
+	./internal/tools/fuzz-all.sh 20000x
 
 fuzz: $(FIRMWARE)
 	./internal/tools/fuzz-all.sh $(FUZZTIME)

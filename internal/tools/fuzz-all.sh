@@ -7,6 +7,6 @@ cd "$(dirname "$0")/../.."
 for pkg in $(go list ./...); do
   for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
     echo "== $pkg $target ($dur)"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 3s "$pkg"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 100x "$pkg"
   done
 done
