@@ -54,9 +54,13 @@
 // still raises MemoryError where a real board would have collected.
 //
 // Stopping: Close, the end of Run's context and the watchdog make the
-// board leave the guest at its next host crossing; Python code crosses
-// constantly, so a runaway script stops at once. Code stuck inside one C
-// function (a huge integer power) cannot be interrupted until it returns.
+// board leave the guest at its next host crossing. Python code crosses
+// constantly, and every loop of the firmware counts down to a crossing
+// (env.__esp_safepoint, added when the firmware is compiled; see
+// safepoint.go), so even `while True: pass` reaches one within a
+// millisecond. That crossing is also what lets Go's garbage collector stop
+// the world while a board spins: compiled code has no safe points of its
+// own.
 //
 // # Extending the board: host modules
 //

@@ -14,6 +14,7 @@ func FuzzFirmwareImage(f *testing.F) {
 	f.Add([]byte("\x00asm\x01\x00\x00\x00\x01\x05\x01\x60\x01\x7f\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _, _ = patchDyncalls(data)
+		_, _ = patchLoopSafepoints(data)
 		_ = findLayout(data)
 		if m, err := parseWasm(data); err == nil {
 			for _, fi := range m.exports {

@@ -61,7 +61,6 @@ func (s *replSession) expect(want string) {
 }
 
 func TestREPL(t *testing.T) {
-	holdGCWhileSpinning(t)
 	s := startREPL(t, map[string][]byte{"main.py": []byte("x = 20\n")})
 	s.expect("MicroPython v1.27.0")
 	s.expect("; ESP module with ESP8266\r\nType \"help()\" for more information.\r\n>>> ")

@@ -84,15 +84,21 @@ var compilationCache = wazero.NewCompilationCache()
 
 // CompileFirmware compiles a firmware image held in memory.
 func CompileFirmware(wasm []byte, source string) (*Firmware, error) {
-	return compileFirmware(wasm, source, compilationCache)
+	return compileFirmware(wasm, source, compilationCache, true)
 }
 
 // compileUncached compiles without the process cache (for benchmarks).
 func compileUncached(wasm []byte) (*Firmware, error) {
-	return compileFirmware(wasm, "benchmark", nil)
+	return compileFirmware(wasm, "benchmark", nil, true)
 }
 
-func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache) (*Firmware, error) {
+// compileWithoutSafepoints compiles the firmware without the loop countdown
+// (safepoint.go), for the benchmark that measures the countdown's cost.
+func compileWithoutSafepoints(wasm []byte) (*Firmware, error) {
+	return compileFirmware(wasm, "benchmark", nil, false)
+}
+
+func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache, loopSafepoints bool) (*Firmware, error) {
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return nil, fmt.Errorf("%w (%s is not a WebAssembly module)", ErrFirmware, source)
 	}
@@ -106,7 +112,14 @@ func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache) 
 	if cache != nil {
 		cfg = cfg.WithCompilationCache(cache)
 	}
-	patched, sigs, err := patchDyncalls(wasm)
+	patched := wasm
+	if loopSafepoints {
+		var err error
+		if patched, err = patchLoopSafepoints(wasm); err != nil {
+			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+		}
+	}
+	patched, sigs, err := patchDyncalls(patched)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
 	}
@@ -150,12 +163,14 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	env := f.rt.NewHostModuleBuilder("env")
 	invokeNames := defineInvokes(env, f.invokeSigs)
 	defineEnv(env)
+	defineSafepoint(env)
 	// Anything the firmware imports that we do not implement traps with a
 	// clear message instead of failing instantiation.
 	defined := map[string]bool{}
 	for _, name := range envFuncNames {
 		defined[name] = true
 	}
+	defined[safepointImport] = true
 	for _, name := range invokeNames {
 		defined[name] = true
 	}

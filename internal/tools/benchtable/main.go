@@ -71,9 +71,23 @@ func overhead(a, b, unit string) func(map[string]result) (string, bool) {
 	}
 }
 
+// slowdown prints how much longer a takes than b (both ns/op), in percent.
+func slowdown(a, b string) func(map[string]result) (string, bool) {
+	return func(all map[string]result) (string, bool) {
+		va, okA := metric(all, a, "ns/op")
+		vb, okB := metric(all, b, "ns/op")
+		if !okA || !okB || vb == 0 {
+			return "", false
+		}
+		return fmt.Sprintf("%.0f vs %.0f ms: %.1f%% slower", va/1e6, vb/1e6, 100*(va-vb)/vb), true
+	}
+}
+
 var rows = []row{
 	{"firmware compile (once per process)", single("BenchmarkFirmwareCompile", "ns/op", 1e-6, "%.1f ms"), "one-time"},
 	{"boot one board to idle", single("BenchmarkBoot", "ns/op", 1e-6, "%.2f ms"), "≤ 5 ms"},
+	{"Python loop, 10⁶ iterations", single("BenchmarkPythonLoop/safepoints", "ns/op", 1e-6, "%.0f ms"), ""},
+	{"GC safe points in loops (same loop)", slowdown("BenchmarkPythonLoop/safepoints", "BenchmarkPythonLoop/unpatched"), "≤ 10%"},
 	{"memory per idle board (RSS growth)", single("BenchmarkIdleBoardMemory", "RSS-bytes/board", 1.0/(1<<20), "%.2f MiB"), "≤ 4 MiB"},
 	{"fleet 100 boards: wall time", single("BenchmarkFleetHTTPGet/boards=100", "wall-s", 1, "%.2f s"), ""},
 	{"fleet 1000 boards: wall time", single("BenchmarkFleetHTTPGet/boards=1000", "wall-s", 1, "%.2f s"), "≤ 60 s"},

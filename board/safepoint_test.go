@@ -1,0 +1,134 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board/firmware"
+	"github.com/tetratelabs/wazero"
+)
+
+// countLoops counts the loop instructions in every function body.
+func countLoops(t *testing.T, wasm []byte) (loops, checks int) {
+	t.Helper()
+	m, err := parseWasm(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, span := range m.bodies {
+		var out bytes.Buffer
+		nl, s, err := readULEB(wasm, span[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := uint64(0); l < nl; l++ {
+			_, s, _ = readULEB(wasm, s)
+			s++
+		}
+		_, n, err := rewriteCode(&out, wasm, s, span[1], false, func(i uint64) uint64 { return i }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loops += n
+		checks += bytes.Count(wasm[s:span[1]], []byte{0x45, 0x04, 0x40, 0x10})
+	}
+	return loops, checks
+}
+
+func TestSafepointPatchCountsDownInEveryLoop(t *testing.T) {
+	patched, err := patchLoopSafepoints(firmware.Wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loops, _ := countLoops(t, firmware.Wasm)
+	if loops < 100 {
+		t.Fatalf("the firmware has %d loops; the decoder is not reading it", loops)
+	}
+	ploops, checks := countLoops(t, patched)
+	if ploops != loops || checks < loops {
+		t.Errorf("patched firmware: %d loops, %d countdowns; want %d of each", ploops, checks, loops)
+	}
+	// The patch is idempotent, and the result is a valid module whose
+	// exports still name the same functions.
+	again, err := patchLoopSafepoints(patched)
+	if err != nil || !bytes.Equal(again, patched) {
+		t.Errorf("patching twice changed the module (err %v)", err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	cm, err := rt.CompileModule(ctx, patched)
+	if err != nil {
+		t.Fatalf("patched firmware does not compile: %v", err)
+	}
+	orig, _ := rt.CompileModule(ctx, firmware.Wasm)
+	for name, def := range orig.ExportedFunctions() {
+		got, ok := cm.ExportedFunctions()[name]
+		if !ok || got.Index() != def.Index()+1 {
+			t.Errorf("export %s: index %v, want %d", name, got, def.Index()+1)
+		}
+	}
+	if n := len(cm.ImportedFunctions()); n != len(orig.ImportedFunctions())+1 {
+		t.Errorf("%d imports after the patch, want one more than %d", n, len(orig.ImportedFunctions()))
+	}
+}
+
+// Before the countdown, a collection requested while a board spun in
+// compiled code waited for the loop forever, and so did the watchdog's
+// timer: the process hung. Now the loop passes through Go, the collection
+// completes and the watchdog stops the script.
+func TestWatchdogStopsSpinningScriptWhileGCRuns(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gcs := make(chan int)
+	go func() {
+		n := 0
+		defer func() { gcs <- n }()
+		for ctx.Err() == nil {
+			runtime.GC()
+			n++
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	fw := testFirmware(t)
+	var out syncBuffer
+	b, err := New(Config{Name: "spinner", Console: &out, Watchdog: 300 * time.Millisecond,
+		Files: files("print('start')\nwhile True:\n    pass\n")}, fw, newClock(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	res, err := b.Run(ctx)
+	cancel()
+	n := <-gcs
+	if err != nil || res.Outcome != WatchdogExpired {
+		t.Fatalf("outcome %v err %v console %q", res.Outcome, err, out.String())
+	}
+	if n < 10 {
+		t.Errorf("only %d collections completed while the script spun", n)
+	}
+	if b.safepoints.Load() == 0 {
+		t.Error("the spinning loop never reached a safe point")
+	}
+}
+
+// A script that swallows KeyboardInterrupt in an endless loop gets the
+// watchdog's grace period, then is abandoned at a loop safe point.
+func TestWatchdogHardStopsScriptThatCatchesInterrupt(t *testing.T) {
+	src := "n = 0\nwhile True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        n += 1\n        print('caught', n)\n"
+	start := time.Now()
+	got, res := runScript(t, Config{Files: files(src), Watchdog: 200 * time.Millisecond}, nil)
+	if res.Outcome != WatchdogExpired {
+		t.Fatalf("outcome = %v, want watchdog (console %q)", res.Outcome, got)
+	}
+	if !strings.HasPrefix(got, "caught 1\n") {
+		t.Errorf("console %q, want the script to have caught the first interrupt", got)
+	}
+	if d := time.Since(start); d > watchdogGrace+5*time.Second {
+		t.Errorf("the hard stop took %v", d)
+	}
+}
