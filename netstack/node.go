@@ -230,6 +230,18 @@ func (c *NIC) Detach() {
 	}
 }
 
+// SetNeighbor records ip's link address on this NIC as a static entry of
+// the neighbour table: no ARP is sent for it and it is never evicted.
+func (c *NIC) SetNeighbor(ip netip.Addr, mac net.HardwareAddr) error {
+	if !ip.Is4() || len(mac) != 6 {
+		return fmt.Errorf("netstack: neighbour %v at %v: want an IPv4 address and a 6-byte MAC", ip, mac)
+	}
+	if err := c.node.stack.AddStaticNeighbor(c.id, ipv4.ProtocolNumber, tcpip.AddrFrom4(ip.As4()), tcpip.LinkAddress(mac)); err != nil {
+		return fmt.Errorf("netstack: neighbour %v on NIC %d: %s", ip, c.id, err)
+	}
+	return nil
+}
+
 // AddAddress assigns p's address to the NIC and adds an on-link route to p's
 // subnet.
 func (c *NIC) AddAddress(p netip.Prefix) error {

@@ -129,6 +129,11 @@ func (w *World) startServices(hn *hostNode) error {
 			return fmt.Errorf("tcp_echo: %w", err)
 		}
 	}
+	if sv.TCPDiscard != 0 {
+		if err := host.AddTCPDiscard(sv.TCPDiscard); err != nil {
+			return fmt.Errorf("tcp_discard: %w", err)
+		}
+	}
 	if sv.UDPEcho != 0 {
 		if err := host.AddUDPEcho(sv.UDPEcho); err != nil {
 			return fmt.Errorf("udp_echo: %w", err)

@@ -301,6 +301,15 @@ func (w *World) buildInternet() error {
 	return nil
 }
 
+// learnFromLeasesAbove is the fleet size above which routers learn their
+// stations' link addresses from the leases they ACK (static neighbour
+// entries) instead of by ARP. gVisor's neighbour table holds 512 dynamic
+// entries per interface and resolves 64 addresses at a time, so a router
+// answering a thousand boards at once would evict and drop where a real
+// router's table (Linux: 1024 entries before it even starts pruning) does
+// not. Smaller worlds keep the ARP exchanges a student expects to see.
+const learnFromLeasesAbove = 256
+
 func (w *World) buildAP(i int) error {
 	cfg := w.sc.WiFi.AccessPoints[i]
 	a := &apNode{cfg: cfg}
@@ -346,13 +355,22 @@ func (w *World) buildAP(i int) error {
 		if err != nil {
 			return fmt.Errorf("dhcp.range_end: %w", err)
 		}
-		srv, err := dhcp.NewServer(dhcp.ServerConfig{
+		dcfg := dhcp.ServerConfig{
 			Stack: a.router.Stack(), NIC: a.lanNIC.ID(),
 			ServerIP: a.routerIP, Subnet: a.subnet, Router: a.routerIP, DNS: []netip.Addr{a.routerIP},
 			PoolStart: start, PoolEnd: end, LeaseTime: cfg.DHCP.Lease.D(),
 			Clock: w.clock, Seed: w.sc.Seed,
 			Trace: func(s string) { w.trace.Add(w.clock.Elapsed(), cfg.Name, "DHCP server: "+s) },
-		})
+		}
+		if len(w.sc.Instances()) > learnFromLeasesAbove {
+			nic := a.lanNIC
+			dcfg.OnBind = func(mac string, ip netip.Addr) {
+				if hw, err := net.ParseMAC(mac); err == nil {
+					_ = nic.SetNeighbor(ip, hw)
+				}
+			}
+		}
+		srv, err := dhcp.NewServer(dcfg)
 		if err != nil {
 			return fmt.Errorf("DHCP server: %w", err)
 		}

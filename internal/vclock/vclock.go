@@ -14,10 +14,13 @@
 //
 // "Quiet" needs care: gVisor processes packets on its own goroutines, so a
 // delivered frame may still be in work after the delivery call returns. The
-// clock therefore waits until an activity counter (bumped by Poke, by timers
-// being set, by actors waking) has not moved for a short settle window before
-// it jumps. Timer callbacks run on the clock's goroutine, in time order; they
-// must not block.
+// clock asks Go's scheduler: when no goroutine is runnable and none but the
+// clock's own is running, every goroutine is blocked and only a clock event
+// can wake one, so it jumps at once. When other goroutines hold a CPU (a
+// parallel test, the garbage collector) it falls back to waiting until an
+// activity counter (bumped by Poke, by timers being set, by actors waking)
+// has not moved for a short settle window. Timer callbacks run on the
+// clock's goroutine, in time order; they must not block.
 package vclock
 
 import (
@@ -96,9 +99,10 @@ type Clock struct {
 		running int
 		events  eventHeap
 		seq     uint64
-		// advances counts fast-mode jumps, for statistics.
-		advances uint64
-		closed   bool
+		// advances counts fast-mode jumps, for statistics; exact counts
+		// those taken without a settle window (settled).
+		advances, exact uint64
+		closed          bool
 	}
 }
 
@@ -149,6 +153,14 @@ func (c *Clock) Advances() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mu.advances
+}
+
+// ExactAdvances reports how many of the jumps were taken as soon as the
+// scheduler showed every goroutine blocked, without a settle window.
+func (c *Clock) ExactAdvances() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.exact
 }
 
 // Poke records that something happened (a frame sent or delivered), so fast
@@ -279,12 +291,15 @@ func (c *Clock) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if c.settled() {
+		if quiet, exact := c.settled(); quiet {
 			c.mu.Lock()
 			if c.mu.running == 0 && c.mu.now == now {
 				if n, ok := c.nextLocked(); ok && n > c.mu.now {
 					c.mu.now = n
 					c.mu.advances++
+					if exact {
+						c.mu.exact++
+					}
 				}
 			}
 			c.mu.Unlock()
@@ -292,44 +307,89 @@ func (c *Clock) Run(ctx context.Context) error {
 	}
 }
 
-// settled waits one settle window and reports whether nothing happened:
-// no activity, and no goroutine waiting for a CPU (gVisor's processors
-// readied by a delivery). A kick during the window means something changed,
-// so it ends the wait early.
-func (c *Clock) settled() bool {
+// settled reports whether the world is quiet: no activity, and no
+// goroutine waiting for a CPU (gVisor's processors readied by a delivery);
+// exact when it could tell without waiting.
+//
+// Usually it can tell at once: when the scheduler shows no goroutine
+// runnable and none running but this one, every goroutine of the world is
+// blocked and only a clock event can wake it — exact, and it costs a few
+// microseconds instead of a settle window per jump. When other goroutines
+// are on a CPU (a parallel test, the garbage collector, another world) it
+// falls back to waiting one settle window: a kick during the window means
+// something changed, so it ends the wait early.
+func (c *Clock) settled() (quiet, exact bool) {
 	before := c.activity.Load()
-	if !schedulerIdle() {
-		return false
+	switch schedulerState() {
+	case schedBusy:
+		return false, false
+	case schedQuiet:
+		return c.activity.Load() == before, true
 	}
 	t := time.NewTimer(c.settle)
 	defer t.Stop()
 	select {
 	case <-c.kick:
 		// The Run loop reads the clock's state afresh on its next turn.
-		return false
+		return false, false
 	case <-t.C:
 	}
-	if c.activity.Load() != before || !schedulerIdle() {
-		return false
+	if c.activity.Load() != before || schedulerState() == schedBusy {
+		return false, false
 	}
-	return c.activity.Load() == before
+	return c.activity.Load() == before, false
 }
 
-var runnableSample = []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+var schedSamples = []metrics.Sample{
+	{Name: "/sched/goroutines/runnable:goroutines"},
+	{Name: "/sched/goroutines/running:goroutines"},
+}
 
-// schedulerIdle yields a few times and reports whether the Go scheduler
-// has no runnable goroutine left (true where the metric is unsupported).
-func schedulerIdle() bool {
-	s := make([]metrics.Sample, 1)
-	copy(s, runnableSample)
+type sched int
+
+const (
+	// schedBusy: goroutines are waiting for a CPU.
+	schedBusy sched = iota
+	// schedOthersRunning: none waiting, but other goroutines are running
+	// (they may be the world's, or not).
+	schedOthersRunning
+	// schedQuiet: this goroutine is the only one on a CPU and none waits.
+	schedQuiet
+)
+
+// quietChecks is how many consecutive quiet readings (each after a yield)
+// schedulerState wants: a goroutine being stolen from one run queue to
+// another is briefly in neither.
+const quietChecks = 3
+
+// schedulerState yields a few times and reads the scheduler's goroutine
+// counts. Where the metrics are unsupported it reports schedOthersRunning,
+// so the caller waits a settle window as before.
+func schedulerState() sched {
+	s := make([]metrics.Sample, len(schedSamples))
+	copy(s, schedSamples)
+	quiet := 0
 	for i := 0; i < 8; i++ {
 		runtime.Gosched()
 		metrics.Read(s)
-		if s[0].Value.Kind() != metrics.KindUint64 || s[0].Value.Uint64() == 0 {
-			return true
+		if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+			return schedOthersRunning
+		}
+		if s[0].Value.Uint64() != 0 {
+			quiet = 0
+			continue
+		}
+		if s[1].Value.Uint64() > 1 {
+			return schedOthersRunning
+		}
+		if quiet++; quiet == quietChecks {
+			return schedQuiet
 		}
 	}
-	return false
+	if quiet > 0 {
+		return schedOthersRunning
+	}
+	return schedBusy
 }
 
 // nextLocked returns the time of the earliest event.

@@ -217,3 +217,22 @@ func TestManyActors(t *testing.T) {
 		t.Errorf("Elapsed() = %v, want %v (the longest sleeper)", got, want)
 	}
 }
+
+// With nothing else running, fast mode sees at once that every goroutine is
+// blocked and jumps without waiting a settle window.
+func TestFastJumpsWithoutSettleWhenSchedulerIsQuiet(t *testing.T) {
+	c := New(Config{Settle: 50 * time.Millisecond})
+	runClock(t, c)
+	a := c.NewActor("board")
+	start := time.Now()
+	for range 100 {
+		if err := a.Sleep(context.Background(), time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	jumps, exact := c.Advances(), c.ExactAdvances()
+	if jumps < 100 || exact < jumps/2 {
+		t.Errorf("%d of %d jumps were exact (took %v), want most", exact, jumps, time.Since(start))
+	}
+}

@@ -53,6 +53,9 @@ type ServerConfig struct {
 	Name string
 	// Trace, when set, receives one readable line per decision.
 	Trace func(string)
+	// OnBind, when set, is called on the server's goroutine each time it
+	// ACKs a lease: the client's MAC (aa:bb:cc:dd:ee:ff) and address.
+	OnBind func(mac string, ip netip.Addr)
 }
 
 func (c *ServerConfig) validate() error {
@@ -372,6 +375,9 @@ func (s *Server) bind(mac string, a netip.Addr, m *message, bound bool, until ti
 	}
 	s.byMAC[mac] = b
 	s.byIP[a] = b
+	if bound && s.cfg.OnBind != nil {
+		s.cfg.OnBind(mac, a)
+	}
 	return b
 }
 

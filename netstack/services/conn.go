@@ -308,6 +308,12 @@ type Listener struct {
 	once   sync.Once
 }
 
+// serviceBacklog is a simulated server's accept queue: Linux's SOMAXCONN,
+// which web servers ask for. A fleet's boards connect at the same simulated
+// instant, before the accepting goroutine runs, and a short queue would
+// turn that into SYN cookies and resets a real server would not send.
+const serviceBacklog = 4096
+
 // ListenTCP listens on addr:port (addr invalid: every address) of nic (0:
 // every NIC). Accept must be called from one goroutine.
 //
@@ -331,7 +337,7 @@ func ListenTCP(s *stack.Stack, nic tcpip.NICID, addr netip.Addr, port uint16, cl
 		ep.Close()
 		return nil, fmt.Errorf("services: bind %v:%d: %w", addr, port, translate(tcpipErr))
 	}
-	if tcpipErr := ep.Listen(16); tcpipErr != nil {
+	if tcpipErr := ep.Listen(serviceBacklog); tcpipErr != nil {
 		ep.Close()
 		return nil, fmt.Errorf("services: listen %v:%d: %w", addr, port, translate(tcpipErr))
 	}

@@ -82,6 +82,7 @@ func newWorldMode(t *testing.T, mode vclock.Mode) *world {
 		h.AddHTTP(80, site),
 		h.AddHTTPS(443, site, ca, []string{"micropython.org", "www.micropython.org"}),
 		h.AddTCPEcho(7),
+		h.AddTCPDiscard(9),
 		h.AddUDPEcho(7),
 		h.AddNTP(),
 	} {
@@ -142,6 +143,23 @@ func testTCPEcho(t *testing.T, w *world) {
 	}
 	if rec := w.host.Received(7); !bytes.Equal(rec, msg) {
 		t.Errorf("host recorded %d bytes, want %d", len(rec), len(msg))
+	}
+}
+
+func TestTCPDiscard(t *testing.T) {
+	w := newWorldMode(t, vclock.Fast)
+	c := w.dial(t, 9)
+	msg := bytes.Repeat([]byte("drop me "), 20000)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseWrite()
+	got, err := readAll(c, w.lan.Clock, 10*time.Second)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("discard answered %d bytes (err %v), want nothing and EOF", len(got), err)
+	}
+	if rec := w.host.Received(9); !bytes.Equal(rec, msg) {
+		t.Errorf("host recorded %d bytes, want the %d sent", len(rec), len(msg))
 	}
 }
 

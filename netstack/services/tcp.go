@@ -35,6 +35,14 @@ func (h *Host) AddTCPEcho(port int) error {
 	})
 }
 
+// AddTCPDiscard starts a discard server (RFC 863): it reads everything a
+// client sends and answers nothing, the usual sink for throughput tests.
+func (h *Host) AddTCPDiscard(port int) error {
+	return h.addTCP(port, "tcp-discard", func(c net.Conn) {
+		_, _ = io.Copy(io.Discard, c)
+	})
+}
+
 // Page is one resource of a static site.
 type Page struct {
 	// Body is the content.

@@ -170,6 +170,9 @@ type Services struct {
 	HTTPS *Site `json:"https,omitempty"`
 	// TCPEcho is the port of a TCP echo server.
 	TCPEcho int `json:"tcp_echo,omitempty"`
+	// TCPDiscard is the port of a TCP discard server (RFC 863): it reads
+	// and drops everything, a sink for uploads and throughput tests.
+	TCPDiscard int `json:"tcp_discard,omitempty"`
 	// UDPEcho is the port of a UDP echo server.
 	UDPEcho int `json:"udp_echo,omitempty"`
 	// Chat is a line-based peer that sends and expects text (the

@@ -510,6 +510,9 @@ func (v *validator) services(f string, h *Host) {
 	if sv.TCPEcho != 0 {
 		claim(tcp, f+".tcp_echo", sv.TCPEcho)
 	}
+	if sv.TCPDiscard != 0 {
+		claim(tcp, f+".tcp_discard", sv.TCPDiscard)
+	}
 	if sv.UDPEcho != 0 {
 		claim(udp, f+".udp_echo", sv.UDPEcho)
 	}
