@@ -242,6 +242,25 @@ func (c *NIC) SetNeighbor(ip netip.Addr, mac net.HardwareAddr) error {
 	return nil
 }
 
+// Neighbor looks ip up in this NIC's neighbour table: its link address and
+// whether the entry is static (SetNeighbor) rather than learnt by ARP.
+func (c *NIC) Neighbor(ip netip.Addr) (mac net.HardwareAddr, static, ok bool) {
+	if !ip.Is4() {
+		return nil, false, false
+	}
+	entries, err := c.node.stack.Neighbors(c.id, ipv4.ProtocolNumber)
+	if err != nil {
+		return nil, false, false
+	}
+	want := tcpip.AddrFrom4(ip.As4())
+	for _, e := range entries {
+		if e.Addr == want && e.LinkAddr != "" {
+			return net.HardwareAddr(e.LinkAddr), e.State == stack.Static, true
+		}
+	}
+	return nil, false, false
+}
+
 // AddAddress assigns p's address to the NIC and adds an on-link route to p's
 // subnet.
 func (c *NIC) AddAddress(p netip.Prefix) error {

@@ -308,7 +308,7 @@ func (w *World) buildInternet() error {
 // answering a thousand boards at once would evict and drop where a real
 // router's table (Linux: 1024 entries before it even starts pruning) does
 // not. Smaller worlds keep the ARP exchanges a student expects to see.
-const learnFromLeasesAbove = 256
+var learnFromLeasesAbove = 256
 
 func (w *World) buildAP(i int) error {
 	cfg := w.sc.WiFi.AccessPoints[i]

@@ -658,3 +658,22 @@ func TestServerConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// OnBind reports each ACKed lease once, not the OFFER before it.
+func TestOnBindReportsAckedLeases(t *testing.T) {
+	type bound struct {
+		mac string
+		ip  netip.Addr
+	}
+	var got []bound
+	w := newWorld(t, func(c *ServerConfig) {
+		c.OnBind = func(mac string, ip netip.Addr) { got = append(got, bound{mac, ip}) }
+	})
+	b := w.addClient(t, "esp1", "esp-1")
+	b.start(t)
+	w.waitFor(t, "a lease", 10*time.Second, func() bool { return len(b.leases()) > 0 })
+	want := []bound{{b.node.MAC.String(), b.leases()[0].IP}}
+	if len(got) != 1 || got[0] != want[0] {
+		t.Errorf("OnBind calls %v, want %v", got, want)
+	}
+}
