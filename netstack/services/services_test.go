@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -143,6 +144,53 @@ func testTCPEcho(t *testing.T, w *world) {
 	}
 	if rec := w.host.Received(7); !bytes.Equal(rec, msg) {
 		t.Errorf("host recorded %d bytes, want %d", len(rec), len(msg))
+	}
+}
+
+// A fleet connects at one simulated instant, before the accepting
+// goroutine runs: every connection must be accepted and served, as a real
+// server with a SOMAXCONN backlog would.
+func TestManyClientsConnectAtOnce(t *testing.T) {
+	w := newWorld(t)
+	const n = 300
+	errs := make(chan error, n)
+	hold := w.lan.Clock.NewActor("starter") // keeps time still until all dial
+	for i := range n {
+		actor := w.lan.Clock.NewActor(fmt.Sprintf("client%d", i))
+		go func() {
+			defer actor.Close()
+			c, err := DialTCP(context.Background(), w.client.Stack, netip.AddrPortFrom(hostIP, 7), actor)
+			if err != nil {
+				errs <- fmt.Errorf("client %d: dial: %w", i, err)
+				return
+			}
+			defer c.Close()
+			msg := []byte(fmt.Sprintf("hello from %d", i))
+			if _, err := c.Write(msg); err != nil {
+				errs <- fmt.Errorf("client %d: write: %w", i, err)
+				return
+			}
+			c.CloseWrite()
+			got, err := readAll(c, w.lan.Clock, 30*time.Second)
+			if err != nil || !bytes.Equal(got, msg) {
+				errs <- fmt.Errorf("client %d: echo %q (%v), want %q", i, got, err, msg)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	hold.Close()
+	w.actor.Close() // the test itself only waits
+	failed := 0
+	for range n {
+		if err := <-errs; err != nil {
+			if failed++; failed <= 3 {
+				t.Error(err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d clients failed", failed, n)
 	}
 }
 
