@@ -42,32 +42,11 @@ func (t funcType) key() string { return string(t.params) + "|" + string(t.result
 // patchDyncalls returns the firmware with the __esp_dyncall_* exports added
 // and the invoke signatures it found (import name → type).
 func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
-	type section struct {
-		id         byte
-		start, end int // payload
-		hdr        int // start of the section id byte
+	secs, err := splitSections(wasm)
+	if err != nil {
+		return nil, nil, err
 	}
-	var secs []section
-	i := 8
-	for i < len(wasm) {
-		hdr := i
-		id := wasm[i]
-		i++
-		size, j, err := readULEB(wasm, i)
-		if err != nil || j+int(size) > len(wasm) || size > uint64(len(wasm)) {
-			return nil, nil, errWasm
-		}
-		secs = append(secs, section{id, j, j + int(size), hdr})
-		i = j + int(size)
-	}
-	find := func(id byte) *section {
-		for k := range secs {
-			if secs[k].id == id {
-				return &secs[k]
-			}
-		}
-		return nil
-	}
+	find := secs.find
 	typeSec, impSec, funcSec, expSec, codeSec := find(1), find(2), find(3), find(7), find(10)
 	if typeSec == nil || impSec == nil || funcSec == nil || expSec == nil || codeSec == nil || find(4) == nil {
 		return nil, nil, fmt.Errorf("firmware lacks a section the patch needs")
@@ -260,6 +239,44 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 		out.Write(payload)
 	}
 	return out.Bytes(), sigs, nil
+}
+
+// section is one section of a module: its id and where it lies.
+type section struct {
+	id         byte
+	start, end int // payload
+	hdr        int // start of the section id byte
+}
+
+type sections []section
+
+// splitSections lists a module's sections (after the 8-byte header).
+func splitSections(wasm []byte) (sections, error) {
+	if len(wasm) < 8 {
+		return nil, errWasm
+	}
+	var secs sections
+	for i := 8; i < len(wasm); {
+		hdr := i
+		id := wasm[i]
+		size, j, err := readULEB(wasm, i+1)
+		if err != nil || size > uint64(len(wasm)) || j+int(size) > len(wasm) {
+			return nil, errWasm
+		}
+		secs = append(secs, section{id, j, j + int(size), hdr})
+		i = j + int(size)
+	}
+	return secs, nil
+}
+
+// find returns the first section with the id, or nil.
+func (secs sections) find(id byte) *section {
+	for k := range secs {
+		if secs[k].id == id {
+			return &secs[k]
+		}
+	}
+	return nil
 }
 
 func uleb(v uint64) []byte {

@@ -40,33 +40,11 @@ const safepointEvery = 1 << 16
 // segments are renumbered; the "name" custom section, which only debuggers
 // read, is dropped rather than renumbered.
 func patchLoopSafepoints(wasm []byte) ([]byte, error) {
-	if len(wasm) < 8 {
-		return nil, errWasm
+	secs, err := splitSections(wasm)
+	if err != nil {
+		return nil, err
 	}
-	type section struct {
-		id         byte
-		start, end int // payload
-		hdr        int
-	}
-	var secs []section
-	for i := 8; i < len(wasm); {
-		hdr := i
-		id := wasm[i]
-		size, j, err := readULEB(wasm, i+1)
-		if err != nil || size > uint64(len(wasm)) || j+int(size) > len(wasm) {
-			return nil, errWasm
-		}
-		secs = append(secs, section{id, j, j + int(size), hdr})
-		i = j + int(size)
-	}
-	find := func(id byte) *section {
-		for k := range secs {
-			if secs[k].id == id {
-				return &secs[k]
-			}
-		}
-		return nil
-	}
+	find := secs.find
 	typeSec, impSec, codeSec := find(1), find(2), find(10)
 	if typeSec == nil || impSec == nil || codeSec == nil {
 		return nil, fmt.Errorf("firmware lacks a section the safe-point patch needs")
@@ -351,18 +329,16 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 // insertSection puts a new section with the given id before the first
 // non-custom section with a larger id.
 func insertSection(wasm []byte, id byte, payload []byte) ([]byte, error) {
+	secs, err := splitSections(wasm)
+	if err != nil {
+		return nil, err
+	}
 	at := len(wasm)
-	for i := 8; i < len(wasm); {
-		sid := wasm[i]
-		size, j, err := readULEB(wasm, i+1)
-		if err != nil || size > uint64(len(wasm)) || j+int(size) > len(wasm) {
-			return nil, errWasm
-		}
-		if sectionOrder[sid] > sectionOrder[id] {
-			at = i
+	for _, sec := range secs {
+		if sectionOrder[sec.id] > sectionOrder[id] {
+			at = sec.hdr
 			break
 		}
-		i = j + int(size)
 	}
 	var out bytes.Buffer
 	out.Write(wasm[:at])

@@ -132,3 +132,51 @@ func TestWatchdogHardStopsScriptThatCatchesInterrupt(t *testing.T) {
 		t.Errorf("the hard stop took %v", d)
 	}
 }
+
+// A module without a global section gets one; the countdown reaches the
+// host once per safepointEvery iterations; the export still names the
+// function it named before an import was added in front of it.
+func TestSafepointPatchOnMinimalModule(t *testing.T) {
+	sec := func(id byte, payload ...byte) []byte {
+		return append(append([]byte{id}, uleb(uint64(len(payload)))...), payload...)
+	}
+	body := []byte{0x01, 0x01, 0x7f} // one i32 local
+	body = append(body, 0x41)
+	body = append(body, sleb(2*safepointEvery+5)...)
+	body = append(body, 0x21, 0x00, // local.set 0
+		0x03, 0x40, // loop
+		0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, // n -= 1; br_if n != 0
+		0x0b, 0x0b)
+	mod := []byte("\x00asm\x01\x00\x00\x00")
+	mod = append(mod, sec(1, 0x01, 0x60, 0x00, 0x00)...)
+	mod = append(mod, sec(2, 0x01, 0x03, 'e', 'n', 'v', 0x01, 'f', 0x00, 0x00)...)
+	mod = append(mod, sec(3, 0x01, 0x00)...)
+	mod = append(mod, sec(7, 0x01, 0x03, 'r', 'u', 'n', 0x00, 0x01)...)
+	mod = append(mod, sec(10, append(append([]byte{0x01}, uleb(uint64(len(body)))...), body...)...)...)
+
+	patched, err := patchLoopSafepoints(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	var calls, fCalls int
+	_, err = rt.NewHostModuleBuilder("env").
+		NewFunctionBuilder().WithFunc(func() { fCalls++ }).Export("f").
+		NewFunctionBuilder().WithFunc(func() uint32 { calls++; return safepointEvery }).Export(safepointImport).
+		Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rt.Instantiate(ctx, patched)
+	if err != nil {
+		t.Fatalf("patched module: %v", err)
+	}
+	if _, err := m.ExportedFunction("run").Call(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 || fCalls != 0 {
+		t.Errorf("safe point reached %d times (f called %d times), want 2 and 0", calls, fCalls)
+	}
+}
