@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,6 +52,16 @@ boards:
       print("got", n)
 `
 
+// useSuggestedProcs sets GOMAXPROCS as `esp8266sim run` does for the world
+// and returns what restores it.
+func useSuggestedProcs(w *World) (restore func()) {
+	if n := w.SuggestedProcs(); n > 0 {
+		old := runtime.GOMAXPROCS(n)
+		return func() { runtime.GOMAXPROCS(old) }
+	}
+	return func() {}
+}
+
 // lastAdvances is how many times the last benchmarked world's clock jumped.
 var lastAdvances uint64
 
@@ -86,6 +97,7 @@ func benchWorld(b *testing.B, yaml string) (*Result, time.Duration) {
 		b.Fatal(err)
 	}
 	defer w.Close()
+	defer useSuggestedProcs(w)()
 	res, err := w.Run(context.Background(), RunOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -272,6 +284,7 @@ boards:
 		b.Fatal(err)
 	}
 	defer w.Close()
+	defer useSuggestedProcs(w)()
 	b.ResetTimer()
 	res, err := w.Run(context.Background(), RunOptions{})
 	if err != nil {
@@ -284,4 +297,7 @@ boards:
 	bytes := float64(chunks * 1460 * b.N)
 	b.ReportMetric(bytes/1e6/end.Sub(start).Seconds(), "MB/s")
 	b.ReportMetric(bytes/1e6/res.SimTime.Seconds(), "sim-MB/s")
+	if j := w.clock.Advances(); j > 0 {
+		b.ReportMetric(100*float64(w.clock.ExactAdvances())/float64(j), "exact-jumps-%")
+	}
 }

@@ -52,7 +52,7 @@ func (w *World) buildDNS() error {
 		srv, err := dns.NewServer(dns.ServerConfig{
 			Stack: a.router.Stack(), NIC: a.lanNIC.ID(), Addr: a.routerIP,
 			Records: records, WrongAddr: wrong, Clock: w.clock, Name: name,
-			Trace: func(s string) { w.trace.Add(w.clock.Elapsed(), name, "DNS server: "+s) },
+			Trace: w.traceTo(name, "DNS server: "),
 		})
 		if err != nil {
 			return fmt.Errorf("DNS server of %s: %w", name, err)
@@ -97,7 +97,7 @@ func (w *World) startServices(hn *hostNode) error {
 	host, err := services.NewHost(services.HostConfig{
 		Name: name, Stack: hn.node.Stack(), NIC: hn.nic.ID(), Addr: hn.ip,
 		Clock: w.clock, Seed: w.sc.Seed,
-		Trace: func(s string) { w.trace.Add(w.clock.Elapsed(), name, s) },
+		Trace: w.traceTo(name, ""),
 	})
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ func (w *World) boardEnv(bn *boardNode) map[any]any {
 			Stack:    bn.node.Stack(),
 			NIC:      bn.nic.ID(),
 			Resolver: boardResolver{w: w, bn: bn},
-			Trace:    func(s string) { w.trace.Add(w.clock.Elapsed(), name, s) },
+			Trace:    w.traceTo(name, ""),
 		},
 	}
 	if bn.radio != nil {

@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -117,5 +121,58 @@ func TestValidateAndList(t *testing.T) {
 	stdout.Reset()
 	if code := runWith([]string{"list"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "http_get ") {
 		t.Errorf("list: code %d stdout %q", code, stdout.String())
+	}
+}
+
+// One board in fast mode runs on one CPU unless told otherwise; fleets and
+// an explicit GOMAXPROCS are left alone; --cpus must be positive.
+func TestCPUsPolicy(t *testing.T) {
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	world := func(yaml string) *sim.World {
+		sc, err := scenario.Parse("cpus.yaml", []byte(yaml), "yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := sim.New(sc, sim.Options{Firmware: fw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close() })
+		return w
+	}
+	one := world("boards: [{name: esp1, code: \"print(1)\"}]")
+	fleet := world("boards: [{name: esp, replicas: 3, code: \"print(1)\"}]")
+	realtime := world("time_mode: realtime\nboards: [{name: esp1, code: \"print(1)\"}]")
+	tests := []struct {
+		name   string
+		w      *sim.World
+		cpus   int
+		envSet bool
+		want   int
+	}{
+		{"one board", one, 0, false, 1},
+		{"fleet", fleet, 0, false, 0},
+		{"realtime", realtime, 0, false, 0},
+		{"--cpus wins", one, 3, false, 3},
+		{"GOMAXPROCS wins over the suggestion", one, 0, true, 0},
+		{"--cpus wins over GOMAXPROCS", fleet, 2, true, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.envSet {
+				t.Setenv("GOMAXPROCS", "2")
+			}
+			f := worldFlags{cpus: tt.cpus}
+			if got := f.procs(tt.w); got != tt.want {
+				t.Errorf("procs = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runWith([]string{"run", "--cpus", "-1"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--cpus must be positive") {
+		t.Errorf("--cpus -1: code %d stderr %q, want 2 and a usage message", code, stderr.String())
 	}
 }

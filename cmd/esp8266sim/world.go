@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,7 @@ type worldFlags struct {
 	failText    []string
 	watchdog    time.Duration
 	consoleTail int
+	cpus        int
 }
 
 func (f *worldFlags) register(cmd *cobra.Command) {
@@ -79,6 +81,19 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.expectText, "expect-text", nil, "pass once a board's console shows TEXT (repeatable)")
 	fl.StringArrayVar(&f.failText, "fail-text", nil, "fail at once when a board's console shows TEXT (repeatable)")
 	fl.DurationVar(&f.watchdog, "watchdog", 0, "wall-clock time Python code may run without waiting before it is stopped (default 20s)")
+	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 for one board in fast mode, where more only slow it down; all for fleets; GOMAXPROCS if set)")
+}
+
+// procs is the GOMAXPROCS the run should use, 0 to leave it alone: --cpus,
+// else the GOMAXPROCS environment variable wins over the world's suggestion.
+func (f *worldFlags) procs(w *sim.World) int {
+	switch {
+	case f.cpus > 0:
+		return f.cpus
+	case os.Getenv("GOMAXPROCS") != "":
+		return 0
+	}
+	return w.SuggestedProcs()
 }
 
 // overrides turns the flags into scenario overrides: --set first, then the
@@ -93,6 +108,9 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 	}
 	if f.realtime {
 		o.Set = append(o.Set, "time_mode=realtime")
+	}
+	if f.cpus < 0 {
+		return o, usagef("--cpus must be positive, e.g. --cpus 2")
 	}
 	if fl.Changed("timeout") {
 		if f.timeout <= 0 {
@@ -284,6 +302,9 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		return err
 	}
 	defer w.Close()
+	if n := f.procs(w); n > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	}
 	for _, line := range w.Announcements() {
 		fmt.Fprintln(stderr, line)
 	}
