@@ -27,11 +27,26 @@ type kbdWord struct{ addr, value uint32 }
 const maxKbdWords = 4
 
 // learnInterrupt finds the words mp_sched_keyboard_interrupt writes. It runs
-// on the board's goroutine during boot.
+// on the board's goroutine during boot; the first boot of a firmware learns
+// them and later ones reuse its answer.
 func (b *Board) learnInterrupt(ctx context.Context, kbd, stackBase, stackEnd api.Function) []kbdWord {
 	if kbd == nil || b.heapLow == 0 {
 		return nil
 	}
+	fw := &b.fw.kbd
+	fw.Lock()
+	defer fw.Unlock()
+	if fw.words != nil && fw.words[len(fw.words)-1].addr < b.heapLow {
+		return fw.words
+	}
+	words := b.learnInterruptWords(ctx, kbd, stackBase, stackEnd)
+	if words != nil {
+		fw.words = words
+	}
+	return words
+}
+
+func (b *Board) learnInterruptWords(ctx context.Context, kbd, stackBase, stackEnd api.Function) []kbdWord {
 	var stackLo, stackHi uint32
 	if stackBase != nil && stackEnd != nil {
 		if hi, err := stackBase.Call(ctx); err == nil {

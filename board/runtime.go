@@ -31,6 +31,14 @@ type Firmware struct {
 	// invokeSigs are the firmware's invoke_* imports (see invoke.go).
 	invokeSigs map[string]funcType
 
+	// kbd caches what the first boot learnt about the keyboard interrupt
+	// (interrupt.go): the words are static memory, the same in every
+	// instance of this firmware.
+	kbd struct {
+		sync.Mutex
+		words []kbdWord
+	}
+
 	closeOnce sync.Once
 }
 

@@ -2,12 +2,15 @@ package netstack
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // frame is one Ethernet frame in flight through the medium. Exactly one
-// owner holds a frame at a time (a link queue, the switch, an endpoint);
-// flooding and duplication copy.
+// owner holds a frame at a time (a link queue, the switch, an endpoint).
+// A flood gives every port a frame that shares the original's bytes (share);
+// a link that changes bytes in place (corruption) first takes a private copy
+// (writable), and duplication copies.
 type frame struct {
 	b []byte
 	// due is when the frame leaves the link it is queued on (simulator time).
@@ -16,24 +19,41 @@ type frame struct {
 	seq uint64
 	// summary is the frame's trace line, set only when tracing.
 	summary string
+
+	// buf is the frame's own storage. b is buf[:len] unless the frame
+	// reads the bytes of a flooded frame, its source.
+	buf    []byte
+	source *frame
+	// readers counts, on a flooded frame, the frames still reading its
+	// bytes; the last one returns it to the pool.
+	readers atomic.Int32
 }
 
 // frameCap fits an Ethernet frame with a 1500-byte payload and a VLAN tag.
 const frameCap = 1536
 
-var framePool = sync.Pool{New: func() any { return &frame{b: make([]byte, 0, frameCap)} }}
+var framePool = sync.Pool{New: func() any { return &frame{buf: make([]byte, 0, frameCap)} }}
 
 func getFrame(n int) *frame {
 	f := framePool.Get().(*frame)
-	if cap(f.b) < n {
-		f.b = make([]byte, n)
+	if cap(f.buf) < n {
+		f.buf = make([]byte, n)
 	}
-	f.b = f.b[:n]
+	f.b = f.buf[:n]
+	f.readers.Store(1)
 	return f
 }
 
 func putFrame(f *frame) {
-	if cap(f.b) > 64*1024 {
+	if src := f.source; src != nil {
+		f.source, f.b, f.summary = nil, nil, ""
+		framePool.Put(f)
+		f = src
+	}
+	if f.readers.Add(-1) > 0 {
+		return
+	}
+	if cap(f.buf) > 64*1024 {
 		return
 	}
 	f.summary = ""
@@ -45,6 +65,40 @@ func (f *frame) clone() *frame {
 	copy(c.b, f.b)
 	c.summary = f.summary
 	return c
+}
+
+// share returns a frame that reads f's bytes without copying them, for one
+// port of a flood. The caller gives up f itself afterwards (putFrame): f is
+// never delivered, only its readers are, so only readers are ever written
+// (see writable).
+func (f *frame) share() *frame {
+	src := f
+	if f.source != nil {
+		src = f.source
+	}
+	src.readers.Add(1)
+	c := framePool.Get().(*frame)
+	c.b, c.source, c.summary = f.b, src, f.summary
+	return c
+}
+
+// writable gives f its own copy of its bytes if it shares them.
+func (f *frame) writable() {
+	src := f.source
+	if src == nil {
+		return
+	}
+	n := len(f.b)
+	if cap(f.buf) < n {
+		f.buf = make([]byte, n)
+	}
+	copy(f.buf[:n], f.b)
+	f.b, f.source = f.buf[:n], nil
+	f.readers.Store(1)
+	if src.readers.Add(-1) == 0 && cap(src.buf) <= 64*1024 {
+		src.summary = ""
+		framePool.Put(src)
+	}
 }
 
 // frameHeap orders frames by (due, seq).

@@ -180,6 +180,7 @@ func (l *link) send(f *frame) {
 	corrupt := chance(r, imp.Corrupt) && len(f.b) > ethHeaderLen
 	if corrupt {
 		bit := r.IntN((len(f.b) - ethHeaderLen) * 8)
+		f.writable()
 		f.b[ethHeaderLen+bit/8] ^= 1 << (bit % 8)
 		l.c.corrupted.Add(1)
 	}

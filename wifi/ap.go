@@ -438,7 +438,7 @@ func (ap *AccessPoint) reachableLocked(s *Station) bool {
 // pmkLocked returns the access point's PMK, computing it once.
 func (ap *AccessPoint) pmkLocked() []byte {
 	if ap.pmk == nil {
-		pmk, err := PMK(ap.cfg.Passphrase, []byte(ap.cfg.SSID))
+		pmk, err := memoPMK(ap.cfg.Passphrase, []byte(ap.cfg.SSID))
 		if err != nil {
 			// Validate admits only passphrases PBKDF2 accepts; keep a key
 			// that verifies nothing rather than panic.

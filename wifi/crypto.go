@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // The WPA/WPA2 pre-shared-key handshake, computed the way a real station and
@@ -27,6 +28,38 @@ func PMK(passphrase string, ssid []byte) ([]byte, error) {
 		}
 	}
 	return pbkdf2.Key(sha1.New, passphrase, ssid, 4096, 32)
+}
+
+// pmkMemo remembers derived PMKs process-wide: a fleet's stations all join
+// with the same passphrase, and 4096 rounds of HMAC-SHA1 per join were a
+// twelfth of a 1000-board run. It holds at most pmkMemoSize entries.
+var pmkMemo struct {
+	sync.Mutex
+	m map[string][]byte
+}
+
+const pmkMemoSize = 256
+
+// memoPMK is PMK, remembered.
+func memoPMK(passphrase string, ssid []byte) ([]byte, error) {
+	k := passphrase + "\x00" + string(ssid)
+	pmkMemo.Lock()
+	pmk, ok := pmkMemo.m[k]
+	pmkMemo.Unlock()
+	if ok {
+		return bytes.Clone(pmk), nil
+	}
+	pmk, err := PMK(passphrase, ssid)
+	if err != nil {
+		return nil, err
+	}
+	pmkMemo.Lock()
+	if pmkMemo.m == nil || len(pmkMemo.m) >= pmkMemoSize {
+		pmkMemo.m = map[string][]byte{}
+	}
+	pmkMemo.m[k] = bytes.Clone(pmk)
+	pmkMemo.Unlock()
+	return pmk, nil
 }
 
 // PRF is the 802.11 pseudo-random function (IEEE 802.11-2016 12.7.1.2):

@@ -194,3 +194,20 @@ func FuzzAPConfig(f *testing.F) {
 		}
 	})
 }
+
+// The memo gives PMK's answer, and a copy the caller may keep.
+func TestMemoPMKMatchesPMK(t *testing.T) {
+	for _, tc := range []struct{ pass, ssid string }{{"password", "IEEE"}, {"esp8266sim", "SimNet"}} {
+		want, err := PMK(tc.pass, []byte(tc.ssid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			got, err := memoPMK(tc.pass, []byte(tc.ssid))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("memoPMK(%q, %q) = %x, %v; want %x", tc.pass, tc.ssid, got, err, want)
+			}
+			got[0] ^= 0xff // must not change the memo
+		}
+	}
+}

@@ -640,7 +640,7 @@ func (s *Station) staPMKLocked(ssid string) []byte {
 	if pmk, ok := s.pmkCache[k]; ok {
 		return pmk
 	}
-	pmk, err := PMK(s.saved.Key, []byte(ssid))
+	pmk, err := memoPMK(s.saved.Key, []byte(ssid))
 	if err != nil {
 		pmk = make([]byte, 32)
 	}
