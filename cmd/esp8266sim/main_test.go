@@ -43,8 +43,8 @@ func TestRunExitCodes(t *testing.T) {
 		stdout     string
 		stderrPart string
 	}{
-		{"clean", []string{"run", ok}, 0, "hi\n", ""},
-		{"exception", []string{"run", boom}, 1, "a\nTraceback (most recent call last):\n  File \"main.py\", line 2, in <module>\nValueError: bad\n", ""},
+		{"clean", []string{"run", ok}, 0, "hi\n", "PASS ok.py"},
+		{"exception", []string{"run", boom}, 1, "a\nTraceback (most recent call last):\n  File \"main.py\", line 2, in <module>\nValueError: bad\n", "FAIL boom.py"},
 		{"missing script", []string{"run", filepath.Join(dir, "nope.py")}, 2, "", "does not exist"},
 		{"directory", []string{"run", dir}, 2, "", "is a directory"},
 		{"non-utf8", []string{"run", latin}, 2, "", "is not UTF-8"},

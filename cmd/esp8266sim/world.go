@@ -338,24 +338,10 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	if f.pcap != "" && !f.quiet {
 		fmt.Fprintf(stderr, "capture written to %s (%d frames): open it with Wireshark or `tshark -r %s`\n", f.pcap, res.Frames, f.pcap)
 	}
-	if !rep.Passed() || (len(sc.Expect) == 0 && crashed(res)) {
+	if !rep.Passed() {
 		return &exitError{code: exitScriptErr}
 	}
 	return nil
-}
-
-// crashed reports a board whose program did not end as programs should: an
-// uncaught exception, the watchdog, a reset loop. Without expectations this
-// decides the exit status.
-func crashed(res *sim.Result) bool {
-	for _, b := range res.Boards {
-		switch b.Outcome {
-		case "clean", "running":
-		default:
-			return true
-		}
-	}
-	return false
 }
 
 func isTerminal(w io.Writer) bool {

@@ -125,7 +125,9 @@ type Expectation struct {
 }
 
 // Passed reports whether the run passed: no run error and every
-// expectation holds.
+// expectation holds. A run that states no expectations passes unless a
+// board's program crashed (an uncaught exception, the watchdog): what
+// `esp8266sim run main.py` means by success.
 func (r *Run) Passed() bool {
 	if r.Error != "" {
 		return false
@@ -133,6 +135,13 @@ func (r *Run) Passed() bool {
 	for _, e := range r.Expectations {
 		if !e.Passed {
 			return false
+		}
+	}
+	if len(r.Expectations) == 0 {
+		for _, b := range r.Boards {
+			if b.Exit.Kind != ExitClean && b.Exit.Kind != ExitRunning {
+				return false
+			}
 		}
 	}
 	return true

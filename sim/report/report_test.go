@@ -109,8 +109,25 @@ func TestPassed(t *testing.T) {
 			t.Errorf("%s: Passed() = %v, want %v", name, got, want)
 		}
 	}
-	if (&Run{}).Passed() != true {
-		t.Error("a run without expectations or error does not pass")
+	// Without expectations, a board that crashed fails the run; one still
+	// running (a server) or done does not.
+	for _, tc := range []struct {
+		kinds []string
+		want  bool
+	}{
+		{nil, true},
+		{[]string{ExitClean, ExitRunning}, true},
+		{[]string{ExitClean, ExitException}, false},
+		{[]string{ExitWatchdog}, false},
+		{[]string{"reset loop"}, false},
+	} {
+		r := &Run{}
+		for _, k := range tc.kinds {
+			r.Boards = append(r.Boards, Board{Exit: Exit{Kind: k}})
+		}
+		if got := r.Passed(); got != tc.want {
+			t.Errorf("no expectations, boards ending %v: Passed() = %v, want %v", tc.kinds, got, tc.want)
+		}
 	}
 }
 
