@@ -14,8 +14,8 @@
 //
 // "Quiet" needs care: gVisor processes packets on its own goroutines, so a
 // delivered frame may still be in work after the delivery call returns. The
-// clock asks Go's scheduler: when no goroutine is runnable and none but the
-// clock's own is running, every goroutine is blocked and only a clock event
+// clock asks Go's scheduler: when no goroutine is runnable or in a system
+// call and none but the clock's own is running, every goroutine is blocked and only a clock event
 // can wake one, so it jumps at once. When other goroutines hold a CPU (a
 // parallel test, the garbage collector) it falls back to waiting until an
 // activity counter (bumped by Poke, by timers being set, by actors waking)
@@ -312,9 +312,10 @@ func (c *Clock) Run(ctx context.Context) error {
 // exact when it could tell without waiting.
 //
 // Usually it can tell at once: when the scheduler shows no goroutine
-// runnable and none running but this one, every goroutine of the world is
-// blocked and only a clock event can wake it — exact, and it costs a few
-// microseconds instead of a settle window per jump. When other goroutines
+// runnable, none in a system call and none running but this one, every
+// goroutine of the world is blocked and only a clock event can wake it —
+// exact, and it costs a few microseconds instead of a settle window per
+// jump. When other goroutines
 // are on a CPU (a parallel test, the garbage collector, another world) it
 // falls back to waiting one settle window: a kick during the window means
 // something changed, so it ends the wait early.
@@ -343,6 +344,10 @@ func (c *Clock) settled() (quiet, exact bool) {
 var schedSamples = []metrics.Sample{
 	{Name: "/sched/goroutines/runnable:goroutines"},
 	{Name: "/sched/goroutines/running:goroutines"},
+	// A goroutine in a system call (writing the capture file between
+	// noting a frame and queueing it) is neither running nor runnable,
+	// yet not done.
+	{Name: "/sched/goroutines/not-in-go:goroutines"},
 }
 
 type sched int
@@ -351,7 +356,7 @@ const (
 	// schedBusy: goroutines are waiting for a CPU.
 	schedBusy sched = iota
 	// schedOthersRunning: none waiting, but other goroutines are running
-	// (they may be the world's, or not).
+	// or in system calls (they may be the world's, or not).
 	schedOthersRunning
 	// schedQuiet: this goroutine is the only one on a CPU and none waits.
 	schedQuiet
@@ -372,14 +377,16 @@ func schedulerState() sched {
 	for i := 0; i < 8; i++ {
 		runtime.Gosched()
 		metrics.Read(s)
-		if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
-			return schedOthersRunning
+		for _, v := range s {
+			if v.Value.Kind() != metrics.KindUint64 {
+				return schedOthersRunning
+			}
 		}
 		if s[0].Value.Uint64() != 0 {
 			quiet = 0
 			continue
 		}
-		if s[1].Value.Uint64() > 1 {
+		if s[1].Value.Uint64() > 1 || s[2].Value.Uint64() != 0 {
 			return schedOthersRunning
 		}
 		if quiet++; quiet == quietChecks {
