@@ -6,9 +6,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
