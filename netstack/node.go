@@ -77,12 +77,15 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		RandSource:         simrand.Source(cfg.Seed, "node/"+cfg.Name+"/rand"),
 		SecureRNG:          simrand.Reader(cfg.Seed, "node/"+cfg.Name+"/secure"),
 	})
-	if cfg.SACK {
-		opt := tcpip.TCPSACKEnabled(true)
-		if tcpipErr := s.SetTransportProtocolOption(tcp.ProtocolNumber, &opt); tcpipErr != nil {
-			s.Destroy()
-			return nil, fmt.Errorf("netstack: node %s: enabling SACK: %w", cfg.Name, FromTCPIP(tcpipErr))
-		}
+	// gVisor offers SACK unless told otherwise; set it either way so the
+	// default is what NodeConfig promises. With SACK, gVisor's RACK arms a
+	// tail-loss probe at 2·SRTT: behind a rate-limited queue at low latency
+	// it fired before every flight's first ACK and retransmitted half the
+	// segments of a lossless transfer (issue #14). lwIP 1.4 has neither.
+	sack := tcpip.TCPSACKEnabled(cfg.SACK)
+	if tcpipErr := s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack); tcpipErr != nil {
+		s.Destroy()
+		return nil, fmt.Errorf("netstack: node %s: setting SACK: %w", cfg.Name, FromTCPIP(tcpipErr))
 	}
 	return &Node{name: cfg.Name, clock: cfg.Clock, seed: cfg.Seed, trace: cfg.Trace, stack: s}, nil
 }
