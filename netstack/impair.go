@@ -83,12 +83,10 @@ type Impairments struct {
 	Burst GilbertElliott
 	// Duplicate is the chance (%) that a frame is delivered twice.
 	Duplicate float64
-	// Reorder is the chance (%) that a frame is held back by ReorderDelay so
-	// that frames sent after it overtake it.
+	// Reorder is the chance (%) that a frame is delivered without Latency
+	// and Jitter, overtaking frames sent before it that are still in
+	// flight (Linux netem's reorder; without latency nothing is reordered).
 	Reorder float64
-	// ReorderDelay is how long a reordered frame is held back; zero means
-	// 10 ms.
-	ReorderDelay time.Duration
 	// Corrupt is the chance (%) that one bit of a frame's payload (after the
 	// Ethernet header) is flipped, so IP/TCP/UDP checksums fail.
 	Corrupt float64
@@ -102,10 +100,6 @@ type Impairments struct {
 	// limit.
 	MTU int
 }
-
-// DefaultReorderDelay is how long a reordered frame is held back when
-// Impairments.ReorderDelay is zero.
-const DefaultReorderDelay = 10 * time.Millisecond
 
 // DefaultQueueLimit is the queue of a bandwidth-limited link when
 // Impairments.QueueLimit is zero.
@@ -126,7 +120,6 @@ func (imp Impairments) Validate() error {
 	}
 	dur("latency", imp.Latency)
 	dur("jitter", imp.Jitter)
-	dur("reorder_delay", imp.ReorderDelay)
 	if imp.Distribution < Uniform || imp.Distribution > Pareto {
 		errs = append(errs, fmt.Errorf("distribution = %d: use uniform, normal or pareto", int(imp.Distribution)))
 	}

@@ -96,9 +96,6 @@ func newLink(m *Medium, name string, seed uint64, next func(*frame), inline bool
 }
 
 func (l *link) setImpairments(imp Impairments) {
-	if imp.ReorderDelay == 0 {
-		imp.ReorderDelay = DefaultReorderDelay
-	}
 	if imp.QueueLimit == 0 {
 		imp.QueueLimit = DefaultQueueLimit
 	}
@@ -194,7 +191,10 @@ func (l *link) send(f *frame) {
 	}
 	due := depart + imp.delay(r)
 	if chance(r, imp.Reorder) {
-		due += imp.ReorderDelay
+		// netem's reorder: the frame skips the latency and jitter, so it
+		// overtakes frames still in flight (with no latency there is
+		// nothing to overtake). It does not move the FIFO floor.
+		due = depart
 		l.c.reordered.Add(1)
 	} else {
 		due = max(due, l.mu.last)

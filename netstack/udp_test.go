@@ -167,7 +167,7 @@ func TestJitterKeepsOrderUnlessReorderAsked(t *testing.T) {
 			}
 		}
 	}
-	_, order := udpRun(t, 3, n, Impairments{Latency: time.Millisecond, Reorder: 20, ReorderDelay: 5 * time.Millisecond})
+	_, order := udpRun(t, 3, n, Impairments{Latency: 5 * time.Millisecond, Reorder: 20})
 	inversions := 0
 	for i := 1; i < len(order); i++ {
 		if order[i] < order[i-1] {
