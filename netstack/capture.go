@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/gopacket/gopacket"
@@ -12,11 +13,15 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// Capture writes every frame sent onto the media it is given to, as pcapng
+// Capture writes the frames crossing the media it is given to, as pcapng
 // (Wireshark, tshark), with one interface per attachment named after its
-// node and timestamps in simulator time. Safe for concurrent use.
+// node and timestamps in simulator time: each frame as it entered its
+// sender's link, after that link's loss and corruption (see SetEveryHop for
+// forwarded frames). Safe for concurrent use.
 type Capture struct {
 	clock *vclock.Clock
+	// everyHop records forwarded frames too (SetEveryHop).
+	everyHop atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -101,6 +106,14 @@ func (c *Capture) write(idx int, b []byte) {
 	}
 	c.mu.frames++
 }
+
+// SetEveryHop makes the capture record the copies of a packet that routers
+// forward as well, on every link it crosses. Off by default: each IP packet
+// is recorded once, on the link where its sender put it into the network,
+// because Wireshark's TCP analysis takes the same segment seen on two
+// interfaces of one file for a retransmission. Frames a router sends itself
+// (ARP, DHCP, DNS, ICMP) are always recorded.
+func (c *Capture) SetEveryHop(on bool) { c.everyHop.Store(on) }
 
 // Frames is how many frames were written.
 func (c *Capture) Frames() uint64 {

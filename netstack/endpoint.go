@@ -15,6 +15,10 @@ import (
 type endpoint struct {
 	nic *NIC
 	mtu atomic.Uint32
+	// offload is set while the node forwards: gVisor then leaves transport
+	// checksums alone and WritePackets fills those of the node's own
+	// packets (see checksum.go).
+	offload atomic.Bool
 
 	mu struct {
 		sync.RWMutex
@@ -56,10 +60,14 @@ func (e *endpoint) SetLinkAddress(addr tcpip.LinkAddress) {
 	e.mu.mac = addr
 }
 
-// Capabilities implements stack.LinkEndpoint. No checksum offload: frames on
-// the medium carry real checksums (tshark checks them) and corrupted frames
-// must fail them.
-func (*endpoint) Capabilities() stack.LinkEndpointCapabilities {
+// Capabilities implements stack.LinkEndpoint. No receive checksum offload:
+// corrupted frames must fail the stack's checks. Transmit offload only on a
+// forwarding node, so it forwards transport checksums untouched; frames on
+// the medium always carry real checksums (tshark checks them).
+func (e *endpoint) Capabilities() stack.LinkEndpointCapabilities {
+	if e.offload.Load() {
+		return stack.CapabilityResolutionRequired | stack.CapabilityTXChecksumOffload
+	}
 	return stack.CapabilityResolutionRequired
 }
 
@@ -135,6 +143,10 @@ func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 		}
 		f := getFrame(pkt.Size())
 		copyPacket(f.b, pkt)
+		f.forwarded = pkt.NetworkPacketInfo.IsForwardedPacket
+		if !f.forwarded && e.offload.Load() {
+			fillTransportChecksum(f.b)
+		}
 		att.transmit(f)
 	}
 	return n, nil

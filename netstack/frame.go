@@ -19,6 +19,9 @@ type frame struct {
 	seq uint64
 	// summary is the frame's trace line, set only when tracing.
 	summary string
+	// forwarded marks a frame a router sent on behalf of another node: the
+	// capture records an IP packet once, where it entered the network.
+	forwarded bool
 
 	// buf is the frame's own storage. b is buf[:len] unless the frame
 	// reads the bytes of a flooded frame, its source.
@@ -40,6 +43,7 @@ func getFrame(n int) *frame {
 		f.buf = make([]byte, n)
 	}
 	f.b = f.buf[:n]
+	f.forwarded = false
 	f.readers.Store(1)
 	return f
 }
@@ -63,7 +67,7 @@ func putFrame(f *frame) {
 func (f *frame) clone() *frame {
 	c := getFrame(len(f.b))
 	copy(c.b, f.b)
-	c.summary = f.summary
+	c.summary, c.forwarded = f.summary, f.forwarded
 	return c
 }
 
@@ -78,7 +82,7 @@ func (f *frame) share() *frame {
 	}
 	src.readers.Add(1)
 	c := framePool.Get().(*frame)
-	c.b, c.source, c.summary = f.b, src, f.summary
+	c.b, c.source, c.summary, c.forwarded = f.b, src, f.summary, f.forwarded
 	return c
 }
 

@@ -57,6 +57,10 @@ type link struct {
 	// send path could deadlock).
 	next   func(*frame)
 	inline bool
+	// recordTo is the attachment whose capture interface records what
+	// crosses this link; set on uplinks only, so a frame is recorded once
+	// per medium, where it entered.
+	recordTo *Attachment
 
 	c linkCounters
 
@@ -204,6 +208,13 @@ func (l *link) send(f *frame) {
 	if dup {
 		dupFrame = f.clone()
 		l.c.duplicated.Add(1)
+	}
+	if a := l.recordTo; a != nil {
+		// Recorded under l.mu: once queued, the frame belongs to fire.
+		a.record(f)
+		if dupFrame != nil {
+			a.record(dupFrame)
+		}
 	}
 	summary := f.summary
 	if l.inline && due <= now && len(l.mu.q) == 0 {

@@ -26,7 +26,8 @@ type MediumConfig struct {
 	// Trace, if set, gets one line per frame sent onto the medium and one per
 	// frame an impairment drops, duplicates or corrupts.
 	Trace *trace.Log
-	// Capture, if set, records every frame sent onto the medium.
+	// Capture, if set, records the frames crossing the medium: each as it
+	// entered its sender's link, after loss and corruption (see Capture).
 	Capture *Capture
 }
 
@@ -105,6 +106,7 @@ func (m *Medium) attach(nic *NIC, imp Impairments) (*Attachment, error) {
 	a.key = a.name + "@" + m.name
 	a.capIndex.Store(-1)
 	a.up = newLink(m, a.name+"→"+m.name, m.seed, func(f *frame) { m.forward(a, f) }, true)
+	a.up.recordTo = a
 	a.down = newLink(m, m.name+"→"+a.name, m.seed, a.deliver, false)
 	a.up.setImpairments(imp)
 	a.down.setImpairments(imp)
@@ -282,14 +284,27 @@ func (a *Attachment) registerCapture(c *Capture) {
 	a.capIndex.Store(int32(c.addInterface(a.name, desc)))
 }
 
-// transmit puts a frame the NIC sent onto the medium.
+// record writes a frame that entered the node's uplink to the capture, on
+// the node's interface. A frame a router forwards is left out unless the
+// capture asks for every hop: Wireshark's TCP analysis does not tell
+// interfaces apart, so a segment seen on two links reads as a
+// retransmission (issue #19).
+func (a *Attachment) record(f *frame) {
+	c := a.medium.capture.Load()
+	if c == nil || (f.forwarded && !c.everyHop.Load()) {
+		return
+	}
+	if idx := a.capIndex.Load(); idx >= 0 {
+		c.write(int(idx), f.b)
+	}
+}
+
+// transmit puts a frame the NIC sent onto the medium. The capture records it
+// as it crosses the uplink (link.send): after loss and corruption are
+// decided, so a lost frame is absent and a corrupted one shows its bad
+// checksum.
 func (a *Attachment) transmit(f *frame) {
 	m := a.medium
-	if c := m.capture.Load(); c != nil {
-		if idx := a.capIndex.Load(); idx >= 0 {
-			c.write(int(idx), f.b)
-		}
-	}
 	if m.trace != nil {
 		f.summary = m.decoder.Decode(a.key, f.b)
 		m.trace.Add(m.clock.Elapsed(), a.name, f.summary)

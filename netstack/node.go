@@ -59,6 +59,8 @@ type Node struct {
 		nics   []*NIC
 		routes []Route
 		closed bool
+		// forwarding is SetForwarding's state, for NICs added later.
+		forwarding bool
 	}
 }
 
@@ -175,6 +177,7 @@ func (n *Node) AddNIC(m *Medium, cfg NICConfig) (*NIC, error) {
 	n.trace.Names().SetMAC(nic.mac[:], n.name)
 
 	n.mu.Lock()
+	nic.ep.offload.Store(n.mu.forwarding)
 	n.mu.nics = append(n.mu.nics, nic)
 	n.mu.Unlock()
 
@@ -413,6 +416,12 @@ func (n *Node) applyRoutesLocked() {
 // SetForwarding turns IPv4 forwarding between the node's NICs on or off
 // (a router).
 func (n *Node) SetForwarding(on bool) error {
+	n.mu.Lock()
+	n.mu.forwarding = on
+	for _, c := range n.mu.nics {
+		c.ep.offload.Store(on)
+	}
+	n.mu.Unlock()
 	if tcpipErr := n.stack.SetForwardingDefaultAndAllNICs(ipv4.ProtocolNumber, on); tcpipErr != nil {
 		return fmt.Errorf("netstack: %s: setting forwarding: %w", n.name, FromTCPIP(tcpipErr))
 	}

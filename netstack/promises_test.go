@@ -12,6 +12,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
 // routed is a board behind a router and an internet host, as the simulator
@@ -23,6 +25,11 @@ type routed struct {
 	host, board *Node
 	boardNIC    *NIC
 	hostAddr    netip.Addr
+	capture     *Capture
+	pcap        bytes.Buffer
+	txs, rxs    *Sockets
+	tx, rx      *PacketConn
+	sent        int
 }
 
 func newRouted(t *testing.T, seed uint64, boardLink Impairments) *routed {
@@ -60,7 +67,67 @@ func newRouted(t *testing.T, seed uint64, boardLink Impairments) *routed {
 	if err := board.SetDefaultGateway(netip.MustParseAddr("192.168.1.1"), nic); err != nil {
 		t.Fatal(err)
 	}
-	return &routed{w: w, wan: wan, router: r, host: host, board: board, boardNIC: nic, hostAddr: hostAddr}
+	rt := &routed{w: w, wan: wan, router: r, host: host, board: board, boardNIC: nic, hostAddr: hostAddr}
+	if rt.capture, err = NewCapture(&rt.pcap, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	w.medium.SetCapture(rt.capture)
+	wan.SetCapture(rt.capture)
+	return rt
+}
+
+// frames closes the capture and decodes it.
+func (r *routed) frames(t *testing.T) []capturedFrame {
+	t.Helper()
+	if err := r.capture.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return frames(t, r.pcap.Bytes())
+}
+
+// udp sends n datagrams of size bytes from the board to the host's port 9
+// and reports how many the host's socket received.
+func (r *routed) udp(t *testing.T, n, size int) int {
+	t.Helper()
+	if r.tx == nil {
+		var err error
+		r.txs, r.rxs = r.w.sockets(r.board, "tx"), r.w.sockets(r.host, "rx")
+		if r.tx, err = r.txs.ListenUDP(netip.MustParseAddrPort("192.168.1.23:9")); err != nil {
+			t.Fatal(err)
+		}
+		if r.rx, err = r.rxs.ListenUDP(netip.AddrPortFrom(r.hostAddr, 9)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		b := make([]byte, size)
+		r.sent++
+		binary.BigEndian.PutUint32(b, uint32(r.sent)) // every datagram differs
+		if _, err := r.tx.WriteTo(b, netip.AddrPortFrom(r.hostAddr, 9)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer r.txs.Actor.Wake()
+		buf := make([]byte, 4096)
+		for {
+			if _, _, err := r.rx.ReadFrom(buf, time.Second); err != nil {
+				return
+			}
+			got++
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return got
+		default:
+			r.txs.Actor.Park(r.w.ctx, -1)
+		}
+	}
 }
 
 // download has the host send size bytes to the board over TCP and returns
@@ -246,5 +313,124 @@ func TestReorderSkipsLatency(t *testing.T) {
 	}
 	if !overtook {
 		t.Error("no datagram overtook an earlier one")
+	}
+}
+
+// checksumsOK reports whether an Ethernet frame's IPv4 header checksum and
+// its TCP or UDP checksum hold.
+func checksumsOK(b []byte) (ipOK, transportOK bool) {
+	ip := header.IPv4(b[ethHeaderLen:])
+	ipOK = ip.IsChecksumValid()
+	seg := b[ethHeaderLen+int(ip.HeaderLength()) : ethHeaderLen+int(ip.TotalLength())]
+	xsum := header.PseudoHeaderChecksum(ip.TransportProtocol(), ip.SourceAddress(), ip.DestinationAddress(), uint16(len(seg)))
+	transportOK = checksum.Checksum(seg, xsum) == 0xffff
+	return ipOK, transportOK
+}
+
+// A frame corrupted on the board's link keeps its bad checksum through the
+// router: a bad IPv4 header checksum is dropped by the router, a bad UDP
+// checksum is forwarded untouched and dropped by the receiving stack; the
+// capture shows each frame as it crossed each link (issue #14: the router
+// recomputed the transport checksum, so the host accepted corrupted data and
+// the capture never showed a bad checksum).
+func TestCorruptionKeepsBadChecksumThroughRouter(t *testing.T) {
+	r := newRouted(t, 5, Impairments{})
+	r.capture.SetEveryHop(true)
+	if got := r.udp(t, 1, 200); got != 1 {
+		t.Fatalf("warm-up datagram: %d received, want 1", got)
+	}
+	if err := r.boardNIC.Attachment().SetDirectionImpairments(Egress, Impairments{Corrupt: 100}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	if got := r.udp(t, n, 200); got != 0 {
+		t.Errorf("the host received %d corrupted datagrams, want 0 (its stack checks UDP checksums)", got)
+	}
+	if errs := r.host.Stack().Stats().UDP.ChecksumErrors.Value(); errs == 0 {
+		t.Error("the host's stack saw no UDP checksum error: the router forwarded none of the corrupted datagrams, or fixed their checksums")
+	}
+	// Pair the board's datagrams on the LAN with the router's on the WAN by
+	// their UDP bytes (header, checksum and payload), which a router leaves
+	// as they are.
+	type seen struct {
+		b    []byte
+		udpX uint16
+	}
+	var lan []seen
+	wan := map[string]bool{}
+	for _, f := range r.frames(t) {
+		ip, ok := f.pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		u, isUDP := f.pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
+		if !ok || !isUDP || u.DstPort != 9 || ip.SrcIP.String() != "192.168.1.23" {
+			continue
+		}
+		switch f.iface {
+		case "esp1":
+			lan = append(lan, seen{f.pkt.Data(), u.Checksum})
+		case "router":
+			wan[string(ip.Payload)] = true
+		}
+	}
+	if len(lan) != n+1 {
+		t.Fatalf("the capture holds %d datagrams from esp1, want %d", len(lan), n+1)
+	}
+	headerBad, forwarded := 0, 0
+	for id, l := range lan {
+		ipOK, udpOK := checksumsOK(l.b)
+		ip := header.IPv4(l.b[ethHeaderLen:])
+		onWAN := wan[string(l.b[ethHeaderLen+int(ip.HeaderLength()):ethHeaderLen+int(ip.TotalLength())])]
+		switch {
+		case ipOK && udpOK:
+			if !onWAN {
+				t.Errorf("intact datagram %d was not forwarded", id)
+			}
+		case !ipOK:
+			headerBad++
+			if onWAN {
+				t.Errorf("datagram %d with a bad IPv4 header checksum was forwarded; a router drops it", id)
+			}
+		default:
+			forwarded++
+			if !onWAN {
+				t.Errorf("datagram %d (UDP checksum %#04x, bad) did not cross the WAN as it was; a router forwards it untouched", id, l.udpX)
+			}
+		}
+	}
+	if headerBad+forwarded != n || forwarded == 0 {
+		t.Errorf("%d corrupted datagrams in the capture had a bad header checksum and %d a bad UDP checksum; want %d in all, some of each kind", headerBad, forwarded, n)
+	}
+}
+
+// A forwarding node leaves transport checksums to its NICs (checksum.go):
+// its own TCP and UDP must still carry valid ones, or the board's stack
+// drops them.
+func TestRouterOwnPacketsCarryChecksums(t *testing.T) {
+	r := newRouted(t, 6, Impairments{})
+	srv := r.w.sockets(r.router.Node, "service")
+	l, err := srv.ListenTCP(netip.MustParseAddrPort("192.168.1.1:7"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := echoServer(srv, l)
+	data := payload(2, 20000)
+	if got := echo(t, r.w.sockets(r.board, "script"), netip.MustParseAddrPort("192.168.1.1:7"), data); !bytes.Equal(got, data) {
+		t.Fatalf("echo from the router: %d bytes, want %d intact", len(got), len(data))
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range r.frames(t) {
+		if f.iface != "router" || f.pkt.Layer(layers.LayerTypeTCP) == nil {
+			continue
+		}
+		b := f.pkt.Data()
+		if ipOK, tcpOK := checksumsOK(b); !ipOK || !tcpOK {
+			t.Errorf("the router's segment has checksums ip %v tcp %v: %v", ipOK, tcpOK, f.pkt)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Error("the capture holds no segment from the router")
 	}
 }
