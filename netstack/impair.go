@@ -96,8 +96,12 @@ type Impairments struct {
 	// QueueLimit is how many frames may wait for a Bandwidth-limited link;
 	// more are dropped. Zero means 100.
 	QueueLimit int
-	// MTU drops frames whose payload (the IP packet) is larger; zero means no
-	// limit.
+	// MTU is the largest IP packet the link carries; zero means no limit.
+	// The egress MTU is the node's interface MTU (its stack sends nothing
+	// larger: TCP advertises and uses an MSS that fits, a router sends ICMP
+	// fragmentation-needed for a DF packet it cannot forward through it and
+	// fragments others); a larger frame arriving on an ingress link is
+	// dropped, as a NIC drops an oversize frame ("DROP (mtu)").
 	MTU int
 }
 

@@ -110,6 +110,7 @@ func (m *Medium) attach(nic *NIC, imp Impairments) (*Attachment, error) {
 	a.down = newLink(m, m.name+"→"+a.name, m.seed, a.deliver, false)
 	a.up.setImpairments(imp)
 	a.down.setImpairments(imp)
+	nic.setLinkMTU(imp.MTU)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -236,6 +237,7 @@ func (a *Attachment) SetDirectionImpairments(d Direction, imp Impairments) error
 	}
 	if d == Both || d == Egress {
 		a.up.setImpairments(imp)
+		a.nic.setLinkMTU(imp.MTU)
 	}
 	if d == Both || d == Ingress {
 		a.down.setImpairments(imp)

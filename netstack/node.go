@@ -132,7 +132,10 @@ type NIC struct {
 	id   tcpip.NICID
 	mac  [6]byte
 	ep   *endpoint
-	att  atomic.Pointer[Attachment]
+	// mtu is the NIC's own MTU (NICConfig.MTU); an attachment's egress
+	// MTU lowers it while attached (setLinkMTU).
+	mtu uint32
+	att atomic.Pointer[Attachment]
 
 	mu struct {
 		sync.Mutex
@@ -170,6 +173,7 @@ func (n *Node) AddNIC(m *Medium, cfg NICConfig) (*NIC, error) {
 	if mtu == 0 {
 		mtu = DefaultMTU
 	}
+	nic.mtu = mtu
 	nic.ep = newEndpoint(nic, mtu)
 	if tcpipErr := n.stack.CreateNICWithOptions(nic.id, nic.ep, stack.NICOptions{Name: fmt.Sprintf("%s-eth%d", n.name, index)}); tcpipErr != nil {
 		return nil, fmt.Errorf("netstack: node %s: creating NIC: %w", n.name, FromTCPIP(tcpipErr))
@@ -192,6 +196,17 @@ func (n *Node) AddNIC(m *Medium, cfg NICConfig) (*NIC, error) {
 		}
 	}
 	return nic, nil
+}
+
+// setLinkMTU makes the NIC's MTU the link's (mtu > 0) or its own: the
+// stack then sizes what it sends to the link, as an interface configured
+// with the link's MTU does.
+func (c *NIC) setLinkMTU(mtu int) {
+	m := c.mtu
+	if mtu > 0 && uint32(mtu) < m {
+		m = uint32(mtu)
+	}
+	c.ep.SetMTU(m)
 }
 
 // Node is the NIC's node.

@@ -434,3 +434,64 @@ func TestRouterOwnPacketsCarryChecksums(t *testing.T) {
 		t.Error("the capture holds no segment from the router")
 	}
 }
+
+// mssOf returns the MSS option of the first SYN a node's interface sent.
+func mssOf(t *testing.T, fs []capturedFrame, iface string) int {
+	t.Helper()
+	for _, f := range fs {
+		tcp, ok := f.pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
+		if !ok || !tcp.SYN || f.iface != iface {
+			continue
+		}
+		for _, o := range tcp.Options {
+			if o.OptionType == layers.TCPOptionKindMSS && len(o.OptionData) == 2 {
+				return int(binary.BigEndian.Uint16(o.OptionData))
+			}
+		}
+	}
+	t.Fatalf("no SYN with an MSS from %s", iface)
+	return 0
+}
+
+// A link's MTU is the node's interface MTU: its stack advertises an MSS
+// that fits, so a download over a small-MTU link completes with no frame
+// dropped (issue #14: larger frames were dropped at the link while the stack
+// kept its 1460-byte MSS, and TCP stalled for good).
+func TestLinkMTUIsTheInterfaceMTU(t *testing.T) {
+	r := newRouted(t, 7, Impairments{MTU: 1000})
+	const size = 40 << 10
+	if got := r.download(t, size, time.Minute); got != size {
+		t.Fatalf("downloaded %d of %d bytes over a 1000-byte-MTU link", got, size)
+	}
+	eg, in := r.boardNIC.Attachment().Stats()
+	if eg.MTUDrops+in.MTUDrops != 0 {
+		t.Errorf("the link dropped %d oversize frames, want none", eg.MTUDrops+in.MTUDrops)
+	}
+	if mss := mssOf(t, r.frames(t), "esp1"); mss != 960 {
+		t.Errorf("the board's SYN advertises MSS %d, want 960 (MTU 1000 less 40 bytes of headers)", mss)
+	}
+}
+
+// A router whose next link has a smaller MTU sends ICMP fragmentation-needed
+// for DF packets that do not fit, and the sender's stack lowers its segment
+// size (path MTU discovery): the download completes.
+func TestRouterSendsFragmentationNeeded(t *testing.T) {
+	r := newRouted(t, 8, Impairments{})
+	if err := r.router.LAN.Attachment().SetImpairments(Impairments{MTU: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	const size = 40 << 10
+	if got := r.download(t, size, time.Minute); got != size {
+		t.Fatalf("downloaded %d of %d bytes through a router with a 1000-byte LAN", got, size)
+	}
+	icmp := 0
+	for _, f := range r.frames(t) {
+		if l, ok := f.pkt.Layer(layers.LayerTypeICMPv4).(*layers.ICMPv4); ok && f.iface == "router" &&
+			l.TypeCode == layers.CreateICMPv4TypeCode(layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4CodeFragmentationNeeded) {
+			icmp++
+		}
+	}
+	if icmp == 0 {
+		t.Error("the router sent no ICMP fragmentation-needed")
+	}
+}
