@@ -61,6 +61,8 @@ type Node struct {
 		closed bool
 		// forwarding is SetForwarding's state, for NICs added later.
 		forwarding bool
+		// installed are the routes applyRoutesLocked put in the stack.
+		installed []tcpip.Route
 	}
 }
 
@@ -412,8 +414,18 @@ func (n *Node) Routes() []Route {
 	return slices.Clone(n.mu.routes)
 }
 
+// applyRoutesLocked replaces the routes the node installed in the stack by
+// its current list. Routes others put in the stack (a DHCP client's) stay:
+// replacing the whole table dropped a board's default route whenever its
+// soft-AP interface was configured after the station got its lease.
 func (n *Node) applyRoutesLocked() {
 	slices.SortStableFunc(n.mu.routes, func(a, b Route) int { return b.Dst.Bits() - a.Dst.Bits() })
+	old := n.mu.installed
+	n.stack.RemoveRoutes(func(r tcpip.Route) bool {
+		return slices.ContainsFunc(old, func(o tcpip.Route) bool {
+			return o.Destination == r.Destination && o.Gateway == r.Gateway && o.NIC == r.NIC
+		})
+	})
 	table := make([]tcpip.Route, 0, len(n.mu.routes))
 	for _, r := range n.mu.routes {
 		tr := tcpip.Route{
@@ -424,8 +436,9 @@ func (n *Node) applyRoutesLocked() {
 			tr.Gateway = addrFrom(r.Gateway)
 		}
 		table = append(table, tr)
+		n.stack.AddRoute(tr)
 	}
-	n.stack.SetRouteTable(table)
+	n.mu.installed = table
 }
 
 // SetForwarding turns IPv4 forwarding between the node's NICs on or off

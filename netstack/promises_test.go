@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
@@ -493,5 +494,30 @@ func TestRouterSendsFragmentationNeeded(t *testing.T) {
 	}
 	if icmp == 0 {
 		t.Error("the router sent no ICMP fragmentation-needed")
+	}
+}
+
+// A node's route changes leave the routes others put in its stack (a DHCP
+// client's) in place.
+func TestNodeRoutesKeepOthersRoutes(t *testing.T) {
+	w := newWorld(t, vclock.Fast, 9)
+	n, nic := w.node("esp1", 5, 9, Impairments{})
+	dhcpRoute := tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: tcpip.AddrFrom4([4]byte{10, 0, 0, 1}), NIC: nic.ID()}
+	n.Stack().AddRoute(dhcpRoute)
+	if err := n.AddRoute(netip.MustParsePrefix("10.9.0.0/16"), netip.MustParseAddr("10.0.0.2"), nic); err != nil {
+		t.Fatal(err)
+	}
+	n.RemoveRoute(netip.MustParsePrefix("10.9.0.0/16"))
+	var dflt, ours int
+	for _, r := range n.Stack().GetRouteTable() {
+		switch r.Destination {
+		case dhcpRoute.Destination:
+			dflt++
+		case prefixSubnet(netip.MustParsePrefix("10.9.0.0/16")):
+			ours++
+		}
+	}
+	if dflt != 1 || ours != 0 {
+		t.Errorf("stack routes %v: want the DHCP default route kept and 10.9.0.0/16 gone", n.Stack().GetRouteTable())
 	}
 }

@@ -98,3 +98,60 @@ func TestBandwidthAtLowLatencyRetransmitsNothing(t *testing.T) {
 	}
 	_ = bytes.MinRead
 }
+
+// A board that roams to another access point of the same SSID (another
+// router, another subnet) reaches internet hosts again (issue #14: the old
+// lease's routes stayed in the board's stack, so its packets went to the
+// old router, whose access point was gone).
+func TestRoamingReachesTheInternetAgain(t *testing.T) {
+	res, _, _ := runYAMLWith(t, `
+duration: 1m
+wifi:
+  access_points:
+    - {name: near, ssid: SimNet, passphrase: esp8266sim, rssi: -45}
+    - {name: far, ssid: SimNet, passphrase: esp8266sim, rssi: -75, channel: 11}
+internet_hosts:
+  - name: web.sim
+    ip: 203.0.113.10
+    services:
+      http:
+        pages:
+          - {path: /, body: "hello page"}
+boards:
+  - name: esp1
+    code: |
+      import network, socket, time
+      sta = network.WLAN(network.STA_IF)
+      sta.active(True)
+      sta.connect("SimNet", "esp8266sim")
+      while not sta.isconnected():
+          time.sleep_ms(50)
+      def get():
+          s = socket.socket()
+          s.settimeout(10)
+          s.connect(socket.getaddrinfo("web.sim", 80)[0][-1])
+          s.send(b"GET / HTTP/1.0\r\nHost: web.sim\r\n\r\n")
+          d = b""
+          while True:
+              c = s.recv(512)
+              if not c:
+                  break
+              d += c
+          s.close()
+          return d.split(b"\r\n\r\n")[1]
+      print("first", sta.ifconfig()[0], get())
+      while sta.isconnected():
+          time.sleep_ms(50)
+      while not sta.isconnected():
+          time.sleep_ms(50)
+      print("second", sta.ifconfig()[0], get())
+faults:
+  - {at: 5s, kind: ap_down, target: near}
+`)
+	c := res.Boards[0].Console
+	for _, want := range []string{"first 192.168.1.100 b'hello page'", "second 192.168.2.100 b'hello page'"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("console lacks %q:\n%s", want, c)
+		}
+	}
+}

@@ -632,8 +632,18 @@ func (c *Client) unconfigure() {
 	}
 	c.cfg.Stack.RemoveAddress(c.cfg.NIC, tcpAddr(l.IP))
 	ours := c.routes
-	c.cfg.Stack.RemoveRoutes(func(r tcpip.Route) bool { return slices.Contains(ours, r) })
+	// Match on what a route says, not with ==: a tcpip.Route embeds its
+	// list links, so the table's copy never equals ours and the old
+	// default route outlived a roam to another subnet (issue #14).
+	c.cfg.Stack.RemoveRoutes(func(r tcpip.Route) bool {
+		return slices.ContainsFunc(ours, func(o tcpip.Route) bool { return sameRoute(o, r) })
+	})
 	c.routes = nil
+}
+
+// sameRoute compares the destination, gateway and NIC of two routes.
+func sameRoute(a, b tcpip.Route) bool {
+	return a.Destination == b.Destination && a.Gateway == b.Gateway && a.NIC == b.NIC
 }
 
 // unbind drops the lease, if any, and tells OnLost.
