@@ -1,8 +1,10 @@
 package sim
 
 import (
-	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +98,6 @@ func TestBandwidthAtLowLatencyRetransmitsNothing(t *testing.T) {
 	if len(retrans) != 0 {
 		t.Errorf("%d retransmissions on a lossless 1 Mbit/s link, want 0; first: %s", len(retrans), retrans[0])
 	}
-	_ = bytes.MinRead
 }
 
 // A board that roams to another access point of the same SSID (another
@@ -153,5 +154,85 @@ faults:
 		if !strings.Contains(c, want) {
 			t.Errorf("console lacks %q:\n%s", want, c)
 		}
+	}
+}
+
+// runShippedCapture runs a shipped scenario (with seed, when not 0) and
+// returns its trace and its capture written to a file.
+func runShippedCapture(t *testing.T, name string, seed uint64) (traceText, pcapPath string) {
+	t.Helper()
+	sc, err := scenario.ParseFS(shipped, "scenarios/"+name)
+	if err != nil {
+		t.Fatalf("loading %s: %v", name, err)
+	}
+	if seed != 0 {
+		sc.Seed = seed
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr, capture lockedBuffer
+	w, err := New(sc, Options{Firmware: fw, Trace: &tr, Pcap: &capture})
+	if err != nil {
+		t.Fatalf("building %s: %v", name, err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := w.Run(ctx, RunOptions{})
+	if err != nil {
+		t.Fatalf("running %s: %v", name, err)
+	}
+	if !res.Passed() {
+		t.Fatalf("%s: expectations failed", name)
+	}
+	w.Close()
+	pcapPath = filepath.Join(t.TempDir(), "run.pcapng")
+	if err := os.WriteFile(pcapPath, capture.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return string(tr.Bytes()), pcapPath
+}
+
+// tsharkRetransmissions lists the frames tshark marks as TCP
+// retransmissions: "source-ip seq len" per frame.
+func tsharkRetransmissions(t *testing.T, pcapPath string) []string {
+	t.Helper()
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("SKIPPING: tshark is not installed; the capture was NOT checked")
+	}
+	out, err := exec.Command(tshark, "-r", pcapPath, "-Y", "tcp.analysis.retransmission",
+		"-T", "fields", "-e", "ip.src", "-e", "tcp.seq", "-e", "tcp.len").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	return strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(out)), "\t", "/"))
+}
+
+// A capture shows only retransmissions that happened (issue #19): a routed
+// segment is recorded once, where its sender put it on the network, so a
+// lossless run has none, and a lossy run shows real ones, no more than the
+// stacks sent.
+func TestCaptureShowsOnlyRealRetransmissions(t *testing.T) {
+	_, lossless := runShippedCapture(t, "http_get.yaml", 0)
+	if got := tsharkRetransmissions(t, lossless); len(got) != 0 {
+		t.Errorf("tshark marks %d retransmissions in the lossless http_get capture, want none: %v", len(got), got)
+	}
+	// http_get_lossy's own seed happens to lose no TCP segment; seed 2
+	// loses several.
+	text, lossy := runShippedCapture(t, "http_get_lossy.yaml", 2)
+	sent := 0
+	for _, l := range strings.Split(text, "\n") {
+		// Routers' forwarded copies are traced too; count the senders'.
+		if strings.Contains(l, "(retransmission)") && !strings.Contains(l, " SimNet ") {
+			sent++
+		}
+	}
+	got := tsharkRetransmissions(t, lossy)
+	t.Logf("lossy: tshark %d, stacks %d", len(got), sent)
+	if len(got) == 0 || len(got) > sent {
+		t.Errorf("tshark marks %d retransmissions in the lossy capture; the stacks retransmitted %d; want at least one and no more", len(got), sent)
 	}
 }
