@@ -368,16 +368,23 @@ type Impairment struct {
 	// Duplicate is the chance that a frame is delivered twice.
 	Duplicate Percent `json:"duplicate,omitempty"`
 	// Reorder is the chance that a frame is delivered without Latency,
-	// overtaking earlier frames.
+	// overtaking earlier frames (netem's reorder: with no latency nothing
+	// is reordered).
 	Reorder Percent `json:"reorder,omitempty"`
-	// Corrupt is the chance that one bit of a frame is flipped.
+	// Corrupt is the chance that one bit of a frame is flipped. The frame
+	// keeps its bad checksum: a router drops it if the IPv4 header is hit,
+	// else forwards it and the receiving stack drops it; the capture shows
+	// it.
 	Corrupt Percent `json:"corrupt,omitempty"`
 	// Bandwidth is the link rate (serialization delay); 0 means unlimited.
 	Bandwidth Bandwidth `json:"bandwidth,omitempty"`
 	// QueueLimit is the number of frames waiting for the link beyond which
 	// frames are dropped; default 1000 when Bandwidth is set.
 	QueueLimit int `json:"queue_limit,omitempty"`
-	// MTU is the largest IP packet the link carries; default 1500.
+	// MTU is the largest IP packet the link carries; default 1500. It is
+	// the node's interface MTU: its TCP advertises an MSS that fits, and a
+	// router sends ICMP fragmentation-needed for a don't-fragment packet
+	// too large for it. A larger frame arriving on the link is dropped.
 	MTU int `json:"mtu,omitempty"`
 	// Down cuts the link: every frame is dropped.
 	Down bool `json:"down,omitempty"`
