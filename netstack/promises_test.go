@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -519,5 +520,33 @@ func TestNodeRoutesKeepOthersRoutes(t *testing.T) {
 	}
 	if dflt != 1 || ours != 0 {
 		t.Errorf("stack routes %v: want the DHCP default route kept and 10.9.0.0/16 gone", n.Stack().GetRouteTable())
+	}
+}
+
+// Loss is decided where a frame enters a link, and the capture shows what
+// crossed it: a frame lost on its sender's link is in the trace (DROP) but
+// not in the capture.
+func TestCaptureOmitsFramesLostOnEntry(t *testing.T) {
+	r := newRouted(t, 10, Impairments{})
+	if got := r.udp(t, 1, 100); got != 1 {
+		t.Fatalf("warm-up datagram: %d received, want 1", got)
+	}
+	if err := r.boardNIC.Attachment().SetDirectionImpairments(Egress, Impairments{Loss: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.udp(t, 5, 100); got != 0 {
+		t.Fatalf("%d datagrams crossed a link losing every frame", got)
+	}
+	n := 0
+	for _, f := range r.frames(t) {
+		if u, ok := f.pkt.Layer(layers.LayerTypeUDP).(*layers.UDP); ok && u.DstPort == 9 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the capture holds %d datagrams to port 9, want only the warm-up one (5 were lost entering the link)", n)
+	}
+	if drops := strings.Count(r.w.trace.String(), "DROP (loss) esp1→lan"); drops != 5 {
+		t.Errorf("the trace shows %d losses on esp1's link, want 5", drops)
 	}
 }
