@@ -207,6 +207,8 @@ type Board struct {
 	// stopping makes the next host crossing abandon the guest (run context
 	// done, Close, watchdog hard stop).
 	stopping atomic.Bool
+	// extReset is set by ExternalReset until Run takes the reset.
+	extReset atomic.Bool
 	// safepoints counts the loop countdown's calls into Go (safepoint.go).
 	safepoints atomic.Uint64
 }

@@ -68,7 +68,7 @@ func (b *Board) wait(d time.Duration) error {
 		deadline := b.clock.Elapsed() + d
 		for {
 			left := deadline - b.clock.Elapsed()
-			if left <= 0 || b.interrupted.Load() {
+			if left <= 0 || b.interrupted.Load() || b.stopping.Load() {
 				return nil
 			}
 			if err := b.actor.Load().Park(ctx, left); err != nil {
@@ -85,7 +85,7 @@ func (b *Board) wait(d time.Duration) error {
 func (b *Board) Park(timeout time.Duration) error {
 	b.pollCount, b.pollOwed = 0, 0
 	return b.block(func(ctx context.Context) error {
-		if b.interrupted.Load() {
+		if b.interrupted.Load() || b.stopping.Load() {
 			return nil
 		}
 		return b.actor.Load().Park(ctx, timeout)
@@ -118,7 +118,7 @@ func (b *Board) block(f func(ctx context.Context) error) error {
 	b.blocking = false
 	b.intMu.Unlock()
 	b.wd.resume()
-	if err != nil || ctx.Err() != nil || b.closed.Load() {
+	if err != nil || ctx.Err() != nil || b.closed.Load() || b.stopping.Load() {
 		return errStopped
 	}
 	if b.interrupted.CompareAndSwap(true, false) {

@@ -67,25 +67,53 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 		input = newStdinPump(b, b.cfg.Stdin)
 		defer input.stop()
 	}
+	if b.extReset.Swap(false) {
+		// ExternalReset while no run was in progress.
+		b.hardBoot(resetExternal)
+	}
 	soft := false
+	selfResets := 0
 	for resets := 0; ; resets++ {
-		res, again, err := b.runOnce(ctx, input, soft)
+		res, again, err := b.runOnceSafe(ctx, input, soft)
 		res.Resets = resets
+		if err != nil && b.takeExternalReset(ctx) {
+			// The RST pin: not the script resetting itself, so it does not
+			// count towards MaxResets.
+			b.hardBoot(resetExternal)
+			soft = false
+			continue
+		}
 		if err != nil {
 			return b.classifyStop(ctx, res, err)
 		}
 		if again == "" {
 			return res, nil
 		}
-		if resets >= b.cfg.MaxResets {
-			return Result{Outcome: ResetLoop, Resets: resets, Message: fmt.Sprintf("board %s reset itself %d times; stopped following resets", b.cfg.Name, resets+1)}, nil
+		if selfResets >= b.cfg.MaxResets {
+			return Result{Outcome: ResetLoop, Resets: resets, Message: fmt.Sprintf("board %s reset itself %d times; stopped following resets", b.cfg.Name, selfResets+1)}, nil
 		}
+		selfResets++
 		soft = again == "soft"
 		if !soft {
-			b.bootAt = b.clock.Elapsed()
-			b.resetCause = 4
+			b.hardBoot(resetSoft)
 		}
 	}
+}
+
+// runOnceSafe is runOnce with a panic that leaves the guest (a stopped
+// run, an external reset) turned into its error, so Run can tell a reset
+// from the end of the run.
+func (b *Board) runOnceSafe(ctx context.Context, input *stdinPump, soft bool) (res Result, again string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(error)
+			if !ok || !isStop(e) {
+				panic(r)
+			}
+			again, err = "", e
+		}
+	}()
+	return b.runOnce(ctx, input, soft)
 }
 
 func (b *Board) classifyStop(ctx context.Context, res Result, err error) (Result, error) {
@@ -549,7 +577,7 @@ func (p *stdinPump) next(ctx context.Context) (byte, bool, error) {
 		b.intMu.Lock()
 		b.idleAtPrompt = false
 		b.intMu.Unlock()
-		if err != nil || ctx.Err() != nil {
+		if err != nil || ctx.Err() != nil || b.stopping.Load() {
 			return 0, false, errStopped
 		}
 	}
