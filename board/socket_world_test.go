@@ -1,9 +1,9 @@
 package board_test
 
 import (
-	"io"
 	"bytes"
 	"context"
+	"io"
 	"net/netip"
 	"strings"
 	"sync"
