@@ -226,6 +226,8 @@ type Board struct {
 	// cooked turns "\n" into "\r\n" in what Python code prints, as the
 	// board's mp_hal_stdout_tx_strn_cooked does (interactive boards).
 	cooked bool
+	// fromREPL is set when the last reset was asked for at the REPL.
+	fromREPL bool
 	// flashInitDone is set once the first boot has set the flash up.
 	flashInitDone bool
 	// extReset is set by ExternalReset until Run takes the reset.

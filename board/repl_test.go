@@ -268,3 +268,16 @@ func TestRawPaste(t *testing.T) {
 		t.Errorf("raw-paste sys.exit %q, want %q", got, want)
 	}
 }
+
+// TestRawREPLManySoftResets: tools soft-reset before every command; that
+// is never a reset loop, and machine.reset() brings the friendly REPL back.
+func TestRawREPLManySoftResets(t *testing.T) {
+	s := startREPL(t, map[string][]byte{"boot.py": nil})
+	s.expect(">>> ")
+	s.exchange("\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
+	for i := 0; i < 20; i++ {
+		s.exchange("\x04", "OK\r\nMPY: soft reboot\r\nraw REPL; CTRL-B to exit\r\n>")
+	}
+	s.exchange("import machine; machine.reset()\x04", "OK"+"\r\n"+banner+">>> ")
+	s.exchange("import machine; machine.reset_cause()\r", "import machine; machine.reset_cause()\r\n4\r\n>>> ")
+}
