@@ -153,6 +153,12 @@ func TestREPLPasteModeAndCtrlC(t *testing.T) {
 	s.exchange("f()\r", "f()\r\n'pasted'\r\n>>> ")
 	// Ctrl-C on a line cancels it.
 	s.exchange("abc\x03", "abc\r\n>>> ")
+	// The ESP8266 build has no Emacs keys: Ctrl-U, Ctrl-K do nothing.
+	s.exchange("12\x15\x0b3\r", "123\r\n123\r\n>>> ")
+	// In paste mode every key is text, echoed.
+	s.exchange("\x05", "\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ")
+	s.exchange("x = '\x15'\r\x04", "x = '\x15'\r\n=== \r\n>>> ")
+	s.exchange("ord(x)\r", "ord(x)\r\n21\r\n>>> ")
 }
 
 func TestRawREPL(t *testing.T) {
