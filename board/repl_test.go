@@ -167,6 +167,13 @@ func TestRawREPL(t *testing.T) {
 	s.exchange("\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
 	s.exchange("print(6 * 7)\x04", "OK42\r\n\x04\x04>")
 	s.exchange("1/0\x04", "OK\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nZeroDivisionError: divide by zero\r\n\x04>")
+	// Ctrl-C interrupts a running command, framed as any exception.
+	from := s.mark()
+	s.send("while True: pass\n\x04")
+	s.expectSince(from, "OK")
+	time.Sleep(50 * time.Millisecond)
+	s.send("\x03")
+	s.expectSince(from, "OK\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nKeyboardInterrupt: \r\n\x04>")
 	// Ctrl-C clears the line; Ctrl-A starts the raw REPL over.
 	s.exchange("garbage\x03print(1)\x04", "OK1\r\n\x04\x04>")
 	s.exchange("\x01", "raw REPL; CTRL-B to exit\r\n>")
