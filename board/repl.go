@@ -116,7 +116,7 @@ func (b *Board) setupConsole(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := b.callPy(ctx, fn)
+	v, err := b.callPy(ctx, fn, b.cooked)
 	b.afterTopLevel(ctx)
 	if err != nil {
 		return err

@@ -184,11 +184,17 @@ def _help(*args):
 _fw_help = None
 
 
-def _console():
+def _console(interactive):
     # input() reads the UART and help() gives the ESP8266 port's text
     # (ports/esp8266/help.c); returns where sys.stdout/stderr live.
     global _fw_help
     import builtins
+
+    if interactive:
+        import _stdio
+
+        _stdio.install(sys.modules["sys"], sys)
+        del sys.modules["_stdio"]
 
     _fw_help = builtins.help
     builtins.input = _input
