@@ -373,6 +373,12 @@ func init() {
 	RegisterFunc("_board", "uart_readline", func(b *Board, args []Value) (Value, error) {
 		return b.uartReadline()
 	})
+	RegisterFunc("_board", "uart_any", func(b *Board, args []Value) (Value, error) {
+		if err := b.PollYield(); err != nil {
+			return nil, err
+		}
+		return b.uartAvailable(), nil
+	})
 	RegisterFunc("_board", "uart_read", func(b *Board, args []Value) (Value, error) {
 		buf, err := b.ArgBuf(args, 0)
 		if err != nil {

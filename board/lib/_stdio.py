@@ -5,8 +5,23 @@
 # sent. Ctrl-C while it waits raises KeyboardInterrupt. The classes carry
 # the board's type names and stay out of this module's namespace.
 def _make_stdin():
-    class TextIOWrapper:
+    import io
+
+    # io.IOBase: a stream to select/poll, through ioctl (MP_STREAM_POLL).
+    class TextIOWrapper(io.IOBase):
         _text = True
+
+        def ioctl(self, req, arg):
+            if req != 3:  # MP_STREAM_POLL
+                return -1
+            from _board import uart_any
+
+            # esp_mphal.c mp_hal_stdio_poll: readable with a byte waiting,
+            # always writable.
+            r = arg & 4
+            if arg & 1 and uart_any():
+                r |= 1
+            return r
 
         def readinto(self, buf, n=-1):
             from uctypes import addressof
