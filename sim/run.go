@@ -279,6 +279,9 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 		return nil, err
 	}
 	bn.board = b
+	if stdin != nil {
+		stdin.attach(b)
+	}
 	return b, nil
 }
 

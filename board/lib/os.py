@@ -29,3 +29,20 @@ def urandom(n):
     if n:
         _urandom(_addr(b), n)
     return bytes(b)
+
+
+# The ESP8266's littlefs gives (name, type, inode, size) entries
+# (extmod/vfs_lfsx.c); the firmware's posix VFS gives three fields.
+_fw_ilistdir = ilistdir
+
+
+def ilistdir(path="."):
+    base = path if path.endswith("/") else path + "/"
+    for e in _fw_ilistdir(path):
+        size = 0
+        if e[1] == 0x8000:
+            try:
+                size = stat(base + e[0])[6]
+            except OSError:
+                pass
+        yield (e[0], e[1], 0, size)
