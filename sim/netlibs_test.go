@@ -1,0 +1,152 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+)
+
+// wifiUp is the preamble of the library tests' board programs: join the
+// default access point and wait for an address.
+const wifiUp = `      import network
+      sta = network.WLAN(network.STA_IF)
+      sta.active(True)
+      sta.connect("SimNet", "esp8266sim")
+      while not sta.isconnected():
+          pass
+`
+
+// expectAll fails the test for every expectation that did not pass and
+// shows the consoles.
+func expectAll(t *testing.T, res *Result) {
+	t.Helper()
+	for _, e := range res.Expectations {
+		if !e.Passed {
+			t.Errorf("expectation failed: %s: %s", e.Description, e.Reason)
+		}
+	}
+	if t.Failed() {
+		for _, b := range res.Boards {
+			t.Logf("%s ended %s (%s); console:\n%s", b.Name, b.Outcome, res.EndReason, b.Console)
+		}
+	}
+}
+
+// requests against an HTTP API: GET JSON, POST JSON (the server sees the
+// body), PUT/DELETE/HEAD, headers, a 404, redirects (303 → GET, 307 keeps
+// the method), a chunked upload, a chunked answer (ValueError, like the
+// original module), HTTPS, urequests, and a timeout against a blackholed
+// host.
+func TestRequests(t *testing.T) {
+	res := runYAML(t, `
+internet_hosts:
+  - name: api.sim
+    services:
+      http_api:
+        routes:
+          - {method: GET, path: /data, json: '{"temp": 21.5, "ok": true}', headers: ["X-Rate: 7"]}
+          - {method: POST, path: /echo, echo: true}
+          - {method: PUT, path: /echo, echo: true}
+          - {method: DELETE, path: /echo, status: 204}
+          - {method: HEAD, path: /echo}
+          - {path: /old, status: 303, location: "http://api.sim/data"}
+          - {path: /moved, status: 307, location: "http://api.sim/echo"}
+          - {path: /chunky, body: "abc", chunked: true}
+          - {path: /teapot, status: 418, body: "short and stout", content_type: text/plain}
+      https_api:
+        routes:
+          - {path: /secure, json: '{"tls": 1}'}
+  - name: dark.sim
+    services:
+      http_api:
+        routes: [{path: /, body: "never"}]
+    faults:
+      - {kind: blackhole}
+boards:
+  - name: esp1
+    code: |
+`+wifiUp+`
+      import requests, urequests
+      r = requests.get("http://api.sim/data")
+      print("GET", r.status_code, r.json()["temp"], r.headers["X-Rate"], r.headers["Content-Type"])
+      r = requests.post("http://api.sim/echo", json={"reading": 42}, headers={"X-Board": "esp1"})
+      j = r.json()
+      print("POST", r.status_code, j["json"]["reading"], j["headers"]["X-Board"], j["headers"]["Content-Type"])
+      r = requests.put("http://api.sim/echo", data="raw=1")
+      print("PUT", r.json()["data"])
+      r = requests.delete("http://api.sim/echo")
+      print("DELETE", r.status_code, r.content)
+      r = requests.head("http://api.sim/echo")
+      print("HEAD", r.status_code, r.headers["Content-Length"])
+      r.close()
+      r = requests.get("http://api.sim/nothing")
+      print("404", r.status_code, r.reason, r.json()["error"])
+      r = requests.get("http://api.sim/old")
+      print("303", r.status_code, r.json()["ok"])
+      r = requests.post("http://api.sim/moved", data="kept")
+      print("307", r.json()["method"], r.json()["data"])
+      def gen():
+          yield b"part1-"
+          yield b"part2"
+      r = requests.post("http://api.sim/echo", data=gen())
+      print("CHUNKED-UP", r.json()["data"], r.json()["headers"]["Transfer-Encoding"])
+      try:
+          requests.get("http://api.sim/chunky")
+      except ValueError as e:
+          print("CHUNKED-DOWN", repr(e))
+      r = requests.get("http://api.sim/teapot")
+      print("TEAPOT", r.status_code, r.text)
+      r = urequests.get("https://api.sim/secure")
+      print("HTTPS", r.status_code, r.json())
+      try:
+          requests.get("http://dark.sim/", timeout=3)
+      except OSError as e:
+          print("TIMEOUT", e)
+expect:
+  - console_contains: "GET 200 21.5 7 application/json"
+  - console_contains: "POST 200 42 esp1 application/json"
+  - console_contains: "PUT raw=1"
+  - console_contains: "DELETE 204 b''"
+  - console_contains: "HEAD 200 0"
+  - console_contains: "404 404 b'Not Found' Not Found"
+  - console_contains: "303 200 True"
+  - console_contains: "307 POST kept"
+  - console_contains: "CHUNKED-UP part1-part2 chunked"
+  - console_contains: "CHUNKED-DOWN ValueError('Unsupported Transfer-Encoding: chunked\\r\\n',)"
+  - console_contains: "TEAPOT 418 short and stout"
+  - console_contains: "HTTPS 200 {'tls': 1}"
+  - console_contains: "TIMEOUT [Errno 110] ETIMEDOUT"
+  - exit: clean
+  - http_requested: {host: api.sim, method: POST, path: /echo, body: '"reading": 42'}
+  - http_requested: {host: api.sim, method: POST, path: /echo, body_matches: '^part1-part2$'}
+  - http_requested: {host: api.sim, method: GET, path: /data}
+`)
+	expectAll(t, res)
+}
+
+// http_requested fails when no request matches, and says what came.
+func TestHTTPRequestedFailsWithoutMatch(t *testing.T) {
+	res := runYAML(t, `
+internet_hosts:
+  - name: api.sim
+    services:
+      http_api:
+        routes: [{path: /echo, echo: true}]
+boards:
+  - name: esp1
+    code: |
+`+wifiUp+`
+      import requests
+      requests.post("http://api.sim/echo", data="hello").close()
+expect:
+  - http_requested: {host: api.sim, method: POST, body: "goodbye"}
+  - http_requested: {host: api.sim, method: GET}
+`)
+	for i, e := range res.Expectations {
+		if e.Passed {
+			t.Errorf("expectation %d (%s) passed; want failed", i, e.Description)
+		}
+		if !strings.Contains(e.Reason, `POST /echo "hello"`) {
+			t.Errorf("expectation %d reason %q does not show the request that came", i, e.Reason)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/esp8266sim/esp8266sim/netstack/services"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
+)
+
+// netlibServices are the services the board's networking libraries talk
+// to (requests, umqtt), kept so expectations can ask what they received.
+type netlibServices struct {
+	apis []*services.HTTPAPI
+}
+
+// startNetlibServices starts a host's HTTP APIs and MQTT broker.
+func (w *World) startNetlibServices(hn *hostNode) error {
+	sv := hn.cfg.Services
+	for _, a := range []struct {
+		name string
+		api  *scenario.API
+		tls  bool
+	}{{"http_api", sv.HTTPAPI, false}, {"https_api", sv.HTTPSAPI, true}} {
+		if a.api == nil {
+			continue
+		}
+		cfg := services.HTTPAPIConfig{Port: a.api.Port}
+		if a.tls {
+			cfg.CA = w.ca
+			cfg.Names = append([]string{hn.cfg.Name}, hn.cfg.Aliases...)
+		}
+		for i, r := range a.api.Routes {
+			body := []byte(r.Body)
+			switch {
+			case r.JSON != "":
+				if !json.Valid([]byte(r.JSON)) {
+					return fmt.Errorf("%s: routes[%d].json is not valid JSON", a.name, i)
+				}
+				body = []byte(r.JSON)
+			case r.File != "":
+				data, err := w.sc.ReadFile(r.File)
+				if err != nil {
+					return fmt.Errorf("%s: routes[%d]: %w", a.name, i, err)
+				}
+				body = data
+			}
+			cfg.Routes = append(cfg.Routes, services.APIRoute{
+				Method: r.Method, Path: r.Path, Status: r.Status, Body: body, ContentType: r.ContentType,
+				Headers: r.Headers, Echo: r.Echo, Location: r.Location, Chunked: r.Chunked,
+			})
+		}
+		api, err := hn.host.AddHTTPAPI(cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+		hn.netlib.apis = append(hn.netlib.apis, api)
+	}
+	return nil
+}
+
+// checkNetlib decides http_requested and mqtt_published at the end of a
+// run: whether it passed, and the reason either way.
+func (w *World) checkNetlib(e scenario.Expect) (ok bool, pass, fail string) {
+	if h := e.HTTPRequested; h != nil {
+		hn := w.hosts[h.Host]
+		if hn == nil {
+			return false, "", fmt.Sprintf("unknown host %q", h.Host)
+		}
+		var re *regexp.Regexp
+		if h.BodyMatches != "" {
+			re = regexp.MustCompile(h.BodyMatches)
+		}
+		var seen []string
+		for _, api := range hn.netlib.apis {
+			for _, r := range api.Requests() {
+				if (h.Method == "" || strings.EqualFold(h.Method, r.Method)) && (h.Path == "" || h.Path == r.Path) &&
+					strings.Contains(string(r.Body), h.Body) && (re == nil || re.Match(r.Body)) {
+					return true, fmt.Sprintf("%s %s at %s answered %d", r.Method, r.Path, fmtTime(r.At), r.Status), ""
+				}
+				seen = append(seen, fmt.Sprintf("%s %s %q", r.Method, r.Path, clip(string(r.Body), 60)))
+			}
+		}
+		if len(seen) == 0 {
+			return false, "", h.Host + " received no HTTP API request"
+		}
+		return false, "", fmt.Sprintf("no matching request among %d: %s", len(seen), clip(strings.Join(seen, "; "), 300))
+	}
+	return false, "", "unknown expectation"
+}
