@@ -150,3 +150,54 @@ expect:
 		}
 	}
 }
+
+// runDefaultWorld runs code as esp1's main.py in the default world of
+// ad-hoc runs, with more top-level YAML (expect, faults) after it.
+func runDefaultWorld(t *testing.T, code, more string) *Result {
+	t.Helper()
+	var b strings.Builder
+	b.Write(DefaultWorld())
+	b.WriteString("    code: |\n")
+	for _, l := range strings.Split(strings.TrimRight(code, "\n"), "\n") {
+		b.WriteString("      " + l + "\n")
+	}
+	b.WriteString(more)
+	return runYAML(t, b.String())
+}
+
+// ntptime in the default world: pool.ntp.org answers with the simulated
+// date (2026-01-01 plus the time the board has run), settime() sets the
+// RTC (put back to 2000 first: the board's starts at the world's date)
+// and time.localtime() shows it; ntptime.host picks another server;
+// with pool.ntp.org down the query ends in the socket's OSError,
+// ETIMEDOUT, after ntptime.timeout.
+func TestNTPTime(t *testing.T) {
+	res := runDefaultWorld(t, strings.ReplaceAll(wifiUp, "      ", "")+`
+import time, ntptime, machine
+machine.RTC().datetime((2000, 1, 1, 6, 0, 0, 0, 0))
+print("before", time.localtime()[:3])
+ntptime.settime()
+print("after", time.localtime()[:5])
+print("secs", ntptime.time() - time.time() in (-1, 0, 1))
+ntptime.host = "echo.sim"
+print("other host", time.gmtime(ntptime.time())[0])
+ntptime.host = "pool.ntp.org"
+time.sleep(30)
+ntptime.timeout = 2
+t0 = time.ticks_ms()
+try:
+    ntptime.settime()
+except OSError as e:
+    print("down", e, time.ticks_diff(time.ticks_ms(), t0) // 1000)
+`, `faults:
+  - {at: 20s, kind: host_fault, target: pool.ntp.org, host_fault: {kind: refuse}}
+expect:
+  - console_contains: "before (2000, 1, 1)"
+  - console_contains: "after (2026, 1, 1, 0, 0)"
+  - console_contains: "secs True"
+  - console_contains: "other host 2026"
+  - console_matches: "down \\[Errno 110\\] ETIMEDOUT 2\\n"
+  - exit: clean
+`)
+	expectAll(t, res)
+}
