@@ -12,7 +12,7 @@ import (
 
 // libFS holds the board's own Python modules, served read-only at /lib.
 //
-//go:embed lib/*.py
+//go:embed lib/*.py lib/*/*.py
 var libFS embed.FS
 
 // Linux errno values, which MicroPython's OSError reports (the firmware
@@ -59,13 +59,19 @@ const defaultFlashBytes = 3 * 1024 * 1024
 
 func newFlashFS(files map[string][]byte, now time.Time) *flashFS {
 	f := &flashFS{files: map[string]*flashFile{}, dirs: map[string]time.Time{"/": now, "/lib": now}, capacity: defaultFlashBytes}
-	entries, _ := fs.ReadDir(libFS, "lib")
-	for _, e := range entries {
-		data, err := libFS.ReadFile("lib/" + e.Name())
-		if err == nil {
-			f.files["/lib/"+e.Name()] = &flashFile{data: data, mtime: now, ro: true}
+	// Packages (umqtt/) are directories of /lib.
+	_ = fs.WalkDir(libFS, "lib", func(p string, e fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+		case e.IsDir():
+			f.dirs["/"+p] = now
+		default:
+			if data, err := libFS.ReadFile(p); err == nil {
+				f.files["/"+p] = &flashFile{data: data, mtime: now, ro: true}
+			}
 		}
-	}
+		return nil
+	})
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)

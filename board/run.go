@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -190,14 +191,15 @@ var importRE = regexp.MustCompile(`(?m)^[ \t]*(?:import[ \t]+([\w., \t]+)|from[ 
 // libModulesUsed lists the /lib modules named in import statements of the
 // Python files on flash (or all of them).
 func (b *Board) libModulesUsed(all bool) []string {
+	// lib holds module names, a package's modules dotted (umqtt.simple).
 	lib := map[string]bool{}
-	entries, _ := libFS.ReadDir("lib")
-	for _, e := range entries {
-		n := strings.TrimSuffix(e.Name(), ".py")
-		if n != e.Name() && n != "_esp8266" && n != "_sys" && n != "_gc" {
-			lib[n] = true
+	_ = fs.WalkDir(libFS, "lib", func(p string, e fs.DirEntry, err error) error {
+		n, ok := strings.CutSuffix(strings.TrimPrefix(p, "lib/"), ".py")
+		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" {
+			lib[strings.ReplaceAll(n, "/", ".")] = true
 		}
-	}
+		return nil
+	})
 	want := map[string]bool{}
 	if all {
 		want = lib
@@ -217,7 +219,10 @@ func (b *Board) libModulesUsed(all bool) []string {
 						continue
 					}
 					mod := strings.SplitN(f[0], ".", 2)[0]
-					if lib[mod] {
+					switch {
+					case lib[f[0]]:
+						want[f[0]] = true
+					case lib[mod]:
 						want[mod] = true
 					}
 				}

@@ -1,9 +1,48 @@
 package sim
 
 import (
+	"bytes"
+	"context"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
+
+// runNetlib runs a scenario given inline like runYAML; with
+// ESP8266SIM_TEST_TRACE=1 it logs the world's trace.
+func runNetlib(t *testing.T, yaml string) *Result {
+	t.Helper()
+	sc, err := scenario.Parse("test.yaml", []byte(yaml), "yaml")
+	if err != nil {
+		t.Fatalf("scenario: %v", err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trace bytes.Buffer
+	opts := Options{Firmware: fw}
+	if os.Getenv("ESP8266SIM_TEST_TRACE") != "" {
+		opts.Trace = &trace
+		defer func() { t.Logf("trace:\n%s", trace.String()) }()
+	}
+	w, err := New(sc, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := w.Run(ctx, RunOptions{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
 
 // wifiUp is the preamble of the library tests' board programs: join the
 // default access point and wait for an address.
@@ -37,7 +76,7 @@ func expectAll(t *testing.T, res *Result) {
 // original module), HTTPS, urequests, and a timeout against a blackholed
 // host.
 func TestRequests(t *testing.T) {
-	res := runYAML(t, `
+	res := runNetlib(t, `
 internet_hosts:
   - name: api.sim
     services:
@@ -125,7 +164,7 @@ expect:
 
 // http_requested fails when no request matches, and says what came.
 func TestHTTPRequestedFailsWithoutMatch(t *testing.T) {
-	res := runYAML(t, `
+	res := runNetlib(t, `
 internet_hosts:
   - name: api.sim
     services:
@@ -162,7 +201,7 @@ func runDefaultWorld(t *testing.T, code, more string) *Result {
 		b.WriteString("      " + l + "\n")
 	}
 	b.WriteString(more)
-	return runYAML(t, b.String())
+	return runNetlib(t, b.String())
 }
 
 // ntptime in the default world: pool.ntp.org answers with the simulated
@@ -200,4 +239,65 @@ expect:
   - exit: clean
 `)
 	expectAll(t, res)
+}
+
+// An unmodified sensor program: umqtt.simple publishes readings (QoS 0
+// and 1, one retained), subscribes to a command topic, reacts to the
+// command the broker's other client sends, and sees a retained message on
+// subscribing. The broker keeps what it received for mqtt_published.
+func TestMQTTSimpleSensor(t *testing.T) {
+	res := runNetlib(t, `
+internet_hosts:
+  - name: broker.sim
+    services:
+      mqtt:
+        publish:
+          - {at: 0s, topic: home/esp1/config, payload: "interval=1", retain: true}
+          - {at: 8s, topic: home/esp1/cmd, payload: "led on", qos: 1}
+boards:
+  - name: esp1
+    code: |
+`+wifiUp+`
+      import time
+      from umqtt.simple import MQTTClient
+      led = "off"
+      def on_msg(topic, msg):
+          global led
+          print("got", topic, msg)
+          if topic == b"home/esp1/cmd":
+              led = msg.decode()
+      c = MQTTClient("esp1", "broker.sim", keepalive=30)
+      c.set_callback(on_msg)
+      c.set_last_will(b"home/esp1/status", b"lost", retain=True)
+      print("session", c.connect())
+      c.subscribe(b"home/esp1/#", qos=1)
+      c.publish(b"home/esp1/status", b"online", retain=True, qos=1)
+      for i in range(8):
+          c.publish(b"home/esp1/temp", b"%d.5" % (20 + i))
+          c.check_msg()
+          time.sleep(1.5)
+      print("led", led)
+      c.ping()
+      c.wait_msg()
+      c.disconnect()
+      print("done")
+expect:
+  - console_contains: "session 0"
+  - console_contains: "got b'home/esp1/config' b'interval=1'"
+  - console_contains: "got b'home/esp1/cmd' b'led on'"
+  - console_contains: "led led on"
+  - console_contains: "done"
+  - exit: clean
+  - mqtt_published: {broker: broker.sim, topic: home/esp1/temp, payload_matches: '^2\d\.5$', count: 8}
+  - mqtt_published: {broker: broker.sim, topic: home/esp1/status, payload: online}
+  - {mqtt_published: {broker: broker.sim, topic: home/esp1/status, payload: lost}, description: no will after DISCONNECT}
+`)
+	for i, e := range res.Expectations {
+		if want := i != len(res.Expectations)-1; e.Passed != want {
+			t.Errorf("expectation %q passed=%v, want %v (%s)", e.Description, e.Passed, want, e.Reason)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", res.Boards[0].Console)
+	}
 }

@@ -13,7 +13,8 @@ import (
 // netlibServices are the services the board's networking libraries talk
 // to (requests, umqtt), kept so expectations can ask what they received.
 type netlibServices struct {
-	apis []*services.HTTPAPI
+	apis   []*services.HTTPAPI
+	broker *services.MQTTBroker
 }
 
 // startNetlibServices starts a host's HTTP APIs and MQTT broker.
@@ -58,6 +59,20 @@ func (w *World) startNetlibServices(hn *hostNode) error {
 		}
 		hn.netlib.apis = append(hn.netlib.apis, api)
 	}
+	if m := sv.MQTT; m != nil {
+		broker, err := hn.host.AddMQTT(services.MQTTConfig{Port: m.Port, Username: m.Username, Password: m.Password})
+		if err != nil {
+			return fmt.Errorf("mqtt: %w", err)
+		}
+		hn.netlib.broker = broker
+		for _, p := range m.Publish {
+			w.clock.AfterFunc(p.At.D(), func() {
+				if err := broker.Publish(p.Topic, []byte(p.Payload), byte(p.QoS), p.Retain); err != nil {
+					w.trace.Add(w.clock.Elapsed(), hn.cfg.Name, "mqtt publication not sent: "+err.Error())
+				}
+			})
+		}
+	}
 	return nil
 }
 
@@ -87,6 +102,30 @@ func (w *World) checkNetlib(e scenario.Expect) (ok bool, pass, fail string) {
 			return false, "", h.Host + " received no HTTP API request"
 		}
 		return false, "", fmt.Sprintf("no matching request among %d: %s", len(seen), clip(strings.Join(seen, "; "), 300))
+	}
+	if m := e.MQTTPublished; m != nil {
+		hn := w.hosts[m.Broker]
+		if hn == nil || hn.netlib.broker == nil {
+			return false, "", fmt.Sprintf("%s runs no MQTT broker", m.Broker)
+		}
+		var re *regexp.Regexp
+		if m.PayloadMatches != "" {
+			re = regexp.MustCompile(m.PayloadMatches)
+		}
+		want := max(m.Count, 1)
+		var got []services.MQTTMessage
+		var seen []string
+		for _, msg := range hn.netlib.broker.Published() {
+			if msg.Topic == m.Topic && strings.Contains(string(msg.Payload), m.Payload) && (re == nil || re.Match(msg.Payload)) {
+				got = append(got, msg)
+				continue
+			}
+			seen = append(seen, fmt.Sprintf("%s %q", msg.Topic, clip(string(msg.Payload), 40)))
+		}
+		if len(got) >= want {
+			return true, fmt.Sprintf("%d received, the first at %s from %q", len(got), fmtTime(got[0].At), got[0].Client), ""
+		}
+		return false, "", fmt.Sprintf("%d matching of %d wanted; others: %s", len(got), want, clip(strings.Join(seen, "; "), 300))
 	}
 	return false, "", "unknown expectation"
 }
