@@ -301,3 +301,122 @@ expect:
 		t.Logf("console:\n%s", res.Boards[0].Console)
 	}
 }
+
+// umqtt.robust against a broker on a LAN peer that goes down for 10 s:
+// the connection is reset, reconnecting is refused until the broker is
+// back, then the client reconnects (persistent session) and publishing
+// resumes; readings made after the outage reach the broker.
+func TestMQTTRobustReconnects(t *testing.T) {
+	res := runNetlib(t, `
+lan_peers:
+  - name: pi
+    ip: 192.168.1.20
+    services:
+      mqtt: {}
+faults:
+  - {at: 12s, for: 10s, kind: host_fault, target: pi, host_fault: {kind: refuse, port: 1883}}
+boards:
+  - name: esp1
+    code: |
+`+wifiUp+`
+      import time
+      from umqtt.robust import MQTTClient
+      c = MQTTClient("esp1", "192.168.1.20", keepalive=60)
+      c.DEBUG = True
+      c.DELAY = 1
+      c.connect(clean_session=False)
+      for i in range(30):
+          c.publish(b"sensors/count", b"%d" % i)
+          time.sleep(1)
+      print("published 30")
+expect:
+  - console_contains: "mqtt: OSError"
+  - console_contains: "mqtt reconnect: OSError"
+  - console_contains: "published 30"
+  - exit: clean
+  - mqtt_published: {broker: pi, topic: sensors/count, payload: "0"}
+  - {mqtt_published: {broker: pi, topic: sensors/count, payload_matches: '^2[5-9]$', count: 5}, description: readings after the outage arrive}
+  - {mqtt_published: {broker: pi, topic: sensors/count, payload_matches: '^\d+$', count: 27}, description: at most the readings sent into the outage are lost}
+`)
+	expectAll(t, res)
+}
+
+// The broker drops a client that stays silent past 1.5 × its keepalive
+// and publishes its last will; a client that disconnects cleanly leaves
+// none.
+func TestMQTTKeepaliveAndWill(t *testing.T) {
+	res := runNetlib(t, `
+internet_hosts:
+  - name: broker.sim
+    services:
+      mqtt: {}
+boards:
+  - name: esp1
+    code: |
+`+wifiUp+`
+      import time
+      from umqtt.simple import MQTTClient
+      c = MQTTClient("quiet", "broker.sim", keepalive=4)
+      c.set_last_will(b"status/quiet", b"gone")
+      c.connect()
+      time.sleep(10)
+      try:
+          c.publish(b"status/quiet", b"still here")
+          c.publish(b"status/quiet", b"still here")
+          print("published")
+      except OSError as e:
+          print("dropped", e)
+      w = MQTTClient("watcher", "broker.sim")
+      w.connect()
+      w.publish(b"status/watcher", b"bye")
+      w.disconnect()
+      time.sleep(1)  # the run ends with the program; let the packets land
+expect:
+  - console_matches: "dropped|published"
+  - mqtt_published: {broker: broker.sim, topic: status/quiet, payload: gone}
+  - mqtt_published: {broker: broker.sim, topic: status/watcher, payload: bye}
+  - {mqtt_published: {broker: broker.sim, topic: status/quiet, payload: "still here"}, description: nothing after the drop}
+`)
+	for i, e := range res.Expectations {
+		if want := i != 3; e.Passed != want {
+			t.Errorf("expectation %q passed=%v, want %v (%s)", e.Description, e.Passed, want, e.Reason)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", res.Boards[0].Console)
+	}
+}
+
+// The default world answers the names the libraries' examples use:
+// test.mosquitto.org runs a broker, httpbin.org echoes requests (HTTP and
+// HTTPS).
+func TestDefaultWorldNetlibHosts(t *testing.T) {
+	res := runDefaultWorld(t, strings.ReplaceAll(wifiUp, "      ", "")+`
+import time, requests
+from umqtt.simple import MQTTClient
+got = []
+c = MQTTClient("esp1-demo", "test.mosquitto.org")
+c.set_callback(lambda t, m: got.append(m))
+c.connect()
+c.subscribe(b"demo/#")
+c.publish(b"demo/hello", b"hi")
+c.wait_msg()
+print("mqtt", got)
+r = requests.post("http://httpbin.org/post", json={"a": 1})
+print("httpbin", r.status_code, r.json()["json"])
+r = requests.get("https://httpbin.org/get")
+print("https", r.json()["headers"]["Host"])
+r = requests.get("http://httpbin.org/status/404")
+print("status", r.status_code)
+c.disconnect()
+time.sleep(1)
+`, `expect:
+  - console_contains: "mqtt [b'hi']"
+  - console_contains: "httpbin 200 {'a': 1}"
+  - console_contains: "https httpbin.org"
+  - console_contains: "status 404"
+  - mqtt_published: {broker: test.mosquitto.org, topic: demo/hello, payload: hi}
+  - http_requested: {host: httpbin.org, method: POST, path: /post, body: '"a": 1'}
+`)
+	expectAll(t, res)
+}
