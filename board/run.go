@@ -165,10 +165,12 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	return Result{Outcome: Finished}, again, err
 }
 
-// setupSource prepares a fresh interpreter as an ESP8266: the board's /lib
-// modules take precedence over the firmware's frozen ones (time, os,
-// asyncio are the board's own) and _esp8266 installs the board profile.
-const setupSource = "import sys\nsys.path[:] = ['', '/lib', '.frozen']\nimport _esp8266\ndel sys\n"
+// setupSource prepares a fresh interpreter as an ESP8266, whose sys.path is
+// ['', '.frozen', '/lib', '/']: the board's own modules (frozenDir) come
+// first, ahead of the webassembly firmware's frozen ones (time, os, asyncio
+// are the board's own), then the user's /lib and /. _esp8266 installs the
+// board profile.
+const setupSource = "import sys\nsys.path[:] = ['', '" + frozenDir + "', '.frozen', '/lib', '/']\nimport _esp8266\ndel sys\n"
 
 // preloadSource imports, once at boot, the /lib modules the board's
 // scripts import (every module when the board is interactive), so their
@@ -351,7 +353,7 @@ func dropRunnerFrames(text string) string {
 	lines := strings.SplitAfter(text, "\n")
 	out := lines[:0]
 	for _, l := range lines {
-		if strings.HasPrefix(l, `  File "/lib/_esp8266.py", `) {
+		if strings.HasPrefix(l, `  File "`+frozenDir+`/_esp8266.py", `) {
 			continue
 		}
 		out = append(out, l)

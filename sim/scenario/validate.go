@@ -328,8 +328,8 @@ func (v *validator) boards() {
 			switch {
 			case !strings.HasPrefix(fl.Path, "/"):
 				v.errf(ff+".path", "%q: write an absolute flash path like \"/data.txt\"", fl.Path)
-			case fl.Path == "/lib" || strings.HasPrefix(fl.Path, "/lib/"):
-				v.errf(ff+".path", "%s: /lib holds the simulator's modules and is read-only; put the file elsewhere", fl.Path)
+			case fl.Path == "/.frozen" || strings.HasPrefix(fl.Path, "/.frozen/"):
+				v.errf(ff+".path", "%s: /.frozen holds the board's frozen modules and is read-only; put libraries in /lib", fl.Path)
 			case fl.Path == "/main.py" && (b.Script != "" || b.Code != ""):
 				v.errf(ff+".path", "/main.py is already the board's script; remove one")
 			}
