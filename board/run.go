@@ -166,7 +166,7 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 }
 
 // setupSource prepares a fresh interpreter as an ESP8266, whose sys.path is
-// [”, '.frozen', '/lib', '/']: the board's own modules (frozenDir) come
+// the current directory, then ".frozen", "/lib" and "/": the board's own modules (frozenDir) come
 // first, ahead of the webassembly firmware's frozen ones (time, os, asyncio
 // are the board's own), then the user's /lib and /. _esp8266 installs the
 // board profile.
