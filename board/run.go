@@ -197,6 +197,7 @@ func (b *Board) libModulesUsed(all bool) []string {
 	lib := map[string]bool{}
 	_ = fs.WalkDir(libFS, "lib", func(p string, e fs.DirEntry, err error) error {
 		n, ok := strings.CutSuffix(strings.TrimPrefix(p, "lib/"), ".py")
+		n = strings.TrimSuffix(n, "/__init__")
 		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" {
 			lib[strings.ReplaceAll(n, "/", ".")] = true
 		}

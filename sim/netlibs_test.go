@@ -298,7 +298,9 @@ expect:
 		}
 	}
 	if t.Failed() {
-		t.Logf("console:\n%s", res.Boards[0].Console)
+		if n := strings.Count(res.Boards[0].Console, "lib before"); n != 1 {
+			t.Errorf("the first boot ran %d times, want once", n)
+		}
 	}
 }
 
@@ -383,7 +385,9 @@ expect:
 		}
 	}
 	if t.Failed() {
-		t.Logf("console:\n%s", res.Boards[0].Console)
+		if n := strings.Count(res.Boards[0].Console, "lib before"); n != 1 {
+			t.Errorf("the first boot ran %d times, want once", n)
+		}
 	}
 }
 
@@ -408,6 +412,8 @@ r = requests.get("https://httpbin.org/get")
 print("https", r.json()["headers"]["Host"])
 r = requests.get("http://httpbin.org/status/404")
 print("status", r.status_code)
+import mip
+mip.install("nothing-here")
 c.disconnect()
 time.sleep(1)
 `, `expect:
@@ -415,8 +421,81 @@ time.sleep(1)
   - console_contains: "httpbin 200 {'a': 1}"
   - console_contains: "https httpbin.org"
   - console_contains: "status 404"
+  - console_contains: "Package not found: https://micropython.org/pi/v2/package/6/nothing-here/latest.json"
   - mqtt_published: {broker: test.mosquitto.org, topic: demo/hello, payload: hi}
   - http_requested: {host: httpbin.org, method: POST, path: /post, body: '"a": 1'}
 `)
 	expectAll(t, res)
+}
+
+// mip installs from the simulated index at micropython.org (HTTPS): the
+// package and its dependency land in /lib and import; after a reboot they
+// are still there; installing again finds the files current by hash; a
+// pinned version, another target and an unknown package behave like the
+// real mip.
+func TestMIPInstallSurvivesReboot(t *testing.T) {
+	res := runNetlib(t, `
+internet_hosts:
+  - name: micropython.org
+    services:
+      mip:
+        packages:
+          - name: ledfx
+            version: 0.1.0
+            files: [{path: ledfx.py, content: "def hello():\n    return 'old'\n"}]
+          - name: ledfx
+            version: 0.2.0
+            files:
+              - {path: ledfx.py, content: "from ledfx_core import RATE\ndef hello():\n    return 'blink at %d Hz' % RATE\n"}
+            deps: [ledfx-core]
+          - name: ledfx-core
+            files:
+              - {path: ledfx_core.py, content: "RATE = 2\n"}
+              - {path: fx/__init__.py, content: "KIND = 'pkg'\n"}
+boards:
+  - name: esp1
+    code: |
+      import os
+      try:
+          os.stat("/lib/ledfx.py")
+          first = False
+      except OSError:
+          first = True
+`+strings.ReplaceAll(wifiUp, "      ", "          ")+`
+      import mip
+      if first:
+          print("lib before", "lib" in os.listdir("/"))
+          mip.install("ledfx")
+          import ledfx, fx
+          print("says", ledfx.hello(), fx.KIND)
+          import machine
+          machine.reset()
+          print("no reset")
+      print("after reboot", sorted(os.listdir("/lib")))
+      import ledfx
+      print("still", ledfx.hello())
+      mip.install("ledfx")
+      mip.install("ledfx", version="0.1.0", target="/old")
+      print("old", open("/old/ledfx.py").read().split("'")[1])
+      mip.install("nosuch")
+expect:
+  - console_contains: "lib before False"
+  - console_not_contains: "no reset"
+  - console_contains: "Installing ledfx (latest) from https://micropython.org/pi/v2 to /lib"
+  - console_contains: "Copying: /lib/ledfx.py"
+  - console_contains: "Copying: /lib/fx/__init__.py"
+  - console_contains: "says blink at 2 Hz pkg"
+  - console_contains: "after reboot ['fx', 'ledfx.py', 'ledfx_core.py']"
+  - console_contains: "still blink at 2 Hz"
+  - console_contains: "Exists: /lib/ledfx.py"
+  - console_contains: "Copying: /old/ledfx.py"
+  - console_contains: "old old"
+  - console_contains: "Package not found: https://micropython.org/pi/v2/package/6/nosuch/latest.json\nPackage may be partially installed"
+  - exit: clean
+  - http_requested: {host: micropython.org, method: GET, path: /pi/v2/package/6/ledfx-core/latest.json}
+`)
+	expectAll(t, res)
+	if n := strings.Count(res.Boards[0].Console, "lib before"); n != 1 {
+		t.Errorf("the first boot ran %d times, want once", n)
+	}
 }

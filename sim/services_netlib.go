@@ -59,6 +59,35 @@ func (w *World) startNetlibServices(hn *hostNode) error {
 		}
 		hn.netlib.apis = append(hn.netlib.apis, api)
 	}
+	if m := sv.MIP; m != nil {
+		cfg := services.MIPIndexConfig{Port: m.Port, CA: w.ca, Names: append([]string{hn.cfg.Name}, hn.cfg.Aliases...)}
+		for _, p := range m.Packages {
+			pkg := services.MIPPackage{Name: p.Name, Version: p.Version}
+			for _, f := range p.Files {
+				data := []byte(f.Content)
+				if f.File != "" {
+					var err error
+					if data, err = w.sc.ReadFile(f.File); err != nil {
+						return fmt.Errorf("mip: package %s: %w", p.Name, err)
+					}
+				}
+				pkg.Files = append(pkg.Files, services.MIPFile{Path: f.Path, Data: data})
+			}
+			for _, d := range p.Deps {
+				name, version, _ := strings.Cut(d, "@")
+				if version == "" {
+					version = "latest"
+				}
+				pkg.Deps = append(pkg.Deps, [2]string{name, version})
+			}
+			cfg.Packages = append(cfg.Packages, pkg)
+		}
+		api, err := hn.host.AddMIPIndex(cfg)
+		if err != nil {
+			return fmt.Errorf("mip: %w", err)
+		}
+		hn.netlib.apis = append(hn.netlib.apis, api)
+	}
 	if m := sv.MQTT; m != nil {
 		broker, err := hn.host.AddMQTT(services.MQTTConfig{Port: m.Port, Username: m.Username, Password: m.Password})
 		if err != nil {

@@ -186,6 +186,8 @@ type Services struct {
 	HTTPSAPI *API `json:"https_api,omitempty"`
 	// MQTT runs an MQTT 3.1.1 broker.
 	MQTT *Broker `json:"mqtt,omitempty"`
+	// MIP serves a mip package index (micropython.org/pi/v2) over HTTPS.
+	MIP *MIPIndex `json:"mip,omitempty"`
 }
 
 // Site is a static web site.

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -74,6 +75,39 @@ type BrokerPublish struct {
 	QoS int `json:"qos,omitempty"`
 }
 
+// MIPIndex is a mip package index, served over HTTPS below /pi/v2 as
+// micropython.org serves it.
+type MIPIndex struct {
+	// Port is the TCP port; default 443.
+	Port int `json:"port,omitempty"`
+	// Packages are what the index offers; for a name listed more than once
+	// the last is "latest".
+	Packages []MIPPackage `json:"packages,omitempty"`
+}
+
+// MIPPackage is one version of a package.
+type MIPPackage struct {
+	// Name is what mip.install is given.
+	Name string `json:"name"`
+	// Version is the package's version; default "1.0.0".
+	Version string `json:"version,omitempty"`
+	// Files are installed below the target (/lib).
+	Files []MIPFile `json:"files,omitempty"`
+	// Deps are packages installed with it, "name" or "name@version".
+	Deps []string `json:"deps,omitempty"`
+}
+
+// MIPFile is one file of a package.
+type MIPFile struct {
+	// Path is relative to the install target, e.g. "blink.py" or
+	// "sensors/__init__.py".
+	Path string `json:"path"`
+	// Content is the file's text, inline. Exactly one of Content and File.
+	Content string `json:"content,omitempty"`
+	// File is a file with the content, relative to the scenario file.
+	File string `json:"file,omitempty"`
+}
+
 // HTTPRequested expects a host's HTTP API to have received a request.
 type HTTPRequested struct {
 	// Host is the internet host or LAN peer running the API.
@@ -126,6 +160,16 @@ func (s *Services) netlibDefaults() {
 	if s.MQTT != nil && s.MQTT.Port == 0 {
 		s.MQTT.Port = 1883
 	}
+	if s.MIP != nil {
+		if s.MIP.Port == 0 {
+			s.MIP.Port = 443
+		}
+		for i := range s.MIP.Packages {
+			if s.MIP.Packages[i].Version == "" {
+				s.MIP.Packages[i].Version = "1.0.0"
+			}
+		}
+	}
 }
 
 // netlibServices validates the API and broker services; claim reserves a
@@ -164,6 +208,9 @@ func (v *validator) netlibServices(f string, sv *Services, claim func(field stri
 			}
 		}
 	}
+	if m := sv.MIP; m != nil {
+		v.mipIndex(f+".mip", m, claim)
+	}
 	if b := sv.MQTT; b != nil {
 		bf := f + ".mqtt"
 		claim(bf+".port", b.Port)
@@ -177,6 +224,28 @@ func (v *validator) netlibServices(f string, sv *Services, claim func(field stri
 			}
 			if p.At < 0 {
 				v.errf(pf+".at", "must not be negative, got %s", p.At)
+			}
+		}
+	}
+}
+
+func (v *validator) mipIndex(f string, m *MIPIndex, claim func(field string, port int)) {
+	claim(f+".port", m.Port)
+	for i, p := range m.Packages {
+		pf := fmt.Sprintf("%s.packages[%d]", f, i)
+		if p.Name == "" || strings.ContainsAny(p.Name, "/ ") {
+			v.errf(pf+".name", "%q: a package needs a name without slashes or spaces", p.Name)
+		}
+		if p.Version == "latest" || strings.ContainsAny(p.Version, "/ ") {
+			v.errf(pf+".version", "%q: give a version like 1.0.0 (the last one listed is latest)", p.Version)
+		}
+		for j, fl := range p.Files {
+			ff := fmt.Sprintf("%s.files[%d]", pf, j)
+			if fl.Path == "" || path.Clean(fl.Path) != fl.Path || strings.HasPrefix(fl.Path, "/") || strings.HasPrefix(fl.Path, "..") {
+				v.errf(ff+".path", "%q: write a clean path relative to /lib, like \"pkg/__init__.py\"", fl.Path)
+			}
+			if (fl.Content == "") == (fl.File == "") {
+				v.errf(ff, "set content or file (exactly one)")
 			}
 		}
 	}
