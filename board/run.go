@@ -198,7 +198,8 @@ func (b *Board) libModulesUsed(all bool) []string {
 	_ = fs.WalkDir(libFS, "lib", func(p string, e fs.DirEntry, err error) error {
 		n, ok := strings.CutSuffix(strings.TrimPrefix(p, "lib/"), ".py")
 		n = strings.TrimSuffix(n, "/__init__")
-		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" {
+		// upysh prints its manual when imported: load it when the script does.
+		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" && n != "upysh" {
 			lib[strings.ReplaceAll(n, "/", ".")] = true
 		}
 		return nil

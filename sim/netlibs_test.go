@@ -499,3 +499,41 @@ expect:
 		t.Errorf("the first boot ran %d times, want once", n)
 	}
 }
+
+// upysh at the REPL: "from upysh import *" prints the manual, then the
+// bare words and calls work on the flash filesystem.
+func TestUpyshAtTheREPL(t *testing.T) {
+	res := runNetlib(t, `
+duration: 30s
+boards:
+  - name: esp1
+    files:
+      - {path: /notes.txt, content: "one\ntwo\nthree\n"}
+console_input:
+  - {at: 1s, line: "from upysh import *"}
+  - {at: 2s, line: "mkdir('d')"}
+  - {at: 3s, line: "cp('notes.txt', 'd')"}
+  - {at: 4s, line: "cd('d')"}
+  - {at: 5s, line: "pwd"}
+  - {at: 6s, line: "ls"}
+  - {at: 7s, line: "head('notes.txt', 2)"}
+  - {at: 8s, line: "mv('notes.txt', 'n2.txt'); cat('n2.txt')"}
+  - {at: 9s, line: "cd('/'); rm('d', recursive=True); ls"}
+expect:
+  - console_matches: '>>> from upysh import \*\r?\n\r?\nupysh is intended to be imported using:'
+  - console_contains: "upysh commands:"
+  - console_matches: '>>> pwd\r?\n/d\r?\n>>> ls\r?\n {10}notes.txt\r?\n\r?\n[0-9,]+k free\r?\n'
+  - console_matches: '>>> head\(''notes.txt'', 2\)\r?\none\r?\ntwo\r?\n>>> '
+  - console_matches: 'one\r?\ntwo\r?\nthree\r?\n>>> '
+  - console_matches: 'rm\(''d'', recursive=True\); ls\r?\n {10}notes.txt\r?\n\r?\n[0-9,]+k free'
+  - {console_matches: "rm of", description: "nothing fails"}
+`)
+	for i, e := range res.Expectations {
+		if want := i != 6; e.Passed != want {
+			t.Errorf("expectation %q passed=%v, want %v (%s)", e.Description, e.Passed, want, e.Reason)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%q", res.Boards[0].Console)
+	}
+}
