@@ -159,7 +159,11 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 		}
 	}
 	if input == nil {
-		return res, "", nil
+		if b.webREPL() == nil {
+			return res, "", nil
+		}
+		// WebREPL keeps the board at its REPL with no serial input.
+		input = &stdinPump{b: b, eof: true}
 	}
 	again, err = b.repl(ctx, input)
 	return Result{Outcome: Finished}, again, err
@@ -198,8 +202,9 @@ func (b *Board) libModulesUsed(all bool) []string {
 	_ = fs.WalkDir(libFS, "lib", func(p string, e fs.DirEntry, err error) error {
 		n, ok := strings.CutSuffix(strings.TrimPrefix(p, "lib/"), ".py")
 		n = strings.TrimSuffix(n, "/__init__")
-		// upysh prints its manual when imported: load it when the script does.
-		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" && n != "upysh" {
+		// upysh and webrepl_setup act when imported: load them when the
+		// script does.
+		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" && n != "upysh" && n != "webrepl_setup" {
 			lib[strings.ReplaceAll(n, "/", ".")] = true
 		}
 		return nil
@@ -453,6 +458,9 @@ func (b *Board) consoleWrite(p []byte) {
 		p = bytes.ReplaceAll(p, []byte("; JS with Emscripten"), []byte("; ESP module with ESP8266"))
 	}
 	_, _ = b.console.Write(p)
+	if w := b.webREPL(); w != nil {
+		w.echo(p)
+	}
 }
 
 // repl runs the event-driven REPL of the firmware, one character at a time.
@@ -537,7 +545,14 @@ func (p *stdinPump) stop() { close(p.done) }
 // next returns the next input byte, parking the board until one arrives.
 func (p *stdinPump) next(ctx context.Context) (byte, bool, error) {
 	for len(p.buf) == 0 {
-		if p.eof {
+		// The REPL also reads its WebREPL client (os.dupterm).
+		w := p.b.webREPL()
+		if w != nil {
+			if c, ok := w.key(ctx); ok {
+				return c, true, nil
+			}
+		}
+		if p.eof && w == nil {
 			return 0, false, nil
 		}
 		select {
@@ -554,7 +569,11 @@ func (p *stdinPump) next(ctx context.Context) (byte, bool, error) {
 		b.intMu.Lock()
 		b.idleAtPrompt = true
 		b.intMu.Unlock()
-		err := b.actor.Load().Park(ctx, -1)
+		wait := time.Duration(-1)
+		if w != nil {
+			wait = webreplPoll
+		}
+		err := b.actor.Load().Park(ctx, wait)
 		b.intMu.Lock()
 		b.idleAtPrompt = false
 		b.intMu.Unlock()

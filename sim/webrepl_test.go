@@ -1,0 +1,191 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
+)
+
+// syncBuffer is a console the test reads while the world writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freePort is a loopback TCP port nobody listens on (now).
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// webreplBoot is a boot.py that joins the WiFi and starts WebREPL, as
+// webrepl_setup leaves it plus the usual connect lines.
+const webreplBoot = `import network, time
+sta = network.WLAN(network.STA_IF)
+sta.active(True)
+sta.connect("SimNet", "esp8266sim")
+while not sta.isconnected():
+    time.sleep_ms(100)
+import webrepl
+webrepl.start()
+`
+
+// WebREPL from the host: Debian's python3-websocket client, through a
+// forward, logs in with webrepl_cfg.py's password, runs a command, puts a
+// file and gets it back (WebREPL's binary records) and asks the version;
+// a wrong password is denied.
+func TestWebREPLFromTheHost(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import websocket").Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: Debian's python3-websocket is missing (apt-get install python3-websocket) ***\n\n", t.Name())
+		t.Skip("SKIPPED, NOT TESTED: python3-websocket is missing")
+	}
+	port := freePort(t)
+	sc, err := scenario.Parse("webrepl.yaml", []byte(fmt.Sprintf(`
+time_mode: realtime
+duration: 2m
+boards:
+  - name: esp1
+    files:
+      - {path: /webrepl_cfg.py, content: "PASS = 'secret'\n"}
+      - path: /boot.py
+        content: |
+%s
+forwards:
+  - "%d:esp1:8266"
+`, indent(webreplBoot, "          "), port)), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := &syncBuffer{}
+	w, err := New(sc, Options{Firmware: fw, Console: console})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx, RunOptions{})
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(console.String(), "Started webrepl in normal mode") {
+		if time.Now().After(deadline) {
+			t.Fatalf("WebREPL did not start; console:\n%s", console.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	client := func(password string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, py, "testdata/webrepl_client.py", fmt.Sprintf("ws://127.0.0.1:%d/", port), password).CombinedOutput()
+		if err != nil {
+			t.Errorf("client: %v\n%s\nconsole:\n%s", err, out, console.String())
+		}
+		return string(out)
+	}
+	if got, want := client("wrong"), "prompt 'Password: '\nlogin False\n"; got != want {
+		t.Errorf("wrong password: client printed\n%s\nwant\n%s", got, want)
+	}
+	want := `prompt 'Password: '
+login True
+command '42'
+put open 0
+put done 0
+get open 0
+get done 0 True 400
+version (1, 27, 0)
+size on board 400
+`
+	if got := client("secret"); got != want {
+		t.Errorf("client printed\n%s\nwant\n%s", got, want)
+	}
+	if c := console.String(); !strings.Contains(c, "WebREPL connection from: ('192.168.1.1'") {
+		t.Errorf("the board's console does not show the connection:\n%s", c)
+	}
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = pre + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// webrepl_setup, answered by a script (the simulated board's input() does
+// not read the serial console yet): enabling WebREPL asks for a password
+// (checking its length and the confirmation), writes webrepl_cfg.py and
+// adds the start lines to boot.py; after the offered reboot WebREPL runs.
+func TestWebREPLSetup(t *testing.T) {
+	res := runNetlib(t, `
+duration: 40s
+boards:
+  - name: esp1
+    files:
+      - {path: /boot.py, content: "# boot.py\n"}
+    code: |
+      import os
+      if "webrepl_cfg.py" not in os.listdir("/"):
+          import builtins
+          answers = iter(["E", "abc", "secret1", "secret2", "secret1", "secret1", "y"])
+          def typed(prompt=""):
+              a = next(answers)
+              print(prompt + a)
+              return a
+          builtins.input = typed
+          import webrepl_setup
+          print("no reboot")
+      print(open("webrepl_cfg.py").read(), open("boot.py").read())
+`)
+	c := strings.ReplaceAll(res.Boards[0].Console, "\r\n", "\n")
+	for _, want := range []string{
+		"WebREPL daemon auto-start status: disabled",
+		"> E\nTo enable WebREPL, you must set password for it",
+		"New password (4-9 chars): abc\nInvalid password length",
+		"Confirm password: secret2\nPasswords do not match",
+		"Changes will be activated after reboot\nWould you like to reboot now? (y/n) y\n",
+		"Started webrepl in normal mode",
+		"PASS = 'secret1'\n # boot.py\nimport webrepl\nwebrepl.start()\n",
+	} {
+		if !strings.Contains(c, want) {
+			t.Errorf("console lacks %q:\n%s", want, c)
+		}
+	}
+	if strings.Contains(c, "no reboot") {
+		t.Errorf("the board did not reboot:\n%s", c)
+	}
+}
