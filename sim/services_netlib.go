@@ -120,6 +120,9 @@ func (w *World) checkNetlib(e scenario.Expect) (ok bool, pass, fail string) {
 		var seen []string
 		for _, api := range hn.netlib.apis {
 			for _, r := range api.Requests() {
+				if e.Within > 0 && r.At > e.Within.D() {
+					continue
+				}
 				if (h.Method == "" || strings.EqualFold(h.Method, r.Method)) && (h.Path == "" || h.Path == r.Path) &&
 					strings.Contains(string(r.Body), h.Body) && (re == nil || re.Match(r.Body)) {
 					return true, fmt.Sprintf("%s %s at %s answered %d", r.Method, r.Path, fmtTime(r.At), r.Status), ""
@@ -145,6 +148,9 @@ func (w *World) checkNetlib(e scenario.Expect) (ok bool, pass, fail string) {
 		var got []services.MQTTMessage
 		var seen []string
 		for _, msg := range hn.netlib.broker.Published() {
+			if e.Within > 0 && msg.At > e.Within.D() {
+				continue
+			}
 			if msg.Topic == m.Topic && strings.Contains(string(msg.Payload), m.Payload) && (re == nil || re.Match(msg.Payload)) {
 				got = append(got, msg)
 				continue
