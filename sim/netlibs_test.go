@@ -253,7 +253,7 @@ internet_hosts:
 boards:
   - name: esp1
     code: |
-`+wifiUp+`
+` + wifiUp + `
       import time
       from umqtt.simple import MQTTClient
       led = "off"
