@@ -562,3 +562,50 @@ func TestMQTTSameSeedSameRun(t *testing.T) {
 		}
 	}
 }
+
+// A broker that wants credentials refuses a client without them (CONNACK
+// 5, MQTTException(5) as umqtt raises it) and one with a wrong password
+// (4); with the right ones QoS 1 publications all arrive across a link
+// that loses a fifth of its frames and adds latency.
+func TestMQTTAuthAndLossyLink(t *testing.T) {
+	res := runNetlib(t, `
+internet_hosts:
+  - name: broker.sim
+    services:
+      mqtt: {username: esp, password: s3cret}
+links:
+  - {node: broker.sim, loss: 20%, latency: 80ms, jitter: 20ms}
+boards:
+  - name: esp1
+    code: |
+`+wifiUp+`
+      import time
+      from umqtt.simple import MQTTClient, MQTTException
+      for user, pw in ((None, None), ("esp", "wrong")):
+          try:
+              MQTTClient("esp1", "broker.sim", user=user, password=pw).connect()
+          except MQTTException as e:
+              print("refused", e)
+      c = MQTTClient("esp1", "broker.sim", user="esp", password="s3cret", keepalive=30)
+      c.connect()
+      for i in range(10):
+          c.publish(b"lossy/n", b"%d" % i, qos=1)
+      c.disconnect()
+      time.sleep(5)
+      print("sent 10")
+expect:
+  - console_contains: "refused 5"
+  - console_contains: "refused 4"
+  - console_contains: "sent 10"
+  - {mqtt_published: {broker: broker.sim, topic: lossy/n, payload_matches: '^\d$', count: 10}}
+  - {mqtt_published: {broker: broker.sim, topic: lossy/n, payload: "9"}, within: 3s, description: the lossy link takes its time}
+`)
+	for i, e := range res.Expectations {
+		if want := i != len(res.Expectations)-1; e.Passed != want {
+			t.Errorf("expectation %q passed=%v, want %v (%s)", e.Description, e.Passed, want, e.Reason)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", res.Boards[0].Console)
+	}
+}
