@@ -6,6 +6,7 @@
 # at a time.
 import _webrepl
 import network
+from _hostcall import U as _U, exc as _exc
 
 listen_s = None
 client_s = None
@@ -14,7 +15,8 @@ static_host = "https://micropython.org/webrepl/"
 
 
 def stop():
-    _webrepl.stop()
+    if _webrepl.stop() is _U:
+        raise _exc()
 
 
 def start(port=8266, password=None, accept_handler=True):
@@ -32,7 +34,8 @@ def start(port=8266, password=None, accept_handler=True):
             print("WebREPL is not configured, run 'import webrepl_setup'")
     if not isinstance(pw, str):
         raise TypeError("can't convert '%s' object to str implicitly" % type(pw).__name__)
-    _webrepl.start(port, pw)
+    if _webrepl.start(port, pw) is _U:
+        raise _exc()
     for i in (network.WLAN.IF_AP, network.WLAN.IF_STA):
         iface = network.WLAN(i)
         if iface.active():
