@@ -166,6 +166,14 @@ func (w *webREPL) key(ctx context.Context) (byte, bool) {
 
 // step does one round of socket work; false when it found nothing to do.
 func (w *webREPL) step(ctx context.Context) bool {
+	if w.client >= 0 {
+		// webrepl.py serves one client: another is told so and closed.
+		if fd, host, port, err := w.t.Accept(ctx, w.listen); err == nil {
+			w.b.consoleWrite([]byte(fmt.Sprintf("\nConcurrent WebREPL connection from ('%s', %d) rejected\n", host, port)))
+			w.t.Close(fd)
+			return true
+		}
+	}
 	if w.client < 0 {
 		fd, host, port, err := w.t.Accept(ctx, w.listen)
 		if err != nil {
