@@ -119,8 +119,10 @@ func sockErr(err error) error {
 	return err
 }
 
+// stopWebREPL closes the server's sockets, also those of an interpreter a
+// soft reset replaced (the new boot.py's webrepl.start() rebinds the port).
 func (b *Board) stopWebREPL() {
-	w := b.webREPL()
+	w, _ := b.Value(webreplKey{}).(*webREPL)
 	if w == nil {
 		return
 	}

@@ -189,3 +189,28 @@ boards:
 		t.Errorf("the board did not reboot:\n%s", c)
 	}
 }
+
+// After a soft reset boot.py starts WebREPL again on the same port (the
+// old interpreter's listening socket is gone, as on the board).
+func TestWebREPLAfterSoftReset(t *testing.T) {
+	res := runNetlib(t, `
+duration: 20s
+boards:
+  - name: esp1
+    files:
+      - {path: /webrepl_cfg.py, content: "PASS = 'secret'\n"}
+      - {path: /boot.py, content: "import webrepl\nwebrepl.start()\n"}
+    code: |
+      import os, machine
+      if "again" not in os.listdir("/"):
+          open("again", "w").close()
+          machine.soft_reset()
+`)
+	c := res.Boards[0].Console
+	if n := strings.Count(c, "Started webrepl in normal mode"); n != 2 {
+		t.Errorf("WebREPL started %d times, want 2 (boot and soft reboot):\n%s", n, c)
+	}
+	if strings.Contains(c, "Traceback") {
+		t.Errorf("the soft reboot failed:\n%s", c)
+	}
+}
