@@ -255,8 +255,7 @@ func (w *webREPL) parse(ctx context.Context) {
 			w.frame(ctx, 8, nil)
 			w.closeClient()
 			return
-		case 9: // ping
-			w.frame(ctx, 10, payload)
+		case 9, 10: // ping, pong: modwebsocket.c ignores control frames
 		case 1, 2, 0:
 			w.data(ctx, op == 2, payload)
 		}
@@ -280,15 +279,9 @@ func (w *webREPL) nextFrame() (op byte, payload []byte, ok bool) {
 		}
 		n, i = int(binary.BigEndian.Uint16(r[2:])), 4
 	case 127:
-		if len(r) < 10 {
-			return 0, nil, false
-		}
-		n64 := binary.BigEndian.Uint64(r[2:])
-		if n64 > 1<<20 {
-			w.closeClient()
-			return 0, nil, false
-		}
-		n, i = int(n64), 10
+		// modwebsocket.c does not take 64-bit lengths: it closes (EIO).
+		w.closeClient()
+		return 0, nil, false
 	}
 	var mask []byte
 	if masked {

@@ -238,3 +238,102 @@ boards:
 		t.Errorf("the soft reboot failed:\n%s", c)
 	}
 }
+
+// The websocket module on a board's own server: a python3-websocket client
+// on the host sends a text line and gets it echoed, then a binary frame
+// (ioctl 9 switches the frame type); its close reads as end of stream.
+func TestWebsocketModule(t *testing.T) {
+	py := needPythonWebsocket(t)
+	port := freePort(t)
+	sc, err := scenario.Parse("ws.yaml", []byte(fmt.Sprintf(`
+time_mode: realtime
+duration: 1m
+boards:
+  - name: esp1
+    code: |
+%s
+      import socket, websocket, hashlib, binascii, time
+      s = socket.socket()
+      s.bind(("0.0.0.0", 8080))
+      s.listen(1)
+      print("listening")
+      cl, addr = s.accept()
+      key = None
+      while True:
+          l = cl.readline()
+          if l == b"\r\n":
+              break
+          if l.startswith(b"Sec-WebSocket-Key:"):
+              key = l.split(b":", 1)[1].strip()
+      try:
+          d = hashlib.sha1(key)
+          d.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+          accept = binascii.b2a_base64(d.digest())[:-1]
+      except AttributeError:
+          # The webassembly firmware lacks hashlib.sha1 (the ESP8266 has
+          # it); the client sends RFC 6455's sample key.
+          accept = b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+      cl.send(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+      ws = websocket.websocket(cl, True)
+      line = ws.readline()
+      ws.write(b"echo: " + line)
+      old = ws.ioctl(9, 2)
+      ws.write(b"\x00\x01\x02")
+      print("got", line, "text was", old, "last frame", ws.ioctl(8))
+      print("end", ws.read(10))  # the blocking write left the socket non-blocking
+      time.sleep(2)  # the run ends with the program: let the frames land
+      ws.close()
+forwards:
+  - "%d:esp1:8080"
+`, indent(strings.ReplaceAll(wifiUp, "      ", ""), "      "), port)), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := &syncBuffer{}
+	w, err := New(sc, Options{Firmware: fw, Console: console})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx, RunOptions{})
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(console.String(), "listening") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the board did not listen; console:\n%s", console.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	script := fmt.Sprintf(`import websocket
+ws = websocket.create_connection("ws://127.0.0.1:%d/", timeout=20, header={"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+ws.send("hello\n")
+print(repr(ws.recv()))
+op, data = ws.recv_data()
+print(op, data)
+ws.close()
+`, port)
+	cctx, ccancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer ccancel()
+	out, err := exec.CommandContext(cctx, py, "-c", script).CombinedOutput()
+	if want := "'echo: hello\\n'\n2 b'\\x00\\x01\\x02'\n"; err != nil || string(out) != want {
+		t.Errorf("client: %v\n%s\nwant\n%s\nconsole:\n%s", err, out, want, console.String())
+	}
+	for !strings.Contains(console.String(), "end None") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the board did not see the close; console:\n%s", console.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if c := console.String(); !strings.Contains(c, "got b'hello\\n' text was 1 last frame 1") {
+		t.Errorf("board console:\n%s", c)
+	}
+}
