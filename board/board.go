@@ -41,8 +41,9 @@ type Config struct {
 	// DefaultWatchdog, negative disables it.
 	Watchdog time.Duration
 	// Files seeds the flash filesystem: path (relative to /) → contents,
-	// e.g. "boot.py", "main.py", "data/config.json". Files under lib/ join
-	// the read-only /lib.
+	// e.g. "boot.py", "main.py", "data/config.json", "lib/mymod.py" (the
+	// user's /lib). Files under .frozen/ are ignored: the board's own
+	// modules cannot be replaced.
 	Files map[string][]byte
 	// Seed is the world's random seed (MAC, os.urandom, random module).
 	Seed uint64

@@ -31,11 +31,11 @@ func TestScripts(t *testing.T) {
 		{name: "boot then main", files: map[string]string{"boot.py": "print('boot')\nx = 41\n", "main.py": "print('main', __name__, x + 1)\n"},
 			want: "boot\nmain __main__ 42\n"},
 		{name: "file io on flash", files: map[string]string{"main.py": "import os\nwith open('data.txt', 'w') as f:\n    f.write('hello\\n')\nos.mkdir('d')\nos.rename('data.txt', 'd/x.txt')\nprint(open('d/x.txt').read().strip(), os.listdir('/'), os.listdir('d'), os.stat('d/x.txt')[6])\nos.remove('d/x.txt')\nos.rmdir('d')\ntry:\n    open('nope')\nexcept OSError as e:\n    print(e)\n"},
-			want: "hello ['boot.py', 'd', 'lib', 'main.py'] ['x.txt'] 6\n[Errno 2] ENOENT\n"},
+			want: "hello ['boot.py', 'd', 'main.py'] ['x.txt'] 6\n[Errno 2] ENOENT\n"},
 		{name: "ilistdir gives littlefs sizes", files: map[string]string{"main.py": "import os\nopen('a.txt', 'w').write('abc')\nprint(sorted(os.ilistdir()))\n"},
-			want: "[('a.txt', 32768, 0, 3), ('boot.py', 32768, 0, 0), ('lib', 16384, 0, 0), ('main.py', 32768, 0, 71)]\n"},
-		{name: "lib is read-only", files: map[string]string{"main.py": "try:\n    open('/lib/time.py', 'w')\nexcept OSError as e:\n    print(e.errno)\n"},
-			want: "30\n"},
+			want: "[('a.txt', 32768, 0, 3), ('boot.py', 32768, 0, 0), ('main.py', 32768, 0, 71)]\n"},
+		{name: "lib is the user's, the board's modules are frozen ahead of it", files: map[string]string{"main.py": "import os, sys\nprint(sys.path)\nos.mkdir('/lib')\nfor n in ('mymod', 'ntptime'):\n    with open('/lib/%s.py' % n, 'w') as f:\n        f.write('X = 7\\n')\nimport mymod, ntptime\nprint(mymod.X, hasattr(ntptime, 'X'), os.listdir('/lib'))\ntry:\n    open('/.frozen/time.py', 'w')\nexcept OSError as e:\n    print(e.errno)\n"},
+			want: "['', '/.frozen', '.frozen', '/lib', '/']\n7 False ['mymod.py', 'ntptime.py']\n30\n"},
 		{name: "sleep against the clock", files: map[string]string{"main.py": "import time\nt0 = time.ticks_ms()\ntime.sleep(60)\ntime.sleep_ms(250)\ntime.sleep_us(1000)\nprint(time.ticks_diff(time.ticks_ms(), t0))\n"},
 			want: "60251\n"},
 		{name: "busy wait lets time move", files: map[string]string{"main.py": "import time\nt0 = time.ticks_ms()\nwhile time.ticks_diff(time.ticks_ms(), t0) < 1000:\n    pass\nprint('done')\n"},
@@ -123,10 +123,11 @@ func TestMachineResetReboots(t *testing.T) {
 	got, res := runScript(t, Config{Files: map[string][]byte{
 		"main.py": []byte("import os, machine\nn = len(os.listdir('/'))\nprint('boot', n, machine.reset_cause())\nif n < 5:\n    open('f%d' % n, 'w').close()\n    machine.reset()\nprint('done')\n"),
 	}}, nil)
-	// boot.py (written by the first boot), lib, main.py, then the f files.
-	want := "boot 3 0\nboot 4 4\nboot 5 4\ndone\n"
-	if got != want || res.Resets != 2 {
-		t.Errorf("console %q resets %d, want %q and 2", got, res.Resets, want)
+	// boot.py (written by the first boot), main.py, then the f files; a
+	// fresh board has no /lib until something creates it.
+	want := "boot 2 0\nboot 3 4\nboot 4 4\nboot 5 4\ndone\n"
+	if got != want || res.Resets != 3 {
+		t.Errorf("console %q resets %d, want %q and 3", got, res.Resets, want)
 	}
 }
 
@@ -165,7 +166,7 @@ func TestManyBoardsAreIsolated(t *testing.T) {
 		if errs[i] != nil {
 			t.Errorf("board %d: %v", i, errs[i])
 		}
-		want := fmt.Sprintf("['boot.py', 'lib', 'main.py', 'mine.txt'] %d\n", i)
+		want := fmt.Sprintf("['boot.py', 'main.py', 'mine.txt'] %d\n", i)
 		if got := outs[i].String(); got != want {
 			t.Errorf("board %d console %q, want %q", i, got, want)
 		}

@@ -35,14 +35,15 @@
 // sys.platform 'esp8266', os.uname() of the board, the ESP8266's epoch
 // (2000) and integer time.time(), machine (reset, soft_reset, unique_id,
 // freq, Pin recording its writes, idle), esp, a flash filesystem with
-// boot.py/main.py and a read-only /lib holding the board's own modules
-// (board/lib/*.py, embedded in the binary; they take precedence over the
-// firmware's frozen modules). A board can never read host files.
+// boot.py/main.py, a writable /lib for the user's libraries (mip installs
+// there) and the board's own modules (board/lib, embedded in the binary) in
+// a hidden read-only /.frozen that comes first on sys.path, as the frozen
+// modules of the ESP8266 firmware do. A board can never read host files.
 //
 // The heap budget (Config.HeapBytes, 38 KiB like the ESP8266's static GC
 // heap) is enforced for real: the C heap is reserved so the firmware cannot
 // grow its GC heap, bytearray(64*1024) raises MemoryError and
-// bytearray(16*1024) does not. The board's /lib modules are compiled at boot
+// bytearray(16*1024) does not. The board's own modules are compiled at boot
 // into a separate allowance (they are frozen in flash on the real board), so
 // the script gets its whole budget as one contiguous region.
 //

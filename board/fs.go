@@ -10,10 +10,17 @@ import (
 	"time"
 )
 
-// libFS holds the board's own Python modules, served read-only at /lib.
+// libFS holds the board's own Python modules, served read-only at
+// frozenDir.
 //
-//go:embed lib/*.py
+//go:embed lib/*.py lib/*/*.py
 var libFS embed.FS
+
+// frozenDir is where the board's own modules live: the ESP8266 freezes them
+// in flash, ahead of /lib on sys.path, so /lib is the user's (mip installs
+// there) and starts absent as on a freshly flashed board. The directory is
+// read-only and hidden from os.listdir("/").
+const frozenDir = "/.frozen"
 
 // Linux errno values, which MicroPython's OSError reports (the firmware
 // passes a syscall's negative return straight through as errno).
@@ -38,7 +45,7 @@ const (
 )
 
 // flashFS is a board's flash filesystem: an in-memory tree of files and
-// directories, plus the read-only /lib. Paths are absolute and clean.
+// directories, plus the read-only frozenDir. Paths are absolute and clean.
 type flashFS struct {
 	mu sync.Mutex
 	// files and dirs are guarded by mu.
@@ -58,14 +65,21 @@ type flashFile struct {
 const defaultFlashBytes = 3 * 1024 * 1024
 
 func newFlashFS(files map[string][]byte, now time.Time) *flashFS {
-	f := &flashFS{files: map[string]*flashFile{}, dirs: map[string]time.Time{"/": now, "/lib": now}, capacity: defaultFlashBytes}
-	entries, _ := fs.ReadDir(libFS, "lib")
-	for _, e := range entries {
-		data, err := libFS.ReadFile("lib/" + e.Name())
-		if err == nil {
-			f.files["/lib/"+e.Name()] = &flashFile{data: data, mtime: now, ro: true}
+	f := &flashFS{files: map[string]*flashFile{}, dirs: map[string]time.Time{"/": now}, capacity: defaultFlashBytes}
+	// Packages (umqtt/) are directories of frozenDir.
+	_ = fs.WalkDir(libFS, "lib", func(p string, e fs.DirEntry, err error) error {
+		to := frozenDir + strings.TrimPrefix(p, "lib")
+		switch {
+		case err != nil:
+		case e.IsDir():
+			f.dirs[to] = now
+		default:
+			if data, err := libFS.ReadFile(p); err == nil {
+				f.files[to] = &flashFile{data: data, mtime: now, ro: true}
+			}
 		}
-	}
+		return nil
+	})
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
@@ -74,8 +88,10 @@ func newFlashFS(files map[string][]byte, now time.Time) *flashFS {
 	for _, name := range names {
 		p := cleanPath("/", name)
 		f.mkdirAll(path.Dir(p), now)
-		ro := strings.HasPrefix(p, "/lib/")
-		f.files[p] = &flashFile{data: append([]byte(nil), files[name]...), mtime: now, ro: ro}
+		if readOnly(p) {
+			continue // the board's own modules cannot be replaced
+		}
+		f.files[p] = &flashFile{data: append([]byte(nil), files[name]...), mtime: now}
 	}
 	return f
 }
@@ -96,7 +112,7 @@ func cleanPath(cwd, p string) string {
 	return path.Clean(p)
 }
 
-func readOnly(p string) bool { return p == "/lib" || strings.HasPrefix(p, "/lib/") }
+func readOnly(p string) bool { return p == frozenDir || strings.HasPrefix(p, frozenDir+"/") }
 
 func (f *flashFS) used() int {
 	n := 0
@@ -133,7 +149,7 @@ func (f *flashFS) list(p string) ([]string, int) {
 	}
 	var names []string
 	add := func(full string) {
-		if full != p && path.Dir(full) == p {
+		if full != p && path.Dir(full) == p && full != frozenDir {
 			names = append(names, path.Base(full))
 		}
 	}
@@ -349,7 +365,7 @@ func (f *flashFS) size(file *flashFile) int {
 	return len(file.data)
 }
 
-// snapshot copies the user files (everything outside /lib).
+// snapshot copies the user files (everything outside frozenDir).
 func (f *flashFS) snapshot() map[string][]byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()

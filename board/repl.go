@@ -76,14 +76,23 @@ func (b *Board) consoleWrite(p []byte) {
 		f.capture.Write(p)
 	}
 	if p = b.frames.filter(p, b.isBoardFrame); len(p) > 0 {
-		_, _ = b.console.Write(p)
+		b.uartTX(p)
 	}
 }
 
 // flushConsole writes what the traceback filter holds (end of a run).
 func (b *Board) flushConsole() {
 	if p := b.frames.flush(); len(p) > 0 {
-		_, _ = b.console.Write(p)
+		b.uartTX(p)
+	}
+}
+
+// uartTX is the UART's transmit pin: the console, and a logged-in WebREPL
+// client (os.dupterm duplicates the terminal's output).
+func (b *Board) uartTX(p []byte) {
+	_, _ = b.console.Write(p)
+	if w := b.webREPL(); w != nil {
+		w.echo(p)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -227,7 +228,9 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 			break
 		}
 	}
-	if !interactive {
+	// WebREPL (started by boot.py or main.py) keeps the board at its REPL
+	// with no serial input, as the board's REPL serves its dupterm.
+	if !interactive && b.webREPL() == nil {
 		return res, "", nil
 	}
 	again, err = b.repl(ctx, soft)
@@ -243,12 +246,14 @@ func (b *Board) runUserFile(ctx context.Context, file string) (typ, text string,
 	return b.execFile(ctx, file)
 }
 
-// setupSource prepares a fresh interpreter as an ESP8266: the board's /lib
-// modules take precedence over the firmware's frozen ones (time, os,
-// asyncio are the board's own) and _esp8266 installs the board profile.
-const setupSource = "import sys\nsys.path[:] = ['', '/lib', '.frozen']\nimport _esp8266\ndel sys\n"
+// setupSource prepares a fresh interpreter as an ESP8266, whose sys.path is
+// the current directory, the frozen modules, then "/lib" and "/": the
+// board's own modules (frozenDir) come first, ahead of the webassembly
+// firmware's frozen ones (time, os, asyncio are the board's own), then the
+// user's /lib and /. _esp8266 installs the board profile.
+const setupSource = "import sys\nsys.path[:] = ['', '" + frozenDir + "', '.frozen', '/lib', '/']\nimport _esp8266\ndel sys\n"
 
-// preloadSource imports, once at boot, the /lib modules the board's
+// preloadSource imports, once at boot, the board's own modules its
 // scripts import (every module when the board is interactive), so their
 // code sits in the heap allowance rather than in the script's budget: on
 // the real board they are frozen in flash. Compiling them is most of a
@@ -266,17 +271,21 @@ func (b *Board) preloadSource(all bool) string {
 
 var importRE = regexp.MustCompile(`(?m)^[ \t]*(?:import[ \t]+([\w., \t]+)|from[ \t]+([\w.]+)[ \t]+import)`)
 
-// libModulesUsed lists the /lib modules named in import statements of the
+// libModulesUsed lists the board's own modules named in import statements of the
 // Python files on flash (or all of them).
 func (b *Board) libModulesUsed(all bool) []string {
+	// lib holds module names, a package's modules dotted (umqtt.simple).
 	lib := map[string]bool{}
-	entries, _ := libFS.ReadDir("lib")
-	for _, e := range entries {
-		n := strings.TrimSuffix(e.Name(), ".py")
-		if n != e.Name() && n != "_esp8266" && n != "_sys" && n != "_gc" {
-			lib[n] = true
+	_ = fs.WalkDir(libFS, "lib", func(p string, e fs.DirEntry, err error) error {
+		n, ok := strings.CutSuffix(strings.TrimPrefix(p, "lib/"), ".py")
+		n = strings.TrimSuffix(n, "/__init__")
+		// upysh and webrepl_setup act when imported: load them when the
+		// script does.
+		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" && n != "upysh" && n != "webrepl_setup" {
+			lib[strings.ReplaceAll(n, "/", ".")] = true
 		}
-	}
+		return nil
+	})
 	want := map[string]bool{}
 	if all {
 		want = lib
@@ -296,7 +305,10 @@ func (b *Board) libModulesUsed(all bool) []string {
 						continue
 					}
 					mod := strings.SplitN(f[0], ".", 2)[0]
-					if lib[mod] {
+					switch {
+					case lib[f[0]]:
+						want[f[0]] = true
+					case lib[mod]:
 						want[mod] = true
 					}
 				}
@@ -420,7 +432,7 @@ func (b *Board) execFile(ctx context.Context, name string) (typ, text string, er
 }
 
 // dropRunnerFrames removes the frames of the board's own modules (the host
-// runner, the /lib wrappers) from a traceback so it reads exactly as the
+// runner, the frozenDir wrappers) from a traceback so it reads exactly as the
 // board prints it.
 func (b *Board) dropRunnerFrames(text string) string {
 	lines := strings.SplitAfter(text, "\n")

@@ -1,19 +1,16 @@
 package board
 
-import (
-	"bytes"
-	"strings"
-)
+import "bytes"
 
-// The board's /lib modules are Python here but C (or frozen bytecode with
+// The board's own modules (frozenDir) are Python here but C (or frozen bytecode with
 // no visible frames in the firmware's builtins) on the ESP8266: a
 // KeyboardInterrupt in time.sleep or an OSError from socket.connect shows
 // only the script's own frames on the board. frameFilter removes the
 // traceback lines of the board's own modules from what reaches the UART,
 // whoever prints the traceback (the REPL, sys.print_exception, the host).
 
-// framePrefix starts a traceback line of a /lib module.
-const framePrefix = `  File "/lib/`
+// framePrefix starts a traceback line of one of the board's own modules.
+const framePrefix = `  File "` + frozenDir + `/`
 
 // maxHeldLine bounds a held line; longer ones are not traceback lines.
 const maxHeldLine = 256
@@ -67,26 +64,13 @@ func (f *frameFilter) flush() []byte {
 }
 
 // isBoardFrame reports whether a traceback line names one of the board's
-// own /lib modules (a user's file in /lib keeps its frames).
+// own modules. They live in the read-only frozenDir, which no user file can
+// enter, so a user's module in /lib keeps its frames.
 func (b *Board) isBoardFrame(line []byte) bool {
 	rest, ok := bytes.CutPrefix(line, []byte(framePrefix))
 	if !ok {
 		return false
 	}
-	name, _, ok := bytes.Cut(rest, []byte(`", line `))
-	if !ok {
-		return false
-	}
-	return b.isBoardModule(string(name))
-}
-
-func (b *Board) isBoardModule(file string) bool {
-	if strings.Contains(file, "/") || !strings.HasSuffix(file, ".py") {
-		return false
-	}
-	if _, user := b.cfg.Files["lib/"+file]; user {
-		return false
-	}
-	_, err := libFS.Open("lib/" + file)
-	return err == nil
+	_, _, ok = bytes.Cut(rest, []byte(`", line `))
+	return ok
 }

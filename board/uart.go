@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -43,6 +44,23 @@ func (b *Board) UARTWrite(p []byte) {
 		b.uartStore(p[start:i])
 		start = i + 1
 		b.interruptNow()
+	}
+	b.uartStore(p[start:])
+}
+
+// uartReceiveWaiting is UARTWrite for bytes that arrive on the board's own
+// goroutine while it waits for input (a WebREPL client's keys, read by the
+// waiting reader): the interrupt character ends the wait the reader is in
+// with KeyboardInterrupt, as a Ctrl-C from another goroutine does.
+func (b *Board) uartReceiveWaiting(p []byte) {
+	start := 0
+	for i, c := range p {
+		if int32(c) != b.interruptChar() {
+			continue
+		}
+		b.uartStore(p[start:i])
+		start = i + 1
+		b.interrupted.Store(true)
 	}
 	b.uartStore(p[start:])
 }
@@ -90,17 +108,22 @@ func (b *Board) uartAvailable() bool {
 }
 
 // uartReadREPL waits for the next byte for the REPL. ok is false when the
-// input has ended. Waiting at the REPL is idle time: simulator time moves.
+// input has ended (and no WebREPL client can type any more). Waiting at
+// the REPL is idle time: simulator time moves.
 func (b *Board) uartReadREPL(ctx context.Context) (byte, bool, error) {
 	for {
+		w := b.webREPL()
+		if w != nil {
+			w.serve(ctx)
+		}
 		c, ok, eof := b.uartTake()
 		if ok {
 			return c, true, nil
 		}
-		if eof {
+		if eof && w == nil {
 			return 0, false, nil
 		}
-		err := b.actor.Load().Park(ctx, -1)
+		err := b.actor.Load().Park(ctx, b.uartWait(w))
 		if err != nil || ctx.Err() != nil || b.stopping.Load() {
 			return 0, false, errStopped
 		}
@@ -113,13 +136,28 @@ func (b *Board) uartReadREPL(ctx context.Context) (byte, bool, error) {
 // typing waits forever.
 func (b *Board) uartReadProgram() (byte, error) {
 	for {
+		w := b.webREPL()
+		if w != nil {
+			w.serve(b.Context())
+		}
 		if c, ok, _ := b.uartTake(); ok {
 			return c, nil
 		}
-		if err := b.Park(-1); err != nil {
+		if err := b.Park(b.uartWait(w)); err != nil {
 			return 0, err
 		}
 	}
+}
+
+// uartWait is how long a UART read parks before looking again: until a
+// byte arrives (UARTWrite wakes the board), or the WebREPL poll interval
+// while a WebREPL server runs (its sockets are served by the waiting
+// reader).
+func (b *Board) uartWait(w *webREPL) time.Duration {
+	if w != nil {
+		return webreplPoll
+	}
+	return -1
 }
 
 // stdinPump copies Config.Stdin into the UART on its own goroutine. It ends

@@ -109,6 +109,8 @@ func describe(e scenario.Expect, board string) string {
 		return fmt.Sprintf("%sconsole never shows %q", on, e.ConsoleNotContains)
 	case e.PeerReceived != nil:
 		return fmt.Sprintf("%s received %q%s", e.PeerReceived.Peer, e.PeerReceived.Text, within)
+	case e.HTTPRequested != nil, e.MQTTPublished != nil:
+		return e.String()
 	case e.Exit != nil:
 		d := fmt.Sprintf("%sprogram ends: %s", on, e.Exit.Kind)
 		if e.Exit.Type != "" {
@@ -262,6 +264,9 @@ func (c *checker) decideAtEnd(ch *check, simEnd time.Duration, facts *captureFac
 		got := c.w.peerReceived(e.PeerReceived.Peer, e.PeerReceived.Port)
 		verdict(strings.Contains(got, e.PeerReceived.Text), "received",
 			fmt.Sprintf("%s received %q", e.PeerReceived.Peer, clip(got, 200)))
+	case e.HTTPRequested != nil, e.MQTTPublished != nil:
+		ok, pass, fail := c.w.checkNetlib(e)
+		verdict(ok, pass, fail)
 	case e.SimTime != nil:
 		ok := (e.SimTime.Min == 0 || simEnd >= e.SimTime.Min.D()) && (e.SimTime.Max == 0 || simEnd <= e.SimTime.Max.D())
 		verdict(ok, fmt.Sprintf("ended at %s", fmtTime(simEnd)), fmt.Sprintf("ended at %s", fmtTime(simEnd)))

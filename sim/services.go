@@ -144,6 +144,9 @@ func (w *World) startServices(hn *hostNode) error {
 			return fmt.Errorf("ntp: %w", err)
 		}
 	}
+	if err := w.startNetlibServices(hn); err != nil {
+		return err
+	}
 	if c := sv.Chat; c != nil {
 		if err := w.startChat(hn, c); err != nil {
 			return fmt.Errorf("chat: %w", err)

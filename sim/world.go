@@ -113,6 +113,8 @@ type hostNode struct {
 	host *services.Host
 	// baseFaults are the host's faults from the scenario's hosts section.
 	baseFaults []services.Fault
+	// netlib holds the host's HTTP APIs and MQTT broker (services_netlib.go).
+	netlib netlibServices
 }
 
 // boardNode is one board instance with its network interface.

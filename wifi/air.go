@@ -148,6 +148,7 @@ type Air struct {
 	aps      []*AccessPoint
 	stations []*Station
 	jrand    *rand.Rand
+	espnow   map[*Radio]func(src, msg []byte) // ESP-NOW receivers (espnow.go)
 }
 
 // New returns an empty radio world.

@@ -142,7 +142,11 @@ class socket:
         r = _nb(_sock.readline(self._fd, limit))
         return None if r is None else _take(r)
 
-    def write(self, data):
+    def write(self, data, *n):
+        # Streams take write(buf, max_len) and write(buf, off, max_len).
+        if n:
+            o = n[0] if len(n) > 1 else 0
+            data = memoryview(data)[o : o + n[-1]]
         return _nb(_out(_sock.write, self._fd, data))
 
     def ioctl(self, req, arg):

@@ -70,7 +70,7 @@ func TestBadScenarios(t *testing.T) {
 				"@:4: expect[1].console_matches: bad regular expression: missing closing ): `(unclosed`",
 				`@:5: expect[2].sim_time: min 10s is after max 5s`,
 				`@:6: expect[3].within: sockets_empty_at_end has no deadline; remove within`,
-				`@:7: expect[4]: no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time`,
+				`@:7: expect[4]: no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, http_requested, mqtt_published`,
 			},
 		},
 		{
@@ -188,6 +188,27 @@ func TestBadScenarios(t *testing.T) {
 			class: "YAML syntax",
 			want: []string{
 				`@:1: not valid YAML: did not find expected '-' indicator`,
+			},
+		},
+		{
+			file:  "netlibs.yaml",
+			class: "HTTP API, broker and their expectations",
+			want: []string{
+				`@:7: internet_hosts[0].services.http_api.routes[0].path: "nope": a URL path starts with /`,
+				`@:7: internet_hosts[0].services.http_api.routes[0].status: 42 is not an HTTP status; use 100 to 599`,
+				`@:7: internet_hosts[0].services.http_api.routes[0]: set at most one of json, body, file and echo`,
+				`@:7: internet_hosts[0].services.http_api.routes[0].headers[0]: "no colon": write a header as "Name: value"`,
+				`@:9: internet_hosts[0].services.mqtt.port: port 80 is already used by internet_hosts[0].services.http_api.port`,
+				`@:10: internet_hosts[0].services.mqtt.publish[0].topic: "a/#": a publication needs a topic without wildcards`,
+				`@:10: internet_hosts[0].services.mqtt.publish[0].qos: 2: the broker publishes with QoS 0 or 1`,
+				`@:13: internet_hosts[0].services.mip.packages[0].name: "a/b": a package needs a name without slashes or spaces`,
+				`@:13: internet_hosts[0].services.mip.packages[0].version: "latest": give a version like 1.0.0 (the last one listed is latest)`,
+				`@:13: internet_hosts[0].services.mip.packages[0].files[0].path: "/abs.py": write a clean path relative to /lib, like "pkg/__init__.py"`,
+				`@:13: internet_hosts[0].services.mip.packages[0].files[1]: set content or file (exactly one)`,
+				`@:15: expect[0].http_requested.host: unknown host "nowhere"; known: api.sim`,
+				"@:15: expect[0].http_requested.body_matches: bad regular expression: missing closing ): `(x`",
+				`@:16: expect[1].mqtt_published.topic: missing: the topic the broker must receive`,
+				`@:16: expect[1].mqtt_published.count: must not be negative, got -1`,
 			},
 		},
 		{

@@ -367,6 +367,7 @@ func (h *Host) applyDefaults() {
 			}
 		}
 	}
+	sv.netlibDefaults()
 	if sv.Chat != nil && sv.Chat.Mode == "" {
 		sv.Chat.Mode = Listen
 	}

@@ -15,6 +15,9 @@ func (e Expect) String() string {
 	if e.Within > 0 {
 		within = " within " + e.Within.String()
 	}
+	if d := describeNetlib(e); d != "" {
+		return d + within
+	}
 	board := e.Board
 	if board == "" {
 		board = "the board"

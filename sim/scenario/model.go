@@ -180,6 +180,14 @@ type Services struct {
 	Chat *Chat `json:"chat,omitempty"`
 	// NTP runs an NTP server on UDP port 123 serving simulator time.
 	NTP bool `json:"ntp,omitempty"`
+	// HTTPAPI is an HTTP API answering by method and path (JSON, status,
+	// headers, an echo of the request); HTTPSAPI the same over TLS.
+	HTTPAPI  *API `json:"http_api,omitempty"`
+	HTTPSAPI *API `json:"https_api,omitempty"`
+	// MQTT runs an MQTT 3.1.1 broker.
+	MQTT *Broker `json:"mqtt,omitempty"`
+	// MIP serves a mip package index (micropython.org/pi/v2) over HTTPS.
+	MIP *MIPIndex `json:"mip,omitempty"`
 }
 
 // Site is a static web site.
@@ -480,6 +488,10 @@ type Expect struct {
 	Capture *CaptureExpect `json:"capture,omitempty"`
 	// SimTime bounds the simulated time at which the run ended.
 	SimTime *TimeBounds `json:"sim_time,omitempty"`
+	// HTTPRequested passes when a host's HTTP API received a request.
+	HTTPRequested *HTTPRequested `json:"http_requested,omitempty"`
+	// MQTTPublished passes when a broker received a publication.
+	MQTTPublished *MQTTPublished `json:"mqtt_published,omitempty"`
 
 	// Board is the board the check is about; may be omitted when there is
 	// one board. For a replicated board the check must hold for each.

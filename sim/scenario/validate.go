@@ -328,8 +328,8 @@ func (v *validator) boards() {
 			switch {
 			case !strings.HasPrefix(fl.Path, "/"):
 				v.errf(ff+".path", "%q: write an absolute flash path like \"/data.txt\"", fl.Path)
-			case fl.Path == "/lib" || strings.HasPrefix(fl.Path, "/lib/"):
-				v.errf(ff+".path", "%s: /lib holds the simulator's modules and is read-only; put the file elsewhere", fl.Path)
+			case fl.Path == "/.frozen" || strings.HasPrefix(fl.Path, "/.frozen/"):
+				v.errf(ff+".path", "%s: /.frozen holds the board's frozen modules and is read-only; put libraries in /lib", fl.Path)
 			case fl.Path == "/main.py" && (b.Script != "" || b.Code != ""):
 				v.errf(ff+".path", "/main.py is already the board's script; remove one")
 			}
@@ -519,6 +519,7 @@ func (v *validator) services(f string, h *Host) {
 	if sv.NTP {
 		claim(udp, f+".ntp", 123)
 	}
+	v.netlibServices(f, sv, func(field string, p int) { claim(tcp, field, p) })
 	if c := sv.Chat; c != nil {
 		cf := f + ".chat"
 		switch c.Mode {
@@ -881,6 +882,7 @@ func (v *validator) expect(f string, e *Expect) {
 		{"console_not_contains", e.ConsoleNotContains != ""}, {"peer_received", e.PeerReceived != nil},
 		{"exit", e.Exit != nil}, {"sockets_empty_at_end", e.SocketsEmptyAtEnd},
 		{"capture", e.Capture != nil}, {"sim_time", e.SimTime != nil},
+		{"http_requested", e.HTTPRequested != nil}, {"mqtt_published", e.MQTTPublished != nil},
 	}
 	var set []string
 	for _, k := range kinds {
@@ -890,7 +892,7 @@ func (v *validator) expect(f string, e *Expect) {
 	}
 	if len(set) != 1 {
 		if len(set) == 0 {
-			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time")
+			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, http_requested, mqtt_published")
 		} else {
 			v.errf(f, "%s are separate checks; put each in its own list entry", strings.Join(set, " and "))
 		}
@@ -903,7 +905,7 @@ func (v *validator) expect(f string, e *Expect) {
 	}
 	if e.Within != 0 {
 		switch set[0] {
-		case "console_contains", "console_matches", "peer_received", "capture":
+		case "console_contains", "console_matches", "peer_received", "capture", "http_requested", "mqtt_published":
 			v.at(f+".within", e.Within)
 		default:
 			v.errf(f+".within", "%s has no deadline; remove within", set[0])
@@ -914,6 +916,7 @@ func (v *validator) expect(f string, e *Expect) {
 			v.errf(f+".console_matches", "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		}
 	}
+	v.netlibExpect(f, e)
 	if p := e.PeerReceived; p != nil {
 		v.hostRef(f+".peer_received.peer", p.Peer)
 		if p.Text == "" {
