@@ -135,10 +135,23 @@ size on board 400
 }
 
 // A WebREPL client's keys are the board's UART input (os.dupterm): they
-// answer a program's input() on a board with no serial input, Ctrl-C
-// interrupts the next input(), and what the board prints reaches the
-// client with the board's CRLF while the serial console shows it too.
+// answer a program's input(), Ctrl-C interrupts the next read as the
+// interrupt character (for sys.stdin too, which would otherwise read it as
+// a byte), and what the board prints reaches the client with the board's
+// CRLF while the serial console shows it too. Without serial input the
+// console keeps "\n" and sys.stdin is the firmware's, so that board
+// interrupts input(); a board with serial input (a console_input entry
+// that comes after the test) interrupts sys.stdin.read.
 func TestWebREPLKeysReachInput(t *testing.T) {
+	for _, tt := range []struct{ name, read, extra string }{
+		{"no serial input", "input()", ""},
+		{"serial input too", "sys.stdin.read(1)", "console_input:\n  - {at: 110s, line: \"late\"}\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { webreplKeys(t, tt.read, tt.extra) })
+	}
+}
+
+func webreplKeys(t *testing.T, read, extra string) {
 	py := needPythonWebsocket(t)
 	port := freePort(t)
 	sc, err := scenario.Parse("webrepl.yaml", []byte(fmt.Sprintf(`
@@ -152,14 +165,15 @@ boards:
         content: |
 %s
     code: |
+      import sys
       print("hello", input("name? "))
       try:
-          input()
+          %s
       except KeyboardInterrupt:
           print("interrupted")
 forwards:
   - "%d:esp1:8266"
-`, indent(webreplBoot, "          "), port)), "yaml")
+%s`, indent(webreplBoot, "          "), read, port, extra)), "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +213,7 @@ interrupt 'interrupted\r\n'
 	if string(out) != want {
 		t.Errorf("client printed\n%s\nwant\n%s", out, want)
 	}
-	c := console.String()
+	c := strings.ReplaceAll(console.String(), "\r\n", "\n")
 	for _, line := range []string{"| name? ", "| Ada\n", "| hello Ada\n", "| interrupted\n"} {
 		if !strings.Contains(c, line) {
 			t.Errorf("the serial console lacks %q:\n%s", line, c)
