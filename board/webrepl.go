@@ -177,7 +177,7 @@ func (w *webREPL) step(ctx context.Context) bool {
 	if w.client >= 0 {
 		// webrepl.py serves one client: another is told so and closed.
 		if fd, host, port, err := w.t.Accept(ctx, w.listen); err == nil {
-			w.b.consoleWrite([]byte(fmt.Sprintf("\nConcurrent WebREPL connection from ('%s', %d) rejected\n", host, port)))
+			w.b.cookedWrite([]byte(fmt.Sprintf("\nConcurrent WebREPL connection from ('%s', %d) rejected\n", host, port)))
 			w.t.Close(fd)
 			return true
 		}
@@ -190,7 +190,7 @@ func (w *webREPL) step(ctx context.Context) bool {
 		_ = w.t.SetTimeout(fd, 0)
 		w.client = fd
 		w.state = wrHandshake
-		w.b.consoleWrite([]byte(fmt.Sprintf("\nWebREPL connection from: ('%s', %d)\n", host, port)))
+		w.b.cookedWrite([]byte(fmt.Sprintf("\nWebREPL connection from: ('%s', %d)\n", host, port)))
 		return true
 	}
 	buf := make([]byte, 512)

@@ -213,7 +213,7 @@ interrupt 'interrupted\r\n'
 	if string(out) != want {
 		t.Errorf("client printed\n%s\nwant\n%s", out, want)
 	}
-	c := strings.ReplaceAll(console.String(), "\r\n", "\n")
+	c := console.String()
 	for _, line := range []string{"| name? ", "| Ada\n", "| hello Ada\n", "| interrupted\n"} {
 		if !strings.Contains(c, line) {
 			t.Errorf("the serial console lacks %q:\n%s", line, c)
