@@ -64,6 +64,24 @@ func (b *Board) Sleep(d time.Duration) error {
 }
 
 func (b *Board) wait(d time.Duration) error {
+	if b.duptermIdle() == nil {
+		return b.waitFor(d)
+	}
+	// A WebREPL client is served while the board waits, as lwIP's
+	// callbacks and the scheduler run during a sleep on the board.
+	deadline := b.clock.Elapsed() + d
+	for {
+		if w := b.duptermIdle(); w != nil {
+			w.serve(b.Context())
+		}
+		left := max(deadline-b.clock.Elapsed(), 0)
+		if err := b.waitFor(min(left, webreplPoll)); err != nil || left == 0 {
+			return err
+		}
+	}
+}
+
+func (b *Board) waitFor(d time.Duration) error {
 	return b.block(func(ctx context.Context) error {
 		deadline := b.clock.Elapsed() + d
 		for {
@@ -84,6 +102,13 @@ func (b *Board) wait(d time.Duration) error {
 // wait for network events; their callbacks call Wake.
 func (b *Board) Park(timeout time.Duration) error {
 	b.pollCount, b.pollOwed = 0, 0
+	if w := b.duptermIdle(); w != nil {
+		// Serve a WebREPL client while the board waits (a socket, input()).
+		w.serve(b.Context())
+		if timeout < 0 || timeout > webreplPoll {
+			timeout = webreplPoll
+		}
+	}
 	return b.block(func(ctx context.Context) error {
 		if b.interrupted.Load() || b.stopping.Load() {
 			return nil

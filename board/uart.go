@@ -123,7 +123,11 @@ func (b *Board) uartReadREPL(ctx context.Context) (byte, bool, error) {
 		if eof && w == nil {
 			return 0, false, nil
 		}
-		err := b.actor.Load().Park(ctx, b.uartWait(w))
+		wait := time.Duration(-1)
+		if w != nil {
+			wait = webreplPoll
+		}
+		err := b.actor.Load().Park(ctx, wait)
 		if err != nil || ctx.Err() != nil || b.stopping.Load() {
 			return 0, false, errStopped
 		}
@@ -136,28 +140,14 @@ func (b *Board) uartReadREPL(ctx context.Context) (byte, bool, error) {
 // typing waits forever.
 func (b *Board) uartReadProgram() (byte, error) {
 	for {
-		w := b.webREPL()
-		if w != nil {
-			w.serve(b.Context())
-		}
 		if c, ok, _ := b.uartTake(); ok {
 			return c, nil
 		}
-		if err := b.Park(b.uartWait(w)); err != nil {
+		// Park serves a WebREPL client, whose keys arrive here too.
+		if err := b.Park(-1); err != nil {
 			return 0, err
 		}
 	}
-}
-
-// uartWait is how long a UART read parks before looking again: until a
-// byte arrives (UARTWrite wakes the board), or the WebREPL poll interval
-// while a WebREPL server runs (its sockets are served by the waiting
-// reader).
-func (b *Board) uartWait(w *webREPL) time.Duration {
-	if w != nil {
-		return webreplPoll
-	}
-	return -1
 }
 
 // stdinPump copies Config.Stdin into the UART on its own goroutine. It ends

@@ -16,8 +16,8 @@ import (
 // ESP8266 firmware, done in Go over the board's own socket table. The
 // listening socket and the client connection are ordinary board sockets
 // (they count against the lwIP PCB pool and show in the socket table).
-// The board serves WebREPL whenever it waits for UART input (the REPL's
-// prompt, input(), sys.stdin): accept, the websocket handshake, the
+// The board serves WebREPL whenever it waits (the REPL's prompt, input(),
+// sys.stdin, time.sleep, a socket wait: Park and Sleep call serve): accept, the websocket handshake, the
 // password, and file put/get/version records as binary frames
 // (extmod/modwebrepl.c's protocol). A logged-in client's text frames are
 // keys on the UART receive path (os.dupterm_notify fills the same stdin
@@ -28,8 +28,8 @@ import (
 // webreplKey holds a board's *webREPL.
 type webreplKey struct{}
 
-// webreplPoll is how often the REPL looks at the WebREPL sockets while it
-// waits (simulated time).
+// webreplPoll is how often a waiting board looks at the WebREPL sockets
+// (simulated time).
 const webreplPoll = 20 * time.Millisecond
 
 // Protocol constants of modwebrepl.c.
@@ -66,6 +66,10 @@ type webREPL struct {
 	opData   []byte
 	frameBin bool // the last frame's payload was binary
 	lastCR   bool // the last byte echoed was "\r"
+	// busy is set while serve runs and sending while a frame is being
+	// sent: the waits inside them (a full send window) must not serve the
+	// client again.
+	busy, sending bool
 }
 
 func init() {
@@ -144,6 +148,16 @@ func (b *Board) webREPL() *webREPL {
 	return w
 }
 
+// duptermIdle is the board's WebREPL when a wait may serve it: running
+// and not already being served or sent to further up the stack.
+func (b *Board) duptermIdle() *webREPL {
+	w := b.webREPL()
+	if w == nil || w.busy || w.sending {
+		return nil
+	}
+	return w
+}
+
 func (w *webREPL) closeClient() {
 	if w.client >= 0 {
 		w.t.Close(w.client)
@@ -160,6 +174,8 @@ func (w *webREPL) closeClient() {
 // read them like serial keys, and the interrupt character raises
 // KeyboardInterrupt. Board goroutine only.
 func (w *webREPL) serve(ctx context.Context) {
+	w.busy = true
+	defer func() { w.busy = false }()
 	for i := 0; i < 64; i++ {
 		if !w.step(ctx) {
 			break
@@ -462,9 +478,11 @@ func (w *webREPL) frame(ctx context.Context, op byte, payload []byte) {
 }
 
 func (w *webREPL) send(ctx context.Context, p []byte) {
-	if w.client < 0 {
+	if w.client < 0 || w.sending {
 		return
 	}
+	w.sending = true
+	defer func() { w.sending = false }()
 	_ = w.t.SetTimeout(w.client, -1)
 	err := w.t.SendAll(ctx, w.client, p)
 	_ = w.t.SetTimeout(w.client, 0)

@@ -134,8 +134,10 @@ size on board 400
 	}
 }
 
-// A WebREPL client's keys are the board's UART input (os.dupterm): they
-// answer a program's input(), Ctrl-C interrupts the next read as the
+// A WebREPL client's keys are the board's UART input (os.dupterm): a
+// client logs in while main.py sleeps in a loop and stops it with Ctrl-C
+// (the board serves WebREPL in its waits), its keys answer a program's
+// input(), Ctrl-C interrupts the next read as the
 // interrupt character (for sys.stdin too, which would otherwise read it as
 // a byte), and what the board prints reaches the client with the board's
 // CRLF while the serial console shows it too. Without serial input the
@@ -165,7 +167,12 @@ boards:
         content: |
 %s
     code: |
-      import sys
+      import sys, time
+      try:
+          while True:
+              time.sleep(1)
+      except KeyboardInterrupt:
+          print("stopped")
       print("hello", input("name? "))
       try:
           %s
@@ -207,14 +214,15 @@ forwards:
 	if err != nil {
 		t.Fatalf("client: %v\n%s\nconsole:\n%s", err, out, console.String())
 	}
-	want := `answer 'Ada\r\nhello Ada\r\n'
+	want := `stop 'stopped\r\n'
+answer 'name? Ada\r\nhello Ada\r\n'
 interrupt 'interrupted\r\n'
 `
 	if string(out) != want {
 		t.Errorf("client printed\n%s\nwant\n%s", out, want)
 	}
 	c := console.String()
-	for _, line := range []string{"| name? ", "| Ada\n", "| hello Ada\n", "| interrupted\n"} {
+	for _, line := range []string{"| stopped\n", "| name? Ada\n", "| hello Ada\n", "| interrupted\n"} {
 		if !strings.Contains(c, line) {
 			t.Errorf("the serial console lacks %q:\n%s", line, c)
 		}

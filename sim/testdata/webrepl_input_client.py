@@ -1,5 +1,6 @@
 # A WebREPL client for the tests, on Debian's python3-websocket: log in,
-# answer the board's input() and interrupt the next one with Ctrl-C. It
+# stop the board's sleep loop with Ctrl-C, answer its input() and
+# interrupt the next read with Ctrl-C. It
 # prints what the board sent back (repr, so "\r\n" shows) for the Go test.
 import sys
 
@@ -19,6 +20,8 @@ def read_until(marker):
 ws.recv()  # "Password: "
 ws.send(password + "\r")
 read_until(">>> ")
+ws.send("\x03")
+print("stop", repr(read_until("stopped\r\n")))
 ws.send("Ada\r")
 print("answer", repr(read_until("hello Ada\r\n")))
 ws.send("\x03")
