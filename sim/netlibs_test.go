@@ -190,9 +190,9 @@ expect:
 	}
 }
 
-// runDefaultWorld runs code as esp1's main.py in the default world of
+// runNetlibWorld runs code as esp1's main.py in the default world of
 // ad-hoc runs, with more top-level YAML (expect, faults) after it.
-func runDefaultWorld(t *testing.T, code, more string) *Result {
+func runNetlibWorld(t *testing.T, code, more string) *Result {
 	t.Helper()
 	var b strings.Builder
 	b.Write(DefaultWorld())
@@ -211,7 +211,7 @@ func runDefaultWorld(t *testing.T, code, more string) *Result {
 // with pool.ntp.org down the query ends in the socket's OSError,
 // ETIMEDOUT, after ntptime.timeout.
 func TestNTPTime(t *testing.T) {
-	res := runDefaultWorld(t, strings.ReplaceAll(wifiUp, "      ", "")+`
+	res := runNetlibWorld(t, strings.ReplaceAll(wifiUp, "      ", "")+`
 import time, ntptime, machine
 machine.RTC().datetime((2000, 1, 1, 6, 0, 0, 0, 0))
 print("before", time.localtime()[:3])
@@ -406,7 +406,7 @@ expect:
 // test.mosquitto.org runs a broker, httpbin.org echoes requests (HTTP and
 // HTTPS).
 func TestDefaultWorldNetlibHosts(t *testing.T) {
-	res := runDefaultWorld(t, strings.ReplaceAll(wifiUp, "      ", "")+`
+	res := runNetlibWorld(t, strings.ReplaceAll(wifiUp, "      ", "")+`
 import time, requests
 from umqtt.simple import MQTTClient
 got = []
