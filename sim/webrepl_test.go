@@ -76,7 +76,7 @@ boards:
 %s
 forwards:
   - "%d:esp1:8266"
-`, indent(webreplBoot, "          "), port)), "yaml")
+`, indentLines(webreplBoot, "          "), port)), "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ boards:
           print("interrupted")
 forwards:
   - "%d:esp1:8266"
-%s`, indent(webreplBoot, "          "), read, port, extra)), "yaml")
+%s`, indentLines(webreplBoot, "          "), read, port, extra)), "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func needPythonWebsocket(t *testing.T) string {
 	return ""
 }
 
-func indent(s, pre string) string {
+func indentLines(s, pre string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	for i, l := range lines {
 		lines[i] = pre + l
@@ -385,7 +385,7 @@ boards:
       ws.close()
 forwards:
   - "%d:esp1:8080"
-`, indent(strings.ReplaceAll(wifiUp, "      ", ""), "      "), port)), "yaml")
+`, indentLines(strings.ReplaceAll(wifiUp, "      ", ""), "      "), port)), "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
