@@ -1,0 +1,3 @@
+# lwip is the ESP8266 port's name for its socket module (modlwip.c registers
+# the same module as lwip and socket).
+from socket import *
