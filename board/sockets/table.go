@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -1347,7 +1348,12 @@ func (t *Table) Repr(fd int) (string, bool) {
 	t.mu.Lock()
 	state, timeout, off := s.state, s.timeout, s.recvOff
 	t.mu.Unlock()
-	return reprOf(state, timeout, t.incomingOf(s), off), true
+	r := reprOf(state, timeout, t.incomingOf(s), off)
+	if s.kind == kindUDP {
+		// Datagram sockets print the queue count and no offset.
+		r = r[:strings.LastIndex(r, " off=")] + ">"
+	}
+	return r, true
 }
 
 // ClosedRepr is the repr of a socket after close(): modlwip sets state to

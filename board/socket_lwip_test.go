@@ -1,0 +1,375 @@
+package board_test
+
+import (
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/netstack"
+)
+
+// The ESP8266's lwIP 1.4 (esp-open-lwip) as scripts on the real firmware see
+// it, one test per row of issue 16; the comment of each names the source
+// that decides.
+
+// Row 1: tcp_bind and udp_bind never check the address is the board's.
+// Row 2: a new or bound TCP socket polls POLLOUT|POLLHUP (tcp_sndbuf of a
+// fresh PCB is TCP_SND_BUF) and select puts it in the write list.
+// Row 5: recv on a never-connected socket: no pbuf, so EAGAIN when
+// non-blocking and ENOTCONN when blocking, and the PCB stays.
+// Row 11: the module's surface (modlwip.c's globals table, reprs,
+// getaddrinfo's ERR_ARG, mp_obj_get_int on the port).
+func TestLwipSocketSurface(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, c)
+		return c.Close()
+	})
+	r := l.start("esp1", 2, `
+import socket, select, lwip
+for a in (('127.0.0.1', 8080), ('93.184.216.34', 8081), ('0.0.0.0', 8082)):
+    s = socket.socket()
+    s.bind(a)
+    print('bind', a[0], 'ok')
+    s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(('8.8.8.8', 5000))
+print('udp bind ok')
+s = socket.socket()
+print('new poll', select.poll().poll(0), end=' ')
+p = select.poll()
+p.register(s)
+print(p.poll(0)[0][1])
+s.bind(('', 9000))
+print('bound poll', p.poll(0)[0][1])
+print('select write', select.select([], [s], [], 0)[1] == [s])
+s.setblocking(False)
+try:
+    s.recv(10)
+except OSError as e:
+    print('recv new nonblocking', e.errno)
+s.setblocking(True)
+try:
+    s.recv(10)
+except OSError as e:
+    print('recv new blocking', e.errno)
+print(s)
+s.connect(('10.0.0.1', 80))
+print('connect after ENOTCONN ok')
+print(s)
+s.settimeout(1.5)
+print(s)
+s.close()
+print(s)
+print(u)
+for h in ('', 'a' * 256):
+    try:
+        socket.getaddrinfo(h, 80)
+    except OSError as e:
+        print('gai', len(h), e.errno)
+try:
+    socket.getaddrinfo('10.0.0.1', '80')
+except TypeError as e:
+    print('gai str port TypeError')
+try:
+    socket.socket().connect(('10.0.0.1', '80'))
+except TypeError as e:
+    print('connect str port TypeError')
+print('lwip', lwip.SOCK_RAW, lwip.socket is socket.socket, lwip.getaddrinfo('1.2.3.4', 5)[0][-1])
+print('POLLNVAL', hasattr(select, 'POLLNVAL'))
+lwip.reset()
+lwip.callback()
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	ln.Close()
+	<-peer // the peer only accepts; whether it got there before ln.Close does not matter
+	wantLines(t, "esp1", out,
+		"bind 127.0.0.1 ok", "bind 93.184.216.34 ok", "bind 0.0.0.0 ok", "udp bind ok",
+		"new poll [] 20", "bound poll 20", "select write True",
+		"recv new nonblocking 11", "recv new blocking 107",
+		"<socket state=0 timeout=4294967295 incoming=0 off=0>",
+		"connect after ENOTCONN ok",
+		"<socket state=3 timeout=4294967295 incoming=0 off=0>",
+		"<socket state=3 timeout=1500 incoming=0 off=0>",
+		"<socket state=-16 timeout=1500 incoming=0 off=0>",
+		"<socket state=5 timeout=4294967295 incoming=0>",
+		"gai 0 -12", "gai 256 -12", "gai str port TypeError", "connect str port TypeError",
+		"lwip 3 True ('1.2.3.4', 5)", "POLLNVAL False")
+}
+
+// Row 3: esp-open-lwip's icmp_input drops every ICMP error, so an
+// unreachable address or port never reaches TCP or UDP: a connect with a
+// timeout times out, a blocking one gives up after TCP_SYNMAXRTX (6) SYN
+// retransmissions 1 s apart (ECONNABORTED at 6.25 s), a connected UDP
+// socket's recv just times out.
+func TestLwipIgnoresICMPErrors(t *testing.T) {
+	l := newLAN(t)
+	l.node("pc", 1, netstack.Impairments{}) // answers UDP with port unreachable
+	r := l.start("esp1", 2, `
+import socket, time
+c = socket.socket()
+c.settimeout(2)
+t = time.ticks_ms()
+try:
+    c.connect(('10.0.0.77', 80))
+except OSError as e:
+    print('timeout connect', e.errno, time.ticks_diff(time.ticks_ms(), t))
+c = socket.socket()
+t = time.ticks_ms()
+try:
+    c.connect(('10.0.0.77', 80))
+except OSError as e:
+    print('blocking connect', e.errno, time.ticks_diff(time.ticks_ms(), t))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.connect(('10.0.0.1', 9))
+u.send(b'x')
+u.settimeout(1)
+for i in range(2):
+    try:
+        u.recv(10)
+    except OSError as e:
+        print('udp recv', e.errno)
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	wantLines(t, "esp1", out, "timeout connect 110 2000", "blocking connect 103 6250", "udp recv 110")
+}
+
+// Row 4: a RST after the peer's FIN (the PCB in CLOSE_WAIT) is ERR_RST in
+// lwIP's tcp_process: ECONNRESET, and the socket polls POLLOUT|POLLHUP.
+func TestLwipResetAfterFIN(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		if err := c.CloseWrite(); err != nil {
+			return err
+		}
+		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
+		c.Endpoint().Abort()
+		return nil
+	})
+	r := l.start("esp1", 2, `
+import socket, select, time
+s = socket.socket()
+s.connect(('10.0.0.1', 80))
+print('eof', s.recv(10))
+time.sleep(1)
+p = select.poll()
+p.register(s)
+print('poll', p.poll(0)[0][1])
+try:
+    s.send(b'x')
+except OSError as e:
+    print('send', e.errno)
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "eof b''", "poll 20", "send 104")
+}
+
+// Row 6: lwip_tcp_receive copies from the first pbuf of the chain only, so
+// one recv never joins segments.
+func TestLwipRecvOnePbuf(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		c.Endpoint().SocketOptions().SetDelayOption(false)
+		for _, n := range []int{1420, 1420, 80} {
+			if _, err := c.Write(make([]byte, n)); err != nil {
+				return err
+			}
+			netstack.Sleep(l.ctx, pc.Actor, 50*time.Millisecond)
+		}
+		netstack.Sleep(l.ctx, pc.Actor, 2*time.Second)
+		return c.Close()
+	})
+	r := l.start("esp1", 2, `
+import socket, time
+s = socket.socket()
+s.connect(('10.0.0.1', 80))
+time.sleep(1)
+print('recv', [len(s.recv(4096)) for i in range(3)])
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "recv [1420, 1420, 80]")
+}
+
+// Row 7: modlwip keeps LWIP_INCOMING_PACKET_QUEUE_LEN (4) datagrams per UDP
+// socket and frees any that arrives while the slots are full.
+func TestLwipUDPQueueHoldsFour(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	pconn, err := pc.ListenUDP(ap("10.0.0.1:7000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
+		for i := 0; i < 6; i++ {
+			if _, err := pconn.WriteTo([]byte(fmt.Sprint(i)), ap("10.0.0.2:6000")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	r := l.start("esp1", 2, `
+import socket, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(('', 6000))
+time.sleep(2)
+print(u)
+u.setblocking(False)
+got = []
+try:
+    while True:
+        got.append(u.recv(10))
+except OSError as e:
+    print('got', got, e.errno)
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "<socket state=5 timeout=4294967295 incoming=4>", "got [b'0', b'1', b'2', b'3'] 11")
+}
+
+// Row 9: SO_REUSE is 0 in esp-open-lwip's lwipopts.h: tcp_bind walks every
+// PCB list, TIME_WAIT included, and SO_REUSEADDR changes nothing.
+func TestLwipBindTimeWaitPortInUse(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	peer := goPeer(pc, func() error {
+		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
+		c, err := pc.DialTCP(ap("10.0.0.2:80"))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, c)
+		return c.Close()
+	})
+	r := l.start("esp1", 2, `
+import socket, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('', 80))
+srv.listen(1)
+c, a = srv.accept()
+c.close()
+srv.close()
+time.sleep(1)
+socket.print_pcbs()
+for reuse in (0, 1):
+    s = socket.socket()
+    if reuse:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(('', 80))
+        print('bind ok')
+    except OSError as e:
+        print('bind reuse', reuse, e.errno)
+    s.close()
+time.sleep(121)
+s = socket.socket()
+s.bind(('', 80))
+print('bind after 2*MSL ok')
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "bind reuse 0 98", "bind reuse 1 98", "bind after 2*MSL ok")
+}
+
+// Row 10: esp-open-lwip sets MEMP_MEM_MALLOC, so socket() takes its PCB from
+// the heap (no pool of 5), while tcp_listen_input drops a SYN, silently,
+// when tcp_active_pcbs holds exactly MEMP_NUM_TCP_PCB (5) connections.
+func TestLwipActiveConnectionCap(t *testing.T) {
+	l := newLAN(t)
+	pcNode, _ := l.node("pc", 1, netstack.Impairments{})
+	var clients []<-chan error
+	results := make(chan string, 6)
+	for i := 0; i < 6; i++ {
+		i := i
+		s := &netstack.Sockets{Node: pcNode, Actor: l.clock.NewActor(fmt.Sprint("client", i)), Ctx: l.ctx}
+		clients = append(clients, goPeer(s, func() error {
+			netstack.Sleep(l.ctx, s.Actor, time.Duration(1000+100*i)*time.Millisecond)
+			c, err := s.DialTCP(ap("10.0.0.2:80"))
+			if err != nil {
+				results <- "refused"
+				return nil
+			}
+			results <- "connected"
+			io.Copy(io.Discard, c)
+			return c.Close()
+		}))
+	}
+	r := l.start("esp1", 2, `
+import socket, time
+extra = [socket.socket() for i in range(8)]
+print('sockets ok', len(extra))
+srv = socket.socket()
+srv.bind(('', 80))
+srv.listen(8)
+conns = []
+srv.settimeout(5)
+try:
+    while True:
+        c, a = srv.accept()
+        conns.append(c)
+except OSError as e:
+    print('accepted', len(conns), e.errno)
+conns[0].close()
+srv.settimeout(30)
+c6, a = srv.accept()
+print('accepted the sixth after a close')
+for c in conns:
+    c.close()
+c6.close()
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	wantLines(t, "esp1", out, "sockets ok 8", "accepted 5 110", "accepted the sixth after a close")
+	if st := r.b.SocketStats(); st.SynDropped == 0 {
+		t.Errorf("SocketStats().SynDropped = 0, want the sixth SYN dropped")
+	}
+	for i, c := range clients {
+		select {
+		case err := <-c:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("client %d still running; results so far %d", i, len(results))
+		}
+	}
+}
