@@ -1,10 +1,16 @@
 package board_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -371,5 +377,107 @@ c6.close()
 		case <-time.After(5 * time.Second):
 			t.Fatalf("client %d still running; results so far %d", i, len(results))
 		}
+	}
+}
+
+// Row 14: on the wire the board's TCP is lwIP 1.4's: its SYN and SYN-ACK
+// offer MSS only (no SACK, timestamps or window scaling), its window is the
+// SDK's TCP_WND (4·TCP_MSS = 5840), and no segment of the board carries a
+// timestamp. Read back from the medium's capture.
+func TestLwipOnTheWire(t *testing.T) {
+	l := newLAN(t)
+	var pcap bytes.Buffer
+	capt, err := netstack.NewCapture(&pcap, l.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.medium.SetCapture(capt)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, c)
+		c.Close()
+		d, err := pc.DialTCP(ap("10.0.0.2:81"))
+		if err != nil {
+			return err
+		}
+		d.Write([]byte("hi"))
+		return d.Close()
+	})
+	r := l.start("esp1", 2, `
+import socket
+srv = socket.socket()
+srv.bind(('', 81))
+srv.listen(1)
+s = socket.socket()
+s.connect(('10.0.0.1', 80))
+s.send(b'x' * 3000)
+s.close()
+c, a = srv.accept()
+print('got', c.recv(10))
+c.close()
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "got b'hi'")
+	l.medium.SetCapture(nil)
+	if err := capt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := pcapgo.NewNgReader(&pcap, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	board := net.IPv4(10, 0, 0, 2)
+	var syns, synacks, fromBoard int
+	for {
+		data, _, err := rd.ReadPacketData()
+		if err != nil {
+			break
+		}
+		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
+		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		tcph, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
+		if ip == nil || tcph == nil || !ip.SrcIP.Equal(board) {
+			continue
+		}
+		fromBoard++
+		var kinds []layers.TCPOptionKind
+		for _, o := range tcph.Options {
+			if o.OptionType != layers.TCPOptionKindNop && o.OptionType != layers.TCPOptionKindEndList {
+				kinds = append(kinds, o.OptionType)
+			}
+		}
+		switch {
+		case tcph.SYN && !tcph.ACK:
+			syns++
+		case tcph.SYN && tcph.ACK:
+			synacks++
+		}
+		if tcph.SYN {
+			if len(kinds) != 1 || kinds[0] != layers.TCPOptionKindMSS {
+				t.Errorf("board's SYN (ACK %v) options %v, want MSS only", tcph.ACK, kinds)
+			}
+			if tcph.Window != 5840 {
+				t.Errorf("board's SYN (ACK %v) window %d, want TCP_WND 5840", tcph.ACK, tcph.Window)
+			}
+			if tcph.ACK && tcph.DataOffset != 6 {
+				t.Errorf("board's SYN-ACK header is %d words, want 6 (MSS only)", tcph.DataOffset)
+			}
+		} else if len(kinds) != 0 {
+			t.Errorf("board's segment %v carries options %v, want none", tcph.Seq, kinds)
+		}
+	}
+	if syns != 1 || synacks != 1 || fromBoard < 6 {
+		t.Errorf("read %d SYNs, %d SYN-ACKs, %d segments from the board; want 1, 1 and a conversation", syns, synacks, fromBoard)
 	}
 }

@@ -59,7 +59,14 @@ func (m lwipInput) Match(hook stack.Hook, pkt *stack.PacketBuffer, _, _ string) 
 		if f := tcph.Flags(); !f.Contains(header.TCPFlagSyn) || f.Contains(header.TCPFlagAck) {
 			return false, false
 		}
-		return m.t.synOverCap(tcph.DestinationPort()), false
+		if m.t.synOverCap(tcph.DestinationPort()) {
+			return true, false
+		}
+		if parsed := pkt.TransportHeader().Slice(); len(parsed) >= int(tcph.DataOffset()) {
+			// lwIP 1.4 reads only MSS from a SYN (see lwipwire.go).
+			blankSynOptions(header.TCP(parsed))
+		}
+		return false, false
 	}
 	return false, false
 }
@@ -121,7 +128,7 @@ func (t *Table) activeConnsLocked() int {
 }
 
 // installInputFilter puts the lwIP input rule at the head of the board
-// stack's filter INPUT chain.
+// stack's filter INPUT chain and the SYN rewrite in its OUTPUT chain.
 func installInputFilter(s *stack.Stack, t *Table) {
 	accept := stack.Rule{Filter: stack.EmptyFilter4(), Target: &stack.AcceptTarget{NetworkProtocol: header.IPv4ProtocolNumber}}
 	table := stack.Table{
@@ -129,6 +136,7 @@ func installInputFilter(s *stack.Stack, t *Table) {
 			{Filter: stack.EmptyFilter4(), Matchers: []stack.Matcher{lwipInput{t}}, Target: &stack.DropTarget{NetworkProtocol: header.IPv4ProtocolNumber}},
 			accept, // INPUT
 			accept, // FORWARD
+			{Filter: stack.EmptyFilter4(), Target: synOutput{}},
 			accept, // OUTPUT
 			{Filter: stack.EmptyFilter4(), Target: &stack.ErrorTarget{NetworkProtocol: header.IPv4ProtocolNumber}},
 		},
@@ -143,7 +151,7 @@ func installInputFilter(s *stack.Stack, t *Table) {
 			stack.Prerouting:  stack.HookUnset,
 			stack.Input:       1,
 			stack.Forward:     2,
-			stack.Output:      3,
+			stack.Output:      4,
 			stack.Postrouting: stack.HookUnset,
 		},
 	}

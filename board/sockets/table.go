@@ -296,6 +296,9 @@ func New(cfg Config) (*Table, error) {
 			return nil, fmt.Errorf("sockets: setting the send buffer range: %s", tcpipErr)
 		}
 	}
+	if err := configureBoardTCP(cfg.Stack); err != nil {
+		return nil, err
+	}
 	t := &Table{cfg: cfg, maxPCBs: cfg.MaxTCPPCBs, socks: map[int]*sock{}, nextFD: 3}
 	installInputFilter(cfg.Stack, t)
 	return t, nil
@@ -453,6 +456,7 @@ func (t *Table) Socket(af, typ, proto int) (int, error) {
 	s.ep = ep
 	ops := ep.SocketOptions()
 	if s.kind == kindTCP {
+		ops.SetReceiveBufferSize(2*TCPWindow, true) // gVisor advertises half its buffer
 		ops.SetSendBufferSize(int64(t.cfg.SendBuffer), true)
 		ops.SetDelayOption(true) // lwIP runs Nagle unless TCP_NODELAY
 	} else {
@@ -924,6 +928,7 @@ func (t *Table) adopt(ls *sock, ep tcpip.Endpoint, wq *waiter.Queue, peer tcpip.
 	if la, tcpipErr := ep.GetLocalAddress(); tcpipErr == nil {
 		ns.local = la
 	}
+	ep.SocketOptions().SetReceiveBufferSize(2*TCPWindow, true)
 	ep.SocketOptions().SetSendBufferSize(int64(t.cfg.SendBuffer), true)
 	ep.SocketOptions().SetDelayOption(true)
 	t.mu.Lock()
