@@ -335,7 +335,7 @@ func (b *Board) execFile(ctx context.Context, name string) (typ, text string, er
 	var ge *guestException
 	if errors.As(err, &ge) {
 		typ, text := ge.split()
-		return typ, dropRunnerFrames(text), nil
+		return typ, dropCModuleFrames(dropRunnerFrames(text)), nil
 	}
 	return "", "", err
 }
@@ -443,7 +443,7 @@ func (b *Board) consoleWrite(p []byte) {
 	if b.bannerFix {
 		p = bytes.ReplaceAll(p, []byte("; JS with Emscripten"), []byte("; ESP module with ESP8266"))
 	}
-	_, _ = b.console.Write(p)
+	_, _ = b.console.Write(b.cFrames().filter(p))
 }
 
 // repl runs the event-driven REPL of the firmware, one character at a time.

@@ -481,3 +481,37 @@ c.close()
 		t.Errorf("read %d SYNs, %d SYN-ACKs, %d segments from the board; want 1, 1 and a conversation", syns, synacks, fromBoard)
 	}
 }
+
+// Row 12: the socket and tls modules are C on the ESP8266, so a traceback
+// through them names only the script's frames, printed by the runner or by
+// sys.print_exception.
+func TestLwipTracebackHasOnlyScriptFrames(t *testing.T) {
+	l := newLAN(t)
+	r := l.start("esp1", 2, `
+import socket, sys
+def f():
+    s = socket.socket()
+    s.recv(1)
+try:
+    f()
+except OSError as e:
+    sys.print_exception(e)
+s = socket.socket()
+s.settimeout(1)
+s.connect(('10.0.0.77', 80))
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := norm(r.wait(t))
+	want := "Traceback (most recent call last):\n" +
+		"  File \"main.py\", line 7, in <module>\n" +
+		"  File \"main.py\", line 5, in f\n" +
+		"OSError: [Errno 107] ENOTCONN\n" +
+		"Traceback (most recent call last):\n" +
+		"  File \"main.py\", line 12, in <module>\n" +
+		"OSError: [Errno 110] ETIMEDOUT\n"
+	if out != want {
+		t.Errorf("console =\n%s\nwant\n%s", out, want)
+	}
+	if r.res.Traceback != "Traceback (most recent call last):\n  File \"main.py\", line 12, in <module>\nOSError: [Errno 110] ETIMEDOUT\n" {
+		t.Errorf("Result.Traceback = %q", r.res.Traceback)
+	}
+}
