@@ -242,6 +242,12 @@ func TestLwipUDPQueueHoldsFour(t *testing.T) {
 	}
 	peer := goPeer(pc, func() error {
 		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
+		// A first datagram resolves the board's MAC, so the six that follow
+		// leave in order.
+		if _, err := pconn.WriteTo([]byte("w"), ap("10.0.0.2:6000")); err != nil {
+			return err
+		}
+		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
 		for i := 0; i < 6; i++ {
 			if _, err := pconn.WriteTo([]byte(fmt.Sprint(i)), ap("10.0.0.2:6000")); err != nil {
 				return err
@@ -253,6 +259,7 @@ func TestLwipUDPQueueHoldsFour(t *testing.T) {
 import socket, time
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(('', 6000))
+print('first', u.recv(10))
 time.sleep(2)
 print(u)
 u.setblocking(False)
@@ -513,5 +520,80 @@ s.connect(('10.0.0.77', 80))
 	}
 	if r.res.Traceback != "Traceback (most recent call last):\n  File \"main.py\", line 12, in <module>\nOSError: [Errno 110] ETIMEDOUT\n" {
 		t.Errorf("Result.Traceback = %q", r.res.Traceback)
+	}
+}
+
+// Row 8: listen(backlog) as modlwip and lwIP 1.4 do it: every handshake
+// completes (TCP_LISTEN_BACKLOG is 0), the accept callback keeps
+// max(backlog, 1) connections, and one that finds the slots full is aborted:
+// its client sees connect succeed, then a RST.
+func TestLwipListenBacklogResetsExtraConnections(t *testing.T) {
+	l := newLAN(t)
+	pcNode, _ := l.node("pc", 1, netstack.Impairments{})
+	type result struct {
+		i         int
+		connected bool
+		readErr   string
+	}
+	results := make(chan result, 3)
+	var clients []<-chan error
+	for i := 0; i < 3; i++ {
+		i := i
+		s := &netstack.Sockets{Node: pcNode, Actor: l.clock.NewActor(fmt.Sprint("client", i)), Ctx: l.ctx}
+		clients = append(clients, goPeer(s, func() error {
+			netstack.Sleep(l.ctx, s.Actor, time.Duration(500+200*i)*time.Millisecond)
+			c, err := s.DialTCP(ap("10.0.0.2:80"))
+			if err != nil {
+				results <- result{i: i}
+				return nil
+			}
+			_, err = io.ReadAll(c)
+			r := result{i: i, connected: true}
+			if err != nil {
+				r.readErr = err.Error()
+			}
+			results <- r
+			return c.Close()
+		}))
+	}
+	r := l.start("esp1", 2, `
+import socket, time
+srv = socket.socket()
+srv.bind(('', 80))
+srv.listen(2)
+time.sleep(3)
+for i in range(2):
+    c, a = srv.accept()
+    print('accepted', i)
+    c.close()
+srv.setblocking(False)
+try:
+    srv.accept()
+except OSError as e:
+    print('no third', e.errno)
+srv.close()
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	wantLines(t, "esp1", out, "accepted 0", "accepted 1", "no third 11")
+	for _, c := range clients {
+		if err := <-c; err != nil {
+			t.Error(err)
+		}
+	}
+	close(results)
+	got := map[int]result{}
+	for res := range results {
+		got[res.i] = res
+	}
+	for i := 0; i < 2; i++ {
+		if !got[i].connected || got[i].readErr != "" {
+			t.Errorf("client %d: %+v, want connected and closed cleanly", i, got[i])
+		}
+	}
+	if !got[2].connected || got[2].readErr == "" {
+		t.Errorf("client 2: %+v, want connected, then reset", got[2])
+	}
+	if st := r.b.SocketStats(); st.BacklogResets != 1 {
+		t.Errorf("SocketStats().BacklogResets = %d, want 1", st.BacklogResets)
 	}
 }

@@ -575,13 +575,9 @@ func (t *Table) pollFlags(s *sock, events int) int {
 	if events&PollIn != 0 && s.ep != nil {
 		switch {
 		case s.state == stListening:
-			if s.ep.Readiness(waiter.ReadableEvents)&waiter.ReadableEvents != 0 {
-				t.mu.Lock()
-				full := !t.canAllocLocked()
-				t.mu.Unlock()
-				if !full {
-					ret |= PollIn
-				}
+			t.drainListeners()
+			if t.hasPending(s) {
+				ret |= PollIn
 			}
 		case s.kind == kindTCP:
 			if n, tcpipErr := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); tcpipErr == nil && n > 0 {

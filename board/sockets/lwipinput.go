@@ -124,7 +124,7 @@ func (t *Table) activeConnsLocked() int {
 			n++
 		}
 	}
-	return n
+	return n + t.pendingCountLocked()
 }
 
 // installInputFilter puts the lwIP input rule at the head of the board

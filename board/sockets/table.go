@@ -72,6 +72,10 @@ const (
 	DefaultCloseAbort = 10 * time.Second
 	// DefaultListenBacklog is MICROPY_PY_SOCKET_LISTEN_BACKLOG_DEFAULT.
 	DefaultListenBacklog = 2
+	// gvisorListenQueue is gVisor's accept queue under a board listener:
+	// completed connections wait there only until the drain (backlog.go)
+	// takes them, or while the heap has no room for another PCB.
+	gvisorListenQueue = 16
 	// SynGiveUp is how long lwIP on the ESP8266 tries a connect before
 	// tcp_slowtmr removes the PCB with ERR_ABRT (ECONNABORTED): the SDK's
 	// TCP_SYNMAXRTX of 6 retransmissions, one every RTO of 1 s (tcp_alloc's
@@ -205,6 +209,9 @@ type sock struct {
 	// udpq holds received datagrams (UDP and raw sockets): modlwip's
 	// LWIP_INCOMING_PACKET_QUEUE_LEN slots; see udpqueue.go.
 	udpq *dgramQueue
+	// backlog holds a listening socket's completed connections (see
+	// backlog.go).
+	backlog *backlog
 }
 
 // orphan is a TCP connection the script closed that the stack still holds
@@ -230,6 +237,8 @@ type Table struct {
 	// closed keeps the timeout of sockets the script closed whose Python
 	// object lives on, for their repr.
 	closed map[int]time.Duration
+	// drain takes completed connections out of gVisor for the listeners.
+	drain *drainer
 }
 
 // Stats counts what happened in a table.
@@ -247,6 +256,9 @@ type Stats struct {
 	// SynDropped counts SYNs to a listener dropped at the active-connection
 	// cap (MaxActiveTCP).
 	SynDropped int
+	// BacklogResets counts connections reset because the listener's
+	// listen(backlog) slots were full.
+	BacklogResets int
 }
 
 // New returns a board's socket table and configures the stack for lwIP's
@@ -335,6 +347,7 @@ func (t *Table) activePCBsLocked() int {
 			n++
 		}
 	}
+	n += t.pendingCountLocked()
 	kept := t.orphans[:0]
 	for _, o := range t.orphans {
 		st := tcp.EndpointState(o.ep.State())
@@ -757,7 +770,7 @@ func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
 	// first SYN: no SYN-ACK retransmission, and a lost final ACK leaves the
 	// connection unaccepted. lwIP keeps state for a pending connection, so
 	// give gVisor one slot more than the script asked for.
-	if tcpipErr := s.ep.Listen(backlog + 1); tcpipErr != nil {
+	if tcpipErr := s.ep.Listen(gvisorListenQueue); tcpipErr != nil {
 		e := lwipFromTCPIP(tcpipErr, false)
 		t.trace("socket.listen(%d) -> OSError(%d)", backlog, e.errno())
 		return oserr(e.errno())
@@ -768,6 +781,7 @@ func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
 	}
 	s.state = stListening
 	t.mu.Unlock()
+	t.listenSlots(s, backlog)
 	t.trace("socket.listen(%d) on port %d", backlog, s.local.Port)
 	return nil
 }
@@ -876,22 +890,14 @@ func (t *Table) Accept(ctx context.Context, fd int) (int, string, int, error) {
 	ws := t.watch(s.wq)
 	defer ws.done()
 	for {
+		t.drainListeners()
+		if p, ok := t.takePending(s); ok {
+			return t.adopt(s, p.ep, p.wq, p.peer)
+		}
 		t.mu.Lock()
 		full := !t.canAllocLocked()
 		t.mu.Unlock()
-		if !full {
-			var peer tcpip.FullAddress
-			nep, nwq, tcpipErr := s.ep.Accept(&peer)
-			if tcpipErr == nil {
-				t.mu.Lock()
-				t.allocPCBLocked()
-				t.mu.Unlock()
-				return t.adopt(s, nep, nwq, peer)
-			}
-			if _, ok := tcpipErr.(*tcpip.ErrWouldBlock); !ok {
-				return 0, "", 0, oserr(lwipFromTCPIP(tcpipErr, false).errno())
-			}
-		} else if !deferred {
+		if full && !deferred && s.ep.Readiness(waiter.ReadableEvents)&waiter.ReadableEvents != 0 {
 			deferred = true
 			t.mu.Lock()
 			t.stats.AcceptDeferred++
@@ -1126,6 +1132,9 @@ func (t *Table) Close(fd int) error {
 		}
 		ep := s.ep
 		listening := s.state == stListening
+		if listening {
+			t.closeSlots(s)
+		}
 		// lwIP aborts a close that has not finished after CloseAbort; in
 		// gVisor the FIN_WAIT_2 timeout is the linger option.
 		linger := tcpip.TCPLingerTimeoutOption(t.cfg.CloseAbort)
@@ -1189,7 +1198,11 @@ func (t *Table) CloseAll() {
 	orphans := t.orphans
 	t.orphans = nil
 	t.mu.Unlock()
+	t.stopDrainer()
 	for _, s := range all {
+		if s.backlog != nil {
+			t.closeSlots(s)
+		}
 		if s.kind == kindTLS {
 			s.tls.close()
 		}
