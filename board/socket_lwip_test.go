@@ -94,6 +94,8 @@ except TypeError as e:
     print('connect str port TypeError')
 print('lwip', lwip.SOCK_RAW, lwip.socket is socket.socket, lwip.getaddrinfo('1.2.3.4', 5)[0][-1])
 print('POLLNVAL', hasattr(select, 'POLLNVAL'))
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)
+print('raw', r)
 lwip.reset()
 lwip.callback()
 `, board.SocketEnv{}, netstack.Impairments{})
@@ -111,7 +113,7 @@ lwip.callback()
 		"<socket state=-16 timeout=1500 incoming=0 off=0>",
 		"<socket state=5 timeout=4294967295 incoming=0>",
 		"gai 0 -12", "gai 256 -12", "gai str port TypeError", "connect str port TypeError",
-		"lwip 3 True ('1.2.3.4', 5)", "POLLNVAL False")
+		"lwip 3 True ('1.2.3.4', 5)", "POLLNVAL False", "raw <socket state=0 timeout=4294967295 incoming=0>")
 }
 
 // Row 3: esp-open-lwip's icmp_input drops every ICMP error, so an
@@ -595,5 +597,49 @@ srv.close()
 	}
 	if st := r.b.SocketStats(); st.BacklogResets != 1 {
 		t.Errorf("SocketStats().BacklogResets = %d, want 1", st.BacklogResets)
+	}
+}
+
+// Row 11: lwIP's udp_sendto sends to port 0 like any other port.
+func TestLwipSendToPortZero(t *testing.T) {
+	l := newLAN(t)
+	var pcap bytes.Buffer
+	capt, err := netstack.NewCapture(&pcap, l.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.medium.SetCapture(capt)
+	l.node("pc", 1, netstack.Impairments{})
+	r := l.start("esp1", 2, `
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print('sent', u.sendto(b'zero', ('10.0.0.1', 0)))
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	wantLines(t, "esp1", out, "sent 4")
+	l.medium.SetCapture(nil)
+	if err := capt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := pcapgo.NewNgReader(&pcap, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for {
+		data, _, err := rd.ReadPacketData()
+		if err != nil {
+			break
+		}
+		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
+		if u, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok && u.DstPort == 0 && string(u.Payload) == "zero" {
+			found = true
+			if p.ErrorLayer() != nil {
+				t.Errorf("datagram to port 0 does not decode: %v", p.ErrorLayer().Error())
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no datagram to port 0 on the wire")
 	}
 }

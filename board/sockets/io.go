@@ -368,6 +368,9 @@ func (t *Table) SendTo(ctx context.Context, fd int, p []byte, host string, port 
 		if fa.Addr.Len() == 0 {
 			fa.Addr = tcpip.AddrFrom4([4]byte{})
 		}
+		if fa.Port == 0 && !s.raw && s.ep != nil {
+			return t.sendToPort0(s, p, fa)
+		}
 		return t.udpSend(s, p, &fa)
 	}
 	return t.writeOnce(ctx, s, p)
