@@ -39,7 +39,8 @@ type SocketEnv struct {
 	// Resolver answers getaddrinfo (the simulated DNS).
 	Resolver sockets.Resolver
 	// MaxTCPPCBs, TimeWait and SendBuffer override the ESP8266 profile's
-	// lwIP limits (5 PCBs, 120 s, 2920 bytes); zero keeps them.
+	// lwIP limits (PCBs the heap holds, sockets.DefaultMaxTCPPCBs; 120 s;
+	// 2920 bytes); zero keeps them.
 	MaxTCPPCBs int
 	TimeWait   time.Duration
 	SendBuffer int
