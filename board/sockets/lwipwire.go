@@ -2,6 +2,7 @@ package sockets
 
 import (
 	"fmt"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
@@ -23,7 +24,10 @@ import (
 //   - The receive window is TCP_WND: 4·TCP_MSS, the SDK's default for
 //     espconn_tcp_set_wnd.
 //   - Retransmissions: TCP_MAXRTX 12, TCP_SYNMAXRTX 6 (SynGiveUp), first
-//     RTO 1 s (tcp_alloc's 1000/TCP_SLOW_INTERVAL ticks).
+//     RTO 1 s (tcp_alloc's 1000/TCP_SLOW_INTERVAL ticks, gVisor's too),
+//     none sooner than one 250 ms slow tick. lwIP's delayed ACK (up to one
+//     125 ms fast tick, every second segment at once) is not reproduced:
+//     gVisor acknowledges each batch of segments at once.
 //
 // Simulated servers keep gVisor's Linux-like TCP: only the board's stack is
 // changed.
@@ -40,7 +44,10 @@ func configureBoardTCP(s *stack.Stack) error {
 	moderate := tcpip.TCPModerateReceiveBufferOption(false)
 	retries := tcpip.TCPMaxRetriesOption(tcpMaxRetries)
 	synRetries := tcpip.TCPSynRetriesOption(6)
-	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &retries, &synRetries} {
+	// tcp_slowtmr checks retransmissions every 250 ms slow tick, so none
+	// fires sooner than one tick after the segment left.
+	minRTO := tcpip.TCPMinRTOOption(250 * time.Millisecond)
+	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &retries, &synRetries, &minRTO} {
 		if tcpipErr := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); tcpipErr != nil {
 			return fmt.Errorf("sockets: setting %T on the board's stack: %s", opt, tcpipErr)
 		}
