@@ -96,6 +96,7 @@ print('lwip', lwip.SOCK_RAW, lwip.socket is socket.socket, lwip.getaddrinfo('1.2
 print('POLLNVAL', hasattr(select, 'POLLNVAL'))
 r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)
 print('raw', r)
+print('modules', socket, lwip, select)
 lwip.reset()
 lwip.callback()
 `, board.SocketEnv{}, netstack.Impairments{})
@@ -113,7 +114,8 @@ lwip.callback()
 		"<socket state=-16 timeout=1500 incoming=0 off=0>",
 		"<socket state=5 timeout=4294967295 incoming=0>",
 		"gai 0 -12", "gai 256 -12", "gai str port TypeError", "connect str port TypeError",
-		"lwip 3 True ('1.2.3.4', 5)", "POLLNVAL False", "raw <socket state=0 timeout=4294967295 incoming=0>")
+		"lwip 3 True ('1.2.3.4', 5)", "POLLNVAL False", "raw <socket state=0 timeout=4294967295 incoming=0>",
+		"modules <module 'lwip'> <module 'lwip'> <module 'select'>")
 }
 
 // Row 3: esp-open-lwip's icmp_input drops every ICMP error, so an
@@ -611,9 +613,10 @@ func TestLwipSendToPortZero(t *testing.T) {
 	l.medium.SetCapture(capt)
 	l.node("pc", 1, netstack.Impairments{})
 	r := l.start("esp1", 2, `
-import socket
+import socket, time
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 print('sent', u.sendto(b'zero', ('10.0.0.1', 0)))
+time.sleep(1)  # the datagram waits for ARP
 `, board.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "sent 4")

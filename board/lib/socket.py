@@ -184,3 +184,7 @@ def callback():
     # Runs lwIP's timers by hand (sys_check_timeouts); they run on their own
     # in the simulator.
     pass
+
+# On the board socket, usocket and lwip are one C module named lwip.
+__name__ = "lwip"
+del __file__
