@@ -282,7 +282,8 @@ except OSError as e:
 }
 
 // Row 9: SO_REUSE is 0 in esp-open-lwip's lwipopts.h: tcp_bind walks every
-// PCB list, TIME_WAIT included, and SO_REUSEADDR changes nothing.
+// PCB list, TIME_WAIT included, udp_bind every UDP PCB, and SO_REUSEADDR
+// changes nothing.
 func TestLwipBindTimeWaitPortInUse(t *testing.T) {
 	l := newLAN(t)
 	pc := l.peer("pc", 1, netstack.Impairments{})
@@ -316,6 +317,15 @@ for reuse in (0, 1):
     except OSError as e:
         print('bind reuse', reuse, e.errno)
     s.close()
+u1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u1.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+u1.bind(('', 5000))
+u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u2.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    u2.bind(('', 5000))
+except OSError as e:
+    print('udp bind twice', e.errno)
 time.sleep(121)
 s = socket.socket()
 s.bind(('', 80))
@@ -325,7 +335,7 @@ print('bind after 2*MSL ok')
 	if err := <-peer; err != nil {
 		t.Fatal(err)
 	}
-	wantLines(t, "esp1", out, "bind reuse 0 98", "bind reuse 1 98", "bind after 2*MSL ok")
+	wantLines(t, "esp1", out, "bind reuse 0 98", "bind reuse 1 98", "udp bind twice 98", "bind after 2*MSL ok")
 }
 
 // Row 10: esp-open-lwip sets MEMP_MEM_MALLOC, so socket() takes its PCB from

@@ -685,9 +685,10 @@ func (t *Table) Bind(fd int, host string, port int) error {
 		// modlwip's bind handles TCP and UDP only: ERR_ARG.
 		return oserr(errARG.errno())
 	}
-	if s.kind == kindTCP && t.portInUse(s, fa) {
+	if !s.raw && t.portInUse(s, fa) {
 		// lwIP 1.4's tcp_bind with SO_REUSE 0 walks every PCB list, TIME_WAIT
-		// included, and refuses a port another PCB holds: ERR_USE.
+		// included, and refuses a port another PCB holds: ERR_USE; udp_bind
+		// does the same over the UDP PCBs. SO_REUSEADDR changes nothing.
 		t.trace("socket.bind(('%s', %d)) -> OSError(%d)", host, port, EADDRINUSE)
 		return oserr(EADDRINUSE)
 	}
@@ -718,9 +719,10 @@ func (t *Table) Bind(fd int, host string, port int) error {
 	return nil
 }
 
-// portInUse reports whether another TCP PCB of the board (open, closing or
-// in TIME_WAIT) holds fa's port on an overlapping address, as lwIP 1.4's
-// tcp_bind checks with SO_REUSE 0. Port 0 (any) never clashes.
+// portInUse reports whether another PCB of the board of the same protocol
+// (for TCP: open, closing or in TIME_WAIT) holds fa's port on an
+// overlapping address, as lwIP 1.4's tcp_bind and udp_bind check with
+// SO_REUSE 0. Port 0 (any) never clashes.
 func (t *Table) portInUse(self *sock, fa tcpip.FullAddress) bool {
 	if fa.Port == 0 {
 		return false
@@ -732,9 +734,12 @@ func (t *Table) portInUse(self *sock, fa tcpip.FullAddress) bool {
 	defer t.mu.Unlock()
 	t.activePCBsLocked()
 	for _, s := range t.socks {
-		if s != self && s.kind == kindTCP && s.ep != nil && clash(s.local) {
+		if s != self && s.kind == self.kind && !s.raw && s.ep != nil && clash(s.local) {
 			return true
 		}
+	}
+	if self.kind != kindTCP {
+		return false
 	}
 	for _, o := range t.orphans {
 		if clash(o.local) {
@@ -1300,6 +1305,19 @@ func (t *Table) Snapshot() []SocketInfo {
 	sort.Slice(out, func(i, j int) bool { return out[i].FD < out[j].FD })
 	for _, o := range t.orphans {
 		out = append(out, SocketInfo{Proto: "TCP", State: stateName(o.ep), Local: addrPort(o.local), Remote: addrPort(o.remote), BytesIn: o.bytesIn, BytesOut: o.bytesOut, Closed: true, PCB: true, Timeout: -1})
+	}
+	// Connections waiting in a listener's slots are active PCBs too.
+	for _, s := range t.socks {
+		if s.backlog == nil {
+			continue
+		}
+		for _, p := range s.backlog.q {
+			in := SocketInfo{Proto: "TCP", State: stateName(p.ep), Local: addrPort(s.local), Remote: addrPort(p.peer), PCB: true, Timeout: -1}
+			if la, tcpipErr := p.ep.GetLocalAddress(); tcpipErr == nil {
+				in.Local = addrPort(la)
+			}
+			out = append(out, in)
+		}
 	}
 	return out
 }
