@@ -21,8 +21,11 @@ import (
 //     answers without them and both ends agree), and an incoming SYN has
 //     them blanked before the board's stack reads it (so its SYN-ACK
 //     carries MSS only, and neither end uses them).
-//   - The receive window is TCP_WND: 4·TCP_MSS, the SDK's default for
-//     espconn_tcp_set_wnd.
+//   - The receive window is TCP_WND: 4·TCP_MSS. lwipopts.h reads TCP_WND,
+//     TCP_MAXRTX, TCP_SYNMAXRTX and MEMP_NUM_TCP_PCB from RAM words the
+//     binary SDK fills at boot (0x600011F0 and neighbours; espconn_tcp_set_*
+//     change them); the values used here are the SDK's documented
+//     defaults, not read from source.
 //   - Retransmissions: TCP_MAXRTX 12, TCP_SYNMAXRTX 6 (SynGiveUp), first
 //     RTO 1 s (tcp_alloc's 1000/TCP_SLOW_INTERVAL ticks, gVisor's too),
 //     none sooner than one 250 ms slow tick. lwIP's delayed ACK (up to one
