@@ -236,7 +236,9 @@ print('recv', [len(s.recv(4096)) for i in range(3)])
 }
 
 // Row 7: modlwip keeps LWIP_INCOMING_PACKET_QUEUE_LEN (4) datagrams per UDP
-// socket and frees any that arrives while the slots are full.
+// socket and frees any that arrives while the slots are full. (Row 1's
+// other half: a socket bound to an address none of the board's receives
+// nothing, as udp_input compares the PCB's address with the destination.)
 func TestLwipUDPQueueHoldsFour(t *testing.T) {
 	l := newLAN(t)
 	pc := l.peer("pc", 1, netstack.Impairments{})
@@ -257,10 +259,13 @@ func TestLwipUDPQueueHoldsFour(t *testing.T) {
 				return err
 			}
 		}
-		return nil
+		_, err := pconn.WriteTo([]byte("lost"), ap("10.0.0.2:6001"))
+		return err
 	})
 	r := l.start("esp1", 2, `
 import socket, time
+elsewhere = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+elsewhere.bind(('127.0.0.1', 6001))  # udp_input never matches it
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(('', 6000))
 print('first', u.recv(10))
@@ -273,12 +278,14 @@ try:
         got.append(u.recv(10))
 except OSError as e:
     print('got', got, e.errno)
+print(elsewhere)
 `, board.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
 	}
-	wantLines(t, "esp1", out, "<socket state=5 timeout=4294967295 incoming=4>", "got [b'0', b'1', b'2', b'3'] 11")
+	wantLines(t, "esp1", out, "<socket state=5 timeout=4294967295 incoming=4>", "got [b'0', b'1', b'2', b'3'] 11",
+		"<socket state=5 timeout=4294967295 incoming=0>")
 }
 
 // Row 9: SO_REUSE is 0 in esp-open-lwip's lwipopts.h: tcp_bind walks every

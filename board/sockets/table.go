@@ -701,6 +701,9 @@ func (t *Table) Bind(fd int, host string, port int) error {
 	tcpipErr := s.ep.Bind(fa)
 	if _, ok := tcpipErr.(*tcpip.ErrBadLocalAddress); ok {
 		tcpipErr = s.ep.Bind(tcpip.FullAddress{Port: fa.Port})
+		if tcpipErr == nil && s.udpq != nil {
+			s.udpq.bindOnly(fa.Addr)
+		}
 	}
 	if tcpipErr != nil {
 		e := lwipFromTCPIP(tcpipErr, false)

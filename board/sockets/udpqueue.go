@@ -31,6 +31,11 @@ type dgramQueue struct {
 	// Guarded by mu.
 	q       []dgram
 	dropped int
+	// only, when set, is the address the socket was bound to that is none
+	// of the board's (bind accepts it, see Table.Bind): udp_input matches a
+	// PCB's local address against the datagram's destination, so nothing
+	// addressed elsewhere reaches it.
+	only tcpip.Address
 }
 
 func newDgramQueue(ep tcpip.Endpoint, wq *waiter.Queue) *dgramQueue {
@@ -52,7 +57,9 @@ func (d *dgramQueue) fill() {
 			return
 		}
 		d.mu.Lock()
-		if len(d.q) < IncomingQueueLen {
+		if d.only.Len() != 0 && (!res.ControlMessages.HasIPPacketInfo || res.ControlMessages.PacketInfo.DestinationAddr != d.only) {
+			d.dropped++
+		} else if len(d.q) < IncomingQueueLen {
 			d.q = append(d.q, dgram{data: b.Bytes(), from: res.RemoteAddr})
 		} else {
 			d.dropped++
@@ -76,6 +83,14 @@ func (d *dgramQueue) take(p []byte, peek bool) (int, tcpip.FullAddress, bool) {
 		d.q = d.q[1:]
 	}
 	return n, g.from, true
+}
+
+// bindOnly makes the queue take only datagrams addressed to a.
+func (d *dgramQueue) bindOnly(a tcpip.Address) {
+	d.ep.SocketOptions().SetReceivePacketInfo(true)
+	d.mu.Lock()
+	d.only = a
+	d.mu.Unlock()
 }
 
 func (d *dgramQueue) ready() bool {
