@@ -663,3 +663,44 @@ time.sleep(1)  # the datagram waits for ARP
 		t.Errorf("no datagram to port 0 on the wire")
 	}
 }
+
+// Row 1, TCP: a listener bound to an address none of the board's (bind
+// accepts it) never matches an incoming SYN in tcp_input, which answers RST.
+func TestLwipListenerOnForeignAddressRefuses(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	results := make(chan string, 2)
+	peer := goPeer(pc, func() error {
+		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
+		for _, a := range []string{"10.0.0.2:80", "10.0.0.2:81"} {
+			c, err := pc.DialTCP(ap(a))
+			if err != nil {
+				results <- a + " refused"
+				continue
+			}
+			results <- a + " connected"
+			c.Close()
+		}
+		return nil
+	})
+	r := l.start("esp1", 2, `
+import socket, time
+lo = socket.socket()
+lo.bind(('127.0.0.1', 80))
+lo.listen(1)
+srv = socket.socket()
+srv.bind(('', 81))
+srv.listen(1)
+c, a = srv.accept()
+print('accepted on 81')
+c.close()
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "accepted on 81")
+	if a, b := <-results, <-results; a != "10.0.0.2:80 refused" || b != "10.0.0.2:81 connected" {
+		t.Errorf("peer: %q, %q; want port 80 refused (RST), 81 connected", a, b)
+	}
+}

@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
@@ -58,6 +59,12 @@ func (m lwipInput) Match(hook stack.Hook, pkt *stack.PacketBuffer, _, _ string) 
 		tcph := header.TCP(th)
 		if f := tcph.Flags(); !f.Contains(header.TCPFlagSyn) || f.Contains(header.TCPFlagAck) {
 			return false, false
+		}
+		if m.t.listenerMisses(tcph.DestinationPort(), ip.DestinationAddress()) {
+			// Only listeners bound to another address (bind accepts any,
+			// see Table.Bind): tcp_input finds no PCB and answers RST.
+			m.t.sendRST(ip, tcph)
+			return true, false
 		}
 		if m.t.synOverCap(tcph.DestinationPort()) {
 			return true, false
@@ -156,4 +163,53 @@ func installInputFilter(s *stack.Stack, t *Table) {
 		},
 	}
 	s.IPTables().ReplaceTable(stack.FilterID, table, false)
+}
+
+// listenerMisses reports whether port has listeners, all bound to an
+// address other than dst.
+func (t *Table) listenerMisses(port uint16, dst tcpip.Address) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	found := false
+	for _, s := range t.socks {
+		if s.kind != kindTCP || s.state != stListening || s.ep == nil || s.local.Port != port {
+			continue
+		}
+		a := s.local.Addr
+		if a.Len() == 0 || a == tcpip.AddrFrom4([4]byte{}) || a == dst {
+			return false
+		}
+		found = true
+	}
+	return found
+}
+
+// sendRST answers a SYN as lwIP's tcp_rst does when no PCB takes it:
+// RST|ACK, sequence number the SYN's acknowledgement number, acknowledging
+// the SYN, window TCP_WND, no options.
+func (t *Table) sendRST(ip header.IPv4, syn header.TCP) {
+	r, tcpipErr := t.cfg.Stack.FindRoute(t.cfg.NIC, ip.DestinationAddress(), ip.SourceAddress(), header.IPv4ProtocolNumber, false)
+	if tcpipErr != nil {
+		return
+	}
+	defer r.Release()
+	payload := int(ip.PayloadLength()) - int(syn.DataOffset())
+	if payload < 0 {
+		payload = 0
+	}
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{ReserveHeaderBytes: int(r.MaxHeaderLength()) + header.TCPMinimumSize})
+	defer pkt.DecRef()
+	th := header.TCP(pkt.TransportHeader().Push(header.TCPMinimumSize))
+	th.Encode(&header.TCPFields{
+		SrcPort:    syn.DestinationPort(),
+		DstPort:    syn.SourcePort(),
+		SeqNum:     syn.AckNumber(),
+		AckNum:     syn.SequenceNumber() + 1 + uint32(payload),
+		DataOffset: header.TCPMinimumSize,
+		Flags:      header.TCPFlagRst | header.TCPFlagAck,
+		WindowSize: TCPWindow,
+	})
+	th.SetChecksum(^th.CalculateChecksum(r.PseudoHeaderChecksum(header.TCPProtocolNumber, header.TCPMinimumSize)))
+	pkt.TransportProtocolNumber = header.TCPProtocolNumber
+	r.WritePacket(stack.NetworkHeaderParams{Protocol: header.TCPProtocolNumber, TTL: r.DefaultTTL()}, pkt)
 }

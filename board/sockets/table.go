@@ -785,6 +785,9 @@ func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
 	}
 	t.mu.Lock()
 	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		if s.local.Addr.Len() != 0 {
+			la.Addr = s.local.Addr // what bind asked for, maybe none of ours
+		}
 		s.local = la
 	}
 	s.state = stListening
