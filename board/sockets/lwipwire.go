@@ -50,7 +50,12 @@ func configureBoardTCP(s *stack.Stack) error {
 	// tcp_slowtmr checks retransmissions every 250 ms slow tick, so none
 	// fires sooner than one tick after the segment left.
 	minRTO := tcpip.TCPMinRTOOption(250 * time.Millisecond)
-	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &retries, &synRetries, &minRTO} {
+	// lwIP 1.4 recovers with three duplicate ACKs (fast retransmit) and
+	// the RTO; it has no RACK or tail loss probes.
+	recovery := tcpip.TCPRecovery(0)
+	// Reno, as lwIP's tcp_receive grows cwnd (gVisor's default too).
+	reno := tcpip.CongestionControlOption("reno")
+	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &retries, &synRetries, &minRTO, &recovery, &reno} {
 		if tcpipErr := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); tcpipErr != nil {
 			return fmt.Errorf("sockets: setting %T on the board's stack: %s", opt, tcpipErr)
 		}
