@@ -39,7 +39,8 @@ type SocketEnv struct {
 	// Resolver answers getaddrinfo (the simulated DNS).
 	Resolver sockets.Resolver
 	// MaxTCPPCBs, TimeWait and SendBuffer override the ESP8266 profile's
-	// lwIP limits (5 PCBs, 120 s, 2920 bytes); zero keeps them.
+	// lwIP limits (PCBs the heap holds, sockets.DefaultMaxTCPPCBs; 120 s;
+	// 2920 bytes); zero keeps them.
 	MaxTCPPCBs int
 	TimeWait   time.Duration
 	SendBuffer int
@@ -296,12 +297,22 @@ func init() {
 		fd, err := st.table.Socket(af, typ, proto)
 		return int64(fd), err
 	})
+	// close(fd[, forget]): forget is set by the finaliser, after which no
+	// repr of the socket can be asked for.
 	regSock("close", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, err := ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
-		return nil, st.table.Close(fd)
+		forget := len(args) > 1 && args[1] != nil
+		return nil, st.table.CloseKeepRepr(fd, forget)
+	})
+	regSock("repr", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return st.table.ReprOrClosed(fd), nil
 	})
 	regSock("bind", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, host, port, err := fdHostPort(args, 0)

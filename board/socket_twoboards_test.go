@@ -291,7 +291,7 @@ time.sleep(120)
 socket.print_pcbs()
 s = socket.socket()
 print('after 2*MSL ok')
-`, board.SocketEnv{}, netstack.Impairments{})
+`, board.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}) // a heap for 5 PCBs
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -349,7 +349,7 @@ try:
     socket.getaddrinfo('no.such.host', 80)
 except OSError as e:
     print('gai', e.errno)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, board.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}) // a heap for 5 PCBs
 	out := r.wait(t)
 	ln.Close()
 	<-peer
@@ -384,7 +384,7 @@ else:
         print('full', e.errno)
     machine.soft_reset()
     print('not reached')
-`, board.SocketEnv{}, netstack.Impairments{}, 0, "\x04")
+`, board.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}, 0, "\x04") // a heap for 5 PCBs
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "full 12", "MPY: soft reboot", "after soft reset: socket ok")
 	if strings.Contains(out, "not reached") {
