@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/sim/report"
 )
@@ -16,6 +18,10 @@ import (
 // boardStopTimeout bounds the wall time boards may take to stop once the
 // run has ended.
 const boardStopTimeout = 10 * time.Second
+
+// boardStopGrace is how long the end of a run waits for the boards to stop
+// by themselves before it closes them (reading their socket tables first).
+const boardStopGrace = 2 * time.Second
 
 // Result is what a run produced.
 type Result struct {
@@ -35,12 +41,25 @@ type Result struct {
 	Expectations []ExpectResult
 	// EndReason says why the run stopped, in one sentence.
 	EndReason string
+	// Cancelled is set when the caller cancelled the run (Ctrl-C) before
+	// it ended by itself: nothing was decided.
+	Cancelled bool
 }
 
-// Passed reports whether every expectation held.
+// Passed reports whether the run passed: it was not cancelled, every
+// expectation held and every board's program ended as expected (see
+// BoardResult.EndedAsExpected).
 func (r *Result) Passed() bool {
+	if r.Cancelled {
+		return false
+	}
 	for _, e := range r.Expectations {
 		if !e.Passed {
+			return false
+		}
+	}
+	for _, b := range r.Boards {
+		if !b.EndedAsExpected() {
 			return false
 		}
 	}
@@ -50,8 +69,14 @@ func (r *Result) Passed() bool {
 // BoardResult is one board's outcome.
 type BoardResult struct {
 	Name string
-	// Outcome is how its program ended ("running" when the run stopped it).
+	// Outcome is how its program ended ("running" when the run stopped it;
+	// "error" when the firmware itself failed).
 	Outcome string
+	// EndedAt is the simulated time the program ended; 0 while running.
+	EndedAt time.Duration
+	// ExitExpected is set when an exit expectation covers this board: its
+	// verdict, not the outcome, says whether the ending was right.
+	ExitExpected bool
 	// ExceptionType and Traceback describe an uncaught exception.
 	ExceptionType string
 	Traceback     string
@@ -69,6 +94,17 @@ type BoardResult struct {
 	Sockets []string
 	// SocketRows is the same, structured for reports.
 	SocketRows []report.Socket
+}
+
+// EndedAsExpected reports whether the board's program ended in a way the
+// scenario allows: as an exit expectation says, or else cleanly or still
+// running when the run stopped. An uncaught exception, the watchdog, a
+// reset loop or a firmware failure nobody expected fails the run.
+func (b BoardResult) EndedAsExpected() bool {
+	if b.ExitExpected {
+		return true
+	}
+	return b.Outcome == "clean" || b.Outcome == "running"
 }
 
 // ExpectResult is one expectation's verdict.
@@ -107,12 +143,38 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	clockDone := make(chan error, 1)
 
 	checks := newChecker(w)
+	// The boards get their own context so that the end of the run can stop
+	// them while the clock still runs (a board may be waiting in simulated
+	// time for its stop to be noticed).
+	boardCtx, stopBoards := context.WithCancel(ctx)
+	defer stopBoards()
+
+	// The run ends on the clock's goroutine at one instant of simulated
+	// time: finish stops the boards, the capture and the frame count
+	// there, so nothing that happens while the run winds down (a
+	// retransmission, a board's last line) depends on how fast the host
+	// noticed. end asks for that instant: the next step of simulated time,
+	// which fast mode takes only once every board waits, so a board's
+	// program runs up to its next wait whatever the goroutine schedule.
 	endReason := make(chan string, 1)
+	var (
+		finishOnce sync.Once
+		simEnd     time.Duration
+		frames     uint64
+	)
+	finish := func(reason string) {
+		finishOnce.Do(func() {
+			simEnd = w.clock.Elapsed()
+			stopBoards()
+			if w.capture != nil {
+				w.capture.Close()
+			}
+			frames = w.frames()
+			endReason <- reason
+		})
+	}
 	end := func(reason string) {
-		select {
-		case endReason <- reason:
-		default:
-		}
+		w.clock.AfterFunc(time.Nanosecond, func() { finish(reason) })
 	}
 	checks.onDecided = func() {
 		if checks.allDecided() {
@@ -121,7 +183,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 
 	deadline := w.clock.AfterFunc(w.sc.Duration.D(), func() {
-		end(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
+		finish(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
 	})
 	defer deadline.Stop()
 
@@ -130,11 +192,6 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 	inputs := w.scheduleConsoleInput()
 
-	// The boards get their own context so that the end of the run can stop
-	// them while the clock still runs (a board may be waiting in simulated
-	// time for its stop to be noticed).
-	boardCtx, stopBoards := context.WithCancel(ctx)
-	defer stopBoards()
 	boardsDone := make(chan struct{})
 	var boardsWG sync.WaitGroup
 	// Every board (and its clock actor) exists before time starts to pass,
@@ -160,9 +217,10 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 			defer wg.Done()
 			defer boardsWG.Done()
 			res, err := b.Run(boardCtx)
+			endedAt := w.clock.Elapsed()
 			bn.console.flush()
 			bn.mu.Lock()
-			bn.result, bn.err = &res, err
+			bn.result, bn.err, bn.endedAt = &res, err, endedAt
 			bn.mu.Unlock()
 			close(bn.done)
 			checks.boardEnded(bn)
@@ -171,6 +229,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	go func() {
 		boardsWG.Wait()
 		close(boardsDone)
+		end("every board's program ended")
 	}()
 
 	if ro.Progress != nil {
@@ -195,22 +254,42 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 
 	var reason string
+	cancelled := false
 	select {
 	case reason = <-endReason:
-	case <-boardsDone:
-		reason = "every board's program ended"
 	case err := <-clockDone:
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("the simulator clock stopped: %w", err)
 		}
-		reason = "the run was cancelled"
+		reason, cancelled = "the run was cancelled", true
 	case <-ctx.Done():
-		reason = "the run was cancelled"
+		reason, cancelled = "the run was cancelled", true
 	}
-	simEnd := w.clock.Elapsed()
+	if cancelled {
+		finish(reason)
+		<-endReason
+	}
 
-	// Stop the boards, then the clock; what happened is now fixed.
+	// Stop the boards, then the clock; what happened is now fixed. The
+	// socket tables are read once the boards' Python has stopped and
+	// before Close releases their sockets: the table at the end of the run.
 	stopBoards()
+	stopDeadline := time.After(boardStopTimeout)
+	select {
+	case <-boardsDone:
+	case <-time.After(boardStopGrace):
+	}
+	for _, bn := range w.boards {
+		if bn.board != nil {
+			snap := bn.board.Sockets()
+			if snap == nil {
+				snap = []sockets.SocketInfo{}
+			}
+			bn.mu.Lock()
+			bn.sockets = snap
+			bn.mu.Unlock()
+		}
+	}
 	for _, bn := range w.boards {
 		if bn.board != nil {
 			bn.board.Close()
@@ -218,7 +297,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 	select {
 	case <-boardsDone:
-	case <-time.After(boardStopTimeout):
+	case <-stopDeadline:
 		cancel()
 		return nil, fmt.Errorf("a board did not stop within %s of the end of the run; this is a simulator bug", boardStopTimeout)
 	}
@@ -235,8 +314,9 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		SimTime:   simEnd,
 		WallTime:  time.Since(wallStart),
 		EndReason: reason,
+		Cancelled: cancelled,
 	}
-	res.Frames = w.frames()
+	res.Frames = frames
 	for _, bn := range w.boards {
 		res.Boards = append(res.Boards, w.boardResult(bn))
 	}
@@ -285,8 +365,16 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 func (w *World) boardResult(bn *boardNode) BoardResult {
 	br := BoardResult{Name: bn.inst.Name, Console: bn.console.Text(), ConsoleTail: bn.console.Tail(10)}
 	bn.mu.Lock()
-	r, err := bn.result, bn.err
+	r, err, endedAt := bn.result, bn.err, bn.endedAt
 	bn.mu.Unlock()
+	for _, e := range w.sc.Expect {
+		if e.Exit == nil {
+			continue
+		}
+		if names, _ := w.sc.InstancesOf(e.Board); slices.Contains(names, bn.inst.Name) || (e.Board == "" && len(w.boards) == 1) {
+			br.ExitExpected = true
+		}
+	}
 	switch {
 	case err != nil:
 		br.Outcome = "error"
@@ -298,6 +386,12 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 		br.ExceptionType = r.ExceptionType
 		br.Traceback = r.Traceback
 		br.Message = r.Message
+		if r.Outcome != board.Stopped {
+			br.EndedAt = endedAt
+		}
+	}
+	if err != nil {
+		br.EndedAt = endedAt
 	}
 	st := bn.station
 	status := st.Status()
@@ -313,7 +407,7 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 	}
 	br.Sockets = w.socketLines(bn)
 	if bn.board != nil {
-		for _, s := range bn.board.Sockets() {
+		for _, s := range w.socketsOf(bn) {
 			row := report.Socket{Proto: strings.ToLower(s.Proto), State: s.State, Local: s.Local.String()}
 			if s.Remote.IsValid() {
 				row.Remote = s.Remote.String()

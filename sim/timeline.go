@@ -78,16 +78,25 @@ func (w *World) faultActions(f scenario.Fault) (do, undo func(), err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return func() {
+		each := func(set func(a *apNode, bn *boardNode)) {
 			for _, a := range w.aps {
 				if f.AP != "" && a.cfg.Name != f.AP {
 					continue
 				}
 				for _, bn := range bs {
-					a.ap.SetRSSI(bn.inst.Name, f.RSSI)
+					set(a, bn)
 				}
 			}
-		}, nil, nil
+		}
+		return func() {
+				each(func(a *apNode, bn *boardNode) { a.ap.SetRSSI(bn.inst.Name, f.RSSI) })
+			}, func() {
+				// Back to what the scenario gives the board.
+				each(func(a *apNode, bn *boardNode) {
+					v, _ := configuredRSSI(w.sc, a.cfg, bn.inst)
+					a.ap.SetRSSI(bn.inst.Name, v)
+				})
+			}, nil
 	case scenario.DHCPSilent, scenario.DHCPNak:
 		a, err := ap()
 		if err != nil {

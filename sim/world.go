@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -58,7 +59,10 @@ type World struct {
 	sc    *scenario.Scenario
 	opts  Options
 	clock *vclock.Clock
-	trace *trace.Log
+	// clockOrigin is the wall-clock time simulated time 0 maps to (the
+	// capture's timestamps count from it).
+	clockOrigin time.Time
+	trace       *trace.Log
 
 	capture *netstack.Capture
 	// pcap holds the capture in memory when expectations read it.
@@ -131,10 +135,14 @@ type boardNode struct {
 	// with the board's radio link impairments.
 	uplink *boardUplink
 
-	mu     sync.Mutex
-	result *board.Result
-	err    error
-	done   chan struct{}
+	mu      sync.Mutex
+	result  *board.Result
+	err     error
+	endedAt time.Duration
+	// sockets is the socket table read at the end of the run (non-nil
+	// once read, even when empty).
+	sockets []sockets.SocketInfo
+	done    chan struct{}
 }
 
 // defaultRadioLink is a board's WiFi link when the scenario sets none: 1 ms
@@ -167,6 +175,7 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 		byName:   map[string]*boardNode{},
 		nics:     map[string][]*netstack.NIC{},
 	}
+	w.clockOrigin = w.clock.Now().Add(-w.clock.Elapsed())
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	// On error the named result is nil by the time this runs; close the
 	// partly built world through its own variable.
@@ -419,13 +428,12 @@ func (w *World) buildAP(i int) error {
 		MaxStations: cfg.MaxStations,
 		Down:        cfg.Down,
 	}
-	if len(cfg.RSSIByBoard) > 0 {
-		apCfg.StationRSSI = map[string]int{}
-		for _, r := range cfg.RSSIByBoard {
-			names, _ := w.sc.InstancesOf(r.Board)
-			for _, n := range names {
-				apCfg.StationRSSI[n] = r.RSSI
+	for _, in := range w.sc.Instances() {
+		if v, ok := configuredRSSI(w.sc, cfg, in); ok {
+			if apCfg.StationRSSI == nil {
+				apCfg.StationRSSI = map[string]int{}
 			}
+			apCfg.StationRSSI[in.Name] = v
 		}
 	}
 	ap, err := w.air.AddAP(apCfg)
@@ -440,6 +448,25 @@ func (w *World) buildAP(i int) error {
 	w.aps = append(w.aps, a)
 	w.apByName[cfg.Name] = a
 	return nil
+}
+
+// configuredRSSI is the signal the scenario gives board instance in from
+// access point ap, and whether it overrides the access point's own rssi:
+// the access point's rssi_by_board entry wins over the board's rssi. The
+// rssi fault restores it when its "for" ends.
+func configuredRSSI(sc *scenario.Scenario, ap scenario.AccessPoint, in scenario.Instance) (int, bool) {
+	for _, r := range ap.RSSIByBoard {
+		names, _ := sc.InstancesOf(r.Board)
+		for _, n := range names {
+			if n == in.Name {
+				return r.RSSI, true
+			}
+		}
+	}
+	if in.Board != nil && in.Board.RSSI != 0 {
+		return in.Board.RSSI, true
+	}
+	return ap.RSSI, false
 }
 
 // routeBetweenLANs lets boards behind different access points reach each
@@ -541,16 +568,30 @@ func (w *World) buildBoard(in scenario.Instance) error {
 	}
 	w.onClose(addressing.Close)
 	bn.uplink = &boardUplink{NICUplink: wifi.NICUplink{NIC: nic, LANs: &w.lans}, egress: defaultRadioLink, ingress: defaultRadioLink}
-	st, err := w.air.NewStation(wifi.StationConfig{
+	remembered := in.Board.WiFi
+	scfg := wifi.StationConfig{
 		Name:       in.Name,
 		MAC:        mac,
 		Uplink:     bn.uplink,
 		Addressing: addressing,
-	})
+	}
+	if remembered != nil {
+		// The SDK keeps the station mode and the last connect() in flash
+		// and joins at boot before main.py runs; without connect() the
+		// DHCP client sends the SDK's own hostname.
+		scfg.Active = true
+		scfg.Hostname = wifi.SDKHostname(mac)
+	}
+	st, err := w.air.NewStation(scfg)
 	if err != nil {
 		return fmt.Errorf("station: %w", err)
 	}
 	bn.station = st
+	if remembered != nil {
+		if err := st.Connect(&wifi.JoinConfig{SSID: remembered.SSID, Key: remembered.Password}); err != nil {
+			return fmt.Errorf("joining the remembered network %q: %w", remembered.SSID, err)
+		}
+	}
 	radio, err := wifi.NewRadio(wifi.RadioConfig{Ctx: w.ctx, Air: w.air, Station: st, Node: node, LANs: &w.lans, Trace: w.trace, Seed: w.sc.Seed,
 		// A freshly flashed ESP8266 has its soft-AP on (inisetup.py).
 		SoftAPActive: true})
