@@ -133,13 +133,13 @@ type Server struct {
 	zoneA map[string][]Record
 	zoneC map[string]Record
 
-	fault    atomic.Int32
+	fault atomic.Int32
 	// nameFaults are faults narrowed to one name (canonical form); they win
 	// over fault for that name.
 	nameMu     sync.Mutex
 	nameFaults map[string]Fault
-	queries  atomic.Int64
-	answered atomic.Int64
+	queries    atomic.Int64
+	answered   atomic.Int64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
