@@ -427,3 +427,54 @@ boards:
 		t.Errorf("socket rows %+v, want the UDP socket", res.Boards[0].SocketRows)
 	}
 }
+
+// runShippedWith runs an embedded scenario with overrides and returns the
+// result, the capture and the trace.
+func runShippedWith(t *testing.T, name string, set ...string) (*Result, []byte, string) {
+	t.Helper()
+	sc, err := scenario.Overrides{Set: set}.ParseFS(shipped, "scenarios/"+name)
+	if err != nil {
+		t.Fatalf("loading %s: %v", name, err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pcap, trace bytes.Buffer
+	w, err := New(sc, Options{Firmware: fw, Pcap: &pcap, Trace: &trace})
+	if err != nil {
+		t.Fatalf("building %s: %v", name, err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := w.Run(ctx, RunOptions{})
+	if err != nil {
+		t.Fatalf("running %s: %v", name, err)
+	}
+	return res, pcap.Bytes(), trace.String()
+}
+
+// Same seed, same run, with several boards: the same consoles, the same
+// trace and a byte-identical capture. (The boards used to start at one
+// instant, and the goroutine schedule decided which got which address.)
+func TestSameSeedSameRunSeveralBoards(t *testing.T) {
+	first, pcap1, trace1 := runShippedWith(t, "connect.yaml", "boards[0].replicas=4")
+	for i := range 3 {
+		again, pcap2, trace2 := runShippedWith(t, "connect.yaml", "boards[0].replicas=4")
+		for b := range first.Boards {
+			if first.Boards[b].Console != again.Boards[b].Console {
+				t.Errorf("run %d: %s's console differs:\n%s\n---\n%s", i+2, first.Boards[b].Name, first.Boards[b].Console, again.Boards[b].Console)
+			}
+		}
+		if trace1 != trace2 {
+			t.Errorf("run %d: the trace differs", i+2)
+		}
+		if !bytes.Equal(pcap1, pcap2) || len(pcap1) == 0 {
+			t.Errorf("run %d: the capture differs (%d vs %d bytes)", i+2, len(pcap1), len(pcap2))
+		}
+		if t.Failed() {
+			break
+		}
+	}
+}

@@ -58,6 +58,8 @@ func exitKind(outcome string) string {
 		return report.ExitWatchdog
 	case "error":
 		return report.ExitError
+	case "not started":
+		return report.ExitNotStarted
 	}
 	return outcome
 }

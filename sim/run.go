@@ -11,6 +11,8 @@ import (
 
 	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/board/sockets"
+	"github.com/esp8266sim/esp8266sim/internal/simrand"
+	"github.com/esp8266sim/esp8266sim/wifi"
 	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/sim/report"
 )
@@ -104,7 +106,8 @@ func (b BoardResult) EndedAsExpected() bool {
 	if b.ExitExpected {
 		return true
 	}
-	return b.Outcome == "clean" || b.Outcome == "running"
+	// A board whose power-on came after the end of the run never ran.
+	return b.Outcome == "clean" || b.Outcome == "running" || b.Outcome == "not started"
 }
 
 // ExpectResult is one expectation's verdict.
@@ -194,38 +197,82 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 
 	boardsDone := make(chan struct{})
 	var boardsWG sync.WaitGroup
-	// Every board (and its clock actor) exists before time starts to pass,
-	// so fast mode cannot jump ahead of a board that has not started yet.
-	boards := make([]*board.Board, len(w.boards))
-	for i, bn := range w.boards {
+	boardsWG.Add(len(w.boards))
+	// ended records how a board's run ended (or why it never started).
+	ended := func(bn *boardNode, res *board.Result, err error) {
+		endedAt := w.clock.Elapsed()
+		bn.console.flush()
+		bn.mu.Lock()
+		bn.result, bn.err, bn.endedAt = res, err, endedAt
+		bn.mu.Unlock()
+		close(bn.done)
+		checks.boardEnded(bn)
+		boardsWG.Done()
+	}
+	// launch powers a board on and runs it; false when the run is over and
+	// the board will never start.
+	var startMu sync.Mutex
+	startsClosed := false
+	launch := func(bn *boardNode) (*board.Board, error) {
+		startMu.Lock()
+		defer startMu.Unlock()
+		if startsClosed {
+			return nil, nil
+		}
+		bn.launched = true
 		b, err := w.startBoard(bn, inputs[bn.inst.Name])
 		if err != nil {
-			return nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err)
+			return nil, err
 		}
-		boards[i] = b
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := b.Run(boardCtx)
+			ended(bn, &res, err)
+		}()
+		return b, nil
+	}
+	// Boards power on in a seeded order, a fraction of a millisecond apart
+	// (bootOffsets), each from a clock callback: its clock actor exists
+	// before time can pass its power-on, and no two boards' steps ever
+	// share an instant whose order the goroutine schedule would decide.
+	// The first board starts at 0, before time starts to pass.
+	offsets := w.bootOffsets()
+	for i, bn := range w.boards {
+		if offsets[i] == 0 {
+			if _, err := launch(bn); err != nil {
+				return nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err)
+			}
+			continue
+		}
+		w.clock.AfterFunc(offsets[i], func() {
+			if _, err := launch(bn); err != nil {
+				ended(bn, nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err))
+			}
+		})
+	}
+	// abandonStarts makes the boards still waiting for their power-on
+	// count as never started.
+	abandonStarts := func() {
+		startMu.Lock()
+		startsClosed = true
+		var never []*boardNode
+		for _, bn := range w.boards {
+			if !bn.launched {
+				bn.launched = true
+				never = append(never, bn)
+			}
+		}
+		startMu.Unlock()
+		for _, bn := range never {
+			ended(bn, nil, nil)
+		}
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		clockDone <- w.clock.Run(ctx)
 	}()
-	for i, bn := range w.boards {
-		b := boards[i]
-		boardsWG.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer boardsWG.Done()
-			res, err := b.Run(boardCtx)
-			endedAt := w.clock.Elapsed()
-			bn.console.flush()
-			bn.mu.Lock()
-			bn.result, bn.err, bn.endedAt = &res, err, endedAt
-			bn.mu.Unlock()
-			close(bn.done)
-			checks.boardEnded(bn)
-		}()
-	}
 	go func() {
 		boardsWG.Wait()
 		close(boardsDone)
@@ -274,6 +321,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	// socket tables are read once the boards' Python has stopped and
 	// before Close releases their sockets: the table at the end of the run.
 	stopBoards()
+	abandonStarts()
 	stopDeadline := time.After(boardStopTimeout)
 	select {
 	case <-boardsDone:
@@ -337,6 +385,24 @@ func (w *World) progress(wallStart time.Time) Progress {
 	return p
 }
 
+// bootSpread is the interval within which each board after the first
+// powers on after the one before it.
+const bootSpread = time.Millisecond
+
+// bootOffsets are the boards' power-on times: the first at 0, each next
+// one 0.5 to 1.5 bootSpread after the one before, drawn from the seed. Real
+// boards never power on within the same nanosecond; in the simulator the
+// spread keeps every board's events at instants of their own, so the order
+// of DHCP exchanges and joins follows the seed, not the goroutine schedule.
+func (w *World) bootOffsets() []time.Duration {
+	rng := simrand.New(w.sc.Seed, "sim/boot-order")
+	out := make([]time.Duration, len(w.boards))
+	for i := 1; i < len(out); i++ {
+		out[i] = out[i-1] + bootSpread/2 + time.Duration(rng.Int64N(int64(bootSpread)))
+	}
+	return out
+}
+
 // startBoard creates the board's MicroPython instance.
 func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, error) {
 	cfg := board.Config{
@@ -358,7 +424,16 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 	if err != nil {
 		return nil, err
 	}
+	if rw := bn.inst.Board.WiFi; rw != nil {
+		// Powered on with a network in flash: the SDK joins it at once.
+		if err := bn.station.Connect(&wifi.JoinConfig{SSID: rw.SSID, Key: rw.Password}); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("joining the remembered network %q: %w", rw.SSID, err)
+		}
+	}
+	bn.mu.Lock()
 	bn.board = b
+	bn.mu.Unlock()
 	return b, nil
 }
 

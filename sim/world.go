@@ -139,6 +139,9 @@ type boardNode struct {
 	result  *board.Result
 	err     error
 	endedAt time.Duration
+	// launched is set once the run powered the board on (or gave up on
+	// it); guarded by Run's start lock.
+	launched bool
 	// sockets is the socket table read at the end of the run (non-nil
 	// once read, even when empty).
 	sockets []sockets.SocketInfo
@@ -587,11 +590,6 @@ func (w *World) buildBoard(in scenario.Instance) error {
 		return fmt.Errorf("station: %w", err)
 	}
 	bn.station = st
-	if remembered != nil {
-		if err := st.Connect(&wifi.JoinConfig{SSID: remembered.SSID, Key: remembered.Password}); err != nil {
-			return fmt.Errorf("joining the remembered network %q: %w", remembered.SSID, err)
-		}
-	}
 	radio, err := wifi.NewRadio(wifi.RadioConfig{Ctx: w.ctx, Air: w.air, Station: st, Node: node, LANs: &w.lans, Trace: w.trace, Seed: w.sc.Seed,
 		// A freshly flashed ESP8266 has its soft-AP on (inisetup.py).
 		SoftAPActive: true})

@@ -93,6 +93,8 @@ const (
 	ExitWatchdog = "watchdog"
 	// ExitError: the firmware itself failed (a trap), not the script.
 	ExitError = "error"
+	// ExitNotStarted: the run ended before the board powered on.
+	ExitNotStarted = "not started"
 )
 
 // Exit is how a board's program ended.
@@ -159,7 +161,7 @@ func (b *Board) endedAsExpected() bool {
 	switch {
 	case b.ExitExpected:
 		return true
-	case b.Exit.Kind == ExitClean, b.Exit.Kind == ExitRunning, b.Exit.Kind == "":
+	case b.Exit.Kind == ExitClean, b.Exit.Kind == ExitRunning, b.Exit.Kind == ExitNotStarted, b.Exit.Kind == "":
 		return true
 	}
 	return false
