@@ -263,14 +263,16 @@ func (w *World) Clock() *vclock.Clock { return w.clock }
 
 // SuggestedProcs is how many CPUs (GOMAXPROCS) suit this world's run, or 0
 // for no preference; the caller decides, since it is the whole process's
-// setting. A fast-mode world with one board is a sequential discrete-event
-// simulation: more CPUs only add hand-offs between threads (each a futex
-// wake-up of several microseconds) to every frame's journey. Measured:
-// board→host TCP about 49 MB/s on 2 CPUs and 83 MB/s on 1. Fleets run their
-// boards' Python in parallel and keep every CPU; realtime worlds wait on
-// the wall clock anyway.
+// setting. A fast-mode world is a sequential discrete-event simulation:
+// boards power on at instants of their own (bootOffsets), so one board's
+// Python runs at a time, and more CPUs only add hand-offs between threads
+// (each a futex wake-up of several microseconds) to every frame's journey
+// (measured: board→host TCP about 49 MB/s on 2 CPUs and 83 MB/s on 1).
+// One CPU also keeps the order of frames that gVisor's goroutines send at
+// one simulated instant (a host's ACK and its reply) the same from run to
+// run. Realtime worlds wait on the wall clock anyway.
 func (w *World) SuggestedProcs() int {
-	if w.clock.Mode() == vclock.Fast && len(w.boards) == 1 {
+	if w.clock.Mode() == vclock.Fast {
 		return 1
 	}
 	return 0

@@ -82,7 +82,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.expectText, "expect-text", nil, "pass once a board's console shows TEXT (repeatable)")
 	fl.StringArrayVar(&f.failText, "fail-text", nil, "fail at once when a board's console shows TEXT (repeatable)")
 	fl.DurationVar(&f.watchdog, "watchdog", 0, "wall-clock time Python code may run without waiting before it is stopped (default 20s)")
-	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 for one board in fast mode, where more only slow it down; all for fleets; GOMAXPROCS if set)")
+	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 in fast mode, where one board runs at a time and more only slow it down and may reorder frames sent at one simulated instant; all in realtime; GOMAXPROCS if set)")
 }
 
 // procs is the GOMAXPROCS the run should use, 0 to leave it alone: --cpus,
