@@ -478,3 +478,30 @@ func TestSameSeedSameRunSeveralBoards(t *testing.T) {
 		}
 	}
 }
+
+// board_reset is the RST pin: the board reboots (reset_cause 6) and runs
+// main.py again; no KeyboardInterrupt reaches the script.
+func TestBoardResetFaultReboots(t *testing.T) {
+	res := runYAMLWith(t, `
+boards:
+  - name: esp1
+    code: |
+      import machine, time
+      print("boot cause=%d" % machine.reset_cause())
+      try:
+          time.sleep(10)
+          print("slept")
+      except KeyboardInterrupt:
+          print("interrupted")
+faults:
+  - {at: 3s, kind: board_reset, target: esp1}
+`, Options{})
+	b := res.Boards[0]
+	causes := numbers(t, b.Console, "cause")
+	if len(causes) != 2 || causes[0] != 0 || causes[1] != 6 || strings.Count(b.Console, "slept") != 1 || strings.Contains(b.Console, "interrupted") {
+		t.Errorf("console %q: want a power-on boot, a hard reset at 3 s (cause 6) and one full sleep", b.Console)
+	}
+	if b.Outcome != "clean" || b.EndedAt < 13*time.Second {
+		t.Errorf("outcome %s at %v, want clean at about 13 s", b.Outcome, b.EndedAt)
+	}
+}

@@ -133,8 +133,10 @@ func (w *World) faultActions(f scenario.Fault) (do, undo func(), err error) {
 		}
 		return func() {
 			for _, bn := range bs {
+				// The RST pin: the board reboots wherever it is; boot.py
+				// and main.py run again, flash kept.
 				if bn.board != nil {
-					bn.board.Interrupt()
+					bn.board.ExternalReset()
 				}
 			}
 		}, nil, nil
