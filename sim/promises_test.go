@@ -505,3 +505,48 @@ faults:
 		t.Errorf("outcome %s at %v, want clean at about 13 s", b.Outcome, b.EndedAt)
 	}
 }
+
+// The annotated full.yaml (every section of the model) runs: fast mode,
+// without the forwards and host ports that need the real host, and
+// without its expectations so the whole timeline plays (they describe a
+// program full.yaml does not ship). Every fault kind in it takes effect.
+func TestFullScenarioRuns(t *testing.T) {
+	sc, err := scenario.Overrides{Set: []string{"forwards=[]", "allow_host_ports=[]", "time_mode=fast", "expect=[]"}}.Load("scenario/testdata/good/full.yaml")
+	if err != nil {
+		t.Fatalf("loading full.yaml: %v", err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trace bytes.Buffer
+	w, err := New(sc, Options{Firmware: fw, Trace: &trace})
+	if err != nil {
+		t.Fatalf("building full.yaml: %v", err)
+	}
+	defer w.Close()
+	res, err := w.Run(context.Background(), RunOptions{})
+	if err != nil {
+		t.Fatalf("running full.yaml: %v", err)
+	}
+	if !res.Passed() || res.SimTime != sc.Duration.D() {
+		t.Errorf("passed %v at %v (%s)", res.Passed(), res.SimTime, res.EndReason)
+	}
+	for _, want := range []string{
+		"fault: ap_down HomeNet ends", "fault: link esp1", "fault: dns_fail HomeNet micropython.org ends",
+		"fault: host_fault micropython.org", "fault: host_ok micropython.org", "fault: deauth esp2-1", "fault: board_reset esp1",
+	} {
+		if !strings.Contains(trace.String(), want) {
+			t.Errorf("trace lacks %q", want)
+		}
+	}
+	esp1 := res.Boards[0].Console
+	if strings.Count(esp1, "main\r\n") != 2 || !strings.Contains(esp1, ">>> print(42)\r\n42\r\n") {
+		t.Errorf("esp1 should boot twice (board_reset at 60s) and run the typed line: %q", esp1)
+	}
+	for _, b := range res.Boards[1:] {
+		if b.WiFiReport.Status != "got_ip" || !near(b.WiFiReport.RSSI, -82, 3) {
+			t.Errorf("%s: wifi %+v, want joined at boot with rssi_by_board's -82", b.Name, b.WiFiReport)
+		}
+	}
+}

@@ -19,6 +19,9 @@ func (w *World) scheduleFaults() error {
 			return fmt.Errorf("faults[%d] (%s): %w", i, f.Kind, err)
 		}
 		desc := fmt.Sprintf("fault: %s %s", f.Kind, f.Target)
+		if f.Name != "" {
+			desc += " " + f.Name
+		}
 		w.clock.AfterFunc(f.At.D(), func() {
 			w.trace.Add(w.clock.Elapsed(), "sim", desc)
 			do()
