@@ -113,6 +113,7 @@ var fieldCoverage = map[string]string{
 	"Board.wifi":                  "TestRememberedWiFiAndBoardRSSI",
 	"RememberedWiFi.ssid":         "TestRememberedWiFiAndBoardRSSI",
 	"RememberedWiFi.password":     "TestRememberedWiFiAndBoardRSSI",
+	"Board.rssi":                  "TestRememberedWiFiAndBoardRSSI",
 	"Scenario.links":              "TestShippedScenarios", // http_get_lossy, tcp_server_lossy
 	"Link.node":                   "TestShippedScenarios",
 	"Link.direction":              "TestImpairmentFlagsCombineWithScenarioLinks",
