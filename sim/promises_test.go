@@ -446,6 +446,8 @@ func runShippedWith(t *testing.T, name string, set ...string) (*Result, []byte, 
 		t.Fatalf("building %s: %v", name, err)
 	}
 	defer w.Close()
+	// The CPU policy of `esp8266sim run`, whose promise this is.
+	defer useSuggestedProcs(w)()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := w.Run(ctx, RunOptions{})
