@@ -168,6 +168,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	finish := func(reason string) {
 		finishOnce.Do(func() {
 			simEnd = w.clock.Elapsed()
+			w.ended.Store(true)
 			stopBoards()
 			if w.capture != nil {
 				w.capture.Close()

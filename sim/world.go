@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
@@ -87,6 +88,9 @@ type World struct {
 	announcements []string
 	// ca signs the HTTPS hosts' certificates.
 	ca *services.CA
+
+	// ended is set at the run's last instant.
+	ended atomic.Bool
 
 	closeOnce sync.Once
 	closers   []func()
@@ -193,7 +197,13 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	if opts.Trace != nil {
 		w.trace = trace.New(trace.Config{Keep: -1})
 		out := opts.Trace
-		w.trace.Subscribe(func(l trace.Line) { fmt.Fprintln(out, l.String()) })
+		w.trace.Subscribe(func(l trace.Line) {
+			// What happens after the run's last instant (the world being
+			// taken down) is not part of the run.
+			if !w.ended.Load() {
+				fmt.Fprintln(out, l.String())
+			}
+		})
 	}
 	if err := w.buildCapture(); err != nil {
 		return nil, fmt.Errorf("building the capture: %w", err)

@@ -126,6 +126,8 @@ func exitText(e Exit) string {
 		return "still running"
 	case ExitClean:
 		return "exited cleanly at " + secs(e.At)
+	case ExitNotStarted:
+		return "never powered on (the run ended first)"
 	case ExitError:
 		s := "firmware failure at " + secs(e.At)
 		if e.Message != "" {
