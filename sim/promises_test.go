@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim/report"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -357,6 +359,13 @@ expect:
 		}
 		if at := res.Report().Boards[i].Exit.At; at != got {
 			t.Errorf("report exit at %v, want %v", at, got)
+		}
+		var js bytes.Buffer
+		if err := report.WriteJSON(&js, res.Report()); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf(`"at_s": %v`, got.Seconds()); !strings.Contains(js.String(), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, js.String())
 		}
 	}
 }

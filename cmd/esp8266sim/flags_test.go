@@ -220,6 +220,16 @@ func TestMultitestOutputFlags(t *testing.T) {
 	if !strings.Contains(stderr.String(), "DHCP") {
 		t.Errorf("--trace: no trace on stderr:\n%s", clip(stderr.String()))
 	}
+	// The seed draws the DHCP transaction ids: another seed, other ids.
+	xids := func(seed string) string {
+		var stdout, stderr bytes.Buffer
+		runWith([]string{"multitest", "--trace", "--seed", seed, file}, &stdout, &stderr)
+		return strings.Join(regexp.MustCompile(`DISCOVER xid=0x[0-9a-f]+`).FindAllString(stderr.String(), -1), " ")
+	}
+	three, four := xids("3"), xids("4")
+	if three == "" || three == four || xids("3") != three {
+		t.Errorf("--seed: xids %q with 3, %q with 4; want the same for one seed only", three, four)
+	}
 }
 
 func clip(s string) string {
