@@ -145,11 +145,11 @@ func describe(e scenario.Expect, board string) string {
 		c := e.Capture
 		switch {
 		case c.TCPHandshake != nil:
-			return fmt.Sprintf("capture shows a TCP handshake %s → %s:%d", c.TCPHandshake.From, c.TCPHandshake.To, c.TCPHandshake.Port)
+			return fmt.Sprintf("capture shows a TCP handshake %s → %s:%d%s", c.TCPHandshake.From, c.TCPHandshake.To, c.TCPHandshake.Port, within)
 		case c.DHCPDORA != "":
-			return fmt.Sprintf("capture shows DHCP DISCOVER/OFFER/REQUEST/ACK for %s", c.DHCPDORA)
+			return fmt.Sprintf("capture shows DHCP DISCOVER/OFFER/REQUEST/ACK for %s%s", c.DHCPDORA, within)
 		case c.DNSQuery != "":
-			return fmt.Sprintf("capture shows a DNS query for %s", c.DNSQuery)
+			return fmt.Sprintf("capture shows a DNS query for %s%s", c.DNSQuery, within)
 		}
 	case e.SimTime != nil:
 		switch {

@@ -274,7 +274,9 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		defer wg.Done()
 		clockDone <- w.clock.Run(ctx)
 	}()
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		boardsWG.Wait()
 		close(boardsDone)
 		end("every board's program ended")
