@@ -561,3 +561,37 @@ func TestFullScenarioRuns(t *testing.T) {
 		}
 	}
 }
+
+func init() {
+	// A host function that fails the way a firmware trap does: the board's
+	// run ends with an error, not with a Python exception.
+	board.RegisterFunc("_simtest", "trap", func(*board.Board, []board.Value) (board.Value, error) {
+		panic("simulated firmware failure")
+	})
+}
+
+// A firmware failure fails the run even though every expectation held,
+// and the report says what happened instead of "still running".
+func TestFirmwareFailureFailsVerdict(t *testing.T) {
+	res := runYAMLWith(t, `
+boards:
+  - name: esp1
+    code: |
+      import _simtest
+      print("before")
+      _simtest.trap()
+expect:
+  - console_contains: before
+`, Options{})
+	b := res.Boards[0]
+	if b.Outcome != "error" || res.Passed() {
+		t.Errorf("outcome %q, passed %v; want error and a failed run (%s)", b.Outcome, res.Passed(), b.Message)
+	}
+	var text bytes.Buffer
+	if err := report.WriteText(&text, res.Report(), report.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out := text.String(); !strings.HasPrefix(out, "FAIL ") || !strings.Contains(out, "firmware failure") {
+		t.Errorf("report:\n%s", out)
+	}
+}
