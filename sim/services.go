@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack/dns"
 	"github.com/esp8266sim/esp8266sim/netstack/services"
@@ -221,7 +222,11 @@ func hostFaults(list []scenario.HostFault) ([]services.Fault, error) {
 		sf := services.Fault{
 			Kind: kind, Port: f.Port, Probability: 1,
 			After: f.After.D(), Bytes: int64(f.Bytes), Delay: f.Delay.D(), Jitter: f.Jitter.D(),
-			Rate: f.Rate.BitsPerSecond(),
+		}
+		if f.Rate > 0 {
+			// The scenario writes rates in bits per second (1mbit); the
+			// proxy paces bytes.
+			sf.Rate = max(f.Rate.BitsPerSecond()/8, 1)
 		}
 		if f.Probability != nil {
 			sf.Probability = f.Probability.Fraction()
@@ -275,11 +280,8 @@ func (w *World) boardEnv(bn *boardNode) map[any]any {
 
 // socketLines describes a board's socket table, one line a socket.
 func (w *World) socketLines(bn *boardNode) []string {
-	if bn == nil || bn.board == nil {
-		return nil
-	}
 	var out []string
-	for _, s := range bn.board.Sockets() {
+	for _, s := range w.socketsOf(bn) {
 		line := fmt.Sprintf("%s %s %s", s.Proto, s.Local, s.State)
 		if s.Remote.IsValid() {
 			line = fmt.Sprintf("%s %s → %s %s", s.Proto, s.Local, s.Remote, s.State)
@@ -287,6 +289,21 @@ func (w *World) socketLines(bn *boardNode) []string {
 		out = append(out, line+fmt.Sprintf(" in=%d out=%d", s.BytesIn, s.BytesOut))
 	}
 	return out
+}
+
+// socketsOf is the board's socket table: as the run left it once the run
+// has ended, live before.
+func (w *World) socketsOf(bn *boardNode) []sockets.SocketInfo {
+	if bn == nil || bn.board == nil {
+		return nil
+	}
+	bn.mu.Lock()
+	snap := bn.sockets
+	bn.mu.Unlock()
+	if snap != nil {
+		return snap
+	}
+	return bn.board.Sockets()
 }
 
 // peerReceived is everything a host's services received (on port, or on
@@ -307,16 +324,24 @@ func (w *World) serviceFaultActions(f scenario.Fault) (do, undo func(), err erro
 		if a == nil || a.dns == nil {
 			return nil, nil, fmt.Errorf("unknown access point %q", f.Target)
 		}
-		if f.Name != "" {
-			return nil, nil, fmt.Errorf("failing one name (%q) is not supported; drop name to fail every lookup", f.Name)
-		}
 		mode := dns.FaultNone
 		if f.Kind == scenario.DNSFail {
 			if mode, err = dnsFault(f.Mode); err != nil {
 				return nil, nil, err
 			}
 		}
+		if f.Name != "" {
+			// One name fails (or, for dns_ok, follows the server again);
+			// the others answer as before.
+			if f.Kind == scenario.DNSOK {
+				return func() { a.dns.ClearNameFault(f.Name) }, nil, nil
+			}
+			return func() { a.dns.SetNameFault(f.Name, mode) }, func() { a.dns.ClearNameFault(f.Name) }, nil
+		}
 		before, _ := dnsFault(w.sc.DNS.Fail)
+		if f.Kind == scenario.DNSOK {
+			return func() { a.dns.SetFault(mode); a.dns.ClearNameFaults() }, func() { a.dns.SetFault(before) }, nil
+		}
 		return func() { a.dns.SetFault(mode) }, func() { a.dns.SetFault(before) }, nil
 	case scenario.HostFaultOn, scenario.HostOK:
 		hn := w.hosts[f.Target]

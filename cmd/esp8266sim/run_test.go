@@ -154,7 +154,7 @@ func TestCPUsPolicy(t *testing.T) {
 		want   int
 	}{
 		{"one board", one, 0, false, 1},
-		{"fleet", fleet, 0, false, 0},
+		{"fleet: one board runs at a time in fast mode", fleet, 0, false, 1},
 		{"realtime", realtime, 0, false, 0},
 		{"--cpus wins", one, 3, false, 3},
 		{"GOMAXPROCS wins over the suggestion", one, 0, true, 0},

@@ -88,6 +88,13 @@ type Clock struct {
 	// activity counts things that happened; fast mode only jumps when it has
 	// not moved during a settle window.
 	activity atomic.Uint64
+	// idleSyscalls is how many goroutines sat in system calls when Run
+	// started: the process's own that never leave one (os/signal's loop
+	// after signal.Notify, a blocking read of a terminal). Only more than
+	// that means a goroutine of the world is in one. Without the baseline
+	// every jump of a CLI run (which listens for Ctrl-C) fell back to the
+	// settle window.
+	idleSyscalls uint64
 	// kick wakes the Run loop when something it waits for may have changed.
 	kick chan struct{}
 
@@ -234,6 +241,7 @@ func (t *Timer) Reset(d time.Duration) {
 // Run makes time pass until ctx is done or Close is called. Exactly one
 // goroutine runs it; timer callbacks run on it.
 func (c *Clock) Run(ctx context.Context) error {
+	c.idleSyscalls = syscallGoroutines()
 	var wallTimer *time.Timer
 	defer func() {
 		if wallTimer != nil {
@@ -321,7 +329,7 @@ func (c *Clock) Run(ctx context.Context) error {
 // something changed, so it ends the wait early.
 func (c *Clock) settled() (quiet, exact bool) {
 	before := c.activity.Load()
-	switch schedulerState() {
+	switch schedulerState(c.idleSyscalls) {
 	case schedBusy:
 		return false, false
 	case schedQuiet:
@@ -335,10 +343,21 @@ func (c *Clock) settled() (quiet, exact bool) {
 		return false, false
 	case <-t.C:
 	}
-	if c.activity.Load() != before || schedulerState() == schedBusy {
+	if c.activity.Load() != before || schedulerState(c.idleSyscalls) == schedBusy {
 		return false, false
 	}
 	return c.activity.Load() == before, false
+}
+
+// syscallGoroutines is how many goroutines are in system calls now (0
+// where the runtime does not say).
+func syscallGoroutines() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines/not-in-go:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 var schedSamples = []metrics.Sample{
@@ -370,7 +389,7 @@ const quietChecks = 3
 // schedulerState yields a few times and reads the scheduler's goroutine
 // counts. Where the metrics are unsupported it reports schedOthersRunning,
 // so the caller waits a settle window as before.
-func schedulerState() sched {
+func schedulerState(idleSyscalls uint64) sched {
 	s := make([]metrics.Sample, len(schedSamples))
 	copy(s, schedSamples)
 	quiet := 0
@@ -386,7 +405,7 @@ func schedulerState() sched {
 			quiet = 0
 			continue
 		}
-		if s[1].Value.Uint64() > 1 || s[2].Value.Uint64() != 0 {
+		if s[1].Value.Uint64() > 1 || s[2].Value.Uint64() > idleSyscalls {
 			return schedOthersRunning
 		}
 		if quiet++; quiet == quietChecks {
