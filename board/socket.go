@@ -392,11 +392,17 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if err := b.checkReadSize(n); err != nil {
+			return nil, err
+		}
 		return st.stageRead(n, func(p []byte) (int, error) { return st.table.Recv(b.Context(), fd, p, flags) })
 	})
 	regSock("recvfrom", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, n, flags, err := fdNFlags(args)
 		if err != nil {
+			return nil, err
+		}
+		if err := b.checkReadSize(n); err != nil {
 			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
@@ -415,12 +421,19 @@ func init() {
 			return nil, err
 		}
 		if n < 0 {
-			data, err := st.table.ReadAll(b.Context(), fd, 1<<20)
+			data, err := st.table.ReadAll(b.Context(), fd, b.hostReadLimit())
 			st.stage = append(st.stage[:0], data...)
+			if sockets.Errno(err) == sockets.ENOMEM {
+				st.stage = st.stage[:0]
+				return nil, allocError(len(data))
+			}
 			if err != nil && len(data) == 0 {
 				return nil, err
 			}
 			return int64(len(data)), nil
+		}
+		if err := b.checkReadSize(n); err != nil {
+			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
 			got, err := st.table.ReadStream(b.Context(), fd, p, once != 0)
@@ -435,7 +448,14 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if n < 0 || n >= b.hostReadLimit() {
+			// A line as long as the heap could never be allocated.
+			n = b.hostReadLimit()
+		}
 		line, err := st.table.ReadLine(b.Context(), fd, n)
+		if err == nil && len(line) >= b.hostReadLimit() {
+			return nil, allocError(len(line) + 1)
+		}
 		st.stage = append(st.stage[:0], line...)
 		if err != nil {
 			return nil, err
