@@ -66,8 +66,12 @@ type socketState struct {
 	stage  []byte
 	from   string
 	errMsg *string
-	// idle counts consecutive socket calls that found nothing to do.
-	idle int
+	// idle counts consecutive socket calls that found nothing to do;
+	// idleCall marks the current call as one of them (a zero-timeout poll
+	// that found nothing succeeds, yet must not reset the count, or a
+	// script spinning on poll(0) never lets simulated time move).
+	idle     int
+	idleCall bool
 	// interp is the interpreter that opened the sockets; a soft reset boots
 	// a new one, and the board's finalisers would have closed the old
 	// one's sockets.
@@ -173,6 +177,7 @@ func (b *Board) socketState() (*socketState, error) {
 // sockets.Table.Pause).
 func (st *socketState) idlePoll(b *Board) error {
 	st.idle++
+	st.idleCall = true
 	const free, base, every, most = 32, 100 * time.Microsecond, 8, 10 * time.Millisecond
 	if st.idle <= free {
 		return nil
@@ -217,6 +222,7 @@ func regSock(name string, f sockFunc) {
 			return nil, err
 		}
 		st.errMsg = nil
+		st.idleCall = false
 		v, err := f(b, st, args)
 		if err != nil {
 			if sockets.Errno(err) == sockets.EAGAIN || sockets.Errno(err) == sockets.EINPROGRESS {
@@ -228,7 +234,9 @@ func regSock(name string, f sockFunc) {
 			}
 			return nil, st.sockErr(err)
 		}
-		st.idle = 0
+		if !st.idleCall {
+			st.idle = 0
+		}
 		return v, nil
 	})
 }

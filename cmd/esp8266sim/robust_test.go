@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSocketModuleSurvivesHeapExhaustion: after opening sockets until the
@@ -112,4 +114,45 @@ func fuzzCorpusBytes(t *testing.T, file []byte) []byte {
 		t.Fatal(err)
 	}
 	return []byte(s)
+}
+
+// runJSON runs esp8266sim with --format json and returns the report.
+func runJSON(t *testing.T, args ...string) (code int, rep struct {
+	SimTime   float64 `json:"sim_time_s"`
+	Frames    int     `json:"frames"`
+	EndReason string  `json:"end_reason"`
+}, stdout string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = runWith(append(args, "--format", "json"), &out, &errb)
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("esp8266sim %s: report: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return code, rep, out.String()
+}
+
+// TestPollEchoFastMode: a script spinning on poll(0) while it streams 256
+// KiB through echo.sim uses about as many frames in fast mode as in
+// realtime, and --timeout ends a lossy run of it at its simulated deadline.
+// A successful zero-timeout poll used to reset the idle count that charges
+// simulated CPU time, so time never moved: the watchdog (or, under loss, a
+// livelock at 100 % CPU past --timeout) ended the run instead.
+func TestPollEchoFastMode(t *testing.T) {
+	script := filepath.Join("testdata", "poll_echo.py")
+	code, fast, _ := runJSON(t, "run", script)
+	if code != 0 {
+		t.Fatalf("fast run: exit %d (%s)", code, fast.EndReason)
+	}
+	code, real, _ := runJSON(t, "run", script, "--realtime")
+	if code != 0 {
+		t.Fatalf("realtime run: exit %d (%s)", code, real.EndReason)
+	}
+	if ratio := float64(fast.Frames) / float64(real.Frames); ratio < 0.8 || ratio > 1.2 {
+		t.Errorf("fast mode used %d frames, realtime %d: ratio %.2f, want within 20%%", fast.Frames, real.Frames, ratio)
+	}
+	start := time.Now()
+	_, lossy, _ := runJSON(t, "run", script, "--loss", "20%", "--seed", "7", "--timeout", "10s")
+	if lossy.SimTime < 9.9 || lossy.SimTime > 10.1 || !strings.Contains(lossy.EndReason, "duration") {
+		t.Errorf("lossy run ended at %.3fs of simulated time (%s) after %s, want at its 10s deadline", lossy.SimTime, lossy.EndReason, time.Since(start))
+	}
 }
