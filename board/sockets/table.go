@@ -641,12 +641,9 @@ func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
 	if backlog < 1 {
 		backlog = 1
 	}
-	// gVisor's accept queue holds exactly backlog connections and answers
-	// with SYN cookies once it is full, so listen(1) would cookie even the
-	// first SYN: no SYN-ACK retransmission, and a lost final ACK leaves the
-	// connection unaccepted. lwIP keeps state for a pending connection, so
-	// give gVisor one slot more than the script asked for.
-	if tcpipErr := s.ep.Listen(backlog + 1); tcpipErr != nil {
+	// gVisor's accept queue must never be what limits the board: see
+	// acceptQueueFor (backlog.go).
+	if tcpipErr := s.ep.Listen(acceptQueueFor(backlog)); tcpipErr != nil {
 		e := lwipFromTCPIP(tcpipErr, false)
 		t.trace("socket.listen(%d) -> OSError(%d)", backlog, e.errno())
 		return oserr(e.errno())
