@@ -72,6 +72,8 @@ type socketState struct {
 	// script spinning on poll(0) never lets simulated time move).
 	idle     int
 	idleCall bool
+	// txFails counts sends refused by a full radio queue (socket_limits.go).
+	txFails int
 	// interp is the interpreter that opened the sockets; a soft reset boots
 	// a new one, and the board's finalisers would have closed the old
 	// one's sockets.
@@ -225,9 +227,13 @@ func regSock(name string, f sockFunc) {
 		st.idleCall = false
 		v, err := f(b, st, args)
 		if err != nil {
-			if sockets.Errno(err) == sockets.EAGAIN || sockets.Errno(err) == sockets.EINPROGRESS {
-				// A non-blocking call that found nothing: a script may
-				// spin on it, so charge it like any busy-loop poll.
+			if perr := st.txFull(b, err); perr != nil {
+				return nil, perr
+			}
+			if e := sockets.Errno(err); e == sockets.EAGAIN || e == sockets.EINPROGRESS {
+				// A non-blocking call that found nothing (or a full
+				// radio queue): a script may spin on it, so charge it
+				// like any busy-loop poll.
 				if perr := st.idlePoll(b); perr != nil {
 					return nil, perr
 				}

@@ -1,6 +1,10 @@
 package board
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/esp8266sim/esp8266sim/board/sockets"
+)
 
 // Sizes a script passes to the _sock host module are capped at what the
 // board itself could hold. On the ESP8266, recv(n), read(n) and readline()
@@ -25,4 +29,23 @@ func (b *Board) checkReadSize(n int) error {
 		return allocError(n + 1)
 	}
 	return nil
+}
+
+// txFull charges simulated time to a script spinning on sends the radio
+// queue refuses (OSError(ENOMEM), sockets.TxQueueFrames): like a busy-loop
+// poll the first few are free, then the board waits until a datagram has
+// left, so the queue drains as it does on the chip while it computes.
+func (st *socketState) txFull(b *Board, err error) error {
+	if sockets.Errno(err) != sockets.ENOMEM {
+		return nil
+	}
+	wait := st.table.TxWait()
+	if wait == 0 {
+		return nil
+	}
+	if st.txFails++; st.txFails <= 32 {
+		return nil
+	}
+	st.txFails = 0
+	return st.table.Pause(b.Context(), wait)
 }

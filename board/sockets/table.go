@@ -197,6 +197,7 @@ type Table struct {
 	// Guarded by mu.
 	socks   map[int]*sock
 	orphans []*orphan
+	tx      txQueue // the radio's datagram queue (txqueue.go)
 	nextFD  int
 	stats   Stats
 }
