@@ -245,7 +245,7 @@ print('took', time.ticks_diff(time.ticks_ms(), t0), 'ms')
 		t.Errorf("peer received %d bytes, not the 64 KiB sent intact", len(got))
 	}
 	wantLines(t, "esp1", out, "sent 65536")
-	t.Logf("%s(%d clock advances)", out, l.clock.Advances())
+	t.Logf("%s(%d clock advances, %d exact)", out, l.clock.Advances(), l.clock.ExactAdvances())
 }
 
 func TestPCBLimitFromScript(t *testing.T) {
