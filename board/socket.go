@@ -67,8 +67,14 @@ type socketState struct {
 	stage  []byte
 	from   string
 	errMsg *string
-	// idle counts consecutive socket calls that found nothing to do.
-	idle int
+	// idle counts consecutive socket calls that found nothing to do;
+	// idleCall marks the current call as one of them (a zero-timeout poll
+	// that found nothing succeeds, yet must not reset the count, or a
+	// script spinning on poll(0) never lets simulated time move).
+	idle     int
+	idleCall bool
+	// txFails counts sends refused by a full radio queue (socket_limits.go).
+	txFails int
 	// interp is the interpreter that opened the sockets; a soft reset boots
 	// a new one, and the board's finalisers would have closed the old
 	// one's sockets.
@@ -174,6 +180,7 @@ func (b *Board) socketState() (*socketState, error) {
 // sockets.Table.Pause).
 func (st *socketState) idlePoll(b *Board) error {
 	st.idle++
+	st.idleCall = true
 	const free, base, every, most = 32, 100 * time.Microsecond, 8, 10 * time.Millisecond
 	if st.idle <= free {
 		return nil
@@ -218,18 +225,25 @@ func regSock(name string, f sockFunc) {
 			return nil, err
 		}
 		st.errMsg = nil
+		st.idleCall = false
 		v, err := f(b, st, args)
 		if err != nil {
-			if sockets.Errno(err) == sockets.EAGAIN || sockets.Errno(err) == sockets.EINPROGRESS {
-				// A non-blocking call that found nothing: a script may
-				// spin on it, so charge it like any busy-loop poll.
+			if perr := st.txFull(b, err); perr != nil {
+				return nil, perr
+			}
+			if e := sockets.Errno(err); e == sockets.EAGAIN || e == sockets.EINPROGRESS {
+				// A non-blocking call that found nothing (or a full
+				// radio queue): a script may spin on it, so charge it
+				// like any busy-loop poll.
 				if perr := st.idlePoll(b); perr != nil {
 					return nil, perr
 				}
 			}
 			return nil, st.sockErr(err)
 		}
-		st.idle = 0
+		if !st.idleCall {
+			st.idle = 0
+		}
 		return v, nil
 	})
 }
@@ -403,11 +417,17 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if err := b.checkReadSize(n); err != nil {
+			return nil, err
+		}
 		return st.stageRead(n, func(p []byte) (int, error) { return st.table.Recv(b.Context(), fd, p, flags) })
 	})
 	regSock("recvfrom", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, n, flags, err := fdNFlags(args)
 		if err != nil {
+			return nil, err
+		}
+		if err := b.checkReadSize(n); err != nil {
 			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
@@ -426,12 +446,19 @@ func init() {
 			return nil, err
 		}
 		if n < 0 {
-			data, err := st.table.ReadAll(b.Context(), fd, 1<<20)
+			data, err := st.table.ReadAll(b.Context(), fd, b.hostReadLimit())
 			st.stage = append(st.stage[:0], data...)
+			if sockets.Errno(err) == sockets.ENOMEM {
+				st.stage = st.stage[:0]
+				return nil, allocError(len(data))
+			}
 			if err != nil && len(data) == 0 {
 				return nil, err
 			}
 			return int64(len(data)), nil
+		}
+		if err := b.checkReadSize(n); err != nil {
+			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
 			got, err := st.table.ReadStream(b.Context(), fd, p, once != 0)
@@ -446,7 +473,14 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if n < 0 || n >= b.hostReadLimit() {
+			// A line as long as the heap could never be allocated.
+			n = b.hostReadLimit()
+		}
 		line, err := st.table.ReadLine(b.Context(), fd, n)
+		if err == nil && len(line) >= b.hostReadLimit() {
+			return nil, allocError(len(line) + 1)
+		}
 		st.stage = append(st.stage[:0], line...)
 		if err != nil {
 			return nil, err

@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +28,7 @@ type check struct {
 	// atEnd checks are decided when the run ends; the others as soon as the
 	// console shows (or must never show) their text.
 	atEnd bool
-	re    *regexp.Regexp
+	re    *consoleRegexp
 
 	state  checkState
 	reason string
@@ -56,7 +55,7 @@ func newChecker(w *World) *checker {
 			switch {
 			case e.ConsoleContains != "", e.ConsoleNotContains != "":
 			case e.ConsoleMatches != "":
-				ch.re = regexp.MustCompile("(?m)" + e.ConsoleMatches)
+				ch.re = newConsoleRegexp(e.ConsoleMatches)
 			default:
 				ch.atEnd = true
 			}
@@ -65,7 +64,7 @@ func newChecker(w *World) *checker {
 	}
 	for _, bn := range w.boards {
 		name := bn.inst.Name
-		bn.console.watch(func(text string, at time.Duration) { c.consoleChanged(name, text, at) })
+		bn.console.watch(func(text []byte, from int, at time.Duration) { c.consoleChanged(name, text, from, at) })
 	}
 	for _, ch := range c.checks {
 		if ch.exp.PeerReceived != nil && ch.exp.Within > 0 {
@@ -163,7 +162,7 @@ func describe(e scenario.Expect, board string) string {
 	return "expectation"
 }
 
-func (c *checker) consoleChanged(board, text string, at time.Duration) {
+func (c *checker) consoleChanged(board string, text []byte, from int, at time.Duration) {
 	changed := false
 	c.mu.Lock()
 	for _, ch := range c.checks {
@@ -173,15 +172,15 @@ func (c *checker) consoleChanged(board, text string, at time.Duration) {
 		e := ch.exp
 		switch {
 		case e.ConsoleNotContains != "":
-			if strings.Contains(text, e.ConsoleNotContains) {
+			if containsNew(text, from, e.ConsoleNotContains) {
 				ch.state, ch.reason, changed = failed, fmt.Sprintf("shown at %s", fmtTime(at)), true
 			}
 		case e.ConsoleContains != "":
-			if strings.Contains(text, e.ConsoleContains) {
+			if containsNew(text, from, e.ConsoleContains) {
 				ch.state, ch.reason, changed = passed, fmt.Sprintf("shown at %s", fmtTime(at)), true
 			}
 		case ch.re != nil:
-			if ch.re.MatchString(text) {
+			if ch.re.matchNew(text, from) {
 				ch.state, ch.reason, changed = passed, fmt.Sprintf("matched at %s", fmtTime(at)), true
 			}
 		}

@@ -290,6 +290,9 @@ func (t *Table) udpSend(s *sock, p []byte, to *tcpip.FullAddress) (int, error) {
 	if len(p) > 0xffff {
 		p = p[:0xffff]
 	}
+	if err := t.admitDatagram(s, len(p)); err != nil {
+		return 0, err
+	}
 	var r bytes.Reader
 	r.Reset(p)
 	n, tcpipErr := s.ep.Write(&r, tcpip.WriteOptions{To: to})

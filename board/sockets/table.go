@@ -74,8 +74,14 @@ const (
 	DefaultListenBacklog = 2
 	// gvisorListenQueue is gVisor's accept queue under a board listener:
 	// completed connections wait there only until the drain (backlog.go)
-	// takes them, or while the heap has no room for another PCB.
-	gvisorListenQueue = 16
+	// takes them, or while the heap has no room for another PCB. It is
+	// large because gVisor answers SYNs with cookies once its half-open
+	// queue reaches it and silently drops a handshake's final ACK (and the
+	// data after it) while the accept queue is full: a burst of 32
+	// forwarded clients then left host sockets in CLOSE-WAIT and the
+	// board's server looked stalled. lwIP keeps a PCB per pending
+	// connection and never gets into that state.
+	gvisorListenQueue = 128
 	// SynGiveUp is how long lwIP on the ESP8266 tries a connect before
 	// tcp_slowtmr removes the PCB with ERR_ABRT (ECONNABORTED): the SDK's
 	// TCP_SYNMAXRTX of 6 retransmissions, one every RTO of 1 s (tcp_alloc's
@@ -232,6 +238,7 @@ type Table struct {
 	// Guarded by mu.
 	socks   map[int]*sock
 	orphans []*orphan
+	tx      txQueue // the radio's datagram queue (txqueue.go)
 	nextFD  int
 	stats   Stats
 	// closed keeps the timeout of sockets the script closed whose Python
@@ -773,11 +780,8 @@ func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
 	if backlog < 1 {
 		backlog = 1
 	}
-	// gVisor's accept queue holds exactly backlog connections and answers
-	// with SYN cookies once it is full, so listen(1) would cookie even the
-	// first SYN: no SYN-ACK retransmission, and a lost final ACK leaves the
-	// connection unaccepted. lwIP keeps state for a pending connection, so
-	// give gVisor one slot more than the script asked for.
+	// gVisor's accept queue must never be what limits the board: see
+	// gvisorListenQueue.
 	if tcpipErr := s.ep.Listen(gvisorListenQueue); tcpipErr != nil {
 		e := lwipFromTCPIP(tcpipErr, false)
 		t.trace("socket.listen(%d) -> OSError(%d)", backlog, e.errno())

@@ -172,7 +172,7 @@ func TestCPUsPolicy(t *testing.T) {
 		})
 	}
 	var stdout, stderr bytes.Buffer
-	if code := runWith([]string{"run", "--cpus", "-1"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--cpus must be positive") {
+	if code := runWith([]string{"run", "--cpus", "-1"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--cpus must be between 1 and") {
 		t.Errorf("--cpus -1: code %d stderr %q, want 2 and a usage message", code, stderr.String())
 	}
 }

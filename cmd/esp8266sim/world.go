@@ -85,6 +85,10 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 in fast mode, where one board runs at a time and more only slow it down and may reorder frames sent at one simulated instant; all in realtime; GOMAXPROCS if set)")
 }
 
+// maxCPUs bounds --cpus: far above any machine this runs on, far below the
+// Go runtime's 10,000-thread limit.
+const maxCPUs = 1024
+
 // procs is the GOMAXPROCS the run should use, 0 to leave it alone: --cpus,
 // else the GOMAXPROCS environment variable wins over the world's suggestion.
 func (f *worldFlags) procs(w *sim.World) int {
@@ -110,8 +114,14 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 	if f.realtime {
 		o.Set = append(o.Set, "time_mode=realtime")
 	}
-	if f.cpus < 0 {
-		return o, usagef("--cpus must be positive, e.g. --cpus 2")
+	// A value the flag's default (0) stands for must still be refused when
+	// given: --cpus 0 or --watchdog -1s silently meant "the default" or
+	// "no watchdog", and --cpus 100000 ended in Go's thread exhaustion.
+	if fl.Changed("cpus") && (f.cpus < 1 || f.cpus > maxCPUs) {
+		return o, usagef("--cpus must be between 1 and %d, e.g. --cpus 2", maxCPUs)
+	}
+	if fl.Changed("watchdog") && f.watchdog <= 0 {
+		return o, usagef("--watchdog must be positive, e.g. --watchdog 20s")
 	}
 	if fl.Changed("timeout") {
 		if f.timeout <= 0 {
@@ -131,7 +141,7 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 			o.Set = append(o.Set, "wifi.access_points[0].passphrase=''", "wifi.access_points[0].security=open")
 		}
 	}
-	if f.boards != 0 {
+	if fl.Changed("boards") {
 		if f.boards < 1 {
 			return o, usagef("--boards must be at least 1")
 		}

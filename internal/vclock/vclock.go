@@ -97,6 +97,9 @@ type Clock struct {
 	idleSyscalls uint64
 	// kick wakes the Run loop when something it waits for may have changed.
 	kick chan struct{}
+	// othersWaits counts consecutive settle windows that ended with other
+	// goroutines still running (only the Run goroutine uses it).
+	othersWaits int
 
 	mu struct {
 		sync.Mutex
@@ -343,9 +346,24 @@ func (c *Clock) settled() (quiet, exact bool) {
 		return false, false
 	case <-t.C:
 	}
-	if c.activity.Load() != before || schedulerState(c.idleSyscalls) == schedBusy {
+	if c.activity.Load() != before {
+		c.othersWaits = 0
 		return false, false
 	}
+	switch schedulerState(c.idleSyscalls) {
+	case schedBusy:
+		return false, false
+	case schedOthersRunning:
+		// A goroutine still on a CPU may be one of the world's, its
+		// thread pre-empted by the OS halfway through a frame (a loaded
+		// machine): jumping now would fire its retransmission timer
+		// early, and the run would differ from the same seed's unloaded
+		// run. Give it a few more windows before deciding it is not ours.
+		if c.othersWaits++; c.othersWaits < othersWindows {
+			return false, false
+		}
+	}
+	c.othersWaits = 0
 	return c.activity.Load() == before, false
 }
 
@@ -359,6 +377,11 @@ func syscallGoroutines() uint64 {
 	}
 	return s[0].Value.Uint64()
 }
+
+// othersWindows is how many settle windows fast mode waits for goroutines
+// that stay on a CPU before it jumps anyway (they may be another world's,
+// or a test's own).
+const othersWindows = 20
 
 var schedSamples = []metrics.Sample{
 	{Name: "/sched/goroutines/runnable:goroutines"},
