@@ -50,7 +50,7 @@ except Exception as e:
 	code := runWith([]string{"run", script}, &stdout, &stderr)
 	// How many sockets fit depends on the heap; what matters is that the
 	// module works once they are freed.
-	want := "ok <socket object"
+	want := "ok <socket state="
 	if got := stdout.String(); code != 0 || strings.Count(got, want) != 3 || strings.Contains(got, "TypeError") {
 		t.Errorf("exit %d, console:\n%s\nwant exit 0, three lines with %q and no TypeError; stderr: %s", code, got, want, stderr.String())
 	}
