@@ -226,6 +226,12 @@ func regSock(name string, f sockFunc) {
 					return nil, perr
 				}
 			}
+			// A line the firmware's C code prints before failing (axTLS's
+			// "TLS buffer overflow, ...") goes to the console first.
+			var n interface{ Notice() string }
+			if errors.As(err, &n) {
+				b.consoleWrite([]byte(n.Notice()))
+			}
 			return nil, st.sockErr(err)
 		}
 		st.idle = 0

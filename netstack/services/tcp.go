@@ -11,9 +11,13 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/esp8266sim/esp8266sim/internal/simrand"
 )
 
 // AddTCPEcho starts a TCP echo server: everything a client sends comes
@@ -92,24 +96,121 @@ func (h *Host) AddHTTP(port int, site Site) error {
 }
 
 // AddHTTPS starts an HTTPS static site on port (443 usually) with a
-// certificate for names (the host's DNS names) issued by ca.
+// certificate for names (the host's DNS names) issued by ca, with the
+// default HTTPSOptions.
 func (h *Host) AddHTTPS(port int, site Site, ca *CA, names []string) error {
+	return h.AddHTTPSWith(port, site, ca, names, HTTPSOptions{})
+}
+
+// HTTPSOptions shape an HTTPS service's TLS.
+type HTTPSOptions struct {
+	// CipherSuites are the TLS 1.2 suites the server accepts (IANA numbers,
+	// e.g. 0x002f for TLS_RSA_WITH_AES_128_CBC_SHA); empty means
+	// DefaultCipherSuites. TLS 1.3 (which has no choice of suites) stays
+	// available unless MaxTLS12 is set.
+	CipherSuites []uint16
+	// MaxTLS12 caps the server at TLS 1.2.
+	MaxTLS12 bool
+	// Cert shapes the certificate. With Cert.Key empty the server holds an
+	// ECDSA and an RSA certificate and the client's offer picks one (an
+	// ESP8266, which offers RSA key exchange only, gets the RSA one).
+	Cert CertOptions
+}
+
+// DefaultCipherSuites are crypto/tls's default TLS 1.2 suites plus the RSA
+// key-exchange AES-CBC suites the ESP8266's axTLS offers, which most public
+// servers still accept.
+func DefaultCipherSuites() []uint16 {
+	var out []uint16
+	for _, cs := range tls.CipherSuites() {
+		out = append(out, cs.ID)
+	}
+	return append(out, tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA256)
+}
+
+// ParseCipherSuite reads a suite by its IANA or Go name
+// ("TLS_RSA_WITH_AES_128_CBC_SHA") or number ("0x002f").
+func ParseCipherSuite(s string) (uint16, error) {
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, cs := range list {
+			if strings.EqualFold(cs.Name, s) {
+				return cs.ID, nil
+			}
+		}
+	}
+	if n, err := strconv.ParseUint(s, 0, 16); err == nil {
+		if tls.CipherSuiteName(uint16(n))[:2] != "0x" {
+			return uint16(n), nil
+		}
+	}
+	return 0, fmt.Errorf("services: unknown or unsupported cipher suite %q (crypto/tls implements %s)", s, suiteNames())
+}
+
+func suiteNames() string {
+	var names []string
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, cs := range list {
+			if slices.Contains(cs.SupportedVersions, tls.VersionTLS12) {
+				names = append(names, cs.Name)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// AddHTTPSWith is AddHTTPS with options. Each connection's TLS randomness
+// comes from the host's seed (a stream per port and connection), and the
+// keys and signatures from the CA's, so one seed gives the same handshake
+// bytes every run for clients that avoid ECDHE (crypto/ecdh ignores custom
+// random sources since Go 1.26: ECDHE shares still differ between runs).
+func (h *Host) AddHTTPSWith(port int, site Site, ca *CA, names []string, o HTTPSOptions) error {
 	if err := site.validate(); err != nil {
 		return err
 	}
 	if ca == nil {
 		return errors.New("services: AddHTTPS needs a CA")
 	}
-	cert, err := ca.Issue(names...)
-	if err != nil {
-		return err
+	var certs []tls.Certificate
+	kinds := []KeyType{o.Cert.Key}
+	if o.Cert.Key == "" {
+		kinds = []KeyType{KeyECDSA, KeyRSA}
 	}
-	cfg := &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		Time:         h.cfg.Clock.Now,
-		MinVersion:   tls.VersionTLS12,
+	for _, k := range kinds {
+		co := o.Cert
+		co.Key = k
+		cert, err := ca.IssueWith(co, names...)
+		if err != nil {
+			return err
+		}
+		certs = append(certs, cert)
 	}
+	suites := o.CipherSuites
+	if len(suites) == 0 {
+		suites = DefaultCipherSuites()
+	}
+	for _, cs := range suites {
+		if tls.CipherSuiteName(cs)[:2] == "0x" {
+			return fmt.Errorf("services: cipher suite %#04x is not implemented", cs)
+		}
+	}
+	base := &tls.Config{
+		Certificates:           certs,
+		Time:                   h.cfg.Clock.Now,
+		MinVersion:             tls.VersionTLS12,
+		CipherSuites:           suites,
+		SessionTicketsDisabled: true,
+	}
+	if o.MaxTLS12 {
+		base.MaxVersion = tls.VersionTLS12
+	}
+	var mu sync.Mutex
+	n := 0
 	return h.addTCP(port, "https", func(c net.Conn) {
+		mu.Lock()
+		n++
+		cfg := base.Clone()
+		cfg.Rand = simrand.Reader(h.cfg.Seed, fmt.Sprintf("tls/%s/%d/%d", h.cfg.Name, port, n))
+		mu.Unlock()
 		tc := tls.Server(c, cfg)
 		if err := tc.Handshake(); err != nil {
 			h.trace("https: TLS handshake with %v failed: %v", c.RemoteAddr(), err)
