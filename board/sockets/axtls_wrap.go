@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/tls"
@@ -205,4 +206,27 @@ func (t *Table) wrapAxTLS(ctx context.Context, fd int, o TLSOptions) (int, error
 		}
 	}
 	return t.addTLS(s, ts), nil
+}
+
+// AxTLSHello is the ClientHello record axTLS writes first when it wraps a
+// stream that is not a board socket (wrap_socket takes any stream); the
+// board's tls module writes it to that stream.
+func (t *Table) AxTLSHello(host string) []byte {
+	var buf bytes.Buffer
+	c := newAxClient(&buf, t.cfg.Rand, t.cfg.Clock.Now, host)
+	if err := c.sendHello(); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// CheckAxTLSKey loads key then cert as wrap_socket does before it touches
+// the stream: ValueError('invalid key') or ValueError('invalid cert').
+// With keyOnly the certificate is not looked at.
+func CheckAxTLSKey(key, cert []byte, keyOnly bool) error {
+	if _, err := parseAxKey(key); err != nil || keyOnly {
+		return err
+	}
+	_, err := parseAxCert(cert)
+	return err
 }
