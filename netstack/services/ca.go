@@ -51,7 +51,8 @@ func NewCA(seed uint64, start time.Time) (*CA, error) {
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		MaxPathLenZero:        true,
+		// No path-length limit: sites may ask for intermediate CAs.
+		MaxPathLen: -1,
 	}
 	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"path"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,15 +55,44 @@ type Page struct {
 	ContentType string
 	// Status is the HTTP status; 0 means 200.
 	Status int
+	// Headers are response headers of this page, applied over the
+	// defaults (Server, Date, Content-Type, Content-Length) and the site's
+	// (HTTPOptions.Headers): a header of the same name replaces the
+	// earlier one, an empty value removes it.
+	Headers map[string]string
 }
 
 // Site is a static web site: path → page. Other paths answer 404.
 type Site map[string]Page
 
+// CheckHeader reports a header HTTP/1.1 cannot carry: a name that is not a
+// token, a value with a line break (it would end the header block).
+func CheckHeader(name, value string) error {
+	if name == "" || strings.ContainsAny(name, " \t\r\n:()<>@,;\\\"/[]?={}") {
+		return fmt.Errorf("services: %q is not an HTTP header name", name)
+	}
+	if strings.ContainsAny(value, "\r\n") {
+		return fmt.Errorf("services: header %s: a value cannot contain a line break", name)
+	}
+	return nil
+}
+
+func checkHeaders(hs map[string]string) error {
+	for k, v := range hs {
+		if err := CheckHeader(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s Site) validate() error {
 	for p, pg := range s {
 		if !strings.HasPrefix(p, "/") {
 			return fmt.Errorf("services: page path %q must start with /", p)
+		}
+		if err := checkHeaders(pg.Headers); err != nil {
+			return fmt.Errorf("services: page %s: %w", p, err)
 		}
 		if pg.Status != 0 && (pg.Status < 100 || pg.Status > 999) {
 			return fmt.Errorf("services: page %s: status %d is not an HTTP status", p, pg.Status)
@@ -89,10 +117,27 @@ func contentType(p string, pg Page) string {
 
 // AddHTTP starts a plain HTTP/1.1 static site on port (80 usually).
 func (h *Host) AddHTTP(port int, site Site) error {
+	return h.AddHTTPWith(port, site, HTTPOptions{})
+}
+
+// HTTPOptions shape an HTTP (or HTTPS) site's answers.
+type HTTPOptions struct {
+	// Headers are response headers sent with every answer (404s too),
+	// applied over the defaults: the same name replaces a default, an
+	// empty value removes it. Page.Headers apply over these.
+	Headers map[string]string
+}
+
+// AddHTTPWith is AddHTTP with options. Plain HTTP may listen on 443: a TLS
+// client then gets "400 Bad Request" to its ClientHello.
+func (h *Host) AddHTTPWith(port int, site Site, o HTTPOptions) error {
 	if err := site.validate(); err != nil {
 		return err
 	}
-	return h.addTCP(port, "http", func(c net.Conn) { h.serveHTTP(c, site) })
+	if err := checkHeaders(o.Headers); err != nil {
+		return err
+	}
+	return h.addTCP(port, "http", func(c net.Conn) { h.serveHTTP(c, site, o.Headers) })
 }
 
 // AddHTTPS starts an HTTPS static site on port (443 usually) with a
@@ -111,6 +156,8 @@ type HTTPSOptions struct {
 	CipherSuites []uint16
 	// MaxTLS12 caps the server at TLS 1.2.
 	MaxTLS12 bool
+	// HTTP shapes the answers.
+	HTTP HTTPOptions
 	// Cert shapes the certificate. With Cert.Key empty the server holds an
 	// ECDSA and an RSA certificate and the client's offer picks one (an
 	// ESP8266, which offers RSA key exchange only, gets the RSA one).
@@ -128,36 +175,6 @@ func DefaultCipherSuites() []uint16 {
 	return append(out, tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA256)
 }
 
-// ParseCipherSuite reads a suite by its IANA or Go name
-// ("TLS_RSA_WITH_AES_128_CBC_SHA") or number ("0x002f").
-func ParseCipherSuite(s string) (uint16, error) {
-	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
-		for _, cs := range list {
-			if strings.EqualFold(cs.Name, s) {
-				return cs.ID, nil
-			}
-		}
-	}
-	if n, err := strconv.ParseUint(s, 0, 16); err == nil {
-		if tls.CipherSuiteName(uint16(n))[:2] != "0x" {
-			return uint16(n), nil
-		}
-	}
-	return 0, fmt.Errorf("services: unknown or unsupported cipher suite %q (crypto/tls implements %s)", s, suiteNames())
-}
-
-func suiteNames() string {
-	var names []string
-	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
-		for _, cs := range list {
-			if slices.Contains(cs.SupportedVersions, tls.VersionTLS12) {
-				names = append(names, cs.Name)
-			}
-		}
-	}
-	return strings.Join(names, ", ")
-}
-
 // AddHTTPSWith is AddHTTPS with options. Each connection's TLS randomness
 // comes from the host's seed (a stream per port and connection), and the
 // keys and signatures from the CA's, so one seed gives the same handshake
@@ -165,6 +182,9 @@ func suiteNames() string {
 // random sources since Go 1.26: ECDHE shares still differ between runs).
 func (h *Host) AddHTTPSWith(port int, site Site, ca *CA, names []string, o HTTPSOptions) error {
 	if err := site.validate(); err != nil {
+		return err
+	}
+	if err := checkHeaders(o.HTTP.Headers); err != nil {
 		return err
 	}
 	if ca == nil {
@@ -216,7 +236,7 @@ func (h *Host) AddHTTPSWith(port int, site Site, ca *CA, names []string, o HTTPS
 			h.trace("https: TLS handshake with %v failed: %v", c.RemoteAddr(), err)
 			return
 		}
-		h.serveHTTP(tc, site)
+		h.serveHTTP(tc, site, o.HTTP.Headers)
 		tc.Close()
 	})
 }
@@ -249,7 +269,7 @@ func (l *headerLimit) Read(p []byte) (int, error) {
 // serveHTTP answers requests on one connection until the client or the
 // request asks to close. One goroutine, no background reads: the conn's
 // actor is only ever parked by this goroutine.
-func (h *Host) serveHTTP(c net.Conn, site Site) {
+func (h *Host) serveHTTP(c net.Conn, site Site, siteHeaders map[string]string) {
 	lim := &headerLimit{r: c}
 	br := bufio.NewReader(lim)
 	for {
@@ -296,6 +316,15 @@ func (h *Host) serveHTTP(c net.Conn, site Site) {
 		hdr.Set("Content-Length", strconv.Itoa(len(body)))
 		if closeAfter {
 			hdr.Set("Connection", "close")
+		}
+		for _, extra := range []map[string]string{siteHeaders, pg.Headers} {
+			for k, v := range extra {
+				if v == "" {
+					hdr.Del(k)
+				} else {
+					hdr.Set(k, v)
+				}
+			}
 		}
 		keys := make([]string, 0, len(hdr))
 		for k := range hdr {
