@@ -113,7 +113,7 @@ func (w *World) startServices(hn *hostNode) error {
 		if err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
-		if err := host.AddHTTPWith(sv.HTTP.Port, site, services.HTTPOptions{Headers: sv.HTTP.Headers}); err != nil {
+		if err := host.AddHTTPWith(sv.HTTP.Port, site, services.HTTPOptions{Headers: headerMap(sv.HTTP.Headers)}); err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
@@ -169,9 +169,22 @@ func (w *World) startServices(hn *hostNode) error {
 	return nil
 }
 
+// headerMap turns a scenario's header list into the service's map (a later
+// entry of one name wins).
+func headerMap(hs []scenario.Header) map[string]string {
+	if len(hs) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		m[h.Name] = h.Value
+	}
+	return m
+}
+
 // httpsOptions turns an https site's fields into the service's options.
 func httpsOptions(s *scenario.Site) (services.HTTPSOptions, error) {
-	o := services.HTTPSOptions{HTTP: services.HTTPOptions{Headers: s.Headers}}
+	o := services.HTTPSOptions{HTTP: services.HTTPOptions{Headers: headerMap(s.Headers)}}
 	t := s.TLS
 	if t == nil {
 		return o, nil
@@ -199,7 +212,7 @@ func (w *World) site(s *scenario.Site) (services.Site, error) {
 			}
 			body = data
 		}
-		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status, Headers: p.Headers}
+		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status, Headers: headerMap(p.Headers)}
 	}
 	return site, nil
 }

@@ -198,7 +198,7 @@ type Site struct {
 	// Headers are response headers sent with every answer of the site, in
 	// addition to Server, Date, Content-Type and Content-Length (a header
 	// of the same name replaces the default; an empty value removes it).
-	Headers map[string]string `json:"headers,omitempty"`
+	Headers []Header `json:"headers,omitempty"`
 	// TLS shapes an https site's TLS (not allowed for http).
 	TLS *SiteTLS `json:"tls,omitempty"`
 }
@@ -239,7 +239,16 @@ type Page struct {
 	// Status is the HTTP status code; default 200.
 	Status int `json:"status,omitempty"`
 	// Headers are response headers of this page, over the site's.
-	Headers map[string]string `json:"headers,omitempty"`
+	Headers []Header `json:"headers,omitempty"`
+}
+
+// Header is an HTTP response header.
+type Header struct {
+	// Name is the header's name, e.g. X-Custom; names are canonicalised
+	// (x-custom is sent as X-Custom).
+	Name string `json:"name"`
+	// Value is the header's value; empty removes a default header.
+	Value string `json:"value,omitempty"`
 }
 
 // Chat is a scripted line-based TCP peer.

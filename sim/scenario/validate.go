@@ -468,8 +468,9 @@ func (v *validator) port(field string, p int) bool {
 
 // headers checks response headers: a name is an HTTP token, a value has no
 // line break (it would end the header block).
-func (v *validator) headers(f string, hs map[string]string) {
-	for k, val := range hs {
+func (v *validator) headers(f string, hs []Header) {
+	for _, h := range hs {
+		k, val := h.Name, h.Value
 		if k == "" || strings.ContainsAny(k, " \t\r\n:()<>@,;\\\"/[]?={}") {
 			v.errf(f, "%q is not an HTTP header name", k)
 		}
