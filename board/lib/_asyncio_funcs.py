@@ -6,14 +6,16 @@ from asyncio import CancelledError, TimeoutError
 
 async def _watch(waiter, aw):
     # Await aw for a wait_for that is sleeping out its timeout; if aw ends
-    # first, wake the sleeper with the outcome packed in a CancelledError.
+    # first and the sleeper is still just sleeping (not awaiting this
+    # watcher after a timeout, not cancelled), wake it with the outcome
+    # packed in a CancelledError.
     try:
         r = await aw
         how = True
     except BaseException as e:
         r = None
         how = e
-    if waiter._throw is None and waiter.cancel():
+    if waiter._on is None and waiter._throw is None and waiter.cancel():
         waiter._throw = CancelledError(how, r)
 
 
