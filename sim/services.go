@@ -113,7 +113,7 @@ func (w *World) startServices(hn *hostNode) error {
 		if err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
-		if err := host.AddHTTPWith(sv.HTTP.Port, site, services.HTTPOptions{Headers: headerMap(sv.HTTP.Headers)}); err != nil {
+		if err := host.AddHTTPWith(sv.HTTP.Port, site, services.HTTPOptions{Headers: headerList(sv.HTTP.Headers), AlwaysHTTP11: sv.HTTP.HTTP11}); err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
@@ -169,22 +169,18 @@ func (w *World) startServices(hn *hostNode) error {
 	return nil
 }
 
-// headerMap turns a scenario's header list into the service's map (a later
-// entry of one name wins).
-func headerMap(hs []scenario.Header) map[string]string {
-	if len(hs) == 0 {
-		return nil
-	}
-	m := make(map[string]string, len(hs))
+// headerList turns a scenario's headers into the service's.
+func headerList(hs []scenario.Header) []services.Header {
+	var out []services.Header
 	for _, h := range hs {
-		m[h.Name] = h.Value
+		out = append(out, services.Header{Name: h.Name, Value: h.Value})
 	}
-	return m
+	return out
 }
 
 // httpsOptions turns an https site's fields into the service's options.
 func httpsOptions(s *scenario.Site) (services.HTTPSOptions, error) {
-	o := services.HTTPSOptions{HTTP: services.HTTPOptions{Headers: headerMap(s.Headers)}}
+	o := services.HTTPSOptions{HTTP: services.HTTPOptions{Headers: headerList(s.Headers), AlwaysHTTP11: s.HTTP11}}
 	t := s.TLS
 	if t == nil {
 		return o, nil
@@ -212,7 +208,7 @@ func (w *World) site(s *scenario.Site) (services.Site, error) {
 			}
 			body = data
 		}
-		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status, Headers: headerMap(p.Headers)}
+		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status, Headers: headerList(p.Headers)}
 	}
 	return site, nil
 }

@@ -25,7 +25,7 @@ internet_hosts:
         pages:
           - path: /
             body: "hi"
-            headers: [{name: x-page, value: p}]
+            headers: [{name: X-Page, value: p}]
   - name: plain443.sim
     services:
       http:
@@ -114,7 +114,7 @@ func TestHTTPSOptionsFromScenario(t *testing.T) {
 	want := services.HTTPSOptions{
 		CipherSuites: []uint16{0x002f, 0xc02f},
 		MaxTLS12:     true,
-		HTTP:         services.HTTPOptions{Headers: map[string]string{"X": "1"}},
+		HTTP:         services.HTTPOptions{Headers: []services.Header{{Name: "X", Value: "1"}}},
 		Cert:         services.CertOptions{Key: services.KeyECDSA, SelfSigned: true},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -16,9 +16,9 @@ import (
 func TestHTTPHeaders(t *testing.T) {
 	w := newWorld(t)
 	site := Site{
-		"/": {Body: []byte("hi"), Headers: map[string]string{"X-Page": "p", "X-Both": "page"}},
+		"/": {Body: []byte("hi"), Headers: []Header{{"X-Page", "p"}, {"x-both", "page"}}},
 	}
-	if err := w.host.AddHTTPWith(8080, site, HTTPOptions{Headers: map[string]string{"X-Site": "s", "X-Both": "site", "Server": ""}}); err != nil {
+	if err := w.host.AddHTTPWith(8080, site, HTTPOptions{Headers: []Header{{"X-Site", "s"}, {"X-Both", "site"}, {"server", ""}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -45,7 +45,7 @@ func TestHTTPHeaders(t *testing.T) {
 			}
 		}
 	}
-	if err := w.host.AddHTTPWith(8081, site, HTTPOptions{Headers: map[string]string{"X-Bad": "a\r\nInjected: 1"}}); err == nil {
+	if err := w.host.AddHTTPWith(8081, site, HTTPOptions{Headers: []Header{{"X-Bad", "a\r\nInjected: 1"}}}); err == nil {
 		t.Error("a header value with a line break was accepted")
 	}
 }
@@ -164,5 +164,39 @@ func TestBlackhole(t *testing.T) {
 				t.Errorf("echo behind the blackhole answered %q", buf[:n])
 			}
 		}
+	}
+}
+
+// Headers keep the defaults' nginx order with the configured ones after
+// them in their order, and AlwaysHTTP11 answers a 1.0 request with 1.1.
+func TestHTTPHeaderOrderAndVersion(t *testing.T) {
+	w := newWorld(t)
+	site := Site{"/": {Body: []byte("0123456789")}}
+	o := HTTPOptions{AlwaysHTTP11: true, Headers: []Header{{"Vary", "Accept-Encoding"}, {"ETag", `"x"`}, {"Content-Type", "text/plain"}, {"Accept-Ranges", "bytes"}}}
+	if err := w.host.AddHTTPWith(8082, site, o); err != nil {
+		t.Fatal(err)
+	}
+	c := w.dial(t, 8082)
+	c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
+	raw, err := readAll(c, w.lan.Clock, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")
+	if lines[0] != "HTTP/1.1 200 OK" {
+		t.Errorf("status line %q, want HTTP/1.1 200 OK", lines[0])
+	}
+	for _, l := range lines[1:] {
+		n, _, _ := strings.Cut(l, ":")
+		names = append(names, n)
+	}
+	want := "Server Date Content-Type Content-Length Connection Vary ETag Accept-Ranges"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("header order %q, want %q", got, want)
+	}
+	if !strings.Contains(head, "Content-Type: text/plain\r\n") {
+		t.Errorf("Content-Type not replaced:\n%s", head)
 	}
 }

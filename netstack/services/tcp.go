@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,7 +58,12 @@ type Page struct {
 	// defaults (Server, Date, Content-Type, Content-Length) and the site's
 	// (HTTPOptions.Headers): a header of the same name replaces the
 	// earlier one, an empty value removes it.
-	Headers map[string]string
+	Headers []Header
+}
+
+// Header is one HTTP response header.
+type Header struct {
+	Name, Value string
 }
 
 // Site is a static web site: path → page. Other paths answer 404.
@@ -77,9 +81,9 @@ func CheckHeader(name, value string) error {
 	return nil
 }
 
-func checkHeaders(hs map[string]string) error {
-	for k, v := range hs {
-		if err := CheckHeader(k, v); err != nil {
+func checkHeaders(hs []Header) error {
+	for _, x := range hs {
+		if err := CheckHeader(x.Name, x.Value); err != nil {
 			return err
 		}
 	}
@@ -122,10 +126,15 @@ func (h *Host) AddHTTP(port int, site Site) error {
 
 // HTTPOptions shape an HTTP (or HTTPS) site's answers.
 type HTTPOptions struct {
-	// Headers are response headers sent with every answer (404s too),
-	// applied over the defaults: the same name replaces a default, an
-	// empty value removes it. Page.Headers apply over these.
-	Headers map[string]string
+	// Headers are response headers sent with every answer (404s too), in
+	// order after the defaults (Server, Date, Content-Type,
+	// Content-Length, Connection): the same name replaces a default in
+	// its place, an empty value removes it. Page.Headers apply over these.
+	Headers []Header
+	// AlwaysHTTP11 answers HTTP/1.0 requests with an HTTP/1.1 status
+	// line, as nginx and Apache do (RFC 9110 section 6.2); by default the
+	// answer echoes the request's version.
+	AlwaysHTTP11 bool
 }
 
 // AddHTTPWith is AddHTTP with options. Plain HTTP may listen on 443: a TLS
@@ -137,7 +146,7 @@ func (h *Host) AddHTTPWith(port int, site Site, o HTTPOptions) error {
 	if err := checkHeaders(o.Headers); err != nil {
 		return err
 	}
-	return h.addTCP(port, "http", func(c net.Conn) { h.serveHTTP(c, site, o.Headers) })
+	return h.addTCP(port, "http", func(c net.Conn) { h.serveHTTP(c, site, o) })
 }
 
 // AddHTTPS starts an HTTPS static site on port (443 usually) with a
@@ -236,7 +245,7 @@ func (h *Host) AddHTTPSWith(port int, site Site, ca *CA, names []string, o HTTPS
 			h.trace("https: TLS handshake with %v failed: %v", c.RemoteAddr(), err)
 			return
 		}
-		h.serveHTTP(tc, site, o.HTTP.Headers)
+		h.serveHTTP(tc, site, o.HTTP)
 		tc.Close()
 	})
 }
@@ -269,7 +278,26 @@ func (l *headerLimit) Read(p []byte) (int, error) {
 // serveHTTP answers requests on one connection until the client or the
 // request asks to close. One goroutine, no background reads: the conn's
 // actor is only ever parked by this goroutine.
-func (h *Host) serveHTTP(c net.Conn, site Site, siteHeaders map[string]string) {
+// setHeader replaces the header of x's name (case-insensitively) in place,
+// removes it when x.Value is empty, or appends x spelt as given (servers
+// write "ETag", which canonical form would turn into "Etag").
+func setHeader(hs []Header, x Header) []Header {
+	for i := range hs {
+		if strings.EqualFold(hs[i].Name, x.Name) {
+			if x.Value == "" {
+				return append(hs[:i], hs[i+1:]...)
+			}
+			hs[i].Value = x.Value
+			return hs
+		}
+	}
+	if x.Value == "" {
+		return hs
+	}
+	return append(hs, x)
+}
+
+func (h *Host) serveHTTP(c net.Conn, site Site, o HTTPOptions) {
 	lim := &headerLimit{r: c}
 	br := bufio.NewReader(lim)
 	for {
@@ -305,34 +333,28 @@ func (h *Host) serveHTTP(c net.Conn, site Site, siteHeaders map[string]string) {
 		closeAfter := req.Close || req.ProtoAtLeast(1, 1) == false && !strings.EqualFold(req.Header.Get("Connection"), "keep-alive")
 		var out bytes.Buffer
 		proto := "HTTP/1.1"
-		if !req.ProtoAtLeast(1, 1) {
+		if !req.ProtoAtLeast(1, 1) && !o.AlwaysHTTP11 {
 			proto = "HTTP/1.0"
 		}
 		fmt.Fprintf(&out, "%s %d %s\r\n", proto, status, http.StatusText(status))
-		hdr := http.Header{}
-		hdr.Set("Server", "esp8266sim")
-		hdr.Set("Date", h.cfg.Clock.Now().UTC().Format(http.TimeFormat))
-		hdr.Set("Content-Type", ctype)
-		hdr.Set("Content-Length", strconv.Itoa(len(body)))
-		if closeAfter {
-			hdr.Set("Connection", "close")
+		// Defaults in the order nginx sends them, then the site's and the
+		// page's headers: a name already present keeps its place.
+		hdr := []Header{
+			{"Server", "esp8266sim"},
+			{"Date", h.cfg.Clock.Now().UTC().Format(http.TimeFormat)},
+			{"Content-Type", ctype},
+			{"Content-Length", strconv.Itoa(len(body))},
 		}
-		for _, extra := range []map[string]string{siteHeaders, pg.Headers} {
-			for k, v := range extra {
-				if v == "" {
-					hdr.Del(k)
-				} else {
-					hdr.Set(k, v)
-				}
+		if closeAfter {
+			hdr = append(hdr, Header{"Connection", "close"})
+		}
+		for _, extra := range [][]Header{o.Headers, pg.Headers} {
+			for _, x := range extra {
+				hdr = setHeader(hdr, x)
 			}
 		}
-		keys := make([]string, 0, len(hdr))
-		for k := range hdr {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&out, "%s: %s\r\n", k, hdr.Get(k))
+		for _, x := range hdr {
+			fmt.Fprintf(&out, "%s: %s\r\n", x.Name, x.Value)
 		}
 		out.WriteString("\r\n")
 		if req.Method != http.MethodHead {

@@ -196,9 +196,14 @@ type Site struct {
 	// Pages are the site's resources; other paths answer 404.
 	Pages []Page `json:"pages,omitempty"`
 	// Headers are response headers sent with every answer of the site, in
-	// addition to Server, Date, Content-Type and Content-Length (a header
-	// of the same name replaces the default; an empty value removes it).
+	// this order after Server, Date, Content-Type, Content-Length and
+	// Connection (a header of the same name replaces that default in its
+	// place; an empty value removes it).
 	Headers []Header `json:"headers,omitempty"`
+	// HTTP11 answers HTTP/1.0 requests with an HTTP/1.1 status line, as
+	// nginx and Apache do (micropython.org does); by default the answer
+	// echoes the request's version.
+	HTTP11 bool `json:"http11,omitempty"`
 	// TLS shapes an https site's TLS (not allowed for http).
 	TLS *SiteTLS `json:"tls,omitempty"`
 }
@@ -244,8 +249,8 @@ type Page struct {
 
 // Header is an HTTP response header.
 type Header struct {
-	// Name is the header's name, e.g. X-Custom; names are canonicalised
-	// (x-custom is sent as X-Custom).
+	// Name is the header's name, e.g. ETag, sent as written; it matches a
+	// default header whatever its case.
 	Name string `json:"name"`
 	// Value is the header's value; empty removes a default header.
 	Value string `json:"value,omitempty"`
