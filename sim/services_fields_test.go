@@ -127,3 +127,15 @@ func TestHTTPSOptionsFromScenario(t *testing.T) {
 		t.Errorf("tls on http: %v, want an error", err)
 	}
 }
+
+// tests/net_inet/world.yaml (the hosts MicroPython's net_inet tests use)
+// stays a valid scenario.
+func TestNetInetWorldLoads(t *testing.T) {
+	sc, err := scenario.Load("../tests/net_inet/world.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := sc.InternetHosts[0]; h.Name != "micropython.org" || h.Services.HTTP == nil || !h.Services.HTTP.HTTP11 {
+		t.Errorf("micropython.org is not served as net_inet expects: %+v", h)
+	}
+}
