@@ -103,8 +103,8 @@ func TestTLSServerOnBoardAndPeerCert(t *testing.T) {
 	})
 	r := l.start("esp1", 2, fmt.Sprintf(`
 import socket, ssl
-CERT = b%q
-KEY = b%q
+CERT = %s
+KEY = %s
 s = socket.socket()
 s.bind(('', 443))
 s.listen(1)
@@ -114,7 +114,7 @@ print('request', ss.readline())
 ss.write(b'HTTP/1.0 200 OK\r\n\r\nsecret page\n')
 ss.close()
 s.close()
-`, leafDER, keyDER), board.SocketEnv{}, netstack.Impairments{})
+`, pyBytes(leafDER), pyBytes(keyDER)), board.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("client: %v\n%s", err, out)
