@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,33 @@ func TestHTTPHeaderOrderAndVersion(t *testing.T) {
 	}
 	if !strings.Contains(head, "Content-Type: text/plain\r\n") {
 		t.Errorf("Content-Type not replaced:\n%s", head)
+	}
+}
+
+// Certificates of every shape are the same bytes for the same seed (the
+// RSA key is derived, not drawn from the system's randomness).
+func TestIssueWithDeterministic(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	issue := func(seed uint64) [][]byte {
+		ca, err := NewCA(seed, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]byte
+		for _, o := range []CertOptions{{Key: KeyRSA}, {Key: KeyECDSA, Intermediates: 2}, {SelfSigned: true, Key: KeyRSA}} {
+			c, err := ca.IssueWith(o, "a.sim")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, c.Certificate...)
+		}
+		return out
+	}
+	a, b, c := issue(7), issue(7), issue(8)
+	if !reflect.DeepEqual(a, b) {
+		t.Error("same seed, different certificates")
+	}
+	if reflect.DeepEqual(a, c) {
+		t.Error("different seeds, same certificates")
 	}
 }
