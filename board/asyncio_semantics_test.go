@@ -222,6 +222,29 @@ print(uasyncio.Event is asyncio.Event, uasyncio.sleep_ms is asyncio.sleep_ms)
 			want: "woke 0\nTrue True\n",
 		},
 		{
+			// Scheduling and sleep_ms allocate nothing: tasks keep running
+			// with the heap locked (they end after it is unlocked: ending
+			// raises StopIteration, which needs the heap).
+			name: "heap locked",
+			src: `
+import asyncio, micropython
+async def tick(n):
+    for i in range(3):
+        print(n, i)
+        await asyncio.sleep_ms(10 * n)
+async def main():
+    a = asyncio.create_task(tick(1))
+    b = asyncio.create_task(tick(2))
+    micropython.heap_lock()
+    await asyncio.sleep_ms(25)
+    micropython.heap_unlock()
+    await asyncio.sleep_ms(100)
+    print("done", a.done(), b.done())
+asyncio.run(main())
+`,
+			want: "1 0\n2 0\n1 1\n2 1\n1 2\n2 2\ndone True True\n",
+		},
+		{
 			// run_until_complete and new_event_loop: a fresh loop forgets
 			// the old queue; Loop.stop ends run_forever.
 			name: "loops",

@@ -15,7 +15,6 @@
 from time import ticks_ms as _ticks, ticks_diff as _tdiff, ticks_add as _tadd, sleep_ms as _idle
 import sys
 import select
-import heapq
 
 
 class CancelledError(BaseException):
@@ -27,15 +26,13 @@ class TimeoutError(Exception):
 
 
 # ---------------------------------------------------------------------------
-# The run queue: a heap of [due, n, task] (n orders equal times by arrival).
-# A task is on it at most once; _qn is the number of its live entry (0: not
-# queued), so a removed task's entry is skipped when it surfaces. Due times
-# are ticks_ms values compared through ticks_diff against a base, so
-# wrap-around does not reorder them.
+# The run queue: a singly linked list threaded through the tasks (_nx),
+# sorted by due time (ticks_ms, compared with ticks_diff so wrap-around does
+# not reorder it), a task going after those due at the same time. Pushing
+# and popping allocate nothing, as with the firmware's C task queue (a
+# script may run the loop with the heap locked). _qd marks a queued task.
 
-_rq = []
-_n = [0]
-_base = [_ticks()]
+_rq = [None]
 
 
 def _push(t, due=None):
@@ -43,28 +40,43 @@ def _push(t, due=None):
         due = _ticks()
     t._on = None
     t._due = due
-    _n[0] += 1
-    t._qn = _n[0]
-    heapq.heappush(_rq, (_tdiff(due, _base[0]), _n[0], t))
+    t._qd = True
+    p = _rq[0]
+    if p is None or _tdiff(due, p._due) < 0:
+        t._nx = p
+        _rq[0] = t
+        return
+    while p._nx is not None and _tdiff(p._nx._due, due) <= 0:
+        p = p._nx
+    t._nx = p._nx
+    p._nx = t
 
 
 def _head():
-    while _rq:
-        e = _rq[0]
-        if e[2]._qn == e[1]:
-            return e[2]
-        heapq.heappop(_rq)
-    return None
+    return _rq[0]
 
 
 def _pop():
-    t = heapq.heappop(_rq)[2]
-    t._qn = 0
+    t = _rq[0]
+    _rq[0] = t._nx
+    t._nx = None
+    t._qd = False
     return t
 
 
 def _unqueue(t):
-    t._qn = 0
+    if not t._qd:
+        return
+    t._qd = False
+    p = _rq[0]
+    if p is t:
+        _rq[0] = t._nx
+    else:
+        while p is not None and p._nx is not t:
+            p = p._nx
+        if p is not None:
+            p._nx = t._nx
+    t._nx = None
 
 
 # A waiting line (an Event's, a Lock's, a task's awaiters): first in, first
@@ -198,7 +210,8 @@ class Task:
         self._cb = None
         self._on = None
         self._throw = None
-        self._qn = 0
+        self._qd = False
+        self._nx = None
         self._due = 0
 
     def __repr__(self):
@@ -235,7 +248,7 @@ class Task:
         if on is not None:
             on.remove(t)
             _push(t)
-        elif t._qn and _tdiff(t._due, _ticks()) > 0:
+        elif t._qd and _tdiff(t._due, _ticks()) > 0:
             _unqueue(t)
             _push(t)
         t._throw = CancelledError
@@ -403,8 +416,13 @@ def get_event_loop(runq_len=0, waitq_len=0):
 
 def new_event_loop():
     global _io
-    del _rq[:]
-    _base[0] = _ticks()
+    t = _rq[0]
+    while t is not None:
+        n = t._nx
+        t._nx = None
+        t._qd = False
+        t = n
+    _rq[0] = None
     _io = _IO()
     return Loop
 
