@@ -264,3 +264,51 @@ func pyBytes(b []byte) string {
 	sb.WriteString("'")
 	return sb.String()
 }
+
+// Row 13: wrap_socket over a stream object that is not a board socket runs
+// the same axTLS client through the object's write and readinto: here a
+// Python class relaying to a socket, against a crypto/tls server.
+func TestAxTLSOverAnyStream(t *testing.T) {
+	pki := newPKI(t)
+	l := newLAN(t)
+	pc := l.peer("web", 1, netstack.Impairments{})
+	peer := httpsPeer(t, l, pc, pki, 1)
+	r := l.start("esp1", 2, `
+import socket, ssl
+class Relay:
+    def __init__(self, s):
+        self.s = s
+        self.wrote = 0
+    def write(self, b):
+        self.wrote += len(b)
+        return self.s.write(b)
+    def readinto(self, b):
+        return self.s.readinto(b)
+    def close(self):
+        print("relay closed, wrote", self.wrote > 0)
+        self.s.close()
+s = socket.socket()
+s.connect(('10.0.0.1', 443))
+ss = ssl.wrap_socket(Relay(s), server_hostname='www.example.com')
+print(ss)
+ss.write(b'GET / HTTP/1.0\r\nHost: www.example.com\r\n\r\n')
+print(ss.readline())
+print(ss.read())
+ss.close()
+try:
+    ss.read(1)
+except OSError as e:
+    print('closed', e.args)
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatalf("peer: %v\n%s", err, out)
+	}
+	wantLines(t, "esp1", out,
+		"<SSLSocket>",
+		`b'HTTP/1.0 200 OK\r\n'`,
+		`b'Content-Length: 36\r\n\r\nhello over TLS from www.example.com\n'`,
+		"relay closed, wrote True",
+		"closed (9,)",
+	)
+}

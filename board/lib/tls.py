@@ -94,22 +94,58 @@ else:
 
     class _StreamSSL:
         # axTLS over a stream that is not a board socket (wrap_socket takes
-        # any stream): the client writes its ClientHello and reads the
-        # answer; a stream that answers nothing is CONN_LOST.
+        # any stream): the simulator runs the client engine, this object
+        # moves its records through the stream's write and readinto. A
+        # server side is not simulated over such streams: it reads as an
+        # empty stream (axTLS's CONN_LOST, read as EOF).
         def __init__(self, s, server, hostname, handshake):
             self._s = s
+            self._h = None
             self._open = True
-            if not server and handshake:
-                n = _sock.tls_hello(hostname)
-                s.write(_take(n))
-                b = bytearray(5)
-                got = s.readinto(b)
-                if not got:
-                    raise OSError(-256, "CONN_LOST")
-                raise OSError(-261, "INVALID_PROT_MSG")
+            self._b = bytearray(5)
+            if not server:
+                self._h = _ok(_sock.tls_snew(hostname))
+                if handshake:
+                    try:
+                        self._hs()
+                    except Exception:
+                        _sock.tls_sclose(self._h)
+                        self._h = None
+                        raise
 
         def __repr__(self):
             return "<SSLSocket>"
+
+        def _flush(self):
+            n = _ok(_sock.tls_sout(self._h))
+            if n:
+                self._s.write(_take(n))
+
+        def _do(self, f, *a):
+            # Run an engine step; whatever it queued (records, an alert)
+            # reaches the stream, even when the step fails.
+            try:
+                return _ok(f(self._h, *a))
+            finally:
+                self._flush()
+
+        def _fill(self):
+            # One read of the stream into the engine, of exactly what
+            # completes the record being read (as axTLS asks); False:
+            # nothing yet (a non-blocking stream).
+            m = _ok(_sock.tls_sneed(self._h))
+            if m > len(self._b):
+                self._b = bytearray(m)
+            r = self._s.readinto(memoryview(self._b)[:m])
+            if r is None:
+                return False
+            _ok(_sock.tls_sfeed(self._h, _addr(self._b), r))
+            return True
+
+        def _hs(self):
+            while not self._do(_sock.tls_shs):
+                if not self._fill():
+                    raise OSError(11)
 
         def _check(self):
             if not self._open:
@@ -117,19 +153,55 @@ else:
 
         def read(self, n=-1):
             self._check()
-            return b""
+            if self._h is None:
+                return b""
+            out = b""
+            while True:
+                r = _ok(_sock.tls_sread(self._h, 1024 if n < 0 else n))
+                if r > 0:
+                    d = _take(r)
+                    self._flush()
+                    if n >= 0:
+                        return d
+                    out += d
+                    continue
+                self._flush()
+                if r == 0:
+                    return out
+                if not self._fill():
+                    return out or None
 
         def readinto(self, buf, nbytes=-1):
-            self._check()
-            return 0
+            d = self.read(len(buf) if nbytes < 0 else min(nbytes, len(buf)))
+            if d is None:
+                return None
+            buf[: len(d)] = d
+            return len(d)
 
         def readline(self, limit=-1):
-            self._check()
-            return b""
+            line = b""
+            while limit < 0 or len(line) < limit:
+                c = self.read(1)
+                if not c:
+                    break
+                line += c
+                if c == b"\n":
+                    break
+            return line
 
         def write(self, data):
             self._check()
-            return 0
+            if self._h is None:
+                return 0
+            if isinstance(data, str):
+                data = data.encode()
+            n = len(data)
+            while True:
+                r = self._do(_sock.tls_swrite, _addr(data) if n else 0, n)
+                if r >= 0:
+                    return r
+                if not self._fill():
+                    return None
 
         def setblocking(self, flag):
             return self._s.setblocking(flag)
@@ -137,6 +209,14 @@ else:
         def close(self):
             if self._open:
                 self._open = False
+                if self._h is not None:
+                    n = _sock.tls_sclose(self._h)
+                    self._h = None
+                    if n:
+                        try:
+                            self._s.write(_take(n))
+                        except Exception:
+                            pass
                 if hasattr(self._s, "ioctl"):
                     self._s.ioctl(4, 0)
                 else:
