@@ -193,6 +193,7 @@ func httpsOptions(s *scenario.Site) (services.HTTPSOptions, error) {
 		o.CipherSuites = append(o.CipherSuites, id)
 	}
 	o.MaxTLS12 = t.MaxVersion == "1.2"
+	o.FullRecords = t.FullRecords
 	o.Cert = services.CertOptions{Key: services.KeyType(t.Key), SelfSigned: t.SelfSigned, Intermediates: t.Intermediates}
 	return o, nil
 }

@@ -41,6 +41,15 @@ internet_hosts:
       https:
         pages: [{path: /, body: "aes256 page"}]
         tls: {cipher_suites: [TLS_RSA_WITH_AES_256_CBC_SHA], key: rsa, intermediates: 1}
+  - name: big.sim
+    services:
+      https:
+        pages: [{path: /, body: "`+strings.Repeat("x", 6000)+`"}]
+  - name: bignginx.sim
+    services:
+      https:
+        pages: [{path: /, body: "`+strings.Repeat("x", 6000)+`"}]
+        tls: {full_records: true}
   - name: hole.sim
     blackhole: true
 boards:
@@ -69,10 +78,11 @@ boards:
           return out
       r = get(conn("headers.sim", 80), "headers.sim")
       print("headers", b"X-Site: yes" in r, b"X-Page: p" in r, b"Server:" in r)
-      for host in ("plain443.sim", "ecdhe.sim", "aes256.sim"):
+      for host in ("plain443.sim", "ecdhe.sim", "aes256.sim", "big.sim", "bignginx.sim"):
           try:
               r = get(ssl.wrap_socket(conn(host, 443), server_hostname=host), host)
-              print(host, r.split(b"\r\n\r\n")[-1])
+              r = r.split(b"\r\n\r\n")[-1]
+              print(host, r if len(r) < 100 else len(r))
           except OSError as e:
               print(host, "OSError", e.args)
       t0 = time.ticks_ms()
@@ -90,6 +100,8 @@ expect:
 		"plain443.sim OSError (-257, 'RECORD_OVERFLOW')",
 		"ecdhe.sim OSError (-40,)",
 		"aes256.sim b'aes256 page'",
+		"big.sim 6000",
+		"bignginx.sim OSError (-257, 'RECORD_OVERFLOW')",
 		"hole (110,) True",
 	} {
 		if !strings.Contains(out, want+"\n") {
@@ -104,7 +116,7 @@ func TestHTTPSOptionsFromScenario(t *testing.T) {
 		Headers: []scenario.Header{{Name: "X", Value: "1"}},
 		TLS: &scenario.SiteTLS{
 			CipherSuites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA", "0xc02f"},
-			MaxVersion:   "1.2", Key: "ecdsa", SelfSigned: true,
+			MaxVersion:   "1.2", Key: "ecdsa", SelfSigned: true, FullRecords: true,
 		},
 	}
 	got, err := httpsOptions(site)
@@ -114,6 +126,7 @@ func TestHTTPSOptionsFromScenario(t *testing.T) {
 	want := services.HTTPSOptions{
 		CipherSuites: []uint16{0x002f, 0xc02f},
 		MaxTLS12:     true,
+		FullRecords:  true,
 		HTTP:         services.HTTPOptions{Headers: []services.Header{{Name: "X", Value: "1"}}},
 		Cert:         services.CertOptions{Key: services.KeyECDSA, SelfSigned: true},
 	}

@@ -165,6 +165,11 @@ type HTTPSOptions struct {
 	CipherSuites []uint16
 	// MaxTLS12 caps the server at TLS 1.2.
 	MaxTLS12 bool
+	// FullRecords sends full-size (16 KB) records from the start, as nginx
+	// does by default; crypto/tls otherwise starts small and grows. An
+	// ESP8266 (axTLS holds records up to 5 KB) fails with RECORD_OVERFLOW
+	// on a larger page from such a server.
+	FullRecords bool
 	// HTTP shapes the answers.
 	HTTP HTTPOptions
 	// Cert shapes the certificate. With Cert.Key empty the server holds an
@@ -223,11 +228,12 @@ func (h *Host) AddHTTPSWith(port int, site Site, ca *CA, names []string, o HTTPS
 		}
 	}
 	base := &tls.Config{
-		Certificates:           certs,
-		Time:                   h.cfg.Clock.Now,
-		MinVersion:             tls.VersionTLS12,
-		CipherSuites:           suites,
-		SessionTicketsDisabled: true,
+		Certificates:                certs,
+		Time:                        h.cfg.Clock.Now,
+		MinVersion:                  tls.VersionTLS12,
+		CipherSuites:                suites,
+		SessionTicketsDisabled:      true,
+		DynamicRecordSizingDisabled: o.FullRecords,
 	}
 	if o.MaxTLS12 {
 		base.MaxVersion = tls.VersionTLS12

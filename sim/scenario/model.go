@@ -218,6 +218,11 @@ type SiteTLS struct {
 	CipherSuites []string `json:"cipher_suites,omitempty"`
 	// MaxVersion caps the TLS version: "1.2" or "1.3" (default).
 	MaxVersion string `json:"max_version,omitempty"`
+	// FullRecords sends 16 KB records from the start, as nginx does by
+	// default (the default grows them from about 1.4 KB): an ESP8266 then
+	// fails on pages over about 5 KB with RECORD_OVERFLOW, as it does
+	// against such servers.
+	FullRecords bool `json:"full_records,omitempty"`
 	// Key is the certificate's key: rsa, ecdsa, or empty for both (the
 	// client's offer picks; an ESP8266 gets RSA).
 	Key string `json:"key,omitempty"`
