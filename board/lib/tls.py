@@ -86,6 +86,9 @@ else:
             _sock.settimeout(self._fd, -1 if flag else 0)
             return r
 
+        def __del__(self):
+            _sock.close(self._fd)
+
         def close(self):
             _sock.close(self._fd)
             if self._s is not None:
@@ -103,18 +106,30 @@ else:
             self._h = None
             self._open = True
             self._b = bytearray(5)
-            if not server:
-                self._h = _ok(_sock.tls_snew(hostname))
-                if handshake:
-                    try:
-                        self._hs()
-                    except Exception:
-                        _sock.tls_sclose(self._h)
-                        self._h = None
-                        raise
+            self._client = not server
+            self._host = hostname
+            if self._client and handshake:
+                try:
+                    self._hs()
+                except Exception:
+                    self._free()
+                    raise
 
         def __repr__(self):
             return "<SSLSocket>"
+
+        def _engine(self):
+            # The engine starts at first use (no finaliser frees the
+            # engines of wrappers a script drops, so none is made for a
+            # wrapper that is never used).
+            if self._h is None and self._client and self._open:
+                self._h = _ok(_sock.tls_snew(self._host))
+            return self._h
+
+        def _free(self):
+            if self._h is not None:
+                _sock.tls_sclose(self._h)
+                self._h = None
 
         def _flush(self):
             n = _ok(_sock.tls_sout(self._h))
@@ -143,6 +158,7 @@ else:
             return True
 
         def _hs(self):
+            self._engine()
             while not self._do(_sock.tls_shs):
                 if not self._fill():
                     raise OSError(11)
@@ -153,7 +169,7 @@ else:
 
         def read(self, n=-1):
             self._check()
-            if self._h is None:
+            if self._engine() is None:
                 return b""
             out = b""
             while True:
@@ -191,7 +207,7 @@ else:
 
         def write(self, data):
             self._check()
-            if self._h is None:
+            if self._engine() is None:
                 return 0
             if isinstance(data, str):
                 data = data.encode()
