@@ -239,6 +239,12 @@ func regSock(name string, f sockFunc) {
 					return nil, perr
 				}
 			}
+			// A line the firmware's C code prints before failing (axTLS's
+			// "TLS buffer overflow, ...") goes to the console first.
+			var n interface{ Notice() string }
+			if errors.As(err, &n) {
+				b.consoleWrite([]byte(n.Notice()))
+			}
 			return nil, st.sockErr(err)
 		}
 		if !st.idleCall {
@@ -659,6 +665,41 @@ func init() {
 		o.DoHandshake = hs != 0
 		nfd, err := st.table.WrapTLS(b.Context(), fd, o)
 		return int64(nfd), err
+	})
+	// tls_hello(hostname|None) -> length of axTLS's ClientHello record
+	// (staged for take).
+	regSock("tls_hello", func(b *Board, st *socketState, args []Value) (Value, error) {
+		host := ""
+		if len(args) > 0 && args[0] != nil {
+			var err error
+			if host, err = ArgStr(args, 0); err != nil {
+				return nil, err
+			}
+		}
+		st.stage = append(st.stage[:0], st.table.AxTLSHello(host)...)
+		return int64(len(st.stage)), nil
+	})
+	// tls_check(key_addr, key_len, cert_addr, cert_len): axTLS's key and
+	// certificate loading, for streams that are not board sockets.
+	regSock("tls_check", func(b *Board, st *socketState, args []Value) (Value, error) {
+		bufs := make([][]byte, 2)
+		keyOnly := false
+		for i := range bufs {
+			n, err := ArgInt(args, 1+2*i)
+			if err != nil {
+				return nil, err
+			}
+			keyOnly = keyOnly || n < 0
+			if n <= 0 {
+				continue
+			}
+			p, err := b.ArgBuf(args, 2*i)
+			if err != nil {
+				return nil, err
+			}
+			bufs[i] = append([]byte(nil), p...)
+		}
+		return nil, sockets.CheckAxTLSKey(bufs[0], bufs[1], keyOnly)
 	})
 	regSock("peercert", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, err := ArgInt(args, 0)

@@ -106,12 +106,15 @@ func (w *World) startServices(hn *hostNode) error {
 	hn.host = host
 	w.onClose(host.Close)
 	sv := hn.cfg.Services
+	if hn.cfg.Blackhole {
+		host.Blackhole()
+	}
 	if sv.HTTP != nil {
 		site, err := w.site(sv.HTTP)
 		if err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
-		if err := host.AddHTTP(sv.HTTP.Port, site); err != nil {
+		if err := host.AddHTTPWith(sv.HTTP.Port, site, services.HTTPOptions{Headers: headerList(sv.HTTP.Headers), AlwaysHTTP11: sv.HTTP.HTTP11}); err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
@@ -121,7 +124,11 @@ func (w *World) startServices(hn *hostNode) error {
 			return fmt.Errorf("https: %w", err)
 		}
 		names := append([]string{name}, hn.cfg.Aliases...)
-		if err := host.AddHTTPS(sv.HTTPS.Port, site, w.ca, names); err != nil {
+		o, err := httpsOptions(sv.HTTPS)
+		if err != nil {
+			return fmt.Errorf("https: %w", err)
+		}
+		if err := host.AddHTTPSWith(sv.HTTPS.Port, site, w.ca, names, o); err != nil {
 			return fmt.Errorf("https: %w", err)
 		}
 	}
@@ -163,6 +170,35 @@ func (w *World) startServices(hn *hostNode) error {
 	return nil
 }
 
+// headerList turns a scenario's headers into the service's.
+func headerList(hs []scenario.Header) []services.Header {
+	var out []services.Header
+	for _, h := range hs {
+		out = append(out, services.Header{Name: h.Name, Value: h.Value})
+	}
+	return out
+}
+
+// httpsOptions turns an https site's fields into the service's options.
+func httpsOptions(s *scenario.Site) (services.HTTPSOptions, error) {
+	o := services.HTTPSOptions{HTTP: services.HTTPOptions{Headers: headerList(s.Headers), AlwaysHTTP11: s.HTTP11}}
+	t := s.TLS
+	if t == nil {
+		return o, nil
+	}
+	for _, name := range t.CipherSuites {
+		id, err := scenario.ParseCipherSuite(name)
+		if err != nil {
+			return o, err
+		}
+		o.CipherSuites = append(o.CipherSuites, id)
+	}
+	o.MaxTLS12 = t.MaxVersion == "1.2"
+	o.FullRecords = t.FullRecords
+	o.Cert = services.CertOptions{Key: services.KeyType(t.Key), SelfSigned: t.SelfSigned, Intermediates: t.Intermediates}
+	return o, nil
+}
+
 func (w *World) site(s *scenario.Site) (services.Site, error) {
 	site := services.Site{}
 	for _, p := range s.Pages {
@@ -174,7 +210,7 @@ func (w *World) site(s *scenario.Site) (services.Site, error) {
 			}
 			body = data
 		}
-		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status}
+		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status, Headers: headerList(p.Headers)}
 	}
 	return site, nil
 }
