@@ -113,6 +113,7 @@ expect:
 // An https site's tls fields become the service's options.
 func TestHTTPSOptionsFromScenario(t *testing.T) {
 	site := &scenario.Site{
+		HTTP11:  true,
 		Headers: []scenario.Header{{Name: "X", Value: "1"}},
 		TLS: &scenario.SiteTLS{
 			CipherSuites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA", "0xc02f"},
@@ -127,7 +128,7 @@ func TestHTTPSOptionsFromScenario(t *testing.T) {
 		CipherSuites: []uint16{0x002f, 0xc02f},
 		MaxTLS12:     true,
 		FullRecords:  true,
-		HTTP:         services.HTTPOptions{Headers: []services.Header{{Name: "X", Value: "1"}}},
+		HTTP:         services.HTTPOptions{Headers: []services.Header{{Name: "X", Value: "1"}}, AlwaysHTTP11: true},
 		Cert:         services.CertOptions{Key: services.KeyECDSA, SelfSigned: true},
 	}
 	if !reflect.DeepEqual(got, want) {
