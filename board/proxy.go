@@ -52,8 +52,8 @@ const (
 // jsRefs is the board's table of host objects the firmware holds JsProxy
 // objects for (proxy_js_ref in the JavaScript original).
 type jsRefs struct {
-	objs  []any
-	byKey map[string]uint32
+	objs []any
+	// keyOf names each live reference (debugging aid).
 	keyOf map[uint32]string
 	next  uint32
 	// pendingFree lists firmware handles (proxy_c_ref) of Python objects
@@ -69,16 +69,19 @@ type hostFuncRef struct {
 }
 
 func newJSRefs() jsRefs {
-	return jsRefs{objs: []any{nil, undefinedT{}}, byKey: map[string]uint32{}, keyOf: map[uint32]string{}, next: 2}
+	return jsRefs{objs: []any{nil, undefinedT{}}, keyOf: map[uint32]string{}, next: 2}
 }
 
-// ref returns the kind and reference to hand the firmware for obj, which is
-// identified by key: the existing reference while the firmware still holds a
-// proxy for it, else a new one.
+// ref returns a new reference to hand the firmware for obj (key names it
+// for debugging). It never answers "existing" (jsObjectExisting), though
+// the JavaScript original does: the firmware's proxy table can lose a
+// proxy the host still counts as live (its creation fails with
+// MemoryError, or the heap is exhausted around it), and the firmware
+// then reads a stale slot — after heap exhaustion every later
+// _sock.socket() failed with "'socket' object isn't callable". A fresh
+// reference costs the firmware one small proxy per lookup, which the
+// board's GC frees (proxy_js_free_obj releases the host's slot).
 func (r *jsRefs) ref(key string, obj any) (kind int32, ref uint32) {
-	if id, ok := r.byKey[key]; ok {
-		return jsObjectExisting, id
-	}
 	for r.next < uint32(len(r.objs)) && r.objs[r.next] != nil {
 		r.next++
 	}
@@ -89,7 +92,6 @@ func (r *jsRefs) ref(key string, obj any) (kind int32, ref uint32) {
 		r.objs[id] = obj
 	}
 	r.next = id + 1
-	r.byKey[key] = id
 	r.keyOf[id] = key
 	return jsObject, id
 }
@@ -106,7 +108,6 @@ func (r *jsRefs) free(id uint32) {
 		return
 	}
 	r.objs[id] = nil
-	delete(r.byKey, r.keyOf[id])
 	delete(r.keyOf, id)
 	if id < r.next {
 		r.next = id

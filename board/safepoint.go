@@ -80,7 +80,11 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 	var typePayload []byte
 	if hookType < 0 {
 		hookType = int(nTypes)
-		typePayload = append(uleb(nTypes+1), wasm[skipCount(wasm, typeSec.start):typeSec.end]...)
+		rest, err := afterCount(wasm, typeSec.start, typeSec.end)
+		if err != nil {
+			return nil, err
+		}
+		typePayload = append(uleb(nTypes+1), rest...)
 		typePayload = append(typePayload, 0x60, 0x00, 0x01, 0x7f)
 	}
 
@@ -128,7 +132,11 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 			return nil, errWasm
 		}
 	}
-	impPayload := append(uleb(nImports+1), wasm[skipCount(wasm, impSec.start):impSec.end]...)
+	impRest, err := afterCount(wasm, impSec.start, impSec.end)
+	if err != nil {
+		return nil, err
+	}
+	impPayload := append(uleb(nImports+1), impRest...)
 	impPayload = appendName(impPayload, "env")
 	impPayload = appendName(impPayload, safepointImport)
 	impPayload = append(impPayload, 0x00)
@@ -241,7 +249,11 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 				s++
 			}
 			body.Write(uleb(nl + 1))
-			body.Write(wasm[skipCount(wasm, r):s])
+			locals, err := afterCount(wasm, r, s)
+			if err != nil {
+				return nil, err
+			}
+			body.Write(locals)
 			body.Write([]byte{0x01, 0x7f})
 			if _, _, err := rewriteCode(&body, wasm, s, end, false, renumber, check(scratch)); err != nil {
 				return nil, fmt.Errorf("function %d: %w", k, err)
@@ -352,9 +364,14 @@ func insertSection(wasm []byte, id byte, payload []byte) ([]byte, error) {
 // sectionOrder is the order the binary format requires of known sections.
 var sectionOrder = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
-func skipCount(b []byte, i int) int {
-	_, j, _ := readULEB(b, i)
-	return j
+// afterCount returns b[i:end] without the LEB128 count at i; a count that
+// runs past end (a crafted --firmware file) is an error, not a panic.
+func afterCount(b []byte, i, end int) ([]byte, error) {
+	_, j, err := readULEB(b, i)
+	if err != nil || j > end || end > len(b) {
+		return nil, errWasm
+	}
+	return b[j:end], nil
 }
 
 func appendName(b []byte, s string) []byte {

@@ -39,7 +39,8 @@ type SocketEnv struct {
 	// Resolver answers getaddrinfo (the simulated DNS).
 	Resolver sockets.Resolver
 	// MaxTCPPCBs, TimeWait and SendBuffer override the ESP8266 profile's
-	// lwIP limits (5 PCBs, 120 s, 2920 bytes); zero keeps them.
+	// lwIP limits (PCBs the heap holds, sockets.DefaultMaxTCPPCBs; 120 s;
+	// 2920 bytes); zero keeps them.
 	MaxTCPPCBs int
 	TimeWait   time.Duration
 	SendBuffer int
@@ -66,8 +67,14 @@ type socketState struct {
 	stage  []byte
 	from   string
 	errMsg *string
-	// idle counts consecutive socket calls that found nothing to do.
-	idle int
+	// idle counts consecutive socket calls that found nothing to do;
+	// idleCall marks the current call as one of them (a zero-timeout poll
+	// that found nothing succeeds, yet must not reset the count, or a
+	// script spinning on poll(0) never lets simulated time move).
+	idle     int
+	idleCall bool
+	// txFails counts sends refused by a full radio queue (socket_limits.go).
+	txFails int
 	// interp is the interpreter that opened the sockets; a soft reset boots
 	// a new one, and the board's finalisers would have closed the old
 	// one's sockets.
@@ -173,6 +180,7 @@ func (b *Board) socketState() (*socketState, error) {
 // sockets.Table.Pause).
 func (st *socketState) idlePoll(b *Board) error {
 	st.idle++
+	st.idleCall = true
 	const free, base, every, most = 32, 100 * time.Microsecond, 8, 10 * time.Millisecond
 	if st.idle <= free {
 		return nil
@@ -217,18 +225,31 @@ func regSock(name string, f sockFunc) {
 			return nil, err
 		}
 		st.errMsg = nil
+		st.idleCall = false
 		v, err := f(b, st, args)
 		if err != nil {
-			if sockets.Errno(err) == sockets.EAGAIN || sockets.Errno(err) == sockets.EINPROGRESS {
-				// A non-blocking call that found nothing: a script may
-				// spin on it, so charge it like any busy-loop poll.
+			if perr := st.txFull(b, err); perr != nil {
+				return nil, perr
+			}
+			if e := sockets.Errno(err); e == sockets.EAGAIN || e == sockets.EINPROGRESS {
+				// A non-blocking call that found nothing (or a full
+				// radio queue): a script may spin on it, so charge it
+				// like any busy-loop poll.
 				if perr := st.idlePoll(b); perr != nil {
 					return nil, perr
 				}
 			}
+			// A line the firmware's C code prints before failing (axTLS's
+			// "TLS buffer overflow, ...") goes to the console first.
+			var n interface{ Notice() string }
+			if errors.As(err, &n) {
+				b.consoleWrite([]byte(n.Notice()))
+			}
 			return nil, st.sockErr(err)
 		}
-		st.idle = 0
+		if !st.idleCall {
+			st.idle = 0
+		}
 		return v, nil
 	})
 }
@@ -296,12 +317,22 @@ func init() {
 		fd, err := st.table.Socket(af, typ, proto)
 		return int64(fd), err
 	})
+	// close(fd[, forget]): forget is set by the finaliser, after which no
+	// repr of the socket can be asked for.
 	regSock("close", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, err := ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
-		return nil, st.table.Close(fd)
+		forget := len(args) > 1 && args[1] != nil
+		return nil, st.table.CloseKeepRepr(fd, forget)
+	})
+	regSock("repr", func(b *Board, st *socketState, args []Value) (Value, error) {
+		fd, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return st.table.ReprOrClosed(fd), nil
 	})
 	regSock("bind", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, host, port, err := fdHostPort(args, 0)
@@ -392,11 +423,17 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if err := b.checkReadSize(n); err != nil {
+			return nil, err
+		}
 		return st.stageRead(n, func(p []byte) (int, error) { return st.table.Recv(b.Context(), fd, p, flags) })
 	})
 	regSock("recvfrom", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, n, flags, err := fdNFlags(args)
 		if err != nil {
+			return nil, err
+		}
+		if err := b.checkReadSize(n); err != nil {
 			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
@@ -415,12 +452,19 @@ func init() {
 			return nil, err
 		}
 		if n < 0 {
-			data, err := st.table.ReadAll(b.Context(), fd, 1<<20)
+			data, err := st.table.ReadAll(b.Context(), fd, b.hostReadLimit())
 			st.stage = append(st.stage[:0], data...)
+			if sockets.Errno(err) == sockets.ENOMEM {
+				st.stage = st.stage[:0]
+				return nil, allocError(len(data))
+			}
 			if err != nil && len(data) == 0 {
 				return nil, err
 			}
 			return int64(len(data)), nil
+		}
+		if err := b.checkReadSize(n); err != nil {
+			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
 			got, err := st.table.ReadStream(b.Context(), fd, p, once != 0)
@@ -435,7 +479,14 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if n < 0 || n >= b.hostReadLimit() {
+			// A line as long as the heap could never be allocated.
+			n = b.hostReadLimit()
+		}
 		line, err := st.table.ReadLine(b.Context(), fd, n)
+		if err == nil && len(line) >= b.hostReadLimit() {
+			return nil, allocError(len(line) + 1)
+		}
 		st.stage = append(st.stage[:0], line...)
 		if err != nil {
 			return nil, err
@@ -614,6 +665,41 @@ func init() {
 		o.DoHandshake = hs != 0
 		nfd, err := st.table.WrapTLS(b.Context(), fd, o)
 		return int64(nfd), err
+	})
+	// tls_hello(hostname|None) -> length of axTLS's ClientHello record
+	// (staged for take).
+	regSock("tls_hello", func(b *Board, st *socketState, args []Value) (Value, error) {
+		host := ""
+		if len(args) > 0 && args[0] != nil {
+			var err error
+			if host, err = ArgStr(args, 0); err != nil {
+				return nil, err
+			}
+		}
+		st.stage = append(st.stage[:0], st.table.AxTLSHello(host)...)
+		return int64(len(st.stage)), nil
+	})
+	// tls_check(key_addr, key_len, cert_addr, cert_len): axTLS's key and
+	// certificate loading, for streams that are not board sockets.
+	regSock("tls_check", func(b *Board, st *socketState, args []Value) (Value, error) {
+		bufs := make([][]byte, 2)
+		keyOnly := false
+		for i := range bufs {
+			n, err := ArgInt(args, 1+2*i)
+			if err != nil {
+				return nil, err
+			}
+			keyOnly = keyOnly || n < 0
+			if n <= 0 {
+				continue
+			}
+			p, err := b.ArgBuf(args, 2*i)
+			if err != nil {
+				return nil, err
+			}
+			bufs[i] = append([]byte(nil), p...)
+		}
+		return nil, sockets.CheckAxTLSKey(bufs[0], bufs[1], keyOnly)
 	})
 	regSock("peercert", func(b *Board, st *socketState, args []Value) (Value, error) {
 		fd, err := ArgInt(args, 0)

@@ -70,6 +70,17 @@ func newPKI(t *testing.T) *testPKI {
 	return &testPKI{caDER: caDER, server: tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: key}}
 }
 
+// withAxTLSSuites is crypto/tls's default suites plus the RSA key-exchange
+// ones the ESP8266's axTLS offers (crypto/tls leaves them out by default;
+// most public servers still accept them).
+func withAxTLSSuites() []uint16 {
+	var out []uint16
+	for _, cs := range tls.CipherSuites() {
+		out = append(out, cs.ID)
+	}
+	return append(out, tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA256)
+}
+
 // httpsPeer answers n HTTPS requests with a small page; handshake errors
 // (a board that rejects the certificate) count as served.
 func httpsPeer(t *testing.T, l *lan, pc *netstack.Sockets, pki *testPKI, n int) <-chan error {
@@ -77,7 +88,7 @@ func httpsPeer(t *testing.T, l *lan, pc *netstack.Sockets, pki *testPKI, n int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{pki.server}, Time: l.clock.Now}
+	cfg := &tls.Config{Certificates: []tls.Certificate{pki.server}, Time: l.clock.Now, CipherSuites: withAxTLSSuites()}
 	return goPeer(pc, func() error {
 		for i := 0; i < n; i++ {
 			c, err := ln.Accept()

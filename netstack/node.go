@@ -17,6 +17,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 )
@@ -77,9 +78,12 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
-		Clock:              nodeClock{cfg.Clock},
-		RandSource:         simrand.Source(cfg.Seed, "node/"+cfg.Name+"/rand"),
-		SecureRNG:          simrand.Reader(cfg.Seed, "node/"+cfg.Name+"/secure"),
+		// Raw endpoints: a board's SOCK_RAW (lwIP raw PCBs) needs them;
+		// without a factory gVisor refuses and logs to stderr.
+		RawFactory: raw.EndpointFactory{},
+		Clock:      nodeClock{cfg.Clock},
+		RandSource: simrand.Source(cfg.Seed, "node/"+cfg.Name+"/rand"),
+		SecureRNG:  simrand.Reader(cfg.Seed, "node/"+cfg.Name+"/secure"),
 	})
 	// gVisor offers SACK unless told otherwise; set it either way so the
 	// default is what NodeConfig promises. With SACK, gVisor's RACK arms a

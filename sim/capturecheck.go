@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -21,15 +22,23 @@ type captureFacts struct {
 	frames int
 	// handshakes are completed TCP three-way handshakes.
 	handshakes []handshake
-	// dhcp maps a client MAC to the DHCP message types seen for it, in order.
-	dhcp map[string][]layers.DHCPMsgType
-	// dnsQueries are the names asked for, lower case, without the final dot.
-	dnsQueries map[string]bool
+	// dhcp maps a client MAC to the DHCP messages seen for it, in order.
+	dhcp map[string][]dhcpSeen
+	// dnsQueries are the names asked for, lower case, without the final
+	// dot, with the time of the first query.
+	dnsQueries map[string]time.Time
 }
 
 type handshake struct {
 	clientMAC string
 	server    netip.AddrPort
+	// at is when the handshake completed (the capture's timestamp).
+	at time.Time
+}
+
+type dhcpSeen struct {
+	typ layers.DHCPMsgType
+	at  time.Time
 }
 
 type flowKey struct {
@@ -42,12 +51,12 @@ func analyzeCapture(pcapng []byte) (*captureFacts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the capture: %w", err)
 	}
-	facts := &captureFacts{dhcp: map[string][]layers.DHCPMsgType{}, dnsQueries: map[string]bool{}}
+	facts := &captureFacts{dhcp: map[string][]dhcpSeen{}, dnsQueries: map[string]time.Time{}}
 	// Handshake progress per flow: 1 = SYN seen, 2 = SYN-ACK seen.
 	progress := map[flowKey]int{}
 	clientMACs := map[flowKey]string{}
 	for {
-		data, _, err := r.ReadPacketData()
+		data, ci, err := r.ReadPacketData()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -84,7 +93,7 @@ func analyzeCapture(pcapng []byte) (*captureFacts, error) {
 				k := flowKey{client: from, server: to}
 				if progress[k] == 2 {
 					progress[k] = 3
-					facts.handshakes = append(facts.handshakes, handshake{clientMAC: clientMACs[k], server: to})
+					facts.handshakes = append(facts.handshakes, handshake{clientMAC: clientMACs[k], server: to, at: ci.Timestamp})
 				}
 			}
 		}
@@ -92,45 +101,50 @@ func analyzeCapture(pcapng []byte) (*captureFacts, error) {
 			mac := net.HardwareAddr(d.ClientHWAddr).String()
 			for _, o := range d.Options {
 				if o.Type == layers.DHCPOptMessageType && len(o.Data) == 1 {
-					facts.dhcp[mac] = append(facts.dhcp[mac], layers.DHCPMsgType(o.Data[0]))
+					facts.dhcp[mac] = append(facts.dhcp[mac], dhcpSeen{layers.DHCPMsgType(o.Data[0]), ci.Timestamp})
 				}
 			}
 		}
 		if d, ok := pkt.Layer(layers.LayerTypeDNS).(*layers.DNS); ok && !d.QR {
 			for _, q := range d.Questions {
-				facts.dnsQueries[strings.ToLower(strings.TrimSuffix(string(q.Name), "."))] = true
+				name := strings.ToLower(strings.TrimSuffix(string(q.Name), "."))
+				if _, seen := facts.dnsQueries[name]; !seen {
+					facts.dnsQueries[name] = ci.Timestamp
+				}
 			}
 		}
 	}
 	return facts, nil
 }
 
-// sawHandshake reports a completed handshake from a client MAC to server.
-func (f *captureFacts) sawHandshake(clientMACs []string, server netip.Addr, port uint16) bool {
+// sawHandshake reports a completed handshake from a client MAC to server,
+// and when the first one completed.
+func (f *captureFacts) sawHandshake(clientMACs []string, server netip.Addr, port uint16) (bool, time.Time) {
 	for _, h := range f.handshakes {
 		if h.server.Addr() != server || (port != 0 && h.server.Port() != port) {
 			continue
 		}
 		for _, m := range clientMACs {
 			if strings.EqualFold(h.clientMAC, m) {
-				return true
+				return true, h.at
 			}
 		}
 	}
-	return false
+	return false, time.Time{}
 }
 
-// sawDORA reports DISCOVER, OFFER, REQUEST, ACK in that order for mac.
-func (f *captureFacts) sawDORA(mac string) bool {
+// sawDORA reports DISCOVER, OFFER, REQUEST, ACK in that order for mac,
+// and when the ACK was seen.
+func (f *captureFacts) sawDORA(mac string) (bool, time.Time) {
 	want := []layers.DHCPMsgType{layers.DHCPMsgTypeDiscover, layers.DHCPMsgTypeOffer, layers.DHCPMsgTypeRequest, layers.DHCPMsgTypeAck}
 	i := 0
-	for _, t := range f.dhcp[strings.ToLower(mac)] {
-		if t == want[i] {
+	for _, m := range f.dhcp[strings.ToLower(mac)] {
+		if m.typ == want[i] {
 			i++
 			if i == len(want) {
-				return true
+				return true, m.at
 			}
 		}
 	}
-	return false
+	return false, time.Time{}
 }

@@ -24,13 +24,20 @@ type console struct {
 	// raw sends bytes to live as they come instead of prefixed lines.
 	raw bool
 
-	mu       sync.Mutex
-	all      bytes.Buffer
+	mu sync.Mutex
+	// all is append-only: a prefix handed to a watcher is never changed
+	// by later writes, so watchers get it without a copy.
+	all      []byte
 	lines    []consoleLine
 	partial  bytes.Buffer
 	partAt   time.Duration
-	watchers []func(text string, at time.Duration)
+	watchers []consoleWatcher
 }
+
+// consoleWatcher is told after each write: text is the whole console so far
+// (read-only, valid after the call) and from where this write's bytes
+// begin, so a watcher can look at just the new part and stay linear.
+type consoleWatcher func(text []byte, from int, at time.Duration)
 
 type consoleLine struct {
 	At   time.Duration
@@ -45,7 +52,8 @@ func newConsole(board string, clock *vclock.Clock, live io.Writer, raw bool) *co
 func (c *console) Write(p []byte) (int, error) {
 	at := c.clock.Elapsed()
 	c.mu.Lock()
-	c.all.Write(p)
+	from := len(c.all)
+	c.all = append(c.all, p...)
 	var done []consoleLine
 	rest := p
 	for len(rest) > 0 {
@@ -64,7 +72,7 @@ func (c *console) Write(p []byte) (int, error) {
 		done = append(done, line)
 		rest = rest[i+1:]
 	}
-	text := c.all.String()
+	text := c.all[:len(c.all):len(c.all)]
 	watchers := c.watchers
 	c.mu.Unlock()
 
@@ -76,7 +84,7 @@ func (c *console) Write(p []byte) (int, error) {
 		}
 	}
 	for _, w := range watchers {
-		w(text, at)
+		w(text, from, at)
 	}
 	return len(p), nil
 }
@@ -97,8 +105,8 @@ func (c *console) flush() {
 	}
 }
 
-// watch calls f with the whole console text after every write.
-func (c *console) watch(f func(text string, at time.Duration)) {
+// watch calls f after every write.
+func (c *console) watch(f consoleWatcher) {
 	c.mu.Lock()
 	c.watchers = append(c.watchers, f)
 	c.mu.Unlock()
@@ -108,7 +116,7 @@ func (c *console) watch(f func(text string, at time.Duration)) {
 func (c *console) Text() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.all.String()
+	return string(c.all)
 }
 
 // Tail is the last n lines.

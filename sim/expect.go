@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +28,7 @@ type check struct {
 	// atEnd checks are decided when the run ends; the others as soon as the
 	// console shows (or must never show) their text.
 	atEnd bool
-	re    *regexp.Regexp
+	re    *consoleRegexp
 
 	state  checkState
 	reason string
@@ -56,7 +55,7 @@ func newChecker(w *World) *checker {
 			switch {
 			case e.ConsoleContains != "", e.ConsoleNotContains != "":
 			case e.ConsoleMatches != "":
-				ch.re = regexp.MustCompile("(?m)" + e.ConsoleMatches)
+				ch.re = newConsoleRegexp(e.ConsoleMatches)
 			default:
 				ch.atEnd = true
 			}
@@ -65,9 +64,30 @@ func newChecker(w *World) *checker {
 	}
 	for _, bn := range w.boards {
 		name := bn.inst.Name
-		bn.console.watch(func(text string, at time.Duration) { c.consoleChanged(name, text, at) })
+		bn.console.watch(func(text []byte, from int, at time.Duration) { c.consoleChanged(name, text, from, at) })
 	}
 	for _, ch := range c.checks {
+		if ch.exp.PeerReceived != nil && ch.exp.Within > 0 {
+			// What a host received is only known by looking: look at the
+			// deadline, and decide then.
+			ch := ch
+			pr := ch.exp.PeerReceived
+			w.clock.AfterFunc(ch.exp.Within.D(), func() {
+				got := w.peerReceived(pr.Peer, pr.Port)
+				c.mu.Lock()
+				if ch.state == pending {
+					ch.atEnd = false
+					if strings.Contains(got, pr.Text) {
+						ch.state, ch.reason = passed, fmt.Sprintf("received by %s", ch.exp.Within.D())
+					} else {
+						ch.state, ch.reason = failed, fmt.Sprintf("not received within %s; %s had received %q", ch.exp.Within.D(), pr.Peer, clip(got, 200))
+					}
+				}
+				c.mu.Unlock()
+				c.decided()
+			})
+			continue
+		}
 		if ch.atEnd || ch.exp.Within == 0 || ch.exp.ConsoleNotContains != "" {
 			continue
 		}
@@ -126,11 +146,11 @@ func describe(e scenario.Expect, board string) string {
 		c := e.Capture
 		switch {
 		case c.TCPHandshake != nil:
-			return fmt.Sprintf("capture shows a TCP handshake %s → %s:%d", c.TCPHandshake.From, c.TCPHandshake.To, c.TCPHandshake.Port)
+			return fmt.Sprintf("capture shows a TCP handshake %s → %s:%d%s", c.TCPHandshake.From, c.TCPHandshake.To, c.TCPHandshake.Port, within)
 		case c.DHCPDORA != "":
-			return fmt.Sprintf("capture shows DHCP DISCOVER/OFFER/REQUEST/ACK for %s", c.DHCPDORA)
+			return fmt.Sprintf("capture shows DHCP DISCOVER/OFFER/REQUEST/ACK for %s%s", c.DHCPDORA, within)
 		case c.DNSQuery != "":
-			return fmt.Sprintf("capture shows a DNS query for %s", c.DNSQuery)
+			return fmt.Sprintf("capture shows a DNS query for %s%s", c.DNSQuery, within)
 		}
 	case e.SimTime != nil:
 		switch {
@@ -144,7 +164,7 @@ func describe(e scenario.Expect, board string) string {
 	return "expectation"
 }
 
-func (c *checker) consoleChanged(board, text string, at time.Duration) {
+func (c *checker) consoleChanged(board string, text []byte, from int, at time.Duration) {
 	changed := false
 	c.mu.Lock()
 	for _, ch := range c.checks {
@@ -154,15 +174,15 @@ func (c *checker) consoleChanged(board, text string, at time.Duration) {
 		e := ch.exp
 		switch {
 		case e.ConsoleNotContains != "":
-			if strings.Contains(text, e.ConsoleNotContains) {
+			if containsNew(text, from, e.ConsoleNotContains) {
 				ch.state, ch.reason, changed = failed, fmt.Sprintf("shown at %s", fmtTime(at)), true
 			}
 		case e.ConsoleContains != "":
-			if strings.Contains(text, e.ConsoleContains) {
+			if containsNew(text, from, e.ConsoleContains) {
 				ch.state, ch.reason, changed = passed, fmt.Sprintf("shown at %s", fmtTime(at)), true
 			}
 		case ch.re != nil:
-			if ch.re.MatchString(text) {
+			if ch.re.matchNew(text, from) {
 				ch.state, ch.reason, changed = passed, fmt.Sprintf("matched at %s", fmtTime(at)), true
 			}
 		}
@@ -275,7 +295,7 @@ func (c *checker) decideAtEnd(ch *check, simEnd time.Duration, facts *captureFac
 			verdict(false, "", fmt.Sprintf("the capture could not be read: %v", factsErr))
 			return
 		}
-		c.checkCapture(ch, facts, verdict)
+		c.checkCapture(ch, facts, c.w.clockOrigin.Add(e.Within.D()), verdict)
 	default:
 		verdict(false, "", "unknown expectation")
 	}
@@ -310,8 +330,24 @@ func (c *checker) checkExit(ch *check, bn *boardNode) {
 	}
 }
 
-func (c *checker) checkCapture(ch *check, facts *captureFacts, verdict func(bool, string, string)) {
+// checkCapture decides a capture expectation; with within, the exchange
+// must be complete by deadline (the capture's timestamps are simulator
+// time).
+func (c *checker) checkCapture(ch *check, facts *captureFacts, deadline time.Time, verdict func(bool, string, string)) {
 	cp := ch.exp.Capture
+	within := ch.exp.Within.D()
+	if within == 0 {
+		deadline = time.Time{}
+	}
+	// late turns a verdict on an exchange seen only after the deadline
+	// into a failure saying when it was seen.
+	late := func(ok bool, at time.Time, pass, fail string) {
+		if ok && !deadline.IsZero() && at.After(deadline) {
+			verdict(false, "", fmt.Sprintf("seen only at %s, after %s", fmtTime(at.Sub(c.w.clockOrigin)), within))
+			return
+		}
+		verdict(ok, pass, fail)
+	}
 	switch {
 	case cp.TCPHandshake != nil:
 		h := cp.TCPHandshake
@@ -325,18 +361,25 @@ func (c *checker) checkCapture(ch *check, facts *captureFacts, verdict func(bool
 			verdict(false, "", fmt.Sprintf("unknown host %q", h.To))
 			return
 		}
-		verdict(facts.sawHandshake(macs, to, uint16(h.Port)), "SYN, SYN-ACK, ACK seen",
+		ok, at := facts.sawHandshake(macs, to, uint16(h.Port))
+		late(ok, at, "SYN, SYN-ACK, ACK seen",
 			fmt.Sprintf("no completed handshake to %s:%d among %d frames", to, h.Port, facts.frames))
 	case cp.DHCPDORA != "":
 		names, _ := c.w.sc.InstancesOf(cp.DHCPDORA)
 		ok := len(names) > 0
+		var last time.Time
 		for _, n := range names {
-			ok = ok && facts.sawDORA(c.w.byName[n].mac.String())
+			seen, at := facts.sawDORA(c.w.byName[n].mac.String())
+			ok = ok && seen
+			if at.After(last) {
+				last = at
+			}
 		}
-		verdict(ok, "DISCOVER, OFFER, REQUEST, ACK seen", "the four DHCP messages were not all seen")
+		late(ok, last, "DISCOVER, OFFER, REQUEST, ACK seen", "the four DHCP messages were not all seen")
 	case cp.DNSQuery != "":
 		name := strings.ToLower(strings.TrimSuffix(cp.DNSQuery, "."))
-		verdict(facts.dnsQueries[name], "query seen", "no query for that name")
+		at, ok := facts.dnsQueries[name]
+		late(ok, at, "query seen", "no query for that name")
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
-// runYAMLWith runs an inline scenario with a trace and a capture and returns
+// runYAMLCaptured runs an inline scenario with a trace and a capture and returns
 // them with the result.
-func runYAMLWith(t *testing.T, yaml string) (res *Result, traceText string, pcap []byte) {
+func runYAMLCaptured(t *testing.T, yaml string) (res *Result, traceText string, pcap []byte) {
 	t.Helper()
 	sc, err := scenario.Parse("test.yaml", []byte(yaml), "yaml")
 	if err != nil {
@@ -82,7 +82,7 @@ links:
 // nothing (issue #14: half the segments were retransmitted by a tail-loss
 // probe that fired before the queue let the first ACK through).
 func TestBandwidthAtLowLatencyRetransmitsNothing(t *testing.T) {
-	res, text, _ := runYAMLWith(t, downloadYAML(60000, "    latency: 1ms\n    bandwidth: 1mbit\n"))
+	res, text, _ := runYAMLCaptured(t, downloadYAML(60000, "    latency: 1ms\n    bandwidth: 1mbit\n"))
 	if c := res.Boards[0].Console; !strings.Contains(c, "got ") {
 		t.Fatalf("the download did not finish; console:\n%s", c)
 	}
@@ -105,7 +105,7 @@ func TestBandwidthAtLowLatencyRetransmitsNothing(t *testing.T) {
 // lease's routes stayed in the board's stack, so its packets went to the
 // old router, whose access point was gone).
 func TestRoamingReachesTheInternetAgain(t *testing.T) {
-	res, _, _ := runYAMLWith(t, `
+	res, _, _ := runYAMLCaptured(t, `
 duration: 1m
 wifi:
   access_points:

@@ -17,6 +17,7 @@ func (r *Result) Report() *report.Run {
 		WallTime:  r.WallTime,
 		Frames:    r.Frames,
 		EndReason: r.EndReason,
+		Cancelled: r.Cancelled,
 	}
 	for _, b := range r.Boards {
 		rb := report.Board{
@@ -25,7 +26,9 @@ func (r *Result) Report() *report.Run {
 			Console:      b.ConsoleTail,
 			ConsoleLines: strings.Count(b.Console, "\n"),
 			Sockets:      b.SocketRows,
+			ExitExpected: b.ExitExpected,
 			Exit: report.Exit{
+				At:        b.EndedAt,
 				Kind:      exitKind(b.Outcome),
 				Exception: b.ExceptionType,
 				Message:   b.Message,
@@ -53,6 +56,10 @@ func exitKind(outcome string) string {
 		return report.ExitRunning
 	case "watchdog":
 		return report.ExitWatchdog
+	case "error":
+		return report.ExitError
+	case "not started":
+		return report.ExitNotStarted
 	}
 	return outcome
 }

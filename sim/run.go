@@ -4,18 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/board/sockets"
+	"github.com/esp8266sim/esp8266sim/internal/simrand"
 	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/sim/report"
+	"github.com/esp8266sim/esp8266sim/wifi"
 )
 
 // boardStopTimeout bounds the wall time boards may take to stop once the
 // run has ended.
 const boardStopTimeout = 10 * time.Second
+
+// boardStopGrace is how long the end of a run waits for the boards to stop
+// by themselves before it closes them (reading their socket tables first).
+const boardStopGrace = 2 * time.Second
 
 // Result is what a run produced.
 type Result struct {
@@ -35,12 +43,25 @@ type Result struct {
 	Expectations []ExpectResult
 	// EndReason says why the run stopped, in one sentence.
 	EndReason string
+	// Cancelled is set when the caller cancelled the run (Ctrl-C) before
+	// it ended by itself: nothing was decided.
+	Cancelled bool
 }
 
-// Passed reports whether every expectation held.
+// Passed reports whether the run passed: it was not cancelled, every
+// expectation held and every board's program ended as expected (see
+// BoardResult.EndedAsExpected).
 func (r *Result) Passed() bool {
+	if r.Cancelled {
+		return false
+	}
 	for _, e := range r.Expectations {
 		if !e.Passed {
+			return false
+		}
+	}
+	for _, b := range r.Boards {
+		if !b.EndedAsExpected() {
 			return false
 		}
 	}
@@ -50,8 +71,14 @@ func (r *Result) Passed() bool {
 // BoardResult is one board's outcome.
 type BoardResult struct {
 	Name string
-	// Outcome is how its program ended ("running" when the run stopped it).
+	// Outcome is how its program ended ("running" when the run stopped it;
+	// "error" when the firmware itself failed).
 	Outcome string
+	// EndedAt is the simulated time the program ended; 0 while running.
+	EndedAt time.Duration
+	// ExitExpected is set when an exit expectation covers this board: its
+	// verdict, not the outcome, says whether the ending was right.
+	ExitExpected bool
 	// ExceptionType and Traceback describe an uncaught exception.
 	ExceptionType string
 	Traceback     string
@@ -69,6 +96,18 @@ type BoardResult struct {
 	Sockets []string
 	// SocketRows is the same, structured for reports.
 	SocketRows []report.Socket
+}
+
+// EndedAsExpected reports whether the board's program ended in a way the
+// scenario allows: as an exit expectation says, or else cleanly or still
+// running when the run stopped. An uncaught exception, the watchdog, a
+// reset loop or a firmware failure nobody expected fails the run.
+func (b BoardResult) EndedAsExpected() bool {
+	if b.ExitExpected {
+		return true
+	}
+	// A board whose power-on came after the end of the run never ran.
+	return b.Outcome == "clean" || b.Outcome == "running" || b.Outcome == "not started"
 }
 
 // ExpectResult is one expectation's verdict.
@@ -107,12 +146,39 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	clockDone := make(chan error, 1)
 
 	checks := newChecker(w)
+	// The boards get their own context so that the end of the run can stop
+	// them while the clock still runs (a board may be waiting in simulated
+	// time for its stop to be noticed).
+	boardCtx, stopBoards := context.WithCancel(ctx)
+	defer stopBoards()
+
+	// The run ends on the clock's goroutine at one instant of simulated
+	// time: finish stops the boards, the capture and the frame count
+	// there, so nothing that happens while the run winds down (a
+	// retransmission, a board's last line) depends on how fast the host
+	// noticed. end asks for that instant: the next step of simulated time,
+	// which fast mode takes only once every board waits, so a board's
+	// program runs up to its next wait whatever the goroutine schedule.
 	endReason := make(chan string, 1)
+	var (
+		finishOnce sync.Once
+		simEnd     time.Duration
+		frames     uint64
+	)
+	finish := func(reason string) {
+		finishOnce.Do(func() {
+			simEnd = w.clock.Elapsed()
+			w.ended.Store(true)
+			stopBoards()
+			if w.capture != nil {
+				w.capture.Close()
+			}
+			frames = w.frames()
+			endReason <- reason
+		})
+	}
 	end := func(reason string) {
-		select {
-		case endReason <- reason:
-		default:
-		}
+		w.clock.AfterFunc(time.Nanosecond, func() { finish(reason) })
 	}
 	checks.onDecided = func() {
 		if checks.allDecided() {
@@ -121,7 +187,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 
 	deadline := w.clock.AfterFunc(w.sc.Duration.D(), func() {
-		end(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
+		finish(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
 	})
 	defer deadline.Stop()
 
@@ -130,47 +196,90 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 	inputs := w.scheduleConsoleInput()
 
-	// The boards get their own context so that the end of the run can stop
-	// them while the clock still runs (a board may be waiting in simulated
-	// time for its stop to be noticed).
-	boardCtx, stopBoards := context.WithCancel(ctx)
-	defer stopBoards()
 	boardsDone := make(chan struct{})
 	var boardsWG sync.WaitGroup
-	// Every board (and its clock actor) exists before time starts to pass,
-	// so fast mode cannot jump ahead of a board that has not started yet.
-	boards := make([]*board.Board, len(w.boards))
-	for i, bn := range w.boards {
+	boardsWG.Add(len(w.boards))
+	// ended records how a board's run ended (or why it never started).
+	ended := func(bn *boardNode, res *board.Result, err error) {
+		endedAt := w.clock.Elapsed()
+		bn.console.flush()
+		bn.mu.Lock()
+		bn.result, bn.err, bn.endedAt = res, err, endedAt
+		bn.mu.Unlock()
+		close(bn.done)
+		checks.boardEnded(bn)
+		boardsWG.Done()
+	}
+	// launch powers a board on and runs it; false when the run is over and
+	// the board will never start.
+	var startMu sync.Mutex
+	startsClosed := false
+	launch := func(bn *boardNode) (*board.Board, error) {
+		startMu.Lock()
+		defer startMu.Unlock()
+		if startsClosed {
+			return nil, nil
+		}
+		bn.launched = true
 		b, err := w.startBoard(bn, inputs[bn.inst.Name])
 		if err != nil {
-			return nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err)
+			return nil, err
 		}
-		boards[i] = b
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := b.Run(boardCtx)
+			ended(bn, &res, err)
+		}()
+		return b, nil
+	}
+	// Boards power on in a seeded order, a fraction of a millisecond apart
+	// (bootOffsets), each from a clock callback: its clock actor exists
+	// before time can pass its power-on, and no two boards' steps ever
+	// share an instant whose order the goroutine schedule would decide.
+	// The first board starts at 0, before time starts to pass.
+	offsets := w.bootOffsets()
+	for i, bn := range w.boards {
+		if offsets[i] == 0 {
+			if _, err := launch(bn); err != nil {
+				return nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err)
+			}
+			continue
+		}
+		w.clock.AfterFunc(offsets[i], func() {
+			if _, err := launch(bn); err != nil {
+				ended(bn, nil, fmt.Errorf("starting board %s: %w", bn.inst.Name, err))
+			}
+		})
+	}
+	// abandonStarts makes the boards still waiting for their power-on
+	// count as never started.
+	abandonStarts := func() {
+		startMu.Lock()
+		startsClosed = true
+		var never []*boardNode
+		for _, bn := range w.boards {
+			if !bn.launched {
+				bn.launched = true
+				never = append(never, bn)
+			}
+		}
+		startMu.Unlock()
+		for _, bn := range never {
+			ended(bn, nil, nil)
+		}
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		clockDone <- w.clock.Run(ctx)
 	}()
-	for i, bn := range w.boards {
-		b := boards[i]
-		boardsWG.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer boardsWG.Done()
-			res, err := b.Run(boardCtx)
-			bn.console.flush()
-			bn.mu.Lock()
-			bn.result, bn.err = &res, err
-			bn.mu.Unlock()
-			close(bn.done)
-			checks.boardEnded(bn)
-		}()
-	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		boardsWG.Wait()
 		close(boardsDone)
+		end("every board's program ended")
 	}()
 
 	if ro.Progress != nil {
@@ -195,22 +304,43 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 
 	var reason string
+	cancelled := false
 	select {
 	case reason = <-endReason:
-	case <-boardsDone:
-		reason = "every board's program ended"
 	case err := <-clockDone:
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("the simulator clock stopped: %w", err)
 		}
-		reason = "the run was cancelled"
+		reason, cancelled = "the run was cancelled", true
 	case <-ctx.Done():
-		reason = "the run was cancelled"
+		reason, cancelled = "the run was cancelled", true
 	}
-	simEnd := w.clock.Elapsed()
+	if cancelled {
+		finish(reason)
+		<-endReason
+	}
 
-	// Stop the boards, then the clock; what happened is now fixed.
+	// Stop the boards, then the clock; what happened is now fixed. The
+	// socket tables are read once the boards' Python has stopped and
+	// before Close releases their sockets: the table at the end of the run.
 	stopBoards()
+	abandonStarts()
+	stopDeadline := time.After(boardStopTimeout)
+	select {
+	case <-boardsDone:
+	case <-time.After(boardStopGrace):
+	}
+	for _, bn := range w.boards {
+		if bn.board != nil {
+			snap := bn.board.Sockets()
+			if snap == nil {
+				snap = []sockets.SocketInfo{}
+			}
+			bn.mu.Lock()
+			bn.sockets = snap
+			bn.mu.Unlock()
+		}
+	}
 	for _, bn := range w.boards {
 		if bn.board != nil {
 			bn.board.Close()
@@ -218,7 +348,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	}
 	select {
 	case <-boardsDone:
-	case <-time.After(boardStopTimeout):
+	case <-stopDeadline:
 		cancel()
 		return nil, fmt.Errorf("a board did not stop within %s of the end of the run; this is a simulator bug", boardStopTimeout)
 	}
@@ -235,8 +365,9 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		SimTime:   simEnd,
 		WallTime:  time.Since(wallStart),
 		EndReason: reason,
+		Cancelled: cancelled,
 	}
-	res.Frames = w.frames()
+	res.Frames = frames
 	for _, bn := range w.boards {
 		res.Boards = append(res.Boards, w.boardResult(bn))
 	}
@@ -255,6 +386,24 @@ func (w *World) progress(wallStart time.Time) Progress {
 	}
 	p.Frames = w.frames()
 	return p
+}
+
+// bootSpread is the interval within which each board after the first
+// powers on after the one before it.
+const bootSpread = time.Millisecond
+
+// bootOffsets are the boards' power-on times: the first at 0, each next
+// one 0.5 to 1.5 bootSpread after the one before, drawn from the seed. Real
+// boards never power on within the same nanosecond; in the simulator the
+// spread keeps every board's events at instants of their own, so the order
+// of DHCP exchanges and joins follows the seed, not the goroutine schedule.
+func (w *World) bootOffsets() []time.Duration {
+	rng := simrand.New(w.sc.Seed, "sim/boot-order")
+	out := make([]time.Duration, len(w.boards))
+	for i := 1; i < len(out); i++ {
+		out[i] = out[i-1] + bootSpread/2 + time.Duration(rng.Int64N(int64(bootSpread)))
+	}
+	return out
 }
 
 // startBoard creates the board's MicroPython instance.
@@ -278,7 +427,16 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 	if err != nil {
 		return nil, err
 	}
+	if rw := bn.inst.Board.WiFi; rw != nil {
+		// Powered on with a network in flash: the SDK joins it at once.
+		if err := bn.station.Connect(&wifi.JoinConfig{SSID: rw.SSID, Key: rw.Password}); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("joining the remembered network %q: %w", rw.SSID, err)
+		}
+	}
+	bn.mu.Lock()
 	bn.board = b
+	bn.mu.Unlock()
 	if stdin != nil {
 		stdin.attach(b)
 	}
@@ -288,8 +446,16 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 func (w *World) boardResult(bn *boardNode) BoardResult {
 	br := BoardResult{Name: bn.inst.Name, Console: bn.console.Text(), ConsoleTail: bn.console.Tail(10)}
 	bn.mu.Lock()
-	r, err := bn.result, bn.err
+	r, err, endedAt := bn.result, bn.err, bn.endedAt
 	bn.mu.Unlock()
+	for _, e := range w.sc.Expect {
+		if e.Exit == nil {
+			continue
+		}
+		if names, _ := w.sc.InstancesOf(e.Board); slices.Contains(names, bn.inst.Name) || (e.Board == "" && len(w.boards) == 1) {
+			br.ExitExpected = true
+		}
+	}
 	switch {
 	case err != nil:
 		br.Outcome = "error"
@@ -301,6 +467,12 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 		br.ExceptionType = r.ExceptionType
 		br.Traceback = r.Traceback
 		br.Message = r.Message
+		if r.Outcome != board.Stopped {
+			br.EndedAt = endedAt
+		}
+	}
+	if err != nil {
+		br.EndedAt = endedAt
 	}
 	st := bn.station
 	status := st.Status()
@@ -316,7 +488,7 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 	}
 	br.Sockets = w.socketLines(bn)
 	if bn.board != nil {
-		for _, s := range bn.board.Sockets() {
+		for _, s := range w.socketsOf(bn) {
 			row := report.Socket{Proto: strings.ToLower(s.Proto), State: s.State, Local: s.Local.String()}
 			if s.Remote.IsValid() {
 				row.Remote = s.Remote.String()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack/dns"
 	"github.com/esp8266sim/esp8266sim/netstack/services"
@@ -105,12 +106,15 @@ func (w *World) startServices(hn *hostNode) error {
 	hn.host = host
 	w.onClose(host.Close)
 	sv := hn.cfg.Services
+	if hn.cfg.Blackhole {
+		host.Blackhole()
+	}
 	if sv.HTTP != nil {
 		site, err := w.site(sv.HTTP)
 		if err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
-		if err := host.AddHTTP(sv.HTTP.Port, site); err != nil {
+		if err := host.AddHTTPWith(sv.HTTP.Port, site, services.HTTPOptions{Headers: headerList(sv.HTTP.Headers), AlwaysHTTP11: sv.HTTP.HTTP11}); err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
@@ -120,7 +124,11 @@ func (w *World) startServices(hn *hostNode) error {
 			return fmt.Errorf("https: %w", err)
 		}
 		names := append([]string{name}, hn.cfg.Aliases...)
-		if err := host.AddHTTPS(sv.HTTPS.Port, site, w.ca, names); err != nil {
+		o, err := httpsOptions(sv.HTTPS)
+		if err != nil {
+			return fmt.Errorf("https: %w", err)
+		}
+		if err := host.AddHTTPSWith(sv.HTTPS.Port, site, w.ca, names, o); err != nil {
 			return fmt.Errorf("https: %w", err)
 		}
 	}
@@ -165,6 +173,35 @@ func (w *World) startServices(hn *hostNode) error {
 	return nil
 }
 
+// headerList turns a scenario's headers into the service's.
+func headerList(hs []scenario.Header) []services.Header {
+	var out []services.Header
+	for _, h := range hs {
+		out = append(out, services.Header{Name: h.Name, Value: h.Value})
+	}
+	return out
+}
+
+// httpsOptions turns an https site's fields into the service's options.
+func httpsOptions(s *scenario.Site) (services.HTTPSOptions, error) {
+	o := services.HTTPSOptions{HTTP: services.HTTPOptions{Headers: headerList(s.Headers), AlwaysHTTP11: s.HTTP11}}
+	t := s.TLS
+	if t == nil {
+		return o, nil
+	}
+	for _, name := range t.CipherSuites {
+		id, err := scenario.ParseCipherSuite(name)
+		if err != nil {
+			return o, err
+		}
+		o.CipherSuites = append(o.CipherSuites, id)
+	}
+	o.MaxTLS12 = t.MaxVersion == "1.2"
+	o.FullRecords = t.FullRecords
+	o.Cert = services.CertOptions{Key: services.KeyType(t.Key), SelfSigned: t.SelfSigned, Intermediates: t.Intermediates}
+	return o, nil
+}
+
 func (w *World) site(s *scenario.Site) (services.Site, error) {
 	site := services.Site{}
 	for _, p := range s.Pages {
@@ -176,7 +213,7 @@ func (w *World) site(s *scenario.Site) (services.Site, error) {
 			}
 			body = data
 		}
-		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status}
+		site[p.Path] = services.Page{Body: body, ContentType: p.ContentType, Status: p.Status, Headers: headerList(p.Headers)}
 	}
 	return site, nil
 }
@@ -224,7 +261,11 @@ func hostFaults(list []scenario.HostFault) ([]services.Fault, error) {
 		sf := services.Fault{
 			Kind: kind, Port: f.Port, Probability: 1,
 			After: f.After.D(), Bytes: int64(f.Bytes), Delay: f.Delay.D(), Jitter: f.Jitter.D(),
-			Rate: f.Rate.BitsPerSecond(),
+		}
+		if f.Rate > 0 {
+			// The scenario writes rates in bits per second (1mbit); the
+			// proxy paces bytes.
+			sf.Rate = max(f.Rate.BitsPerSecond()/8, 1)
 		}
 		if f.Probability != nil {
 			sf.Probability = f.Probability.Fraction()
@@ -278,11 +319,8 @@ func (w *World) boardEnv(bn *boardNode) map[any]any {
 
 // socketLines describes a board's socket table, one line a socket.
 func (w *World) socketLines(bn *boardNode) []string {
-	if bn == nil || bn.board == nil {
-		return nil
-	}
 	var out []string
-	for _, s := range bn.board.Sockets() {
+	for _, s := range w.socketsOf(bn) {
 		line := fmt.Sprintf("%s %s %s", s.Proto, s.Local, s.State)
 		if s.Remote.IsValid() {
 			line = fmt.Sprintf("%s %s → %s %s", s.Proto, s.Local, s.Remote, s.State)
@@ -290,6 +328,21 @@ func (w *World) socketLines(bn *boardNode) []string {
 		out = append(out, line+fmt.Sprintf(" in=%d out=%d", s.BytesIn, s.BytesOut))
 	}
 	return out
+}
+
+// socketsOf is the board's socket table: as the run left it once the run
+// has ended, live before.
+func (w *World) socketsOf(bn *boardNode) []sockets.SocketInfo {
+	if bn == nil || bn.board == nil {
+		return nil
+	}
+	bn.mu.Lock()
+	snap := bn.sockets
+	bn.mu.Unlock()
+	if snap != nil {
+		return snap
+	}
+	return bn.board.Sockets()
 }
 
 // peerReceived is everything a host's services received (on port, or on
@@ -310,16 +363,24 @@ func (w *World) serviceFaultActions(f scenario.Fault) (do, undo func(), err erro
 		if a == nil || a.dns == nil {
 			return nil, nil, fmt.Errorf("unknown access point %q", f.Target)
 		}
-		if f.Name != "" {
-			return nil, nil, fmt.Errorf("failing one name (%q) is not supported; drop name to fail every lookup", f.Name)
-		}
 		mode := dns.FaultNone
 		if f.Kind == scenario.DNSFail {
 			if mode, err = dnsFault(f.Mode); err != nil {
 				return nil, nil, err
 			}
 		}
+		if f.Name != "" {
+			// One name fails (or, for dns_ok, follows the server again);
+			// the others answer as before.
+			if f.Kind == scenario.DNSOK {
+				return func() { a.dns.ClearNameFault(f.Name) }, nil, nil
+			}
+			return func() { a.dns.SetNameFault(f.Name, mode) }, func() { a.dns.ClearNameFault(f.Name) }, nil
+		}
 		before, _ := dnsFault(w.sc.DNS.Fail)
+		if f.Kind == scenario.DNSOK {
+			return func() { a.dns.SetFault(mode); a.dns.ClearNameFaults() }, func() { a.dns.SetFault(before) }, nil
+		}
 		return func() { a.dns.SetFault(mode) }, func() { a.dns.SetFault(before) }, nil
 	case scenario.HostFaultOn, scenario.HostOK:
 		hn := w.hosts[f.Target]

@@ -19,6 +19,9 @@ func (w *World) scheduleFaults() error {
 			return fmt.Errorf("faults[%d] (%s): %w", i, f.Kind, err)
 		}
 		desc := fmt.Sprintf("fault: %s %s", f.Kind, f.Target)
+		if f.Name != "" {
+			desc += " " + f.Name
+		}
 		w.clock.AfterFunc(f.At.D(), func() {
 			w.trace.Add(w.clock.Elapsed(), "sim", desc)
 			do()
@@ -79,16 +82,25 @@ func (w *World) faultActions(f scenario.Fault) (do, undo func(), err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return func() {
+		each := func(set func(a *apNode, bn *boardNode)) {
 			for _, a := range w.aps {
 				if f.AP != "" && a.cfg.Name != f.AP {
 					continue
 				}
 				for _, bn := range bs {
-					a.ap.SetRSSI(bn.inst.Name, f.RSSI)
+					set(a, bn)
 				}
 			}
-		}, nil, nil
+		}
+		return func() {
+				each(func(a *apNode, bn *boardNode) { a.ap.SetRSSI(bn.inst.Name, f.RSSI) })
+			}, func() {
+				// Back to what the scenario gives the board.
+				each(func(a *apNode, bn *boardNode) {
+					v, _ := configuredRSSI(w.sc, a.cfg, bn.inst)
+					a.ap.SetRSSI(bn.inst.Name, v)
+				})
+			}, nil
 	case scenario.DHCPSilent, scenario.DHCPNak:
 		a, err := ap()
 		if err != nil {
@@ -124,8 +136,10 @@ func (w *World) faultActions(f scenario.Fault) (do, undo func(), err error) {
 		}
 		return func() {
 			for _, bn := range bs {
+				// The RST pin: the board reboots wherever it is; boot.py
+				// and main.py run again, flash kept.
 				if bn.board != nil {
-					bn.board.Interrupt()
+					bn.board.ExternalReset()
 				}
 			}
 		}, nil, nil

@@ -19,9 +19,11 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -58,7 +60,10 @@ type World struct {
 	sc    *scenario.Scenario
 	opts  Options
 	clock *vclock.Clock
-	trace *trace.Log
+	// clockOrigin is the wall-clock time simulated time 0 maps to (the
+	// capture's timestamps count from it).
+	clockOrigin time.Time
+	trace       *trace.Log
 
 	capture *netstack.Capture
 	// pcap holds the capture in memory when expectations read it.
@@ -83,6 +88,9 @@ type World struct {
 	announcements []string
 	// ca signs the HTTPS hosts' certificates.
 	ca *services.CA
+
+	// ended is set at the run's last instant.
+	ended atomic.Bool
 
 	closeOnce sync.Once
 	closers   []func()
@@ -133,10 +141,17 @@ type boardNode struct {
 	// with the board's radio link impairments.
 	uplink *boardUplink
 
-	mu     sync.Mutex
-	result *board.Result
-	err    error
-	done   chan struct{}
+	mu      sync.Mutex
+	result  *board.Result
+	err     error
+	endedAt time.Duration
+	// launched is set once the run powered the board on (or gave up on
+	// it); guarded by Run's start lock.
+	launched bool
+	// sockets is the socket table read at the end of the run (non-nil
+	// once read, even when empty).
+	sockets []sockets.SocketInfo
+	done    chan struct{}
 }
 
 // defaultRadioLink is a board's WiFi link when the scenario sets none: 1 ms
@@ -169,6 +184,7 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 		byName:   map[string]*boardNode{},
 		nics:     map[string][]*netstack.NIC{},
 	}
+	w.clockOrigin = w.clock.Now().Add(-w.clock.Elapsed())
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	// On error the named result is nil by the time this runs; close the
 	// partly built world through its own variable.
@@ -183,7 +199,13 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	if opts.Trace != nil {
 		w.trace = trace.New(trace.Config{Keep: -1})
 		out := opts.Trace
-		w.trace.Subscribe(func(l trace.Line) { fmt.Fprintln(out, l.String()) })
+		w.trace.Subscribe(func(l trace.Line) {
+			// What happens after the run's last instant (the world being
+			// taken down) is not part of the run.
+			if !w.ended.Load() {
+				fmt.Fprintln(out, l.String())
+			}
+		})
 	}
 	if err := w.buildCapture(); err != nil {
 		return nil, fmt.Errorf("building the capture: %w", err)
@@ -253,14 +275,16 @@ func (w *World) Clock() *vclock.Clock { return w.clock }
 
 // SuggestedProcs is how many CPUs (GOMAXPROCS) suit this world's run, or 0
 // for no preference; the caller decides, since it is the whole process's
-// setting. A fast-mode world with one board is a sequential discrete-event
-// simulation: more CPUs only add hand-offs between threads (each a futex
-// wake-up of several microseconds) to every frame's journey. Measured:
-// board→host TCP about 49 MB/s on 2 CPUs and 83 MB/s on 1. Fleets run their
-// boards' Python in parallel and keep every CPU; realtime worlds wait on
-// the wall clock anyway.
+// setting. A fast-mode world is a sequential discrete-event simulation:
+// boards power on at instants of their own (bootOffsets), so one board's
+// Python runs at a time, and more CPUs only add hand-offs between threads
+// (each a futex wake-up of several microseconds) to every frame's journey
+// (measured: board→host TCP about 49 MB/s on 2 CPUs and 83 MB/s on 1).
+// One CPU also keeps the order of frames that gVisor's goroutines send at
+// one simulated instant (a host's ACK and its reply) the same from run to
+// run. Realtime worlds wait on the wall clock anyway.
 func (w *World) SuggestedProcs() int {
-	if w.clock.Mode() == vclock.Fast && len(w.boards) == 1 {
+	if w.clock.Mode() == vclock.Fast {
 		return 1
 	}
 	return 0
@@ -421,13 +445,12 @@ func (w *World) buildAP(i int) error {
 		MaxStations: cfg.MaxStations,
 		Down:        cfg.Down,
 	}
-	if len(cfg.RSSIByBoard) > 0 {
-		apCfg.StationRSSI = map[string]int{}
-		for _, r := range cfg.RSSIByBoard {
-			names, _ := w.sc.InstancesOf(r.Board)
-			for _, n := range names {
-				apCfg.StationRSSI[n] = r.RSSI
+	for _, in := range w.sc.Instances() {
+		if v, ok := configuredRSSI(w.sc, cfg, in); ok {
+			if apCfg.StationRSSI == nil {
+				apCfg.StationRSSI = map[string]int{}
 			}
+			apCfg.StationRSSI[in.Name] = v
 		}
 	}
 	ap, err := w.air.AddAP(apCfg)
@@ -442,6 +465,25 @@ func (w *World) buildAP(i int) error {
 	w.aps = append(w.aps, a)
 	w.apByName[cfg.Name] = a
 	return nil
+}
+
+// configuredRSSI is the signal the scenario gives board instance in from
+// access point ap, and whether it overrides the access point's own rssi:
+// the access point's rssi_by_board entry wins over the board's rssi. The
+// rssi fault restores it when its "for" ends.
+func configuredRSSI(sc *scenario.Scenario, ap scenario.AccessPoint, in scenario.Instance) (int, bool) {
+	for _, r := range ap.RSSIByBoard {
+		names, _ := sc.InstancesOf(r.Board)
+		for _, n := range names {
+			if n == in.Name {
+				return r.RSSI, true
+			}
+		}
+	}
+	if in.Board != nil && in.Board.RSSI != 0 {
+		return in.Board.RSSI, true
+	}
+	return ap.RSSI, false
 }
 
 // routeBetweenLANs lets boards behind different access points reach each
@@ -543,12 +585,21 @@ func (w *World) buildBoard(in scenario.Instance) error {
 	}
 	w.onClose(addressing.Close)
 	bn.uplink = &boardUplink{NICUplink: wifi.NICUplink{NIC: nic, LANs: &w.lans}, egress: defaultRadioLink, ingress: defaultRadioLink}
-	st, err := w.air.NewStation(wifi.StationConfig{
+	remembered := in.Board.WiFi
+	scfg := wifi.StationConfig{
 		Name:       in.Name,
 		MAC:        mac,
 		Uplink:     bn.uplink,
 		Addressing: addressing,
-	})
+	}
+	if remembered != nil {
+		// The SDK keeps the station mode and the last connect() in flash
+		// and joins at boot before main.py runs; without connect() the
+		// DHCP client sends the SDK's own hostname.
+		scfg.Active = true
+		scfg.Hostname = wifi.SDKHostname(mac)
+	}
+	st, err := w.air.NewStation(scfg)
 	if err != nil {
 		return fmt.Errorf("station: %w", err)
 	}

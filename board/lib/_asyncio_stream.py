@@ -1,4 +1,7 @@
-# Part of the board's asyncio (see asyncio.py), loaded on first use.
+# Part of the board's asyncio (see asyncio.py), loaded on first use:
+# streams over sockets, open_connection and start_server. A stream
+# operation waits for its socket to poll ready, then does one non-blocking
+# call.
 from asyncio import CancelledError, create_task, sleep_ms
 import asyncio as _core
 import sys
@@ -17,7 +20,7 @@ class _QRead:
         if self.done:
             raise StopIteration
         self.done = True
-        _core._io_queue._enqueue(self.s, self.idx)
+        _core._io._add(self.s, self.idx)
         return None
 
 

@@ -1,98 +1,68 @@
-# Part of the board's asyncio (see asyncio.py), loaded on first use.
-from asyncio import CancelledError, _push, _cur
-
-
-class _Wait:
-    # Park the current task on obj's waiter list.
-    def __init__(self, obj):
-        self.obj = obj
-        self.done = False
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self.done:
-            raise StopIteration
-        self.done = True
-        t = _cur[0]
-        self.obj._waiters.append(t)
-        t._blocker = self.obj
-        t._waiting = True
-        return None
+# Part of the board's asyncio (see asyncio.py), loaded on first use: Event,
+# Lock and ThreadSafeFlag.
+import asyncio as _a
+from asyncio import CancelledError, _Line
 
 
 class Event:
     def __init__(self):
         self.state = False
-        self._waiters = []
+        self.waiting = _Line()
 
     def is_set(self):
         return self.state
 
     def set(self):
+        # Every waiter becomes runnable; like the firmware's, call it only
+        # from the loop's own context.
+        q = self.waiting.q
+        while q:
+            _a._push(q.pop(0))
         self.state = True
-        for t in self._waiters:
-            t._blocker = None
-            _push(t)
-        self._waiters = []
 
     def clear(self):
         self.state = False
 
-    async def wait(self):
+    # A generator, so waiting on a set event costs no task switch.
+    def wait(self):
         if not self.state:
-            await _Wait(self)
+            self.waiting.add(_a._cur)
+            yield
         return True
 
 
-class ThreadSafeFlag:
-    def __init__(self):
-        self.state = False
-        self._waiters = []
-
-    def set(self):
-        self.state = True
-        for t in self._waiters:
-            t._blocker = None
-            _push(t)
-        self._waiters = []
-
-    def clear(self):
-        self.state = False
-
-    async def wait(self):
-        while not self.state:
-            await _Wait(self)
-        self.state = False
-
-
 class Lock:
+    # state: 0 free, 1 held, or the task the lock was handed to (runnable,
+    # not yet running).
     def __init__(self):
-        self.state = False
-        self._waiters = []
+        self.state = 0
+        self.waiting = _Line()
 
     def locked(self):
-        return self.state
+        return self.state == 1
 
     def release(self):
-        if not self.state:
+        if self.state != 1:
             raise RuntimeError("Lock not acquired")
-        if self._waiters:
-            t = self._waiters.pop(0)
-            t._blocker = None
-            _push(t)
-            # The lock passes to t.
+        if self.waiting.q:
+            self.state = self.waiting.take()
+            _a._push(self.state)
         else:
-            self.state = False
+            self.state = 0
 
-    async def acquire(self):
-        if self.state:
+    def acquire(self):
+        if self.state != 0:
+            self.waiting.add(_a._cur)
             try:
-                await _Wait(self)
-            except CancelledError:
-                raise
-        self.state = True
+                yield
+            except CancelledError as e:
+                if self.state is _a._cur:
+                    # Handed the lock, then cancelled before running: pass
+                    # it on.
+                    self.state = 1
+                    self.release()
+                raise e
+        self.state = 1
         return True
 
     async def __aenter__(self):
@@ -102,3 +72,30 @@ class Lock:
         return self.release()
 
 
+try:
+    import io
+
+    class ThreadSafeFlag(io.IOBase):
+        # Set from anywhere (an IRQ, a scheduled callback); the loop polls
+        # it as a stream. wait() clears it.
+        def __init__(self):
+            self.state = 0
+
+        def ioctl(self, req, flags):
+            if req == 3:
+                return self.state * flags
+            return -1
+
+        def set(self):
+            self.state = 1
+
+        def clear(self):
+            self.state = 0
+
+        async def wait(self):
+            if not self.state:
+                yield _a._io.queue_read(self)
+            self.state = 0
+
+except ImportError:
+    pass

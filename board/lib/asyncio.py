@@ -1,12 +1,20 @@
 # The board's asyncio: MicroPython's asyncio API (run, create_task, sleep,
 # sleep_ms, gather, wait_for, wait_for_ms, Event, Lock, ThreadSafeFlag,
-# start_server, open_connection, Stream/StreamReader/StreamWriter, Loop),
-# written for the simulator: tasks wait for sockets through select.poll and
-# for time through the simulator clock, so waiting costs no wall time.
-from time import ticks_ms as _ticks, ticks_diff as _tdiff
+# start_server, open_connection, Stream/StreamReader/StreamWriter, Loop,
+# current_task, new_event_loop), written for the simulator to behave as the
+# firmware's extmod/asyncio over its _asyncio module does:
+# - tasks run in order of due time, first come first served at equal times,
+#   and streams are polled (with a zero timeout when a task is due) before
+#   every step, so output interleaves as on the board;
+# - a task runs until it waits; whatever it waits on (a sleep, an Event, a
+#   Lock, another task, a stream) puts it back on the run queue;
+# - cancel() is delivered to the innermost task an awaiting chain waits on;
+# - an exception nobody awaited is reported through the loop's exception
+#   handler one round later, unless someone retrieves it first.
+# Time is the simulator's: waiting costs no wall time in fast mode.
+from time import ticks_ms as _ticks, ticks_diff as _tdiff, ticks_add as _tadd, sleep_ms as _idle
 import sys
 import select
-import heapq
 
 
 class CancelledError(BaseException):
@@ -17,182 +25,212 @@ class TimeoutError(Exception):
     pass
 
 
-class InvalidStateError(Exception):
-    pass
-
-
 # ---------------------------------------------------------------------------
-# Time: milliseconds since the loop started, immune to ticks wrap-around.
+# The run queue: a singly linked list threaded through the tasks (_nx),
+# sorted by due time (ticks_ms, compared with ticks_diff so wrap-around does
+# not reorder it), a task going after those due at the same time. Pushing
+# and popping allocate nothing, as with the firmware's C task queue (a
+# script may run the loop with the heap locked). _qd marks a queued task.
 
-_clk = [_ticks(), 0]
-
-
-def _now():
-    t = _ticks()
-    _clk[1] += _tdiff(t, _clk[0])
-    _clk[0] = t
-    return _clk[1]
-
-
-# ---------------------------------------------------------------------------
-# Run queue: a heap of (due, seq, task); a task is in it at most once (a
-# stale entry has a seq the task no longer carries).
-
-_heap = []
-_seq = [0]
+_rq = [None]
 
 
 def _push(t, due=None):
     if due is None:
-        # "Now" as of the loop's last look at the clock: reading ticks_ms
-        # costs a host call, and a ready task is due anyway.
-        due = _clk[1]
-    _seq[0] += 1
-    t._qseq = _seq[0]
-    heapq.heappush(_heap, (due, _seq[0], t))
+        due = _ticks()
+    t._on = None
+    t._due = due
+    t._qd = True
+    p = _rq[0]
+    if p is None or _tdiff(due, p._due) < 0:
+        t._nx = p
+        _rq[0] = t
+        return
+    while p._nx is not None and _tdiff(p._nx._due, due) <= 0:
+        p = p._nx
+    t._nx = p._nx
+    p._nx = t
+
+
+def _head():
+    return _rq[0]
+
+
+def _pop():
+    t = _rq[0]
+    _rq[0] = t._nx
+    t._nx = None
+    t._qd = False
+    return t
 
 
 def _unqueue(t):
-    t._qseq = 0
+    if not t._qd:
+        return
+    t._qd = False
+    p = _rq[0]
+    if p is t:
+        _rq[0] = t._nx
+    else:
+        while p is not None and p._nx is not t:
+            p = p._nx
+        if p is not None:
+            p._nx = t._nx
+    t._nx = None
 
 
-def _peek():
-    while _heap:
-        due, seq, t = _heap[0]
-        if t._qseq == seq:
-            return due, t
-        heapq.heappop(_heap)
-    return None, None
+# A waiting line (an Event's, a Lock's, a task's awaiters): first in, first
+# out; remove() is what cancel() calls to take a task out of it.
+class _Line:
+    def __init__(self):
+        self.q = []
+
+    def add(self, t):
+        self.q.append(t)
+        t._on = self
+
+    def take(self):
+        return self.q.pop(0)
+
+    def remove(self, t):
+        try:
+            self.q.remove(t)
+        except ValueError:
+            pass
 
 
 # ---------------------------------------------------------------------------
-# Waiting for streams.
+# Streams: one reader and one writer task per stream, woken by poll.
 
 
 class _IO:
     def __init__(self):
         self.poller = select.poll()
-        self.map = {}  # id(stream) -> [reader task, writer task, stream]
+        self.map = {}  # id(stream) -> [reader, writer, stream]
 
-    def _enqueue(self, s, idx):
+    def _add(self, s, i):
+        t = _cur
         e = self.map.get(id(s))
         if e is None:
             e = [None, None, s]
+            e[i] = t
             self.map[id(s)] = e
-        e[idx] = _cur[0]
-        ev = (select.POLLIN if e[0] is not None else 0) | (select.POLLOUT if e[1] is not None else 0)
-        self.poller.register(s, ev)
-        _cur[0]._io = self
-        _cur[0]._waiting = True
+            self.poller.register(s, select.POLLOUT if i else select.POLLIN)
+        else:
+            e[i] = t
+            self.poller.modify(s, select.POLLIN | select.POLLOUT)
+        t._on = self
 
     def queue_read(self, s):
-        self._enqueue(s, 0)
+        self._add(s, 0)
 
     def queue_write(self, s):
-        self._enqueue(s, 1)
+        self._add(s, 1)
+
+    def _drop(self, s):
+        del self.map[id(s)]
+        self.poller.unregister(s)
 
     def remove(self, t):
         for k in list(self.map):
             e = self.map[k]
-            if e[0] is t:
-                e[0] = None
-            if e[1] is t:
-                e[1] = None
-            if e[0] is None and e[1] is None:
-                del self.map[k]
-                self.poller.unregister(e[2])
-        t._io = None
+            if e[0] is t or e[1] is t:
+                self._drop(e[2])
 
     def wait(self, ms):
+        if not self.map:
+            if ms > 0:
+                _idle(ms)
+            return
         for s, ev in self.poller.ipoll(ms):
             e = self.map.get(id(s))
             if e is None:
                 continue
             if ev & ~select.POLLOUT and e[0] is not None:
-                e[0]._io = None
                 _push(e[0])
                 e[0] = None
             if ev & ~select.POLLIN and e[1] is not None:
-                e[1]._io = None
                 _push(e[1])
                 e[1] = None
             if e[0] is None and e[1] is None:
-                del self.map[id(s)]
-                self.poller.unregister(s)
+                self._drop(s)
             else:
                 self.poller.modify(s, select.POLLIN if e[0] is not None else select.POLLOUT)
 
 
-_io_queue = _IO()
-_cur = [None]
-
-
 # ---------------------------------------------------------------------------
-# Sleeping.
+# Sleeping: one reusable awaitable, as the firmware's sleep_ms allocates
+# nothing.
 
 
-class _Sleep:
-    def __init__(self, ms):
-        self.ms = ms
-        self.done = False
+class _Sleeper:
+    def __init__(self):
+        self.due = None
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        if self.done:
+        if self.due is None:
             raise StopIteration
-        self.done = True
-        t = _cur[0]
-        _push(t, _now() + self.ms)
-        t._waiting = True
+        due = self.due
+        self.due = None
+        _push(_cur, due)
         return None
 
 
+_sleeper = _Sleeper()
+
+
 def sleep_ms(t):
-    return _Sleep(max(0, int(t)))
+    _sleeper.due = _tadd(_ticks(), max(0, t))
+    return _sleeper
 
 
 def sleep(t):
-    return _Sleep(max(0, int(t * 1000)))
+    return sleep_ms(int(t * 1000))
 
 
 # ---------------------------------------------------------------------------
-# Tasks.
+# Tasks. _done: finished; _out: how (a StopIteration holding the result, or
+# the exception); _seen: someone awaited or collected the outcome; _line:
+# the tasks awaiting it; _cb: a completion callback (gather's); _on: what the
+# task waits on; _throw: an exception to deliver at its next step.
+
+_RUNNING, _WAITED, _CALLBACK = 0, 1, 2
 
 
 class Task:
     def __init__(self, coro, globals=None):
         self.coro = coro
-        self.data = None
-        self._exc = None  # exception to throw in at the next step
         self._done = False
-        self._result = None
-        self._error = None
-        self._waiters = []
-        self._blocker = None  # what the task waits on (task, event, lock)
-        self._io = None
-        self._qseq = 0
-        self._waiting = False
-        self._retrieved = False
-        self._callback = None
+        self._out = None
+        self._seen = False
+        self._line = None
+        self._cb = None
+        self._on = None
+        self._throw = None
+        self._qd = False
+        self._nx = None
+        self._due = 0
 
     def __repr__(self):
         return "<Task>"
 
     def __iter__(self):
+        if self._done:
+            self._seen = True
+        elif self._cb is not None:
+            raise RuntimeError("can't wait")
+        elif self._line is None:
+            self._line = _Line()
         return self
 
     def __next__(self):
         if self._done:
-            self._retrieved = True
-            if self._error is not None:
-                raise self._error
-            raise StopIteration(self._result)
-        t = _cur[0]
-        self._waiters.append(t)
-        t._blocker = self
-        t._waiting = True
+            raise self._out
+        self._line.add(_cur)
+        _cur._on = self
         return None
 
     def done(self):
@@ -201,70 +239,20 @@ class Task:
     def cancel(self):
         if self._done:
             return False
-        if self is _cur[0]:
+        if self is _cur:
             raise RuntimeError("can't cancel self")
-        _detach(self)
-        self._exc = CancelledError()
-        _push(self)
-        return True
-
-
-def _detach(t):
-    _unqueue(t)
-    if t._io is not None:
-        t._io.remove(t)
-    b = t._blocker
-    if b is not None:
-        try:
-            b._waiters.remove(t)
-        except (AttributeError, ValueError):
-            pass
-        t._blocker = None
-
-
-def _finish(t, result, error):
-    t._done = True
-    t._result = result
-    t._error = error
-    woke = False
-    for w in t._waiters:
-        w._blocker = None
-        _push(w)
-        woke = True
-    t._waiters = []
-    if t._callback is not None:
-        t._callback(t, error)
-        woke = True
-    if error is not None and not woke and not isinstance(error, (CancelledError, StopIteration)):
-        # Report it later unless someone retrieves it first.
-        t._qseq = 0
-        _report.append(t)
-
-
-_report = []
-
-
-def _step(t):
-    _cur[0] = t
-    t._waiting = False
-    exc = t._exc
-    t._exc = None
-    try:
-        if exc is None:
-            t.coro.send(None)
-        else:
-            t.coro.throw(exc)
-    except StopIteration as e:
-        _finish(t, e.value, None)
-    except BaseException as e:
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            _cur[0] = None
-            raise
-        _finish(t, None, e)
-    else:
-        if not t._waiting:
+        t = self
+        while isinstance(t._on, Task):
+            t = t._on
+        on = t._on
+        if on is not None:
+            on.remove(t)
             _push(t)
-    _cur[0] = None
+        elif t._qd and _tdiff(t._due, _ticks()) > 0:
+            _unqueue(t)
+            _push(t)
+        t._throw = CancelledError
+        return True
 
 
 def create_task(coro):
@@ -276,9 +264,9 @@ def create_task(coro):
 
 
 def current_task():
-    if _cur[0] is None:
+    if _cur is None:
         raise RuntimeError("no running event loop")
-    return _cur[0]
+    return _cur
 
 
 def _promote(aw):
@@ -288,55 +276,100 @@ def _promote(aw):
 # ---------------------------------------------------------------------------
 # The loop.
 
-_stop = [False]
+_cur = None
+_ctx = {"message": "Task exception wasn't retrieved", "exception": None, "future": None}
 
 
-def run_until_complete(main_task=None):
-    _stop[0] = False
+def _ended(t, er, main):
+    # t's coroutine finished with er (StopIteration or an exception).
+    global _cur
+    if t is main:
+        _cur = None
+        if not isinstance(er, StopIteration):
+            t._done = t._seen = True
+            t._out = er
+            raise er
+    awaited = t is main
+    if not t._done:
+        t._done = True
+        if t._cb is not None:
+            cb = t._cb
+            t._cb = None
+            t._out = er
+            cb(t, er)
+            awaited = True
+        elif t._line is not None:
+            line = t._line
+            t._line = None
+            while line.q:
+                _push(line.take())
+                awaited = True
+        t._seen = awaited
+        t._out = er
+        if not awaited and not isinstance(er, (CancelledError, StopIteration)):
+            # Look again after one round: if still nobody has the outcome,
+            # the exception handler reports it.
+            _push(t)
+    elif not t._seen:
+        t._seen = True
+        _ctx["exception"] = t._out
+        _ctx["future"] = t
+        Loop.call_exception_handler(_ctx)
+    if t is main:
+        return er.value
+    return None
+
+
+def run_until_complete(main=None):
+    global _cur
     while True:
-        now = _now()
-        # One round runs the tasks queued before it began, then streams are
-        # polled again: a task that keeps yielding cannot starve I/O.
-        last = _seq[0]
         while True:
-            due, t = _peek()
-            if t is None or t._qseq > last:
+            t = _head()
+            if t is not None:
+                dt = max(0, _tdiff(t._due, _ticks()))
+            elif not _io.map:
+                _cur = None
+                if main is None or main._done:
+                    return None
+                # Nothing can wake a task, yet main has not ended: idle
+                # (a scheduled callback may still set an Event).
+                dt = 3
+            else:
+                dt = -1
+            _io.wait(dt)
+            if dt <= 0:
                 break
-            if due > now:
-                now = _now()
-                if due > now:
-                    break
-            heapq.heappop(_heap)
-            t._qseq = 0
-            _step(t)
-            if main_task is not None and main_task._done:
-                main_task._retrieved = True
-                _flush_reports()
-                if main_task._error is not None:
-                    raise main_task._error
-                return main_task._result
-            if _stop[0]:
-                return None
-        _flush_reports()
-        due, t = _peek()
+        t = _head()
         if t is None:
-            if not _io_queue.map and main_task is None:
-                return None
-            ms = -1
-        else:
-            ms = max(0, due - now)
-        _io_queue.wait(ms)
-
-
-def _flush_reports():
-    while _report:
-        t = _report.pop(0)
-        if not t._retrieved:
-            Loop.call_exception_handler({"message": "Task exception wasn't retrieved", "exception": t._error, "future": t})
+            continue
+        _pop()
+        _cur = t
+        if t._done:
+            # An unawaited exception coming round again.
+            _ended(t, t._out, main)
+            continue
+        try:
+            e = t._throw
+            if e is None:
+                t.coro.send(None)
+            else:
+                t._throw = None
+                t.coro.throw(e)
+        except (CancelledError, Exception) as er:
+            r = _ended(t, er, main)
+            if t is main:
+                return r
 
 
 def run(coro):
     return run_until_complete(create_task(coro))
+
+
+async def _stopper():
+    pass
+
+
+_stop_task = None
 
 
 class Loop:
@@ -346,13 +379,18 @@ class Loop:
         return create_task(coro)
 
     def run_forever():
-        run_until_complete()
+        global _stop_task
+        _stop_task = Task(_stopper())
+        run_until_complete(_stop_task)
 
     def run_until_complete(aw):
         return run_until_complete(_promote(aw))
 
     def stop():
-        _stop[0] = True
+        global _stop_task
+        if _stop_task is not None:
+            _push(_stop_task)
+            _stop_task = None
 
     def close():
         pass
@@ -377,12 +415,19 @@ def get_event_loop(runq_len=0, waitq_len=0):
 
 
 def new_event_loop():
-    global _io_queue
-    del _heap[:]
-    del _report[:]
-    _io_queue = _IO()
+    global _io
+    t = _rq[0]
+    while t is not None:
+        n = t._nx
+        t._nx = None
+        t._qd = False
+        t = n
+    _rq[0] = None
+    _io = _IO()
     return Loop
 
+
+_io = _IO()
 
 # The rest of the API loads on first use (as MicroPython's asyncio package
 # does), so a script pays heap only for what it uses.

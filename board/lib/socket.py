@@ -56,10 +56,17 @@ def _take(n):
     return bytes(b)
 
 
+def _int(x):
+    # mp_obj_get_int: an int or bool, else TypeError ("can't convert str to
+    # int"), raised by range's own conversion.
+    range(x)
+    return int(x)
+
+
 def _a(addr):
     if len(addr) != 2:
         raise ValueError("requested length 2 but object has length %d" % len(addr))
-    return addr
+    return addr[0], _int(addr[1])
 
 
 def _out(f, fd, data, *more):
@@ -74,10 +81,13 @@ class socket:
         self._fd = _ok(_sock.socket(af, type, proto)) if _fd is None else _fd
 
     def __del__(self):
-        _sock.close(self._fd)
+        _sock.close(self._fd, 1)
 
     def close(self):
         _sock.close(self._fd)
+
+    def __repr__(self):
+        return _sock.repr(self._fd)
 
     def bind(self, addr):
         _ok(_sock.bind(self._fd, *_a(addr)))
@@ -159,10 +169,26 @@ class socket:
 
 
 def getaddrinfo(host, port, af=0, socktype=0, proto=0, flags=0):
+    port = _int(port)
     if af not in (0, 2, 10) or socktype not in (0, 1) or proto or flags:
         print("Warning: unsupported getaddrinfo constraints")
-    return [(2, 1, 0, "", (_ok(_sock.getaddrinfo(host)), int(port)))]
+    return [(2, 1, 0, "", (_ok(_sock.getaddrinfo(host)), port))]
 
 
 def print_pcbs():
     print(_sock.print_pcbs(), end="")
+
+
+def reset():
+    # lwip_init() again; the simulated stack needs nothing.
+    pass
+
+
+def callback():
+    # Runs lwIP's timers by hand (sys_check_timeouts); they run on their own
+    # in the simulator.
+    pass
+
+# On the board socket, usocket and lwip are one C module named lwip.
+__name__ = "lwip"
+del __file__

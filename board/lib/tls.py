@@ -1,8 +1,9 @@
-# The board's tls module. The ESP8266 port builds it on axTLS: SSLContext
-# with load_cert_chain and wrap_socket, CERT_NONE only, no certificate checks.
-# A world may ask for the mbedTLS ports' module instead (CERT_REQUIRED,
-# load_verify_locations, getpeercert). The TLS runs in the simulator (Go
-# crypto/tls) over the board's TCP socket.
+# The board's tls module. The ESP8266 port builds it on axTLS
+# (modtls_axtls.c): SSLContext with load_cert_chain and wrap_socket,
+# CERT_NONE only, DER keys and certificates, an SSLSocket with stream methods
+# only. A world may ask for the mbedTLS ports' module instead (CERT_REQUIRED,
+# load_verify_locations, getpeercert). The TLS itself runs in the simulator
+# over the board's TCP socket.
 import _sock
 from uctypes import addressof as _addr
 from socket import socket as _socket, _ok, _nb, _take
@@ -25,9 +26,9 @@ def _b(x):
     return x.encode() if isinstance(x, str) else bytes(x)
 
 
-class SSLSocket(_socket):
-    if _MBED:
+if _MBED:
 
+    class SSLSocket(_socket):
         def recv(self, n):
             r = _nb(_sock.read(self._fd, n, 1))
             return None if r is None else _take(r)
@@ -46,14 +47,59 @@ class SSLSocket(_socket):
             r = _ok(_sock.peercert(self._fd))
             return _take(r) if r else None
 
-    # axTLS's SSLSocket has no accept/connect/bind/listen/send/recv...
-    accept = connect = bind = listen = None
+        accept = connect = bind = listen = None
+
+else:
+
+    class SSLSocket:
+        # axTLS's SSLSocket: read, readinto, readline, write, setblocking,
+        # close; setblocking also reaches the wrapped socket.
+        def __init__(self, _fd, _s):
+            self._fd = _fd
+            self._s = _s
+
+        def __repr__(self):
+            return "<SSLSocket>"
+
+        def read(self, n=-1):
+            r = _nb(_sock.read(self._fd, n, 0))
+            return None if r is None else _take(r)
+
+        def readinto(self, buf, nbytes=-1):
+            r = _nb(_sock.read(self._fd, len(buf) if nbytes < 0 else min(nbytes, len(buf)), 0))
+            if r:
+                _sock.take(_addr(buf), r)
+            return r
+
+        def readline(self, limit=-1):
+            r = _nb(_sock.readline(self._fd, limit))
+            return None if r is None else _take(r)
+
+        def write(self, data):
+            if isinstance(data, str):
+                data = data.encode()
+            n = len(data)
+            return _nb(_sock.write(self._fd, _addr(data) if n else 0, n))
+
+        def setblocking(self, flag):
+            r = self._s.setblocking(flag)
+            _sock.settimeout(self._fd, -1 if flag else 0)
+            return r
+
+        def __del__(self):
+            _sock.close(self._fd)
+
+        def close(self):
+            _sock.close(self._fd)
+            if self._s is not None:
+                self._s.close()
+                self._s = None
 
 
 class SSLContext:
     def __init__(self, protocol):
         self._p = int(protocol)
-        self._cert = self._key = self._ca = b""
+        self._cert = self._key = self._ca = None
         # mbedTLS clients verify by default; axTLS never does.
         self._verify = 2 if _MBED and self._p == 0 else 0
 
@@ -66,8 +112,18 @@ class SSLContext:
         if _MBED:
             self._verify = mode
 
+    # The C type has no instance dict: other attributes cannot be added or
+    # deleted.
+    def __setattr__(self, name, value):
+        if name not in ("_p", "_cert", "_key", "_ca", "_verify", "verify_mode"):
+            raise AttributeError(name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        raise AttributeError(name)
+
     def load_cert_chain(self, cert, key):
-        self._cert, self._key = _b(cert), _b(key)
+        self._cert, self._key = cert, key
 
     if _MBED:
 
@@ -75,9 +131,29 @@ class SSLContext:
             self._ca = _b(cadata)
 
     def wrap_socket(self, sock, server_side=False, do_handshake_on_connect=True, server_hostname=None):
+        if not _MBED and self._key is not None:
+            # modtls_axtls.c loads the key, then the certificate, from
+            # str/bytes objects: a missing certificate is a TypeError.
+            key = _b(self._key)
+            if not key:
+                raise ValueError("invalid key")
+            if not isinstance(self._cert, (str, bytes, bytearray)):
+                _ok(_sock.tls_check(_addr(key), len(key), 0, -1))
+                raise TypeError("can't convert '%s' object to str implicitly" % type(self._cert).__name__)
+            cert = _b(self._cert)
+            _ok(_sock.tls_check(_addr(key), len(key), _addr(cert) if cert else 0, len(cert)))
+        if not hasattr(sock, "_fd"):
+            if _MBED:
+                raise OSError(22)
+            from _tls_stream import StreamSSL
+
+            return StreamSSL(sock, server_side, server_hostname, do_handshake_on_connect)
         a = []
-        for x in (self._ca, self._cert, self._key):
+        for x in (self._ca, _b(self._cert), _b(self._key)):
+            x = x or b""
             a.append(_addr(x) if x else 0)
             a.append(len(x))
         fd = _ok(_sock.wrap(sock._fd, 1 if server_side else 0, server_hostname, self._verify, *a, 1 if do_handshake_on_connect else 0))
-        return SSLSocket(_fd=fd)
+        if _MBED:
+            return SSLSocket(_fd=fd)
+        return SSLSocket(fd, sock)

@@ -30,8 +30,10 @@ const (
 	EINPROGRESS  = 115
 )
 
-// lwipErr is an lwIP err_t. The ESP8266 SDK ships lwIP 1.4, so these are the
-// 1.4.1 values; only their meaning matters here, modlwip maps them to errno.
+// lwipErr is an lwIP err_t. The ESP8266 SDK ships esp-open-lwip, lwIP 1.4.0
+// with its own numbering (include/lwip/err.h): ERR_ABRT is -8, ERR_ARG -12,
+// ERR_ISCONN -15. The values are script-visible: a socket's repr prints its
+// state, getaddrinfo raises OSError(ERR_ARG).
 type lwipErr int
 
 const (
@@ -43,19 +45,20 @@ const (
 	errINPROGRESS lwipErr = -5
 	errVAL        lwipErr = -6
 	errWOULDBLOCK lwipErr = -7
-	errUSE        lwipErr = -8
-	errISCONN     lwipErr = -9
-	errABRT       lwipErr = -10
-	errRST        lwipErr = -11
-	errCLSD       lwipErr = -12
-	errCONN       lwipErr = -13
-	errARG        lwipErr = -14
-	errIF         lwipErr = -15
+	errABRT       lwipErr = -8
+	errRST        lwipErr = -9
+	errCLSD       lwipErr = -10
+	errCONN       lwipErr = -11
+	errARG        lwipErr = -12
+	errUSE        lwipErr = -13
+	errIF         lwipErr = -14
+	errISCONN     lwipErr = -15
 	errBADF       lwipErr = -16 // modlwip's _ERR_BADF: closed socket (null pcb)
 )
 
-// lwipErrno is modlwip's error_lookup_table for lwIP 1.4.1: the one place an
-// lwIP error becomes a script-visible errno.
+// lwipErrno is modlwip's error_lookup_table for LWIP_VERSION_MACRO
+// 0x01040000 (the ESP8266's lwIP): the one place an lwIP error becomes a
+// script-visible errno.
 var lwipErrno = map[lwipErr]int{
 	errOK:         0,
 	errMEM:        ENOMEM,
@@ -65,14 +68,14 @@ var lwipErrno = map[lwipErr]int{
 	errINPROGRESS: EINPROGRESS,
 	errVAL:        EINVAL,
 	errWOULDBLOCK: EAGAIN,
-	errUSE:        EADDRINUSE,
-	errISCONN:     EALREADY,
 	errABRT:       ECONNABORTED,
 	errRST:        ECONNRESET,
 	errCLSD:       ENOTCONN,
 	errCONN:       ENOTCONN,
 	errARG:        EIO,
+	errUSE:        EADDRINUSE,
 	errIF:         -1,
+	errISCONN:     EALREADY,
 	errBADF:       EBADF,
 }
 

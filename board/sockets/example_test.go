@@ -14,7 +14,8 @@ import (
 )
 
 // A board's table on a stack with no interface: a listening socket shows in
-// print_pcbs, a sixth TCP socket is refused as on the ESP8266.
+// print_pcbs and its repr; PCBs come from the heap (esp-open-lwip's
+// MEMP_MEM_MALLOC), so socket() fails only once the heap is spent.
 func Example() {
 	clock := vclock.New(vclock.Config{})
 	s := stack.New(stack.Options{
@@ -35,14 +36,18 @@ func Example() {
 	srv, _ := t.Socket(sockets.AFInet, sockets.SockStream, 0)
 	t.Bind(srv, "", 80)
 	t.Listen(srv, 0, false)
-	for i := 0; i < 5; i++ {
-		t.Socket(sockets.AFInet, sockets.SockStream, 0)
+	fmt.Println(t.ReprOrClosed(srv))
+	n := 0
+	for ; n < 1000; n++ {
+		if _, err = t.Socket(sockets.AFInet, sockets.SockStream, 0); err != nil {
+			break
+		}
 	}
-	_, err = t.Socket(sockets.AFInet, sockets.SockStream, 0)
-	fmt.Println(err, sockets.Errno(err) == sockets.ENOMEM)
+	fmt.Println(n == sockets.DefaultMaxTCPPCBs, err, sockets.Errno(err) == sockets.ENOMEM)
 	t.PrintPCBs(os.Stdout)
 	// Output:
-	// OSError: 12 true
+	// <socket state=1 timeout=4294967295 incoming=0 off=0>
+	// true OSError: 12 true
 	// Active PCB states:
 	// Listen PCB states:
 	// Local port 80, foreign port 0 snd_nxt 0 rcv_nxt 0 State: LISTEN

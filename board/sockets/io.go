@@ -27,6 +27,31 @@ func (w *limitWriter) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// pbufWriter is limitWriter for TCP receives: it takes bytes from one
+// received segment only. lwip_tcp_receive copies from the first pbuf of the
+// chain and stops at its end, so recv(4096) after three segments of 1420,
+// 1420 and 80 bytes returns 1420. gVisor hands each segment's payload to
+// one Write call (a frame arrives as one view); the second call is refused,
+// which ends the read.
+type pbufWriter struct {
+	p     []byte
+	n     int
+	calls int
+}
+
+func (w *pbufWriter) Write(b []byte) (int, error) {
+	w.calls++
+	if w.calls > 1 {
+		return 0, io.ErrShortWrite
+	}
+	n := copy(w.p[w.n:], b)
+	w.n += n
+	if n < len(b) {
+		return n, io.ErrShortWrite
+	}
+	return n, nil
+}
+
 // sndAvail approximates tcp_sndbuf(): the endpoint's send buffer is sized
 // to lwIP's TCP_SND_BUF, so gVisor accepts (and partially writes) exactly
 // what lwIP would; this reports whether any space is free (SendBuffer) or
@@ -117,6 +142,16 @@ func (t *Table) tcpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 	if s.state == stListening {
 		return 0, oserr(ENOTCONN)
 	}
+	if s.state == stNew {
+		// lwip_tcp_receive on a PCB that never connected: no pbuf, so a
+		// non-blocking call says EAGAIN and a blocking one skips its wait
+		// loop and says ENOTCONN. The PCB stays: the socket can still
+		// connect or listen.
+		if s.timeout == 0 || flags&MsgDontWait != 0 {
+			return 0, oserr(EAGAIN)
+		}
+		return 0, oserr(ENOTCONN)
+	}
 	peek := flags&MsgPeek != 0
 	ws := t.watch(s.wq)
 	defer ws.done()
@@ -180,7 +215,7 @@ func (t *Table) tryRead(s *sock, p []byte, peek bool) (n int, eof bool, err erro
 	if len(p) == 0 {
 		return 0, false, nil
 	}
-	w := limitWriter{p: p}
+	w := pbufWriter{p: p}
 	res, tcpipErr := s.ep.Read(&w, tcpip.ReadOptions{Peek: peek})
 	if tcpipErr != nil {
 		switch tcpipErr.(type) {
@@ -198,6 +233,13 @@ func (t *Table) tryRead(s *sock, p []byte, peek bool) (n int, eof bool, err erro
 	if !peek {
 		t.mu.Lock()
 		s.bytesIn += uint64(res.Count)
+		// The pbuf was read to its end if the read stopped short of p;
+		// a full p may have left some of it (recv_offset).
+		if res.Count < len(p) {
+			s.recvOff = 0
+		} else {
+			s.recvOff += res.Count
+		}
 		t.mu.Unlock()
 	}
 	return res.Count, false, nil
@@ -207,20 +249,13 @@ func (t *Table) tryRead(s *sock, p []byte, peek bool) (n int, eof bool, err erro
 func (t *Table) udpRecv(ctx context.Context, s *sock, p []byte, flags int) (int, tcpip.FullAddress, error) {
 	peek := flags&MsgPeek != 0
 	read := func() (int, tcpip.FullAddress, bool, error) {
-		w := limitWriter{p: p}
-		res, tcpipErr := s.ep.Read(&w, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: true})
-		if tcpipErr != nil {
-			if _, ok := tcpipErr.(*tcpip.ErrWouldBlock); ok {
-				return 0, tcpip.FullAddress{}, false, nil
-			}
-			return 0, tcpip.FullAddress{}, false, oserr(lwipFromTCPIP(tcpipErr, false).errno())
-		}
-		if !peek {
+		n, from, ok := s.udpq.take(p, peek)
+		if ok && !peek {
 			t.mu.Lock()
-			s.bytesIn += uint64(w.n)
+			s.bytesIn += uint64(n)
 			t.mu.Unlock()
 		}
-		return w.n, res.RemoteAddr, true, nil
+		return n, from, ok, nil
 	}
 	ws := t.watch(s.wq)
 	defer ws.done()
@@ -254,6 +289,9 @@ func (t *Table) udpRecv(ctx context.Context, s *sock, p []byte, flags int) (int,
 func (t *Table) udpSend(s *sock, p []byte, to *tcpip.FullAddress) (int, error) {
 	if len(p) > 0xffff {
 		p = p[:0xffff]
+	}
+	if err := t.admitDatagram(s, len(p)); err != nil {
+		return 0, err
 	}
 	var r bytes.Reader
 	r.Reset(p)
@@ -332,6 +370,9 @@ func (t *Table) SendTo(ctx context.Context, fd int, p []byte, host string, port 
 	if s.kind == kindUDP {
 		if fa.Addr.Len() == 0 {
 			fa.Addr = tcpip.AddrFrom4([4]byte{})
+		}
+		if fa.Port == 0 && !s.raw && s.ep != nil {
+			return t.sendToPort0(s, p, fa)
 		}
 		return t.udpSend(s, p, &fa)
 	}
@@ -540,20 +581,16 @@ func (t *Table) pollFlags(s *sock, events int) int {
 	if events&PollIn != 0 && s.ep != nil {
 		switch {
 		case s.state == stListening:
-			if s.ep.Readiness(waiter.ReadableEvents)&waiter.ReadableEvents != 0 {
-				t.mu.Lock()
-				full := !t.canAllocLocked()
-				t.mu.Unlock()
-				if !full {
-					ret |= PollIn
-				}
+			t.drainListeners()
+			if t.hasPending(s) {
+				ret |= PollIn
 			}
 		case s.kind == kindTCP:
 			if n, tcpipErr := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); tcpipErr == nil && n > 0 {
 				ret |= PollIn
 			}
 		default:
-			if s.ep.Readiness(waiter.ReadableEvents)&waiter.ReadableEvents != 0 {
+			if s.udpq != nil && s.udpq.ready() {
 				ret |= PollIn
 			}
 		}
@@ -561,7 +598,11 @@ func (t *Table) pollFlags(s *sock, events int) int {
 	if events&PollOut != 0 && s.ep != nil {
 		if s.kind == kindUDP {
 			ret |= PollOut
-		} else if s.state != stConnecting && s.state != stListening && s.state != stNew && t.sndAvail(s) > 0 {
+		} else if s.state == stNew {
+			// A fresh PCB's tcp_sndbuf is TCP_SND_BUF: modlwip reports a
+			// new or bound socket writable (with HUP, below).
+			ret |= PollOut
+		} else if s.state != stConnecting && s.state != stListening && t.sndAvail(s) > 0 {
 			ret |= PollOut
 		}
 	}

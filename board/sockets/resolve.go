@@ -7,13 +7,20 @@ import (
 )
 
 // GetAddrInfo is socket.getaddrinfo(host, port): the single IPv4 address
-// lwIP's resolver returns. Numeric addresses need no DNS; any failure is
-// OSError(-2), lwIP's "DNS callback got NULL" status.
+// lwIP's resolver returns. Numeric addresses need no DNS. An empty name or
+// one of DNS_MAX_NAME_LENGTH (256) characters or more is refused by
+// dns_gethostbyname with ERR_ARG, which modlwip raises as it is:
+// OSError(-12) in esp-open-lwip's numbering. A lookup that fails is
+// OSError(-2), modlwip's "DNS callback got NULL" status.
 func (t *Table) GetAddrInfo(ctx context.Context, host string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil && a.Is4() {
 		return a, nil
 	}
-	if host == "" || len(host) > 255 || strings.ContainsAny(host, " \t\r\n") || t.cfg.Resolver == nil {
+	if host == "" || len(host) >= 256 {
+		t.trace("socket.getaddrinfo(%q) -> OSError(%d)", host, errARG)
+		return netip.Addr{}, oserr(int(errARG))
+	}
+	if strings.ContainsAny(host, " \t\r\n") || t.cfg.Resolver == nil {
 		t.trace("socket.getaddrinfo(%q) -> OSError(-2)", host)
 		return netip.Addr{}, oserr(-2)
 	}

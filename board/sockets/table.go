@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,8 +55,14 @@ const (
 
 // Defaults of the esp8266 profile.
 const (
-	// DefaultMaxTCPPCBs is MEMP_NUM_TCP_PCB of the ESP8266 SDK's lwIP.
-	DefaultMaxTCPPCBs = 5
+	// DefaultMaxTCPPCBs is how many TCP PCBs the board's heap holds before
+	// tcp_new fails (socket() raises ENOMEM). esp-open-lwip sets
+	// MEMP_MEM_MALLOC, so PCBs are not a fixed pool: they come from the
+	// SDK heap (about 25 KB free on a connected board, a PCB costs about
+	// 170 bytes with malloc's overhead). The figure is that estimate; the
+	// SDK's MEMP_NUM_TCP_PCB (5) caps accepted connections instead, see
+	// DefaultMaxActiveTCP.
+	DefaultMaxTCPPCBs = 128
 	// DefaultTimeWait is 2·TCP_MSL with lwIP's TCP_MSL of 60 s.
 	DefaultTimeWait = 120 * time.Second
 	// DefaultSendBuffer is the SDK's TCP_SND_BUF, 2·TCP_MSS.
@@ -65,6 +72,22 @@ const (
 	DefaultCloseAbort = 10 * time.Second
 	// DefaultListenBacklog is MICROPY_PY_SOCKET_LISTEN_BACKLOG_DEFAULT.
 	DefaultListenBacklog = 2
+	// gvisorListenQueue is gVisor's accept queue under a board listener:
+	// completed connections wait there only until the drain (backlog.go)
+	// takes them, or while the heap has no room for another PCB. It is
+	// large because gVisor answers SYNs with cookies once its half-open
+	// queue reaches it and silently drops a handshake's final ACK (and the
+	// data after it) while the accept queue is full: a burst of 32
+	// forwarded clients then left host sockets in CLOSE-WAIT and the
+	// board's server looked stalled. lwIP keeps a PCB per pending
+	// connection and never gets into that state.
+	gvisorListenQueue = 128
+	// SynGiveUp is how long lwIP on the ESP8266 tries a connect before
+	// tcp_slowtmr removes the PCB with ERR_ABRT (ECONNABORTED): the SDK's
+	// TCP_SYNMAXRTX of 6 retransmissions, one every RTO of 1 s (tcp_alloc's
+	// 1000/TCP_SLOW_INTERVAL ticks; esp-open-lwip does not back off in
+	// SYN_SENT), then the next 250 ms slow tick.
+	SynGiveUp = 6*time.Second + 250*time.Millisecond
 )
 
 // Resolver resolves a host name to one IPv4 address over the simulated
@@ -108,9 +131,13 @@ type Config struct {
 	// Resolver answers getaddrinfo; nil makes every name lookup fail with
 	// OSError(-2) (numeric addresses still work).
 	Resolver Resolver
-	// MaxTCPPCBs is the size of the TCP PCB pool; 0 means 5, negative means
-	// unlimited.
+	// MaxTCPPCBs is how many TCP PCBs fit in the heap (socket() fails with
+	// ENOMEM beyond); 0 means DefaultMaxTCPPCBs, negative means unlimited.
 	MaxTCPPCBs int
+	// MaxActiveTCP is the SDK's MEMP_NUM_TCP_PCB: a SYN to a listener is
+	// dropped while exactly this many connections are active; 0 means 5,
+	// negative means no cap.
+	MaxActiveTCP int
 	// TimeWait is how long a closed connection stays in TIME_WAIT; 0 means
 	// 120 s.
 	TimeWait time.Duration
@@ -177,6 +204,20 @@ type sock struct {
 	tls *tlsSock
 	// raw marks a SOCK_RAW socket (kindUDP: datagrams).
 	raw bool
+	// synGiveUp is when a connect still in SYN_SENT is given up (see
+	// SynGiveUp); unreach is set when gVisor already gave up because the
+	// address could not be reached, which lwIP never notices.
+	synGiveUp time.Duration
+	unreach   bool
+	// recvOff is modlwip's recv_offset: bytes of the current pbuf already
+	// read (see Repr).
+	recvOff int
+	// udpq holds received datagrams (UDP and raw sockets): modlwip's
+	// LWIP_INCOMING_PACKET_QUEUE_LEN slots; see udpqueue.go.
+	udpq *dgramQueue
+	// backlog holds a listening socket's completed connections (see
+	// backlog.go).
+	backlog *backlog
 }
 
 // orphan is a TCP connection the script closed that the stack still holds
@@ -197,8 +238,14 @@ type Table struct {
 	// Guarded by mu.
 	socks   map[int]*sock
 	orphans []*orphan
+	tx      txQueue // the radio's datagram queue (txqueue.go)
 	nextFD  int
 	stats   Stats
+	// closed keeps the timeout of sockets the script closed whose Python
+	// object lives on, for their repr.
+	closed map[int]time.Duration
+	// drain takes completed connections out of gVisor for the listeners.
+	drain *drainer
 }
 
 // Stats counts what happened in a table.
@@ -213,6 +260,12 @@ type Stats struct {
 	Aborted int
 	// TimeWaitRecycled counts TIME_WAIT PCBs killed to make room.
 	TimeWaitRecycled int
+	// SynDropped counts SYNs to a listener dropped at the active-connection
+	// cap (MaxActiveTCP).
+	SynDropped int
+	// BacklogResets counts connections reset because the listener's
+	// listen(backlog) slots were full.
+	BacklogResets int
 }
 
 // New returns a board's socket table and configures the stack for lwIP's
@@ -229,6 +282,9 @@ func New(cfg Config) (*Table, error) {
 	}
 	if cfg.MaxTCPPCBs == 0 {
 		cfg.MaxTCPPCBs = DefaultMaxTCPPCBs
+	}
+	if cfg.MaxActiveTCP == 0 {
+		cfg.MaxActiveTCP = DefaultMaxActiveTCP
 	}
 	if cfg.TimeWait <= 0 {
 		cfg.TimeWait = DefaultTimeWait
@@ -259,7 +315,12 @@ func New(cfg Config) (*Table, error) {
 			return nil, fmt.Errorf("sockets: setting the send buffer range: %s", tcpipErr)
 		}
 	}
-	return &Table{cfg: cfg, maxPCBs: cfg.MaxTCPPCBs, socks: map[int]*sock{}, nextFD: 3}, nil
+	if err := configureBoardTCP(cfg.Stack); err != nil {
+		return nil, err
+	}
+	t := &Table{cfg: cfg, maxPCBs: cfg.MaxTCPPCBs, socks: map[int]*sock{}, nextFD: 3}
+	installInputFilter(cfg.Stack, t)
+	return t, nil
 }
 
 // TLSFlavor reports the TLS module flavour the board imitates.
@@ -293,6 +354,7 @@ func (t *Table) activePCBsLocked() int {
 			n++
 		}
 	}
+	n += t.pendingCountLocked()
 	kept := t.orphans[:0]
 	for _, o := range t.orphans {
 		st := tcp.EndpointState(o.ep.State())
@@ -414,10 +476,12 @@ func (t *Table) Socket(af, typ, proto int) (int, error) {
 	s.ep = ep
 	ops := ep.SocketOptions()
 	if s.kind == kindTCP {
+		ops.SetReceiveBufferSize(2*TCPWindow, true) // gVisor advertises half its buffer
 		ops.SetSendBufferSize(int64(t.cfg.SendBuffer), true)
 		ops.SetDelayOption(true) // lwIP runs Nagle unless TCP_NODELAY
 	} else {
 		ops.SetBroadcast(true) // lwIP sends broadcasts without SO_BROADCAST
+		s.udpq = newDgramQueue(ep, s.wq)
 	}
 	t.mu.Lock()
 	s.fd = t.nextFD
@@ -446,8 +510,26 @@ func (t *Table) refresh(s *sock) {
 	switch s.state {
 	case stConnecting:
 		switch {
+		case s.synGiveUp > 0 && t.now() >= s.synGiveUp && !connectedState(st):
+			// TCP_SYNMAXRTX reached: lwIP removes the PCB, ERR_ABRT.
+			s.ep.Abort()
+			t.fail(s, errABRT, errABRT)
+		case s.unreach:
+			// gVisor gave up on an unreachable address; lwIP would still
+			// be retransmitting its SYN.
 		case st == tcp.StateError || st == tcp.StateClose:
-			t.fail(s, lwipFromTCPIP(s.ep.LastError(), true), errRST)
+			last := s.ep.LastError()
+			switch last.(type) {
+			case *tcpip.ErrHostUnreachable, *tcpip.ErrNetworkUnreachable, *tcpip.ErrHostDown, *tcpip.ErrNoNet, *tcpip.ErrTimeout:
+				// Neighbour resolution failed (no ARP answer): lwIP's
+				// etharp just queues the SYN and tries again with each
+				// retransmission, until SynGiveUp.
+				t.mu.Lock()
+				s.unreach = true
+				t.mu.Unlock()
+				return
+			}
+			t.fail(s, lwipFromTCPIP(last, true), errRST)
 		case connectedState(st):
 			ra, raErr := s.ep.GetRemoteAddress()
 			la, laErr := s.ep.GetLocalAddress()
@@ -467,7 +549,14 @@ func (t *Table) refresh(s *sock) {
 	case stConnected, stPeerClosed:
 		switch {
 		case st == tcp.StateError || st == tcp.StateClose:
-			t.fail(s, lwipFromTCPIP(s.ep.LastError(), false), errCLSD)
+			last := s.ep.LastError() // reading it clears it: once
+			e := lwipFromTCPIP(last, false)
+			if _, abortedByPeer := last.(*tcpip.ErrAborted); abortedByPeer && s.state == stPeerClosed {
+				// A RST in CLOSE_WAIT: gVisor follows Linux (EPIPE,
+				// ErrAborted), lwIP's tcp_process reports ERR_RST.
+				e = errRST
+			}
+			t.fail(s, e, errCLSD)
 		case s.state == stConnected && peerFinished(st):
 			t.setState(s, stPeerClosed)
 		}
@@ -603,21 +692,71 @@ func (t *Table) Bind(fd int, host string, port int) error {
 		// modlwip's bind handles TCP and UDP only: ERR_ARG.
 		return oserr(errARG.errno())
 	}
-	if tcpipErr := s.ep.Bind(fa); tcpipErr != nil {
-		e := lwipFromTCPIP(tcpipErr, false)
-		if _, ok := tcpipErr.(*tcpip.ErrBadLocalAddress); ok {
-			e = errVAL
+	if !s.raw && t.portInUse(s, fa) {
+		// lwIP 1.4's tcp_bind with SO_REUSE 0 walks every PCB list, TIME_WAIT
+		// included, and refuses a port another PCB holds: ERR_USE; udp_bind
+		// does the same over the UDP PCBs. SO_REUSEADDR changes nothing.
+		t.trace("socket.bind(('%s', %d)) -> OSError(%d)", host, port, EADDRINUSE)
+		return oserr(EADDRINUSE)
+	}
+	// lwIP 1.4's tcp_bind and udp_bind never check that the address is one
+	// of the board's: bind(('127.0.0.1', 80)) or a foreign address
+	// succeeds. gVisor refuses an address no NIC has, so such a socket is
+	// bound to the port on every address and remembers what the script
+	// asked for.
+	asked := fa
+	tcpipErr := s.ep.Bind(fa)
+	if _, ok := tcpipErr.(*tcpip.ErrBadLocalAddress); ok {
+		tcpipErr = s.ep.Bind(tcpip.FullAddress{Port: fa.Port})
+		if tcpipErr == nil && s.udpq != nil {
+			s.udpq.bindOnly(fa.Addr)
 		}
+	}
+	if tcpipErr != nil {
+		e := lwipFromTCPIP(tcpipErr, false)
 		t.trace("socket.bind(('%s', %d)) -> OSError(%d)", host, port, e.errno())
 		return oserr(e.errno())
 	}
 	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		if asked.Addr.Len() != 0 {
+			la.Addr = asked.Addr
+		}
 		t.mu.Lock()
 		s.local = la
 		t.mu.Unlock()
 	}
 	t.trace("socket.bind(('%s', %d))", host, port)
 	return nil
+}
+
+// portInUse reports whether another PCB of the board of the same protocol
+// (for TCP: open, closing or in TIME_WAIT) holds fa's port on an
+// overlapping address, as lwIP 1.4's tcp_bind and udp_bind check with
+// SO_REUSE 0. Port 0 (any) never clashes.
+func (t *Table) portInUse(self *sock, fa tcpip.FullAddress) bool {
+	if fa.Port == 0 {
+		return false
+	}
+	clash := func(local tcpip.FullAddress) bool {
+		return local.Port == fa.Port && (fa.Addr.Len() == 0 || local.Addr.Len() == 0 || local.Addr == fa.Addr)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.activePCBsLocked()
+	for _, s := range t.socks {
+		if s != self && s.kind == self.kind && !s.raw && s.ep != nil && clash(s.local) {
+			return true
+		}
+	}
+	if self.kind != kindTCP {
+		return false
+	}
+	for _, o := range t.orphans {
+		if clash(o.local) {
+			return true
+		}
+	}
+	return false
 }
 
 // Listen is listen(backlog); backlog < 0 means the default.
@@ -641,22 +780,23 @@ func (t *Table) Listen(fd, backlog int, hasBacklog bool) error {
 	if backlog < 1 {
 		backlog = 1
 	}
-	// gVisor's accept queue holds exactly backlog connections and answers
-	// with SYN cookies once it is full, so listen(1) would cookie even the
-	// first SYN: no SYN-ACK retransmission, and a lost final ACK leaves the
-	// connection unaccepted. lwIP keeps state for a pending connection, so
-	// give gVisor one slot more than the script asked for.
-	if tcpipErr := s.ep.Listen(backlog + 1); tcpipErr != nil {
+	// gVisor's accept queue must never be what limits the board: see
+	// gvisorListenQueue.
+	if tcpipErr := s.ep.Listen(gvisorListenQueue); tcpipErr != nil {
 		e := lwipFromTCPIP(tcpipErr, false)
 		t.trace("socket.listen(%d) -> OSError(%d)", backlog, e.errno())
 		return oserr(e.errno())
 	}
 	t.mu.Lock()
 	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
+		if s.local.Addr.Len() != 0 {
+			la.Addr = s.local.Addr // what bind asked for, maybe none of ours
+		}
 		s.local = la
 	}
 	s.state = stListening
 	t.mu.Unlock()
+	t.listenSlots(s, backlog)
 	t.trace("socket.listen(%d) on port %d", backlog, s.local.Port)
 	return nil
 }
@@ -765,22 +905,14 @@ func (t *Table) Accept(ctx context.Context, fd int) (int, string, int, error) {
 	ws := t.watch(s.wq)
 	defer ws.done()
 	for {
+		t.drainListeners()
+		if p, ok := t.takePending(s); ok {
+			return t.adopt(s, p.ep, p.wq, p.peer)
+		}
 		t.mu.Lock()
 		full := !t.canAllocLocked()
 		t.mu.Unlock()
-		if !full {
-			var peer tcpip.FullAddress
-			nep, nwq, tcpipErr := s.ep.Accept(&peer)
-			if tcpipErr == nil {
-				t.mu.Lock()
-				t.allocPCBLocked()
-				t.mu.Unlock()
-				return t.adopt(s, nep, nwq, peer)
-			}
-			if _, ok := tcpipErr.(*tcpip.ErrWouldBlock); !ok {
-				return 0, "", 0, oserr(lwipFromTCPIP(tcpipErr, false).errno())
-			}
-		} else if !deferred {
+		if full && !deferred && s.ep.Readiness(waiter.ReadableEvents)&waiter.ReadableEvents != 0 {
 			deferred = true
 			t.mu.Lock()
 			t.stats.AcceptDeferred++
@@ -817,6 +949,7 @@ func (t *Table) adopt(ls *sock, ep tcpip.Endpoint, wq *waiter.Queue, peer tcpip.
 	if la, tcpipErr := ep.GetLocalAddress(); tcpipErr == nil {
 		ns.local = la
 	}
+	ep.SocketOptions().SetReceiveBufferSize(2*TCPWindow, true)
 	ep.SocketOptions().SetSendBufferSize(int64(t.cfg.SendBuffer), true)
 	ep.SocketOptions().SetDelayOption(true)
 	t.mu.Lock()
@@ -879,11 +1012,12 @@ func (t *Table) Connect(ctx context.Context, fd int, host string, port int) erro
 			return oserr(e.errno())
 		}
 	}
+	t.mu.Lock()
 	if la, tcpipErr := s.ep.GetLocalAddress(); tcpipErr == nil {
-		t.mu.Lock()
 		s.local = la
-		t.mu.Unlock()
 	}
+	s.synGiveUp = t.now() + SynGiveUp
+	t.mu.Unlock()
 	deadline, has := t.deadline(s.timeout, false)
 	for {
 		t.refresh(s)
@@ -897,7 +1031,11 @@ func (t *Table) Connect(ctx context.Context, fd int, host string, port int) erro
 			t.trace("socket.connect(('%s', %d)) -> OSError(%d)", host, port, ETIMEDOUT)
 			return oserr(ETIMEDOUT)
 		}
-		if _, err := ws.wait(ctx, deadline, has); err != nil {
+		wait, waitHas := deadline, has
+		if !has || s.synGiveUp < deadline {
+			wait, waitHas = s.synGiveUp, true
+		}
+		if _, err := ws.wait(ctx, wait, waitHas); err != nil {
 			return err
 		}
 	}
@@ -997,6 +1135,9 @@ func (t *Table) Close(fd int) error {
 		}
 		return nil
 	case kindUDP:
+		if s.udpq != nil {
+			s.udpq.close()
+		}
 		if s.ep != nil {
 			s.ep.Close()
 		}
@@ -1006,6 +1147,9 @@ func (t *Table) Close(fd int) error {
 		}
 		ep := s.ep
 		listening := s.state == stListening
+		if listening {
+			t.closeSlots(s)
+		}
 		// lwIP aborts a close that has not finished after CloseAbort; in
 		// gVisor the FIN_WAIT_2 timeout is the linger option.
 		linger := tcpip.TCPLingerTimeoutOption(t.cfg.CloseAbort)
@@ -1069,9 +1213,16 @@ func (t *Table) CloseAll() {
 	orphans := t.orphans
 	t.orphans = nil
 	t.mu.Unlock()
+	t.stopDrainer()
 	for _, s := range all {
+		if s.backlog != nil {
+			t.closeSlots(s)
+		}
 		if s.kind == kindTLS {
 			s.tls.close()
+		}
+		if s.udpq != nil {
+			s.udpq.close()
 		}
 		if s.ep != nil {
 			s.ep.Abort()
@@ -1165,6 +1316,19 @@ func (t *Table) Snapshot() []SocketInfo {
 	for _, o := range t.orphans {
 		out = append(out, SocketInfo{Proto: "TCP", State: stateName(o.ep), Local: addrPort(o.local), Remote: addrPort(o.remote), BytesIn: o.bytesIn, BytesOut: o.bytesOut, Closed: true, PCB: true, Timeout: -1})
 	}
+	// Connections waiting in a listener's slots are active PCBs too.
+	for _, s := range t.socks {
+		if s.backlog == nil {
+			continue
+		}
+		for _, p := range s.backlog.q {
+			in := SocketInfo{Proto: "TCP", State: stateName(p.ep), Local: addrPort(s.local), Remote: addrPort(p.peer), PCB: true, Timeout: -1}
+			if la, tcpipErr := p.ep.GetLocalAddress(); tcpipErr == nil {
+				in.Local = addrPort(la)
+			}
+			out = append(out, in)
+		}
+	}
 	return out
 }
 
@@ -1210,4 +1374,93 @@ func errName(errno int) string {
 		return n
 	}
 	return fmt.Sprintf("errno %d", errno)
+}
+
+// Repr is the socket's repr as lwip_socket_print writes it:
+// <socket state=S timeout=T incoming=I off=O>. The timeout is modlwip's
+// mp_uint_t milliseconds (blocking, -1, prints as 4294967295 on the 32-bit
+// board); a TCP socket's incoming is the pointer of its first received pbuf
+// (0 when none; the simulator prints a fixed heap-like address), a UDP or
+// raw socket's is how many datagrams wait. ok is false for an unknown fd.
+func (t *Table) Repr(fd int) (string, bool) {
+	s, err := t.get(fd)
+	if err != nil {
+		return "", false
+	}
+	if s.kind == kindTLS {
+		return "", false
+	}
+	t.refresh(s)
+	t.mu.Lock()
+	state, timeout, off := s.state, s.timeout, s.recvOff
+	t.mu.Unlock()
+	r := reprOf(state, timeout, t.incomingOf(s), off)
+	if s.kind == kindUDP {
+		// Datagram sockets print the queue count and no offset.
+		r = r[:strings.LastIndex(r, " off=")] + ">"
+	}
+	return r, true
+}
+
+// ClosedRepr is the repr of a socket after close(): modlwip sets state to
+// _ERR_BADF and has freed what was queued.
+func ClosedRepr(timeout time.Duration) string {
+	return reprOf(int(errBADF), timeout, "0", 0)
+}
+
+func reprOf(state int, timeout time.Duration, incoming string, off int) string {
+	ms := uint32(0xffffffff) // (mp_uint_t)-1
+	if timeout >= 0 {
+		ms = uint32(timeout / time.Millisecond)
+	}
+	return fmt.Sprintf("<socket state=%d timeout=%d incoming=%s off=%d>", state, ms, incoming, off)
+}
+
+func (t *Table) incomingOf(s *sock) string {
+	if s.kind == kindUDP {
+		if s.udpq == nil {
+			return "0"
+		}
+		s.udpq.mu.Lock()
+		defer s.udpq.mu.Unlock()
+		return fmt.Sprint(len(s.udpq.q))
+	}
+	if s.ep == nil || s.state == stListening {
+		return "0"
+	}
+	if n, tcpipErr := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); tcpipErr == nil && n > 0 {
+		return "3fff2e40" // a pbuf lives in the SDK heap, 0x3fffxxxx
+	}
+	return "0"
+}
+
+// CloseKeepRepr is Close for the script's close(): the socket's repr stays
+// available (state=-16) until forget, the finaliser's close.
+func (t *Table) CloseKeepRepr(fd int, forget bool) error {
+	t.mu.Lock()
+	if s, ok := t.socks[fd]; ok && !forget {
+		if t.closed == nil {
+			t.closed = map[int]time.Duration{}
+		}
+		t.closed[fd] = s.timeout
+	}
+	if forget {
+		delete(t.closed, fd)
+	}
+	t.mu.Unlock()
+	return t.Close(fd)
+}
+
+// ReprOrClosed is Repr, or the repr of a closed socket.
+func (t *Table) ReprOrClosed(fd int) string {
+	if r, ok := t.Repr(fd); ok {
+		return r
+	}
+	t.mu.Lock()
+	timeout, ok := t.closed[fd]
+	t.mu.Unlock()
+	if !ok {
+		timeout = -1
+	}
+	return ClosedRepr(timeout)
 }

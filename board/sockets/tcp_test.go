@@ -152,7 +152,7 @@ func TestPCBLimitAndTimeWait(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
 			pc := w.peer("pc", 1, netstack.Impairments{})
-			b := w.board("esp1", 2, sockets.Config{KeepTimeWait: tt.keep}, netstack.Impairments{})
+			b := w.board("esp1", 2, sockets.Config{KeepTimeWait: tt.keep, MaxTCPPCBs: 5}, netstack.Impairments{})
 			l, err := pc.ListenTCP(ap("10.0.0.1:80"), 16)
 			if err != nil {
 				t.Fatal(err)
@@ -239,7 +239,7 @@ func TestPCBLimitAndTimeWait(t *testing.T) {
 func TestAcceptWaitsForAFreePCB(t *testing.T) {
 	w := newWorld(t)
 	// Strict TIME_WAIT: the sixth connection waits for 2·MSL.
-	b := w.board("esp1", 2, sockets.Config{KeepTimeWait: true}, netstack.Impairments{})
+	b := w.board("esp1", 2, sockets.Config{KeepTimeWait: true, MaxTCPPCBs: 5, MaxActiveTCP: -1}, netstack.Impairments{})
 	pcNode, _ := w.node("pc", 1, netstack.Impairments{})
 	var clients []<-chan error
 	for i := 0; i < 6; i++ {

@@ -40,7 +40,7 @@ type TLSOptions struct {
 // tlsSock is a TLS connection over one of the table's TCP sockets.
 type tlsSock struct {
 	under *sock
-	conn  *tls.Conn
+	conn  tlsConn
 	adapt *tcpConn
 	// plain holds decrypted bytes not yet read by the script, so poll can
 	// see them.
@@ -48,6 +48,13 @@ type tlsSock struct {
 	buf    []byte
 	eof    bool
 	closed bool
+}
+
+// tlsConn is a TLS connection: crypto/tls's, or the axTLS client engine.
+type tlsConn interface {
+	Read([]byte) (int, error)
+	Write([]byte) (int, error)
+	Close() error
 }
 
 func (ts *tlsSock) close() {
@@ -194,6 +201,9 @@ func parseKeyPair(certData, keyData []byte) (tls.Certificate, error) {
 
 // WrapTLS is SSLContext.wrap_socket: it returns the fd of the TLS socket.
 func (t *Table) WrapTLS(ctx context.Context, fd int, o TLSOptions) (int, error) {
+	if t.cfg.TLS != TLSMbedTLS {
+		return t.wrapAxTLS(ctx, fd, o)
+	}
 	s, err := t.get(fd)
 	if err != nil {
 		return 0, err
@@ -201,17 +211,11 @@ func (t *Table) WrapTLS(ctx context.Context, fd int, o TLSOptions) (int, error) 
 	if s.kind != kindTCP {
 		return 0, oserr(EINVAL)
 	}
-	mbed := t.cfg.TLS == TLSMbedTLS
 	cfg := &tls.Config{
 		Rand:               t.cfg.Rand,
 		Time:               t.cfg.Clock.Now,
 		InsecureSkipVerify: true,
 		ServerName:         o.ServerHostname,
-	}
-	if !mbed {
-		// axTLS speaks up to TLS 1.2 and never checks certificates.
-		cfg.MaxVersion = tls.VersionTLS12
-		o.VerifyMode = CertNone
 	}
 	if len(o.Cert) > 0 || len(o.Key) > 0 {
 		kp, err := parseKeyPair(o.Cert, o.Key)
@@ -220,7 +224,7 @@ func (t *Table) WrapTLS(ctx context.Context, fd int, o TLSOptions) (int, error) 
 		}
 		cfg.Certificates = []tls.Certificate{kp}
 	}
-	if mbed && o.VerifyMode != CertNone && !o.ServerSide {
+	if o.VerifyMode != CertNone && !o.ServerSide {
 		if o.VerifyMode == CertRequired && o.ServerHostname == "" {
 			return 0, &OSError{Value: true, Msg: "CERT_REQUIRED requires server_hostname"}
 		}
@@ -251,10 +255,7 @@ func (t *Table) WrapTLS(ctx context.Context, fd int, o TLSOptions) (int, error) 
 	var conn *tls.Conn
 	if o.ServerSide {
 		if len(cfg.Certificates) == 0 {
-			if mbed {
-				return 0, &OSError{Errno: -0x7580, Msg: "SSL - No client certification received from the client, but required by the authentication mode"}
-			}
-			return 0, &OSError{Errno: -272, Msg: "NO_CERT_DEFINED"}
+			return 0, &OSError{Errno: -0x7580, Msg: "SSL - No client certification received from the client, but required by the authentication mode"}
 		}
 		conn = tls.Server(adapt, cfg)
 	} else {
@@ -266,20 +267,25 @@ func (t *Table) WrapTLS(ctx context.Context, fd int, o TLSOptions) (int, error) 
 		host = addrString(s.remote)
 	}
 	t.trace("ssl.wrap_socket(fd %d, server_side=%v, server_hostname=%q, verify=%d)", fd, o.ServerSide, o.ServerHostname, o.VerifyMode)
-	if o.DoHandshake && !(o.ServerSide && !mbed) {
+	if o.DoHandshake {
 		if err := conn.HandshakeContext(ctx); err != nil {
 			mapped := t.tlsError(err, true)
 			t.trace("ssl handshake with %s failed: %v", host, mapped)
 			return 0, mapped
 		}
 	}
+	return t.addTLS(s, ts), nil
+}
+
+// addTLS registers a TLS socket over s and returns its fd.
+func (t *Table) addTLS(s *sock, ts *tlsSock) int {
 	ns := &sock{kind: kindTLS, state: stConnected, timeout: s.timeout, tls: ts, created: t.now(), local: s.local, remote: s.remote}
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	ns.fd = t.nextFD
 	t.nextFD++
 	t.socks[ns.fd] = ns
-	t.mu.Unlock()
-	return ns.fd, nil
+	return ns.fd
 }
 
 // mbedTLS's x509 verification messages (mbedtls_x509_crt_verify_info with
@@ -349,6 +355,10 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, host string, now time.Time)
 
 // tlsError turns a crypto/tls failure into what the firmware raises.
 func (t *Table) tlsError(err error, handshake bool) error {
+	var ae *AxError
+	if errors.As(err, &ae) {
+		return ae.scriptError()
+	}
 	var oe *OSError
 	if errors.As(err, &oe) {
 		if t.cfg.TLS == TLSAxTLS && handshake {
@@ -482,9 +492,15 @@ func (t *Table) PeerCert(fd int) ([]byte, error) {
 	if s.kind != kindTLS {
 		return nil, oserr(EINVAL)
 	}
-	st := s.tls.conn.ConnectionState()
-	if len(st.PeerCertificates) == 0 {
+	var certs []*x509.Certificate
+	switch c := s.tls.conn.(type) {
+	case *tls.Conn:
+		certs = c.ConnectionState().PeerCertificates
+	case *axClient:
+		certs = c.PeerCertificates()
+	}
+	if len(certs) == 0 {
 		return nil, nil
 	}
-	return st.PeerCertificates[0].Raw, nil
+	return certs[0].Raw, nil
 }

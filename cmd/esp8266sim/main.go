@@ -15,6 +15,9 @@ const (
 	exitOK        = 0
 	exitScriptErr = 1 // the script raised an uncaught exception (or was stopped)
 	exitUsage     = 2 // bad command line, unreadable script or firmware
+	// exitCancelled is a run interrupted by Ctrl-C (SIGINT): 128+2, as a
+	// shell reports a process killed by SIGINT.
+	exitCancelled = 130
 )
 
 // usageError is a user mistake: one sentence, exit 2.

@@ -32,8 +32,9 @@ service on port 8888, and the internet hosts micropython.org, www.example.com
 The board's console goes to stdout as the serial terminal shows it (prefixed with
 time and board name when there are several boards); the summary goes to stderr.
 
-Exit status: 0 when the expectations hold (for a script without expectations:
-when it does not end in an uncaught exception), 1 when they fail, 2 on usage errors.`,
+Exit status: 0 when the expectations hold and every board's program ended as
+expected (cleanly, still running at the end, or as an exit expectation says),
+1 otherwise, 2 on usage errors, 130 when Ctrl-C cancelled the run.`,
 		Example: `  esp8266sim run
   esp8266sim run main.py --wifi MyNet:secret123
   esp8266sim run scenarios/tcp_client.yaml --trace --pcap join.pcapng

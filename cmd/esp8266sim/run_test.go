@@ -154,7 +154,7 @@ func TestCPUsPolicy(t *testing.T) {
 		want   int
 	}{
 		{"one board", one, 0, false, 1},
-		{"fleet", fleet, 0, false, 0},
+		{"fleet: one board runs at a time in fast mode", fleet, 0, false, 1},
 		{"realtime", realtime, 0, false, 0},
 		{"--cpus wins", one, 3, false, 3},
 		{"GOMAXPROCS wins over the suggestion", one, 0, true, 0},
@@ -172,7 +172,7 @@ func TestCPUsPolicy(t *testing.T) {
 		})
 	}
 	var stdout, stderr bytes.Buffer
-	if code := runWith([]string{"run", "--cpus", "-1"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--cpus must be positive") {
+	if code := runWith([]string{"run", "--cpus", "-1"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--cpus must be between 1 and") {
 		t.Errorf("--cpus -1: code %d stderr %q, want 2 and a usage message", code, stderr.String())
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -32,10 +34,19 @@ func newValidateCmd() *cobra.Command {
 			bad := 0
 			for _, path := range args {
 				var err error
-				if isScenarioFile(path) {
+				switch {
+				case isScenarioFile(path):
 					_, err = o.Load(path)
-				} else {
-					_, err = o.ParseFS(shippedFS, "scenarios/"+strings.TrimSuffix(path, ".yaml")+".yaml")
+				case strings.EqualFold(filepath.Ext(path), ".py"):
+					// Not a scenario: say so rather than name a .yaml
+					// nobody asked about.
+					err = fmt.Errorf("%s is a MicroPython script, not a scenario file; `esp8266sim run %s` runs it", path, path)
+				case filepath.Ext(path) != "":
+					err = fmt.Errorf("%s is not a scenario file (want .yaml, .yml, .toml or .json)", path)
+				default:
+					if _, err = o.ParseFS(shippedFS, "scenarios/"+path+".yaml"); errors.Is(err, fs.ErrNotExist) {
+						err = fmt.Errorf("%s: no built-in scenario of that name (see `esp8266sim list`)", path)
+					}
 				}
 				if err != nil {
 					bad++

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -64,7 +65,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.Uint64Var(&f.seed, "seed", 0, "random seed for loss, jitter and the boards (default: the scenario's, else 1)")
 	fl.BoolVar(&f.realtime, "realtime", false, "run the simulator clock at wall-clock speed instead of fast-forwarding")
 	fl.DurationVar(&f.timeout, "timeout", 0, "end the run after this much simulated time (default: the scenario's duration, else 5m)")
-	fl.DurationVar(&f.latency, "latency", 0, "one-way latency added to every board's WiFi link, e.g. 200ms")
+	fl.DurationVar(&f.latency, "latency", 0, "one-way latency of every board's WiFi link, e.g. 200ms (a scenario's link for the board keeps its other fields)")
 	fl.DurationVar(&f.jitter, "jitter", 0, "random variation of the latency, e.g. 20ms")
 	fl.StringVar(&f.loss, "loss", "", "chance a frame on a board's link is lost, e.g. 10%")
 	fl.StringVar(&f.duplicate, "duplicate", "", "chance a frame on a board's link is delivered twice, e.g. 1%")
@@ -81,8 +82,12 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.expectText, "expect-text", nil, "pass once a board's console shows TEXT (repeatable)")
 	fl.StringArrayVar(&f.failText, "fail-text", nil, "fail at once when a board's console shows TEXT (repeatable)")
 	fl.DurationVar(&f.watchdog, "watchdog", 0, "wall-clock time Python code may run without waiting before it is stopped (default 20s)")
-	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 for one board in fast mode, where more only slow it down; all for fleets; GOMAXPROCS if set)")
+	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 in fast mode, where one board runs at a time and more only slow it down and may reorder frames sent at one simulated instant; all in realtime; GOMAXPROCS if set)")
 }
+
+// maxCPUs bounds --cpus: far above any machine this runs on, far below the
+// Go runtime's 10,000-thread limit.
+const maxCPUs = 1024
 
 // procs is the GOMAXPROCS the run should use, 0 to leave it alone: --cpus,
 // else the GOMAXPROCS environment variable wins over the world's suggestion.
@@ -109,8 +114,14 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 	if f.realtime {
 		o.Set = append(o.Set, "time_mode=realtime")
 	}
-	if f.cpus < 0 {
-		return o, usagef("--cpus must be positive, e.g. --cpus 2")
+	// A value the flag's default (0) stands for must still be refused when
+	// given: --cpus 0 or --watchdog -1s silently meant "the default" or
+	// "no watchdog", and --cpus 100000 ended in Go's thread exhaustion.
+	if fl.Changed("cpus") && (f.cpus < 1 || f.cpus > maxCPUs) {
+		return o, usagef("--cpus must be between 1 and %d, e.g. --cpus 2", maxCPUs)
+	}
+	if fl.Changed("watchdog") && f.watchdog <= 0 {
+		return o, usagef("--watchdog must be positive, e.g. --watchdog 20s")
 	}
 	if fl.Changed("timeout") {
 		if f.timeout <= 0 {
@@ -130,7 +141,7 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 			o.Set = append(o.Set, "wifi.access_points[0].passphrase=''", "wifi.access_points[0].security=open")
 		}
 	}
-	if f.boards != 0 {
+	if fl.Changed("boards") {
 		if f.boards < 1 {
 			return o, usagef("--boards must be at least 1")
 		}
@@ -227,14 +238,15 @@ func loadScenario(cmd *cobra.Command, f *worldFlags, arg string) (*scenario.Scen
 func (f *worldFlags) perBoardSets(cmd *cobra.Command, sc *scenario.Scenario) []string {
 	var sets []string
 	imp, hasImp := f.impairment(cmd)
+	keys := make([]string, 0, len(imp))
+	for k := range imp {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	for _, b := range sc.Boards {
 		name := yamlQuote(b.Name)
 		if hasImp {
-			fields := []string{"node: " + name}
-			for k, v := range imp {
-				fields = append(fields, fmt.Sprintf("%s: %s", k, yamlQuote(v)))
-			}
-			sets = append(sets, "links[+]={"+strings.Join(fields, ", ")+"}")
+			sets = append(sets, linkSets(sc, b.Name, imp, keys)...)
 		}
 		for _, t := range f.expectText {
 			sets = append(sets, fmt.Sprintf("expect[+]={console_contains: %s, board: %s}", yamlQuote(t), name))
@@ -242,6 +254,44 @@ func (f *worldFlags) perBoardSets(cmd *cobra.Command, sc *scenario.Scenario) []s
 		for _, t := range f.failText {
 			sets = append(sets, fmt.Sprintf("expect[+]={console_not_contains: %s, board: %s}", yamlQuote(t), name))
 		}
+	}
+	return sets
+}
+
+// linkSets applies the impairment flags to board's link: a board without a
+// link in the scenario gets one; a board with one keeps it and the flags
+// set the fields they name (a scenario link for one direction gets a
+// second entry for the other, carrying only the flags).
+func linkSets(sc *scenario.Scenario, board string, imp map[string]string, keys []string) []string {
+	var sets []string
+	covered := map[scenario.LinkDirection]bool{}
+	for i, l := range sc.Links {
+		if l.Node != board {
+			continue
+		}
+		covered[l.Direction] = true
+		for _, k := range keys {
+			sets = append(sets, fmt.Sprintf("links[%d].%s=%s", i, k, yamlQuote(imp[k])))
+		}
+	}
+	add := func(dir string) {
+		fields := []string{"node: " + yamlQuote(board)}
+		if dir != "" {
+			fields = append(fields, "direction: "+dir)
+		}
+		for _, k := range keys {
+			fields = append(fields, fmt.Sprintf("%s: %s", k, yamlQuote(imp[k])))
+		}
+		sets = append(sets, "links[+]={"+strings.Join(fields, ", ")+"}")
+	}
+	switch {
+	case covered[scenario.Both] || covered[""] || covered[scenario.Out] && covered[scenario.In]:
+	case covered[scenario.Out]:
+		add(string(scenario.In))
+	case covered[scenario.In]:
+		add(string(scenario.Out))
+	default:
+		add("")
 	}
 	return sets
 }
@@ -337,6 +387,9 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	}
 	if f.pcap != "" && !f.quiet {
 		fmt.Fprintf(stderr, "capture written to %s (%d frames): open it with Wireshark or `tshark -r %s`\n", f.pcap, res.Frames, f.pcap)
+	}
+	if res.Cancelled {
+		return &exitError{code: exitCancelled}
 	}
 	if !rep.Passed() {
 		return &exitError{code: exitScriptErr}

@@ -133,9 +133,13 @@ type Server struct {
 	zoneA map[string][]Record
 	zoneC map[string]Record
 
-	fault    atomic.Int32
-	queries  atomic.Int64
-	answered atomic.Int64
+	fault atomic.Int32
+	// nameFaults are faults narrowed to one name (canonical form); they win
+	// over fault for that name.
+	nameMu     sync.Mutex
+	nameFaults map[string]Fault
+	queries    atomic.Int64
+	answered   atomic.Int64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -198,6 +202,44 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 
 // SetFault switches the injected fault; safe while running.
 func (s *Server) SetFault(f Fault) { s.fault.Store(int32(f)) }
+
+// SetNameFault switches the fault for one name only (the queried name,
+// case-insensitive); FaultNone there answers it normally again whatever
+// the server-wide fault. ClearNameFaults drops every such entry.
+func (s *Server) SetNameFault(name string, f Fault) {
+	s.nameMu.Lock()
+	defer s.nameMu.Unlock()
+	if s.nameFaults == nil {
+		s.nameFaults = map[string]Fault{}
+	}
+	s.nameFaults[canon(name)] = f
+}
+
+// ClearNameFault removes the fault of one name: it follows the
+// server-wide fault again.
+func (s *Server) ClearNameFault(name string) {
+	s.nameMu.Lock()
+	defer s.nameMu.Unlock()
+	delete(s.nameFaults, canon(name))
+}
+
+// ClearNameFaults removes every name's fault.
+func (s *Server) ClearNameFaults() {
+	s.nameMu.Lock()
+	defer s.nameMu.Unlock()
+	clear(s.nameFaults)
+}
+
+// faultFor is the fault that applies to a query for name.
+func (s *Server) faultFor(name string) Fault {
+	s.nameMu.Lock()
+	f, ok := s.nameFaults[canon(name)]
+	s.nameMu.Unlock()
+	if ok {
+		return f
+	}
+	return s.Fault()
+}
 
 // Fault returns the current fault.
 func (s *Server) Fault() Fault { return Fault(s.fault.Load()) }
@@ -295,7 +337,7 @@ func (s *Server) Answer(query []byte) (reply []byte) {
 		s.trace("query id %#04x with an unusable name: FORMERR", q.ID)
 		return s.encode(resp)
 	}
-	switch f := s.Fault(); f {
+	switch f := s.faultFor(name); f {
 	case FaultTimeout:
 		s.trace("%s %v? dropped (timeout fault)", name, qq.Type)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/internal/detrsa"
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 )
 
@@ -49,7 +51,8 @@ func NewCA(seed uint64, start time.Time) (*CA, error) {
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		MaxPathLenZero:        true,
+		// No path-length limit: sites may ask for intermediate CAs.
+		MaxPathLen: -1,
 	}
 	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -99,26 +102,128 @@ func (ca *CA) Pool() *x509.CertPool {
 }
 
 // Issue returns a server certificate (and key) for names: DNS names, or IP
-// addresses written as such. The first name is the common name.
+// addresses written as such. The first name is the common name. The key is
+// ECDSA P-256; see IssueWith for RSA keys, self-signed certificates and
+// longer chains.
 func (ca *CA) Issue(names ...string) (tls.Certificate, error) {
+	return ca.IssueWith(CertOptions{}, names...)
+}
+
+// KeyType is a certificate's key algorithm.
+type KeyType string
+
+const (
+	// KeyECDSA is ECDSA P-256 (what ECDHE_ECDSA suites need).
+	KeyECDSA KeyType = "ecdsa"
+	// KeyRSA is RSA 2048 (what RSA key exchange, axTLS's only kind, needs).
+	KeyRSA KeyType = "rsa"
+)
+
+// CertOptions shape an issued certificate.
+type CertOptions struct {
+	// Key is the leaf's key type; empty means ECDSA.
+	Key KeyType
+	// SelfSigned makes the leaf sign itself instead of the CA signing it
+	// (clients that verify reject it; axTLS never checks).
+	SelfSigned bool
+	// Intermediates is how many intermediate CAs stand between the root
+	// and the leaf; the chain sent is leaf, intermediates (nearest first),
+	// root.
+	Intermediates int
+}
+
+// maxIntermediates bounds CertOptions.Intermediates (real chains have one
+// or two; a long one is for trying a client's limits).
+const maxIntermediates = 8
+
+// Validate reports options IssueWith cannot honour.
+func (o CertOptions) Validate() error {
+	switch o.Key {
+	case "", KeyECDSA, KeyRSA:
+	default:
+		return fmt.Errorf("services: certificate key %q: use %q or %q", o.Key, KeyECDSA, KeyRSA)
+	}
+	if o.Intermediates < 0 || o.Intermediates > maxIntermediates {
+		return fmt.Errorf("services: %d intermediate CAs: use 0 to %d", o.Intermediates, maxIntermediates)
+	}
+	if o.SelfSigned && o.Intermediates > 0 {
+		return errors.New("services: a self-signed certificate has no intermediate CAs")
+	}
+	return nil
+}
+
+// leafKey derives the leaf's key for the first name.
+func (ca *CA) leafKey(kt KeyType, name string) (crypto.Signer, error) {
+	if kt == KeyRSA {
+		label := fmt.Sprintf("%d/leaf-rsa/%s", ca.seed, name)
+		k, err := detrsa.Cached(label, 2048, func() io.Reader { return simrand.Reader(ca.seed, "tls/leaf-rsa/"+name) })
+		if err != nil {
+			return nil, fmt.Errorf("services: RSA key for %s: %w", name, err)
+		}
+		return k, nil
+	}
+	return deriveKey(ca.seed, "leaf/"+name)
+}
+
+func (ca *CA) nextSerial() int64 {
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	ca.serial++
+	return ca.serial
+}
+
+// IssueWith returns a certificate for names shaped by o. Everything is
+// derived from the CA's seed: the same seed and calls give the same bytes.
+func (ca *CA) IssueWith(o CertOptions, names ...string) (tls.Certificate, error) {
 	if len(names) == 0 {
 		return tls.Certificate{}, fmt.Errorf("services: a certificate needs at least one name")
 	}
-	ca.mu.Lock()
-	ca.serial++
-	serial := ca.serial
-	ca.mu.Unlock()
-	key, err := deriveKey(ca.seed, "leaf/"+names[0])
+	if err := o.Validate(); err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := ca.leafKey(o.Key, names[0])
 	if err != nil {
 		return tls.Certificate{}, err
 	}
+	// The chain above the leaf: signer is who signs the next certificate
+	// down; chain collects the intermediates nearest the leaf first.
+	signerCert, signerKey := ca.cert, crypto.Signer(ca.key)
+	var chain [][]byte
+	for i := range o.Intermediates {
+		ik, err := deriveKey(ca.seed, fmt.Sprintf("intermediate/%s/%d", names[0], i))
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber:          big.NewInt(ca.nextSerial()),
+			Subject:               pkix.Name{CommonName: fmt.Sprintf("esp8266sim Intermediate CA %d", i+1), Organization: []string{"esp8266sim"}},
+			NotBefore:             ca.start.AddDate(-1, 0, 0),
+			NotAfter:              ca.start.AddDate(5, 0, 0),
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+			BasicConstraintsValid: true,
+			IsCA:                  true,
+		}
+		der, err := x509.CreateCertificate(nil, tmpl, signerCert, ik.Public(), signerKey)
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("services: intermediate CA %d: %w", i+1, err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		chain = append([][]byte{der}, chain...)
+		signerCert, signerKey = c, ik
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
+		SerialNumber: big.NewInt(ca.nextSerial()),
 		Subject:      pkix.Name{CommonName: names[0]},
 		NotBefore:    ca.start.AddDate(0, 0, -1),
 		NotAfter:     ca.start.AddDate(1, 0, 0),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if o.Key == KeyRSA {
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
 	}
 	for _, n := range names {
 		if ip := net.ParseIP(n); ip != nil {
@@ -127,7 +232,12 @@ func (ca *CA) Issue(names ...string) (tls.Certificate, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, n)
 		}
 	}
-	der, err := x509.CreateCertificate(nil, tmpl, ca.cert, key.Public(), ca.key)
+	parent := signerCert
+	if o.SelfSigned {
+		parent, signerKey = tmpl, key
+		chain = nil
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, parent, key.Public(), signerKey)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("services: issue certificate for %v: %w", names, err)
 	}
@@ -135,5 +245,9 @@ func (ca *CA) Issue(names ...string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der, ca.certDER}, PrivateKey: key, Leaf: leaf}, nil
+	certs := [][]byte{der}
+	if !o.SelfSigned {
+		certs = append(append(certs, chain...), ca.certDER)
+	}
+	return tls.Certificate{Certificate: certs, PrivateKey: key, Leaf: leaf}, nil
 }

@@ -48,7 +48,7 @@ func FuzzHTTPRequest(f *testing.F) {
 	site := Site{"/ks/test.html": {Body: []byte(testPage)}, "/a": {Body: []byte("a"), Status: 201}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &memConn{in: bytes.NewReader(data)}
-		h.serveHTTP(c, site)
+		h.serveHTTP(c, site, HTTPOptions{})
 		if c.out.Len() > 0 && !bytes.HasPrefix(c.out.Bytes(), []byte("HTTP/1.")) {
 			t.Fatalf("answer does not start with a status line: %.40q", c.out.Bytes())
 		}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/esp8266sim/esp8266sim/internal/simrand"
 )
 
 // APIRoute is one answer of an HTTP API: the requests it matches and what
@@ -123,12 +125,32 @@ func (h *Host) AddHTTPAPI(cfg HTTPAPIConfig) (*HTTPAPI, error) {
 	if cfg.CA == nil {
 		return a, h.addTCP(cfg.Port, "http-api", a.serve)
 	}
-	cert, err := cfg.CA.Issue(cfg.Names...)
-	if err != nil {
-		return nil, err
+	// As AddHTTPS: an ECDSA and an RSA certificate (the ESP8266's axTLS
+	// offers RSA key exchange only), its AES-CBC suites beside crypto/tls's
+	// defaults, and randomness from the host's seed per connection.
+	var certs []tls.Certificate
+	for _, k := range []KeyType{KeyECDSA, KeyRSA} {
+		cert, err := cfg.CA.IssueWith(CertOptions{Key: k}, cfg.Names...)
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, cert)
 	}
-	tcfg := &tls.Config{Certificates: []tls.Certificate{cert}, Time: h.cfg.Clock.Now, MinVersion: tls.VersionTLS12}
+	base := &tls.Config{
+		Certificates:           certs,
+		Time:                   h.cfg.Clock.Now,
+		MinVersion:             tls.VersionTLS12,
+		CipherSuites:           DefaultCipherSuites(),
+		SessionTicketsDisabled: true,
+	}
+	var mu sync.Mutex
+	n := 0
 	return a, h.addTCP(cfg.Port, "https-api", func(c net.Conn) {
+		mu.Lock()
+		n++
+		tcfg := base.Clone()
+		tcfg.Rand = simrand.Reader(h.cfg.Seed, fmt.Sprintf("tls/%s/%d/%d", h.cfg.Name, cfg.Port, n))
+		mu.Unlock()
 		tc := tls.Server(c, tcfg)
 		if err := tc.Handshake(); err != nil {
 			h.trace("https-api: TLS handshake with %v failed: %v", c.RemoteAddr(), err)

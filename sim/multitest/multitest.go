@@ -64,10 +64,6 @@ const DefaultTimeout = 60 * time.Second
 // MaxInstances bounds the number of boards one test may ask for.
 const MaxInstances = 16
 
-// holdFallback is the wall-clock time after which the runner stops
-// holding the world's clock even if a board never reached its driver.
-const holdFallback = 20 * time.Second
-
 // joinTimeout is how long a board's driver waits for the WiFi.
 const joinTimeout = 30 * time.Second
 
@@ -575,20 +571,10 @@ func runOnBoards(ctx context.Context, file string, src []byte, n int, opts Optio
 		return fmt.Errorf("multitest: building the world for %s: %w", file, err)
 	}
 	defer w.Close()
-	// Hold simulated time still until every board runs its driver: the
-	// world starts its clock before it creates the boards, and in fast mode
-	// a busy machine can let the clock jump to the end of the test before
-	// the first board exists. The wall-clock fallback only guards against a
-	// board that never gets to its driver.
-	hold := w.Clock().NewActor("multitest/start")
-	var once sync.Once
-	release := func() { once.Do(hold.Close) }
-	defer release()
-	fallback := time.AfterFunc(holdFallback, release)
-	defer fallback.Stop()
-	rs.mu.Lock()
-	rs.release = release
-	rs.mu.Unlock()
+	// No hold on simulated time: the world creates its first board before
+	// its clock runs and each later one on the clock's goroutine at its
+	// power-on instant (holding time until every board ran its driver
+	// would keep the later boards from ever powering on).
 	out, err := w.Run(ctx, sim.RunOptions{})
 	if err != nil {
 		return fmt.Errorf("multitest: running %s: %w", file, err)

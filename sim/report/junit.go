@@ -85,6 +85,21 @@ func WriteJUnit(w io.Writer, runs ...*Run) error {
 			s.Cases = append(s.Cases, junitCase{Name: "run", Classname: class, Time: "0.000",
 				Error: &junitFailure{Message: firstLine(r.Error), Type: "error", Text: r.Error}})
 		}
+		if r.Cancelled {
+			s.Errors++
+			s.Cases = append(s.Cases, junitCase{Name: "run", Classname: class, Time: "0.000",
+				Error: &junitFailure{Message: "the run was cancelled", Type: "cancelled", Text: r.EndReason}})
+		}
+		for _, b := range r.Boards {
+			// A program that ended in a way nothing expected fails CI even
+			// when every expectation held.
+			if !b.endedAsExpected() {
+				s.Failures++
+				why := exitText(b.Exit)
+				s.Cases = append(s.Cases, junitCase{Name: b.Name + " program ends as expected", Classname: class, Time: fmt.Sprintf("%.3f", b.Exit.At.Seconds()),
+					Failure: &junitFailure{Message: why, Type: "exit", Text: why + "\n" + b.Exit.Traceback}})
+			}
+		}
 		for _, e := range r.Expectations {
 			c := junitCase{Name: e.Description, Classname: class, Time: fmt.Sprintf("%.3f", e.At.Seconds())}
 			if !e.Passed {

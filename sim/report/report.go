@@ -42,6 +42,9 @@ type Run struct {
 	// Error is set when the run itself failed (the world could not be
 	// built, the simulator stopped); the run then fails.
 	Error string
+	// Cancelled is set when the run was interrupted (Ctrl-C) before it
+	// ended by itself; a cancelled run never passes.
+	Cancelled bool
 }
 
 // Board is the state of one board at the end of a run.
@@ -60,6 +63,9 @@ type Board struct {
 	ConsoleLines int
 	// Sockets are the rows of the board's socket table at the end.
 	Sockets []Socket
+	// ExitExpected is set when an exit expectation covers the board; its
+	// verdict then decides whether the ending was right.
+	ExitExpected bool
 }
 
 // WiFi is a station's connection status.
@@ -85,6 +91,10 @@ const (
 	ExitRunning = "running"
 	// ExitWatchdog: the program was stopped by the watchdog.
 	ExitWatchdog = "watchdog"
+	// ExitError: the firmware itself failed (a trap), not the script.
+	ExitError = "error"
+	// ExitNotStarted: the run ended before the board powered on.
+	ExitNotStarted = "not started"
 )
 
 // Exit is how a board's program ended.
@@ -124,12 +134,14 @@ type Expectation struct {
 	At time.Duration
 }
 
-// Passed reports whether the run passed: no run error and every
-// expectation holds. A run that states no expectations passes unless a
-// board's program crashed (an uncaught exception, the watchdog): what
-// `esp8266sim run main.py` means by success.
+// Passed reports whether the run passed: it was not cancelled, no run
+// error, every expectation holds, and every board's program ended as
+// expected: as its exit expectation says, or else cleanly or still running
+// when the run stopped. An uncaught exception, the watchdog or a firmware
+// failure that no expectation asked for fails the run, expectations or
+// not.
 func (r *Run) Passed() bool {
-	if r.Error != "" {
+	if r.Error != "" || r.Cancelled {
 		return false
 	}
 	for _, e := range r.Expectations {
@@ -137,14 +149,22 @@ func (r *Run) Passed() bool {
 			return false
 		}
 	}
-	if len(r.Expectations) == 0 {
-		for _, b := range r.Boards {
-			if b.Exit.Kind != ExitClean && b.Exit.Kind != ExitRunning {
-				return false
-			}
+	for _, b := range r.Boards {
+		if !b.endedAsExpected() {
+			return false
 		}
 	}
 	return true
+}
+
+func (b *Board) endedAsExpected() bool {
+	switch {
+	case b.ExitExpected:
+		return true
+	case b.Exit.Kind == ExitClean, b.Exit.Kind == ExitRunning, b.Exit.Kind == ExitNotStarted, b.Exit.Kind == "":
+		return true
+	}
+	return false
 }
 
 // Failures counts the failed expectations.

@@ -49,6 +49,7 @@ func sampleRuns() map[string]*Run {
 						Traceback: "Traceback (most recent call last):\n  File \"main.py\", line 12, in <module>\nOSError: [Errno 104] ECONNRESET\n"},
 					Console:      []string{"line 1", "line 2", "line 3", "TCP close, please reset!", "ctrl \x03 & <tag> \"q\""},
 					ConsoleLines: 42,
+					ExitExpected: true,
 				},
 				{Name: "esp2", WiFi: WiFi{Status: "no_ap_found", SSID: "Nope"}},
 			},
@@ -221,5 +222,48 @@ func TestWriteErrorsAreReturned(t *testing.T) {
 	}
 	if err := WriteJUnit(failWriter{}, r); err == nil {
 		t.Error("WriteJUnit: no error from a failing writer")
+	}
+}
+
+// A verdict is PASS only when every board's program ended as expected; a
+// cancelled run never passes and says so.
+func TestVerdictNeedsExpectedEndings(t *testing.T) {
+	ok := []Expectation{{Description: "console shows hi", Passed: true}}
+	crashed := Board{Name: "esp1", Exit: Exit{Kind: ExitException, Exception: "OSError", At: time.Second}}
+	trapped := Board{Name: "esp1", Exit: Exit{Kind: ExitError, Message: "firmware trapped", At: time.Second}}
+	expected := crashed
+	expected.ExitExpected = true
+	for _, tt := range []struct {
+		name    string
+		run     Run
+		pass    bool
+		verdict string
+	}{
+		{"clean", Run{Scenario: "s", Expectations: ok, Boards: []Board{{Name: "esp1", Exit: Exit{Kind: ExitClean}}}}, true, "PASS"},
+		{"still running", Run{Scenario: "s", Expectations: ok, Boards: []Board{{Name: "esp1", Exit: Exit{Kind: ExitRunning}}}}, true, "PASS"},
+		{"uncaught exception", Run{Scenario: "s", Expectations: ok, Boards: []Board{crashed}}, false, "FAIL"},
+		{"firmware trap", Run{Scenario: "s", Expectations: ok, Boards: []Board{trapped}}, false, "FAIL"},
+		{"expected exception", Run{Scenario: "s", Expectations: ok, Boards: []Board{expected}}, true, "PASS"},
+		{"cancelled", Run{Scenario: "s", Expectations: ok, Cancelled: true, Boards: []Board{{Name: "esp1", Exit: Exit{Kind: ExitRunning}}}}, false, "CANCELLED"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.run.Passed(); got != tt.pass {
+				t.Errorf("Passed() = %v, want %v", got, tt.pass)
+			}
+			var text, junit bytes.Buffer
+			if err := WriteText(&text, &tt.run, TextOptions{Quiet: true}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(text.String(), tt.verdict+" ") {
+				t.Errorf("text verdict: %q, want %s", text.String(), tt.verdict)
+			}
+			if err := WriteJUnit(&junit, &tt.run); err != nil {
+				t.Fatal(err)
+			}
+			clean := !strings.Contains(junit.String(), "<failure") && !strings.Contains(junit.String(), "<error")
+			if clean != tt.pass {
+				t.Errorf("JUnit has no failure or error: %v, want %v:\n%s", clean, tt.pass, junit.String())
+			}
+		})
 	}
 }

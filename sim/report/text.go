@@ -22,12 +22,20 @@ type TextOptions struct {
 func WriteText(w io.Writer, r *Run, opts TextOptions) error {
 	ew := &errWriter{w: w}
 	verdict := "PASS"
-	if !r.Passed() {
+	switch {
+	case r.Cancelled:
+		verdict = "CANCELLED"
+	case !r.Passed():
 		verdict = "FAIL"
 	}
 	passed := len(r.Expectations) - r.Failures()
 	ew.printf("%s %s: %d/%d expectations passed", verdict, r.Scenario, passed, len(r.Expectations))
 	ew.printf(" (sim %s, wall %s, %d frames, seed %d)\n", secs(r.SimTime), secs(r.WallTime), r.Frames, r.Seed)
+	for _, b := range r.Boards {
+		if !b.endedAsExpected() {
+			ew.printf("board %s's program ended unexpectedly: %s\n", b.Name, exitText(b.Exit))
+		}
+	}
 	if r.EndReason != "" && !opts.Quiet {
 		ew.printf("ended: %s\n", r.EndReason)
 	}
@@ -118,6 +126,14 @@ func exitText(e Exit) string {
 		return "still running"
 	case ExitClean:
 		return "exited cleanly at " + secs(e.At)
+	case ExitNotStarted:
+		return "never powered on (the run ended first)"
+	case ExitError:
+		s := "firmware failure at " + secs(e.At)
+		if e.Message != "" {
+			s += ": " + e.Message
+		}
+		return s
 	}
 	return e.Kind + " at " + secs(e.At)
 }

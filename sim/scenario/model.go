@@ -159,6 +159,11 @@ type Host struct {
 	// Faults are host faults active from the start (host_fault events in
 	// the timeline add more).
 	Faults []HostFault `json:"faults,omitempty"`
+	// Blackhole makes the host drop every packet sent to a port it has no
+	// service on, silently: a connection attempt completes no handshake
+	// (the client's SYNs go unanswered until it times out) where a host
+	// without the port would answer with a reset. Its services still work.
+	Blackhole bool `json:"blackhole,omitempty"`
 }
 
 // Services are the built-in servers of a host. A zero port means "off".
@@ -190,12 +195,52 @@ type Services struct {
 	MIP *MIPIndex `json:"mip,omitempty"`
 }
 
-// Site is a static web site.
+// Site is a static web site. Plain http may listen on 443 (a client that
+// speaks TLS to it gets an HTTP 400 answer, which the ESP8266's axTLS reads
+// as an oversized record).
 type Site struct {
 	// Port is the TCP port; default 80 for http, 443 for https.
 	Port int `json:"port,omitempty"`
 	// Pages are the site's resources; other paths answer 404.
 	Pages []Page `json:"pages,omitempty"`
+	// Headers are response headers sent with every answer of the site, in
+	// this order after Server, Date, Content-Type, Content-Length and
+	// Connection (a header of the same name replaces that default in its
+	// place; an empty value removes it).
+	Headers []Header `json:"headers,omitempty"`
+	// HTTP11 answers HTTP/1.0 requests with an HTTP/1.1 status line, as
+	// nginx and Apache do (micropython.org does); by default the answer
+	// echoes the request's version.
+	HTTP11 bool `json:"http11,omitempty"`
+	// TLS shapes an https site's TLS (not allowed for http).
+	TLS *SiteTLS `json:"tls,omitempty"`
+}
+
+// SiteTLS shapes an https site's TLS server.
+type SiteTLS struct {
+	// CipherSuites are the TLS 1.2 suites the server accepts, by name
+	// (TLS_RSA_WITH_AES_128_CBC_SHA) or number (0x002f); default: Go's
+	// defaults plus the RSA AES-CBC suites the ESP8266 offers. A list
+	// without those makes an ESP8266's handshake fail (alert 40:
+	// OSError(-40)).
+	CipherSuites []string `json:"cipher_suites,omitempty"`
+	// MaxVersion caps the TLS version: "1.2" or "1.3" (default).
+	MaxVersion string `json:"max_version,omitempty"`
+	// FullRecords sends 16 KB records from the start, as nginx does by
+	// default (the default grows them from about 1.4 KB): an ESP8266 then
+	// fails on pages over about 5 KB with RECORD_OVERFLOW, as it does
+	// against such servers.
+	FullRecords bool `json:"full_records,omitempty"`
+	// Key is the certificate's key: rsa, ecdsa, or empty for both (the
+	// client's offer picks; an ESP8266 gets RSA).
+	Key string `json:"key,omitempty"`
+	// SelfSigned serves a self-signed certificate instead of one from the
+	// simulator's CA (clients that verify reject it; axTLS never checks).
+	SelfSigned bool `json:"self_signed,omitempty"`
+	// Intermediates is how many intermediate CAs stand between the
+	// simulator's root CA and the site's certificate (0 to 8); the server
+	// sends the whole chain.
+	Intermediates int `json:"intermediates,omitempty"`
 }
 
 // Page is one resource of a site.
@@ -211,6 +256,17 @@ type Page struct {
 	ContentType string `json:"content_type,omitempty"`
 	// Status is the HTTP status code; default 200.
 	Status int `json:"status,omitempty"`
+	// Headers are response headers of this page, over the site's.
+	Headers []Header `json:"headers,omitempty"`
+}
+
+// Header is an HTTP response header.
+type Header struct {
+	// Name is the header's name, e.g. ETag, sent as written; it matches a
+	// default header whatever its case.
+	Name string `json:"name"`
+	// Value is the header's value; empty removes a default header.
+	Value string `json:"value,omitempty"`
 }
 
 // Chat is a scripted line-based TCP peer.

@@ -466,6 +466,20 @@ func (v *validator) port(field string, p int) bool {
 	return true
 }
 
+// headers checks response headers: a name is an HTTP token, a value has no
+// line break (it would end the header block).
+func (v *validator) headers(f string, hs []Header) {
+	for _, h := range hs {
+		k, val := h.Name, h.Value
+		if k == "" || strings.ContainsAny(k, " \t\r\n:()<>@,;\\\"/[]?={}") {
+			v.errf(f, "%q is not an HTTP header name", k)
+		}
+		if strings.ContainsAny(val, "\r\n") {
+			v.errf(f, "header %s: a value cannot contain a line break", k)
+		}
+	}
+}
+
 func (v *validator) services(f string, h *Host) {
 	sv := &h.Services
 	tcp := map[int]string{}
@@ -489,6 +503,30 @@ func (v *validator) services(f string, h *Host) {
 		}
 		sf := f + "." + site.name
 		claim(tcp, sf+".port", site.s.Port)
+		v.headers(sf+".headers", site.s.Headers)
+		if t := site.s.TLS; t != nil {
+			tf := sf + ".tls"
+			if site.name == "http" {
+				v.errf(tf, "tls applies to https sites only")
+			}
+			for j, cs := range t.CipherSuites {
+				if _, err := ParseCipherSuite(cs); err != nil {
+					v.errf(fmt.Sprintf("%s.cipher_suites[%d]", tf, j), "%v", err)
+				}
+			}
+			if t.MaxVersion != "" && t.MaxVersion != "1.2" && t.MaxVersion != "1.3" {
+				v.errf(tf+".max_version", "%q: use 1.2 or 1.3", t.MaxVersion)
+			}
+			if t.Key != "" && t.Key != "rsa" && t.Key != "ecdsa" {
+				v.errf(tf+".key", "%q: use rsa or ecdsa (or leave it out for both)", t.Key)
+			}
+			if t.Intermediates < 0 || t.Intermediates > 8 {
+				v.errf(tf+".intermediates", "%d: use 0 to 8", t.Intermediates)
+			}
+			if t.SelfSigned && t.Intermediates > 0 {
+				v.errf(tf, "a self-signed certificate has no intermediate CAs")
+			}
+		}
 		paths := map[string]int{}
 		for j, p := range site.s.Pages {
 			pf := fmt.Sprintf("%s.pages[%d]", sf, j)
@@ -505,6 +543,7 @@ func (v *validator) services(f string, h *Host) {
 			if p.Status < 100 || p.Status > 599 {
 				v.errf(pf+".status", "%d is not an HTTP status; use 100 to 599", p.Status)
 			}
+			v.headers(pf+".headers", p.Headers)
 		}
 	}
 	if sv.TCPEcho != 0 {

@@ -99,6 +99,11 @@ var rows = []row{
 	{"TCP host ↔ host via medium vs raw gVisor", ratio("BenchmarkTCPThroughputMedium", "BenchmarkTCPThroughputDirect", "MB/s"), "≥ 50%"},
 	{"capture overhead (same transfer, pcap on)", overhead("BenchmarkCaptureOverhead/capture", "BenchmarkCaptureOverhead/off", "MB/s"), "≤ 20%"},
 	{"frames through the switch", single("BenchmarkSwitchFrames", "frames/s", 1, "%.0f /s"), ""},
+	{"forward soak, 20 bursts × 32 clients: answered", single("BenchmarkForwardSoak", "success-%", 1, "%.1f%%"), "100%"},
+	{"forward soak: p99 latency", single("BenchmarkForwardSoak", "p99-ms", 1, "%.0f ms"), ""},
+	{"console throughput, 1k lines of 1000 chars", single("BenchmarkConsoleLines/lines=1000", "lines/s", 1, "%.0f lines/s"), ""},
+	{"console throughput, 8k vs 1k lines (linear)", ratio("BenchmarkConsoleLines/lines=8000", "BenchmarkConsoleLines/lines=1000", "lines/s"), "≥ 50% (quadratic: ~12%)"},
+	{"frames per payload KiB, poll(0) echo: fast vs realtime", ratio("BenchmarkPollEchoFrames/fast", "BenchmarkPollEchoFrames/realtime", "frames/KiB"), "≤ 120%"},
 }
 
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+(\d+)\s+(.*)$`)
@@ -137,7 +142,7 @@ func main() {
 	} else {
 		// Whole-world benchmarks (fleets, fast-forward) run once: one
 		// iteration is seconds to minutes. The rest get Go's usual 1 s.
-		heavy := "Fleet|FastForward"
+		heavy := "Fleet|FastForward|ForwardSoak|ConsoleLines|PollEchoFrames"
 		for _, pass := range []struct{ bench, skip, benchtime string }{
 			{".", heavy, "1s"},
 			{heavy, "", "1x"},

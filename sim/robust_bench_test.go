@@ -1,0 +1,87 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
+)
+
+// runDefaultWorld runs code as esp1's main.py in the default world (what
+// `esp8266sim run script.py` does) with extra --set overrides.
+func runDefaultWorld(tb testing.TB, code string, set ...string) *Result {
+	tb.Helper()
+	o := scenario.Overrides{Set: set}
+	sc, err := o.Parse("bench", DefaultWorld(), "yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sc.Boards = sc.Boards[:1]
+	sc.Boards[0].Code, sc.Boards[0].Script = code, ""
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w, err := New(sc, Options{Firmware: fw})
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := w.Run(ctx, RunOptions{})
+	if err != nil {
+		tb.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// BenchmarkConsoleLines prints n lines of 1000 characters with a console
+// expectation watching: lines/s must not fall with n (it fell 10× from 1k
+// to 8k lines while the console copied itself on every write).
+func BenchmarkConsoleLines(b *testing.B) {
+	runDefaultWorld(b, "print(1)\n", "boards[0].wifi=null") // warm up: the first run of a process is slower
+	for _, n := range []int{1000, 8000} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			code := fmt.Sprintf("x = 'a' * 999\nfor i in range(%d):\n    print(x)\n", n)
+			var wall time.Duration
+			for i := 0; i < b.N; i++ {
+				res := runDefaultWorld(b, code, "expect[+]={console_contains: 'never printed'}", "boards[0].wifi=null")
+				wall += res.WallTime // the run alone, not building the world
+				if got := len(res.Boards[0].Console); got < n*1000 {
+					b.Fatalf("console holds %d bytes, want %d", got, n*1000)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/wall.Seconds(), "lines/s")
+		})
+	}
+}
+
+// BenchmarkPollEchoFrames streams 256 KiB through echo.sim:7 from a script
+// spinning on poll(0) (cmd/esp8266sim/testdata/poll_echo.py) and reports
+// frames per KiB of payload in fast and realtime mode: fast mode must not
+// retransmit more than realtime does.
+func BenchmarkPollEchoFrames(b *testing.B) {
+	code, err := os.ReadFile(filepath.Join("..", "cmd", "esp8266sim", "testdata", "poll_echo.py"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"fast", "realtime"} {
+		b.Run(mode, func(b *testing.B) {
+			var frames uint64
+			for i := 0; i < b.N; i++ {
+				res := runDefaultWorld(b, string(code), "time_mode="+mode)
+				if res.Boards[0].Outcome != "clean" {
+					b.Fatalf("run ended %s: %s", res.Boards[0].Outcome, res.EndReason)
+				}
+				frames += res.Frames
+			}
+			b.ReportMetric(float64(frames)/float64(b.N)/256, "frames/KiB")
+		})
+	}
+}

@@ -1,0 +1,1 @@
+WHO = 'a module from a file'
