@@ -23,6 +23,9 @@ type console struct {
 	live io.Writer
 	// raw sends bytes to live as they come instead of prefixed lines.
 	raw bool
+	// keep, when positive, bounds the recorded text to about its last keep
+	// bytes (and as many lines), for runs that last until signalled.
+	keep int
 
 	mu       sync.Mutex
 	all      bytes.Buffer
@@ -64,8 +67,13 @@ func (c *console) Write(p []byte) (int, error) {
 		done = append(done, line)
 		rest = rest[i+1:]
 	}
-	text := c.all.String()
+	c.trim()
+	// Building the whole text costs a copy per write: only for watchers.
+	var text string
 	watchers := c.watchers
+	if len(watchers) > 0 {
+		text = c.all.String()
+	}
 	c.mu.Unlock()
 
 	if c.live != nil && c.raw {
@@ -79,6 +87,23 @@ func (c *console) Write(p []byte) (int, error) {
 		w(text, at)
 	}
 	return len(p), nil
+}
+
+// trim drops the oldest text and lines beyond keep, in amortised steps
+// (only once twice the bound is reached). Caller holds mu.
+func (c *console) trim() {
+	if c.keep <= 0 {
+		return
+	}
+	if c.all.Len() > 2*c.keep {
+		rest := c.all.Bytes()[c.all.Len()-c.keep:]
+		var b bytes.Buffer
+		b.Write(rest)
+		c.all = b
+	}
+	if len(c.lines) > 2*c.keep/64+16 {
+		c.lines = append([]consoleLine(nil), c.lines[len(c.lines)-c.keep/64:]...)
+	}
 }
 
 // flush emits a last line without a newline to the live view.

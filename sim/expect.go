@@ -65,7 +65,15 @@ func newChecker(w *World) *checker {
 	}
 	for _, bn := range w.boards {
 		name := bn.inst.Name
-		bn.console.watch(func(text string, at time.Duration) { c.consoleChanged(name, text, at) })
+		// Only boards with console checks are watched: each look at the
+		// console copies all of it.
+		watched := false
+		for _, ch := range c.checks {
+			watched = watched || (!ch.atEnd && ch.board == name)
+		}
+		if watched {
+			bn.console.watch(func(text string, at time.Duration) { c.consoleChanged(name, text, at) })
+		}
 	}
 	for _, ch := range c.checks {
 		if ch.atEnd || ch.exp.Within == 0 || ch.exp.ConsoleNotContains != "" {

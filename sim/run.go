@@ -93,6 +93,9 @@ type RunOptions struct {
 	// Progress, when set, is called about every ProgressEvery of wall time.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// UntilCancelled ignores the scenario's duration: the run lasts until
+	// ctx ends (or every board's program ended), as a bench does.
+	UntilCancelled bool
 }
 
 // Run runs the world once. It returns an error only when the run could not
@@ -120,10 +123,12 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		}
 	}
 
-	deadline := w.clock.AfterFunc(w.sc.Duration.D(), func() {
-		end(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
-	})
-	defer deadline.Stop()
+	if !ro.UntilCancelled {
+		deadline := w.clock.AfterFunc(w.sc.Duration.D(), func() {
+			end(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
+		})
+		defer deadline.Stop()
+	}
 
 	if err := w.scheduleFaults(); err != nil {
 		return nil, err
@@ -274,11 +279,17 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 	if stdin != nil {
 		cfg.Stdin = stdin
 	}
+	cfg.MaxResets = w.opts.MaxResets
+	if s, ok := w.opts.Serial[bn.inst.Name]; ok {
+		cfg.Console, cfg.Stdin = serialConsole(bn.console, s)
+	}
 	b, err := board.New(cfg, w.opts.Firmware, w.clock)
 	if err != nil {
 		return nil, err
 	}
+	bn.mu.Lock()
 	bn.board = b
+	bn.mu.Unlock()
 	return b, nil
 }
 
