@@ -178,6 +178,9 @@ type Board struct {
 	// interrupt.go); guarded by kbdMu.
 	kbdWords []kbdWord
 	kbdMem   api.Memory
+	// intCharAddr is where the firmware keeps mp_interrupt_char (uart.go);
+	// guarded by kbdMu.
+	intCharAddr uint32
 	// interrupted is set when a Ctrl-C or watchdog interrupt is pending so
 	// blocking host calls return at once.
 	interrupted atomic.Bool
@@ -185,8 +188,11 @@ type Board struct {
 	intMu sync.Mutex
 	// blocking is true while the board waits in a host call; guarded by intMu.
 	blocking bool
-	// idleAtPrompt is true while the REPL waits for a key; guarded by intMu.
-	idleAtPrompt bool
+	// inSetup is true while the board prepares a fresh interpreter (before
+	// boot.py): an Interrupt then is held in deferredInt until user code
+	// runs, so it cannot break the board's own setup; guarded by intMu.
+	inSetup     bool
+	deferredInt bool
 	// hostFault records a non-Python error from a host function (a bug in an
 	// extension), reported in the run's error.
 	hostFault error
@@ -207,6 +213,21 @@ type Board struct {
 	// stopping makes the next host crossing abandon the guest (run context
 	// done, Close, watchdog hard stop).
 	stopping atomic.Bool
+	// uart is the UART0 receive buffer (uart.go).
+	uart uartRX
+	// replMode is the REPL the board is in (pyexec_mode_kind): kept across
+	// soft resets, friendly again after a hard reset.
+	replMode replMode
+	// out filters what the firmware writes to the console while the REPL
+	// drives it (repl.go); board goroutine only.
+	out outFilter
+	// frames drops the board's own module frames from tracebacks.
+	frames frameFilter
+	// cooked turns "\n" into "\r\n" in what Python code prints, as the
+	// board's mp_hal_stdout_tx_strn_cooked does (interactive boards).
+	cooked bool
+	// flashInitDone is set once the first boot has set the flash up.
+	flashInitDone bool
 	// extReset is set by ExternalReset until Run takes the reset.
 	extReset atomic.Bool
 	// safepoints counts the loop countdown's calls into Go (safepoint.go).
@@ -428,8 +449,9 @@ func (b *Board) boot(ctx context.Context) error {
 		}
 	}
 	words := b.learnInterrupt(ctx, b.kbdFn, b.fn.stackGetBase, get("emscripten_stack_get_end"))
+	intChar := b.learnInterruptChar(ctx, get)
 	b.kbdMu.Lock()
-	b.kbdWords, b.kbdMem = words, b.mem
+	b.kbdWords, b.kbdMem, b.intCharAddr = words, b.mem, intChar
 	b.kbdMu.Unlock()
 	if err := b.reserveMemory(ctx); err != nil {
 		return err
@@ -442,7 +464,7 @@ func (b *Board) teardown() {
 	if b.mod != nil {
 		b.kbdMu.Lock()
 		b.kbdFn = nil
-		b.kbdWords, b.kbdMem = nil, nil
+		b.kbdWords, b.kbdMem, b.intCharAddr = nil, nil, 0
 		b.kbdMu.Unlock()
 		_ = b.mod.Close(context.Background())
 		b.mod = nil

@@ -119,9 +119,10 @@ func TestWatchdogStopsRunawayScript(t *testing.T) {
 
 func TestMachineResetReboots(t *testing.T) {
 	got, res := runScript(t, Config{Files: map[string][]byte{
-		"main.py": []byte("import os, machine\nn = len(os.listdir('/'))\nprint('boot', n)\nif n < 4:\n    open('f%d' % n, 'w').close()\n    machine.reset()\nprint('done')\n"),
+		"main.py": []byte("import os, machine\nn = len(os.listdir('/'))\nprint('boot', n, machine.reset_cause())\nif n < 5:\n    open('f%d' % n, 'w').close()\n    machine.reset()\nprint('done')\n"),
 	}}, nil)
-	want := "boot 2\nboot 3\nboot 4\ndone\n"
+	// boot.py (written by the first boot), lib, main.py, then the f files.
+	want := "boot 3 0\nboot 4 4\nboot 5 4\ndone\n"
 	if got != want || res.Resets != 2 {
 		t.Errorf("console %q resets %d, want %q and 2", got, res.Resets, want)
 	}
@@ -162,7 +163,7 @@ func TestManyBoardsAreIsolated(t *testing.T) {
 		if errs[i] != nil {
 			t.Errorf("board %d: %v", i, errs[i])
 		}
-		want := fmt.Sprintf("['lib', 'main.py', 'mine.txt'] %d\n", i)
+		want := fmt.Sprintf("['boot.py', 'lib', 'main.py', 'mine.txt'] %d\n", i)
 		if got := outs[i].String(); got != want {
 			t.Errorf("board %d console %q, want %q", i, got, want)
 		}

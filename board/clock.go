@@ -127,10 +127,33 @@ func (b *Board) block(f func(ctx context.Context) error) error {
 	return nil
 }
 
-// Interrupt delivers Ctrl-C: KeyboardInterrupt is raised in the running
-// script, or the blocking call in progress returns it. Safe from any
-// goroutine.
+// Interrupt is Ctrl-C arriving at the board's UART: while a program runs
+// (the firmware has Ctrl-C as its interrupt character) KeyboardInterrupt is
+// raised in it, or the wait in progress returns it; at the REPL it is the
+// Ctrl-C key; while the board sets up a fresh interpreter it waits for the
+// first user code. Safe from any goroutine.
 func (b *Board) Interrupt() {
+	b.intMu.Lock()
+	if b.inSetup {
+		// The board's own setup runs before the UART is read; the
+		// interrupt reaches the first user code (endSetup).
+		b.deferredInt = true
+		b.intMu.Unlock()
+		return
+	}
+	b.intMu.Unlock()
+	if b.interruptChar() == ctrlC {
+		b.interruptNow()
+		return
+	}
+	if b.cfg.Stdin != nil {
+		b.uartStore([]byte{ctrlC})
+	}
+}
+
+// interruptNow raises KeyboardInterrupt in the running program whatever
+// the interrupt character (the watchdog, a deferred Ctrl-C).
+func (b *Board) interruptNow() {
 	b.intMu.Lock()
 	defer b.intMu.Unlock()
 	if b.blocking {
@@ -227,5 +250,23 @@ func (w *watchdog) stop() {
 	w.armed = false
 	if w.timer != nil {
 		w.timer.Stop()
+	}
+}
+
+// beginSetup and endSetup bracket the preparation of a fresh interpreter.
+func (b *Board) beginSetup() {
+	b.intMu.Lock()
+	b.inSetup, b.deferredInt = true, false
+	b.intMu.Unlock()
+}
+
+func (b *Board) endSetup() {
+	b.intMu.Lock()
+	b.inSetup = false
+	pending := b.deferredInt
+	b.deferredInt = false
+	b.intMu.Unlock()
+	if pending {
+		b.Interrupt()
 	}
 }

@@ -39,7 +39,7 @@ func TestHostModule(t *testing.T) {
 		{"zero-copy buffer", "import _hosttest, uctypes\nb = bytearray(5)\nn = _hosttest.fill(uctypes.addressof(b), len(b))\nprint(n, b)\n", "5 bytearray(b'abcde')\n"},
 		{"values round-trip", "import _hosttest as h\nprint(h.echo(None), h.echo(True), h.echo(-7), h.echo(2.5), h.echo('é'), h.ANSWER)\n", "None True -7 2.5 é 42\n"},
 		{"python objects come back as themselves", "import _hosttest as h\nl = [1]\nprint(h.echo(l) is l)\n", "True\n"},
-		{"no host files", "try:\n    open('/etc/passwd')\nexcept OSError as e:\n    print(e)\nimport os\nprint(os.listdir('/'))\n", "[Errno 2] ENOENT\n['lib', 'main.py']\n"},
+		{"no host files", "try:\n    open('/etc/passwd')\nexcept OSError as e:\n    print(e)\nimport os\nprint(os.listdir('/'))\n", "[Errno 2] ENOENT\n['boot.py', 'lib', 'main.py']\n"},
 	}
 	clock := newClock(t)
 	for _, tt := range tests {

@@ -136,6 +136,12 @@ type testBoard struct {
 // main.py, and starts it.
 func (w *netWorld) board(name string, mac byte, main string) *testBoard {
 	w.t.Helper()
+	return w.boardTyped(name, mac, main, "")
+}
+
+// boardTyped is board with keys typed at its REPL (see stdinOf).
+func (w *netWorld) boardTyped(name string, mac byte, main string, keys string) *testBoard {
+	w.t.Helper()
 	hw := net.HardwareAddr{0x5c, 0xcf, 0x7f, 0x10, 0x20, mac}
 	n := w.node(name)
 	nic, err := n.AddNIC(nil, netstack.NICConfig{MAC: hw})
@@ -161,6 +167,7 @@ func (w *netWorld) board(name string, mac byte, main string) *testBoard {
 		Name: name, MAC: [6]byte(hw), Seed: w.seed, Console: tb.console,
 		Files: map[string][]byte{"main.py": []byte(main)},
 		Env:   map[any]any{board.WLANKey{}: board.WLAN(radio)},
+		Stdin: stdinOf(keys),
 	}, w.fw, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
@@ -420,7 +427,9 @@ func TestNetworkRemembersAcrossResets(t *testing.T) {
 	}
 	w := newNetWorld(t, 36)
 	w.router(homeAP())
-	tb := w.board("esp1", 1, `import network, os, machine
+	// Step 0 ends main.py with machine.soft_reset() (sys.exit() on the
+	// board) and Ctrl-D at the REPL soft-reboots; step 1 hard-resets.
+	tb := w.boardTyped("esp1", 1, `import network, os, machine
 sta = network.WLAN(network.STA_IF)
 try:
     step = open('step').read()
@@ -443,8 +452,8 @@ else:
     while not sta.isconnected():
         pass
     print('auto-connected', sta.config('ssid'), sta.ifconfig()[0])
-`)
-	out := tb.mustFinish(t, w)
+`, "\x04")
+	out := norm(tb.mustFinish(t, w))
 	for _, want := range []string{
 		"first 192.168.1.100\n",
 		"after soft reset True 192.168.1.100\n",

@@ -60,20 +60,20 @@ func TestExternalReset(t *testing.T) {
 				}
 				done <- res
 			}()
-			waitConsole(t, out, "boot 0 0\n")
+			waitConsole(t, out, "boot 0 0")
 			if tt.interactive {
 				waitConsole(t, out, ">>> ")
 			}
 			time.Sleep(20 * time.Millisecond) // let the program reach its wait
 			b.ExternalReset()
-			waitConsole(t, out, "boot 1 6\n")
+			waitConsole(t, out, "boot 1 6")
 			if tt.interactive {
 				// The REPL is back, with main.py's globals.
 				if _, err := stdin.Write([]byte("print(n + 40)\r")); err != nil {
 					t.Fatal(err)
 				}
 				waitConsole(t, out, "41")
-				waitConsole(t, out, "41\n>>> ")
+				waitConsole(t, out, "41\r\n>>> ")
 				stdin.Close()
 			}
 			res := <-done

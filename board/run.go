@@ -1,11 +1,9 @@
 package board
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -61,12 +59,14 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 	stopCtx = ctx
 	defer b.teardown()
 	defer b.wd.disarm()
+	defer b.flushConsole()
 
 	var input *stdinPump
 	if b.cfg.Stdin != nil {
 		input = newStdinPump(b, b.cfg.Stdin)
 		defer input.stop()
 	}
+	defer func() { b.replMode = friendlyREPL }()
 	if b.extReset.Swap(false) {
 		// ExternalReset while no run was in progress.
 		b.hardBoot(resetExternal)
@@ -131,65 +131,107 @@ func (b *Board) classifyStop(ctx context.Context, res Result, err error) (Result
 	return res, err
 }
 
-// runOnce boots a fresh interpreter and runs boot.py, main.py and the REPL.
-// again is "soft" or "hard" when the board must boot again.
+// runOnce boots a fresh interpreter and runs boot.py, main.py and the REPL,
+// as ports/esp8266/main.c's mp_reset and init_done do. again is "soft" or
+// "hard" when the board must boot again.
 func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res Result, again string, err error) {
+	b.beginSetup()
+	inSetup := true
+	defer func() {
+		if inSetup {
+			b.endSetup()
+		}
+	}()
+	// Before the preload scan, so boot.py's imports are preloaded.
+	b.firstBootSetup()
 	if err := b.boot(ctx); err != nil {
 		return res, "", err
 	}
 	b.resetReq = ""
+	interactive := input != nil
+	b.cooked = interactive
 	if soft {
 		b.consoleWrite([]byte("MPY: soft reboot\r\n"))
 	}
 	// The script's budget is held free (contiguous, at the bottom of the
 	// heap) while the board's own modules load above it, then released.
 	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n_esp8266._probe()\n", b.cfg.HeapBytes)
-	if err := b.exec(ctx, setupSource+hold+b.preloadSource(input != nil)); err != nil {
+	if err := b.exec(ctx, setupSource+hold+b.preloadSource(interactive)); err != nil {
 		return res, "", err
 	}
 	if err := b.exec(ctx, "_esp8266._fill()\n_esp8266._release()\nimport gc\ngc.collect()\ndel gc\n"); err != nil {
 		return res, "", err
 	}
-	if err := b.exec(ctx, "_esp8266._settle()\ndel _esp8266\n"); err != nil {
+	if err := b.exec(ctx, "_esp8266._settle()\n"); err != nil {
+		return res, "", err
+	}
+	if err := b.setupConsole(ctx); err != nil {
+		return res, "", err
+	}
+	if err := b.exec(ctx, "del _esp8266\n"); err != nil {
 		return res, "", err
 	}
 	if err := b.prepareCollector(ctx); err != nil {
 		return res, "", err
 	}
+	inSetup = false
+	b.endSetup()
 	b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
+
+	// main.c: boot.py always; main.py only in the friendly REPL mode and
+	// when boot.py did not end in an exception (pyexec_file_if_exists
+	// returns 0, PYEXEC_UNHANDLED_EXCEPTION on this port, only then;
+	// sys.exit() in boot.py is PYEXEC_FORCED_EXIT and main.py still runs).
 	for _, file := range []string{"boot.py", "main.py"} {
+		if file == "main.py" && b.replMode != friendlyREPL {
+			break
+		}
 		if _, _, _, e := b.fs.stat("/" + file); e != 0 {
 			continue
 		}
-		typ, text, err := b.execFile(ctx, file)
+		typ, text, err := b.runUserFile(ctx, file)
 		if err != nil {
 			return res, "", err
 		}
 		if b.resetReq != "" {
 			return res, b.resetReq, nil
 		}
-		switch {
-		case typ == "":
-		case typ == "SystemExit":
-			// sys.exit(): no traceback, like pyexec_file.
-			if input == nil {
+		if typ == "" {
+			continue
+		}
+		if typ == "SystemExit" {
+			// sys.exit() (or machine.soft_reset()): no traceback, like
+			// pyexec_file; main.py ends and the REPL follows.
+			if !interactive && file == "main.py" {
 				return Result{Outcome: Finished}, "", nil
 			}
-		default:
-			b.consoleWrite([]byte(text))
-			if b.wd.hasFired() {
-				return Result{Traceback: text}, "", errStopped
-			}
-			if file == "main.py" {
-				res = Result{Outcome: Exception, ExceptionType: typ, Traceback: text}
-			}
+			continue
+		}
+		b.cookedWrite([]byte(text))
+		if b.wd.hasFired() {
+			return Result{Traceback: text}, "", errStopped
+		}
+		if file == "main.py" {
+			res = Result{Outcome: Exception, ExceptionType: typ, Traceback: text}
+		}
+		if file == "boot.py" {
+			res = Result{Outcome: Exception, ExceptionType: typ, Traceback: text}
+			break
 		}
 	}
-	if input == nil {
+	if !interactive {
 		return res, "", nil
 	}
-	again, err = b.repl(ctx, input)
+	again, err = b.repl(ctx, soft)
 	return Result{Outcome: Finished}, again, err
+}
+
+// runUserFile runs boot.py or main.py as pyexec_file does: with Ctrl-C
+// armed as the interrupt character while it runs.
+func (b *Board) runUserFile(ctx context.Context, file string) (typ, text string, err error) {
+	b.setInterruptChar(ctrlC)
+	defer b.setInterruptChar(-1)
+	return b.execFile(ctx, file)
 }
 
 // setupSource prepares a fresh interpreter as an ESP8266: the board's /lib
@@ -261,7 +303,7 @@ func (b *Board) libModulesUsed(all bool) []string {
 }
 
 func (b *Board) watchdogFired() {
-	b.Interrupt()
+	b.interruptNow()
 	time.AfterFunc(watchdogGrace, func() {
 		b.cancelMu.Lock()
 		defer b.cancelMu.Unlock()
@@ -290,7 +332,7 @@ func (b *Board) exec(ctx context.Context, src string) error {
 	var ge *guestException
 	if errors.As(err, &ge) {
 		_, text := ge.split()
-		b.consoleWrite([]byte(text))
+		b.cookedWrite([]byte(text))
 		return nil
 	}
 	return err
@@ -363,18 +405,19 @@ func (b *Board) execFile(ctx context.Context, name string) (typ, text string, er
 	var ge *guestException
 	if errors.As(err, &ge) {
 		typ, text := ge.split()
-		return typ, dropRunnerFrames(text), nil
+		return typ, b.dropRunnerFrames(text), nil
 	}
 	return "", "", err
 }
 
-// dropRunnerFrames removes the host runner's own frame from a traceback so
-// it reads exactly as the board prints it.
-func dropRunnerFrames(text string) string {
+// dropRunnerFrames removes the frames of the board's own modules (the host
+// runner, the /lib wrappers) from a traceback so it reads exactly as the
+// board prints it.
+func (b *Board) dropRunnerFrames(text string) string {
 	lines := strings.SplitAfter(text, "\n")
 	out := lines[:0]
 	for _, l := range lines {
-		if strings.HasPrefix(l, `  File "/lib/_esp8266.py", `) {
+		if b.isBoardFrame([]byte(l)) {
 			continue
 		}
 		out = append(out, l)
@@ -464,126 +507,4 @@ func (b *Board) callPy(ctx context.Context, fn PyObject, args ...Value) (Value, 
 		return nil, b.guestErr("calling Python", err)
 	}
 	return b.readMP(out)
-}
-
-// consoleWrite sends UART output to the console.
-func (b *Board) consoleWrite(p []byte) {
-	if b.bannerFix {
-		p = bytes.ReplaceAll(p, []byte("; JS with Emscripten"), []byte("; ESP module with ESP8266"))
-	}
-	_, _ = b.console.Write(p)
-}
-
-// repl runs the event-driven REPL of the firmware, one character at a time.
-func (b *Board) repl(ctx context.Context, in *stdinPump) (again string, err error) {
-	b.bannerFix = true
-	_, err = b.fn.replInit.Call(ctx)
-	b.bannerFix = false
-	if err != nil {
-		return "", b.guestErr("starting the REPL", err)
-	}
-	for {
-		c, ok, err := in.next(ctx)
-		if err != nil {
-			return "", err
-		}
-		if !ok {
-			return "", nil
-		}
-		b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
-		b.bannerFix = true
-		r, err := b.fn.replChar.Call(ctx, uint64(c))
-		b.bannerFix = false
-		b.wd.disarm()
-		b.afterTopLevel(ctx)
-		if err != nil {
-			return "", b.guestErr("running the REPL", err)
-		}
-		if b.resetReq != "" {
-			return b.resetReq, nil
-		}
-		if int32(r[0]) != 0 {
-			return "soft", nil
-		}
-	}
-}
-
-// stdinPump reads the board's input on its own goroutine; the board parks
-// (letting simulator time run) while it waits for a key. Ctrl-C arriving
-// while Python code runs interrupts it at once.
-type stdinPump struct {
-	b    *Board
-	ch   chan []byte
-	done chan struct{}
-	buf  []byte
-	eof  bool
-}
-
-func newStdinPump(b *Board, r io.Reader) *stdinPump {
-	p := &stdinPump{b: b, ch: make(chan []byte, 64), done: make(chan struct{})}
-	go func() {
-		defer b.actor.Load().Wake()
-		defer close(p.ch)
-		for {
-			buf := make([]byte, 256)
-			n, err := r.Read(buf)
-			if n > 0 {
-				data := buf[:n]
-				b.intMu.Lock()
-				busy := !b.blocking && !b.idleAtPrompt
-				b.intMu.Unlock()
-				if busy && bytes.IndexByte(data, 3) >= 0 {
-					b.Interrupt()
-					data = bytes.ReplaceAll(data, []byte{3}, nil)
-				}
-				select {
-				case p.ch <- data:
-					b.actor.Load().Wake()
-				case <-p.done:
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return p
-}
-
-func (p *stdinPump) stop() { close(p.done) }
-
-// next returns the next input byte, parking the board until one arrives.
-func (p *stdinPump) next(ctx context.Context) (byte, bool, error) {
-	for len(p.buf) == 0 {
-		if p.eof {
-			return 0, false, nil
-		}
-		select {
-		case data, ok := <-p.ch:
-			if !ok {
-				p.eof = true
-				continue
-			}
-			p.buf = data
-			continue
-		default:
-		}
-		b := p.b
-		b.intMu.Lock()
-		b.idleAtPrompt = true
-		b.intMu.Unlock()
-		err := b.actor.Load().Park(ctx, -1)
-		b.intMu.Lock()
-		b.idleAtPrompt = false
-		b.intMu.Unlock()
-		if err != nil || ctx.Err() != nil || b.stopping.Load() {
-			return 0, false, errStopped
-		}
-	}
-	c := p.buf[0]
-	p.buf = p.buf[1:]
-	// A key typed during a run that already delivered Ctrl-C as an
-	// interrupt is not fed to the REPL again.
-	return c, true, nil
 }

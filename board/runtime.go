@@ -37,6 +37,8 @@ type Firmware struct {
 	kbd struct {
 		sync.Mutex
 		words []kbdWord
+		// intChar is the address of mp_interrupt_char (uart.go).
+		intChar uint32
 	}
 
 	closeOnce sync.Once

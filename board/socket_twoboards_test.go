@@ -368,7 +368,9 @@ except OSError as e:
 
 func TestSoftResetClosesSockets(t *testing.T) {
 	l := newLAN(t)
-	r := l.start("esp1", 2, `
+	// main.py ends (machine.soft_reset() is sys.exit() on the board); Ctrl-D
+	// at the REPL then soft-reboots, which closes the sockets.
+	r := l.startTyped("esp1", 2, `
 import socket, os, machine
 if 'second' in os.listdir():
     s = socket.socket()
@@ -381,7 +383,11 @@ else:
     except OSError as e:
         print('full', e.errno)
     machine.soft_reset()
-`, board.SocketEnv{}, netstack.Impairments{})
+    print('not reached')
+`, board.SocketEnv{}, netstack.Impairments{}, 0, "\x04")
 	out := r.wait(t)
-	wantLines(t, "esp1", out, "full 12", "after soft reset: socket ok")
+	wantLines(t, "esp1", out, "full 12", "MPY: soft reboot", "after soft reset: socket ok")
+	if strings.Contains(out, "not reached") {
+		t.Errorf("machine.soft_reset() did not end main.py:\n%s", out)
+	}
 }

@@ -3,6 +3,7 @@ package board_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/netip"
 	"strings"
 	"sync"
@@ -129,6 +130,13 @@ func (l *lan) start(name string, host byte, main string, env board.SocketEnv, im
 // startHeap is start with a GC heap of heap bytes (0: the ESP8266's 38 KiB).
 func (l *lan) startHeap(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments, heap int) *boardRun {
 	l.t.Helper()
+	return l.startTyped(name, host, main, env, imp, heap, "")
+}
+
+// startTyped is startHeap for a board at whose REPL keys are typed (the
+// board is interactive when keys is not empty; the input then ends).
+func (l *lan) startTyped(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments, heap int, keys string) *boardRun {
+	l.t.Helper()
 	n, nic := l.node(name, host, imp)
 	r := &boardRun{l: l, console: &syncBuf{}, done: make(chan struct{})}
 	env.Stack, env.NIC = n.Stack(), nic.ID()
@@ -143,6 +151,7 @@ func (l *lan) startHeap(name string, host byte, main string, env board.SocketEnv
 		Console:   r.console,
 		HeapBytes: heap,
 		Env:       map[any]any{board.SocketEnvKey{}: &env},
+		Stdin:     stdinOf(keys),
 	}, l.fw, l.clock)
 	if err != nil {
 		l.t.Fatalf("board.New: %v", err)
@@ -181,3 +190,11 @@ func (r *boardRun) trace() string {
 }
 
 func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// stdinOf is a board's typed input (nil: not interactive).
+func stdinOf(keys string) io.Reader {
+	if keys == "" {
+		return nil
+	}
+	return strings.NewReader(keys)
+}

@@ -360,6 +360,9 @@ func defineWASI(w wazero.HostModuleBuilder) {
 			case fd == 1 || fd == 2:
 				b.consoleWrite(data)
 				total += len(data)
+			case fd == cookedStdout || fd == cookedStderr:
+				b.cookedWrite(data)
+				total += len(data)
 			default:
 				of, ok := b.fds.files[fd]
 				if !ok || !of.write || of.dir {
@@ -383,7 +386,7 @@ func defineWASI(w wazero.HostModuleBuilder) {
 		}
 		b.putU32(nwritten, uint32(total))
 		s[0] = 0
-		if fd == 1 || fd == 2 {
+		if fd == 1 || fd == 2 || fd == cookedStdout || fd == cookedStderr {
 			// print() is the host call most loops make: a collection point
 			// (after the text has been consumed).
 			b.collectIfPending(ctx)

@@ -129,3 +129,59 @@ def _probe():
 
 def _gen():
     yield
+
+
+_HELP = """Welcome to MicroPython!
+
+For online docs please visit http://docs.micropython.org/
+
+For diagnostic information to include in bug reports execute 'import port_diag'.
+
+Basic WiFi configuration:
+
+import network
+sta_if = network.WLAN(network.WLAN.IF_STA); sta_if.active(True)
+sta_if.scan()                             # Scan for available access points
+sta_if.connect("<AP_name>", "<key>") # Connect to an AP
+sta_if.isconnected()                      # Check for successful connection
+# Change name/password of ESP8266's AP:
+ap_if = network.WLAN(network.WLAN.IF_AP)
+ap_if.config(ssid="<AP_NAME>", security=network.AUTH_WPA_WPA2_PSK, key="<key>")
+
+Control commands:
+  CTRL-A        -- on a blank line, enter raw REPL mode
+  CTRL-B        -- on a blank line, enter normal REPL mode
+  CTRL-C        -- interrupt a running program
+  CTRL-D        -- on a blank line, do a soft reset of the board
+  CTRL-E        -- on a blank line, enter paste mode
+
+For further help on a specific object, type help(obj)
+"""
+
+
+def _console():
+    # input() reads the UART and help() gives the ESP8266 port's text
+    # (ports/esp8266/help.c); returns where sys.stdout/stderr live.
+    import builtins
+    from _board import uart_readline
+    from _hostcall import U, exc
+
+    fw_help = builtins.help
+
+    def input(prompt=None):
+        if prompt is not None:
+            print(prompt, end="")
+        r = uart_readline()
+        if r is U:
+            raise exc()
+        return r
+
+    def help(*args):
+        if not args:
+            print(_HELP, end="")
+        else:
+            fw_help(*args)
+
+    builtins.input = input
+    builtins.help = help
+    return "%d %d" % (id(sys.stdout), id(sys.stderr))

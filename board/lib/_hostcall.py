@@ -17,6 +17,7 @@ _E = {
     "IndexError": IndexError,
     "KeyError": KeyError,
     "AttributeError": AttributeError,
+    "EOFError": EOFError,
 }
 
 

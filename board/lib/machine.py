@@ -19,9 +19,10 @@ def reset():
         raise _exc()
 
 
-def soft_reset():
-    if _board.reset("soft") is _U:
-        raise _exc()
+def soft_reset(*args):
+    # machine.soft_reset is sys.exit on the board (extmod/modmachine.c):
+    # main.py ends and the REPL follows; at the REPL it is a soft reboot.
+    raise SystemExit(*args)
 
 
 def reset_cause():
