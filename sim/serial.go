@@ -15,9 +15,9 @@ type Serial struct {
 	// In is read for the board's input; it should block until input comes
 	// and return an error only when the board's input ends for good.
 	In io.Reader
-	// Out receives the board's output as its UART sends it: the firmware's
-	// bare newlines become CR LF, as the port's cooked stdout does. It must
-	// not block.
+	// Out receives the board's output byte for byte as its UART sends it
+	// (an interactive board cooks print's newlines to CR LF itself). It
+	// should not block for long: the board waits for it.
 	Out io.Writer
 }
 
@@ -26,7 +26,7 @@ type Serial struct {
 func serialConsole(rec *console, s Serial) (io.Writer, io.Reader) {
 	var out io.Writer = rec
 	if s.Out != nil {
-		out = io.MultiWriter(rec, &crlf{w: s.Out})
+		out = io.MultiWriter(rec, s.Out)
 	}
 	return out, s.In
 }
@@ -46,27 +46,4 @@ func (w *World) ExternalReset(name string) error {
 	}
 	b.ExternalReset()
 	return nil
-}
-
-// crlf turns the firmware's bare \n into \r\n, as the ESP8266 port's
-// stdout (mp_hal_stdout_tx_strn_cooked) does, leaving \r\n alone so a
-// board that already sends CR LF is not doubled.
-type crlf struct {
-	w      io.Writer
-	lastCR bool
-}
-
-func (c *crlf) Write(p []byte) (int, error) {
-	out := make([]byte, 0, len(p)+8)
-	for _, ch := range p {
-		if ch == '\n' && !c.lastCR {
-			out = append(out, '\r')
-		}
-		c.lastCR = ch == '\r'
-		out = append(out, ch)
-	}
-	if _, err := c.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -160,8 +161,11 @@ func openPorts(names []string, cfg serveConfig) ([]*servedBoard, func(), error) 
 // circuit: reset held silences the line; its release reboots the board,
 // into the ROM's download mode when GPIO0 is low then.
 func wirePins(w *sim.World, sb *servedBoard) {
+	var mu sync.Mutex // two clients may move the lines at once
 	held := false
 	sb.line.OnPins(func(p serialport.Pins) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case p.ResetHeld:
 			held = true
@@ -278,4 +282,3 @@ func printReport(f *worldFlags, stdout, stderr io.Writer, res *sim.Result) error
 	}
 	return nil
 }
-
