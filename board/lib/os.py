@@ -29,3 +29,22 @@ def urandom(n):
     if n:
         _urandom(_addr(b), n)
     return bytes(b)
+
+
+_ilistdir_posix = ilistdir
+
+
+def ilistdir(path="."):
+    # The ESP8266's flash filesystems (FAT, littlefs) give 4-tuples with the
+    # file's size (extmod/vfs_fat.c, vfs_lfsx.c), which mpremote's and
+    # pyboard.py's `ls` show; the firmware's VfsPosix gives 3-tuples.
+    sep = b"/" if isinstance(path, bytes) else "/"
+    base = path.rstrip(sep) if path not in ("", ".", b"", b".") else path[:0]
+    for e in _ilistdir_posix(path):
+        size = 0
+        if e[1] == 0x8000:
+            try:
+                size = stat(base + sep + e[0] if base or path[:1] == sep else e[0])[6]
+            except OSError:
+                pass
+        yield (e[0], e[1], 0, size)

@@ -175,3 +175,68 @@ func TestServeBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeServeExample runs the README's serve example: the serve line
+// as written (in a scratch directory, with a free port for 4000), the
+// symlink the miniterm and mpremote lines open, and the rfc2217 one-liner.
+func TestReadmeServeExample(t *testing.T) {
+	py := servePython(t)
+	bin := buildBinary(t)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "## A board on a desk")
+	if !ok {
+		t.Fatal("README has no serve section")
+	}
+	_, block, _ = strings.Cut(block, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	lines := strings.Split(strings.TrimSpace(block), "\n")
+	port := fmt.Sprint(bridgeFreePort(t))
+	serveLine := strings.TrimSuffix(strings.TrimSpace(lines[0]), "&")
+	fields := strings.Fields(strings.ReplaceAll(serveLine, "4000", port))
+	if len(fields) < 2 || fields[0] != "bin/esp8266sim" || fields[1] != "serve" {
+		t.Fatalf("first line of the example is not a serve command: %q", lines[0])
+	}
+	dir := t.TempDir()
+	s := &bridgeSim{cmd: exec.Command(bin, fields[1:]...), done: make(chan struct{})}
+	s.cmd.Dir = dir
+	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	defer func() {
+		s.cmd.Process.Signal(os.Interrupt)
+		s.wait(t, 20*time.Second)
+	}()
+	s.waitStderr(t, "serving until interrupted", 60*time.Second)
+	var oneLiner string
+	for _, l := range lines[1:] {
+		if strings.Contains(l, "esp8266sim-serial/esp1") {
+			link := filepath.Join(dir, "esp8266sim-serial", "esp1")
+			if _, err := os.Stat(link); err != nil {
+				t.Errorf("the example opens %s: %v", link, err)
+			}
+		}
+		if strings.HasPrefix(l, "python3 -c ") {
+			oneLiner = l
+		}
+	}
+	if oneLiner == "" {
+		t.Fatal("no python3 -c line in the example")
+	}
+	code := strings.TrimPrefix(strings.ReplaceAll(oneLiner, "4000", port), "python3 -c ")
+	code = strings.Trim(code, "\"")
+	code = strings.ReplaceAll(code, `\\r`, `\r`)
+	cmd := exec.Command(py, "-c", code)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", oneLiner, err, out)
+	}
+	s.waitStdout(t, "esp1 | 42", 20*time.Second)
+}
