@@ -97,6 +97,19 @@ func TestServe(t *testing.T) {
 			serveClient(t, py, tt.url, tt.check)
 		})
 	}
+	t.Run("thonny", func(t *testing.T) {
+		// Thonny's own ESP8266 back-end, driven headless as its GUI does.
+		bridgeNeedTool(t, "thonny", "thonny")
+		cmd := exec.Command(py, "testdata/serial/thonny_driver.py", pty)
+		cmd.WaitDelay = 5 * time.Second
+		timer := time.AfterFunc(150*time.Second, func() { cmd.Process.Kill() })
+		defer timer.Stop()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("thonny: %v\n%s", err, out)
+		}
+		t.Logf("thonny: %s", strings.TrimSpace(string(out)))
+	})
 	t.Run("client holds the port without reading", func(t *testing.T) {
 		// A TCP client that never reads while the board prints 2 MB: the
 		// board and the PTY client carry on.
