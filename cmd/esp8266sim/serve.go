@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -157,27 +158,49 @@ func openPorts(names []string, cfg serveConfig) ([]*servedBoard, func(), error) 
 	return boards, closeAll, nil
 }
 
+// enRise is how long after RTS releases EN the chip leaves reset and
+// samples GPIO0. On a NodeMCU the capacitor on EN delays it, so esptool's
+// sequence (DTR on while still in reset, then RTS off) reaches the chip as
+// "GPIO0 low at reset". Over RFC 2217 each line change is a round trip
+// (pyserial waits at least 50 ms for its acknowledgement), so the delay here
+// is longer than the capacitor's, as in esptool's esp_rfc2217_server.
+const enRise = 150 * time.Millisecond
+
 // wirePins makes a board's DTR/RTS act on it through the auto-reset
 // circuit: reset held silences the line; its release reboots the board,
-// into the ROM's download mode when GPIO0 is low then.
+// into the ROM's download mode when GPIO0 is low as EN rises.
 func wirePins(w *sim.World, sb *servedBoard) {
 	var mu sync.Mutex // two clients may move the lines at once
 	held := false
+	var rise *time.Timer
 	sb.line.OnPins(func(p serialport.Pins) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
 		case p.ResetHeld:
 			held = true
+			if rise != nil {
+				rise.Stop()
+				rise = nil
+			}
 			sb.line.Hold(true)
 		case held:
 			held = false
-			_ = w.ExternalReset(sb.name)
-			if p.BootLow {
-				sb.line.Announce(romDownloadBanner)
-				return
-			}
-			sb.line.Hold(false)
+			rise = time.AfterFunc(enRise, func() {
+				mu.Lock()
+				defer mu.Unlock()
+				now := serialport.PinsFor(sb.line.Control())
+				if held || now.ResetHeld {
+					return
+				}
+				rise = nil
+				_ = w.ExternalReset(sb.name)
+				if now.BootLow {
+					sb.line.Announce(romDownloadBanner)
+					return
+				}
+				sb.line.Hold(false)
+			})
 		}
 	})
 }

@@ -87,6 +87,7 @@ func TestServe(t *testing.T) {
 		{"socket://" + tcp, "raw"},
 		{"socket://" + tcp, "garbage"},
 		{"rfc2217://" + tcp, "reset"},
+		{"rfc2217://" + tcp, "download"},
 		{"rfc2217://" + tcp, "files"},
 	} {
 		via := "pty"

@@ -294,6 +294,29 @@ def reset(url):
     print("reset ok")
 
 
+def download(url):
+    """esptool's reset into the ROM bootloader: the ROM banner, then silence
+    until an ordinary reset brings MicroPython back."""
+    s = open_port(url)
+    prompt(s)
+    s.dtr, s.rts = False, True  # EN low (GPIO0 high)
+    time.sleep(0.1)
+    s.dtr, s.rts = True, False  # EN released with GPIO0 low
+    got = s.read_until(b"boot mode:(1,6)", 5)
+    s.write(b"print('not the ROM')\r")
+    time.sleep(1.0)
+    s.fill()
+    check(b"not the ROM" not in s.buf, "download mode answered: %r" % s.buf)
+    s.dtr = False               # both released: chip runs
+    s.rts = True                # EN low again
+    time.sleep(0.1)
+    s.rts = False               # released with GPIO0 high: MicroPython boots
+    s.read_until(b">>> ")
+    out = repl(s, "import machine; print(machine.reset_cause())")
+    check(out == b"6\r\n", "after leaving download mode: %r" % out)
+    print("download ok")
+
+
 def raw(url):
     """A raw socket:// client drives the REPL; a telnet IAC byte is data."""
     s = open_port(url)
