@@ -135,6 +135,16 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// TestServeTwoBoards serves a two-board scenario: each board has its own
+// port, and the boards talk to each other over the world's WiFi, as
+// run-multitests.py's two instances do.
+func TestServeTwoBoards(t *testing.T) {
+	py := servePython(t)
+	bin := buildBinary(t)
+	_, dir := serveStart(t, bin, "testdata/serial/two_boards.yaml", "--quiet")
+	serveClient(t, py, filepath.Join(dir, "esp-1")+","+filepath.Join(dir, "esp-2"), "pair")
+}
+
 func TestServeBadInput(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()

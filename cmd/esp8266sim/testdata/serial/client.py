@@ -369,6 +369,24 @@ def flood(url):
     print("flood ok in %.1f s" % (time.time() - t0))
 
 
+def pair(urls):
+    """Two boards of one world, each on its own port: the first serves TCP,
+    the second connects to it by the address DHCP gave the first."""
+    a_url, b_url = urls.split(",")
+    a, b = open_port(a_url), open_port(b_url)
+    prompt(a)
+    prompt(b)
+    ip = repl(a, "import network, socket; print(network.WLAN(network.STA_IF).ifconfig()[0])").strip().decode()
+    check(ip.startswith("192.168.1."), "first board's address %r" % ip)
+    repl(a, "srv = socket.socket(); srv.bind(('0.0.0.0', 5000)); srv.listen(1)")
+    a.write(b"c, addr = srv.accept(); print('got', c.recv(100), addr[0])\r")
+    time.sleep(0.3)
+    repl(b, "import socket; s = socket.socket(); s.connect((%r, 5000)); s.send(b'hello from the second board'); s.close()" % ip)
+    got = a.read_until(b">>> ")
+    check(b"got b'hello from the second board' 192.168.1." in got, "first board printed %r" % got)
+    print("pair ok:", ip)
+
+
 def main():
     url, name = sys.argv[1], sys.argv[2]
     try:
