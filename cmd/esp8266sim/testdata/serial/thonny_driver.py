@@ -20,7 +20,7 @@ import time
 
 import thonny.plugins.esp.esp_back as esp_back
 from thonny.common import (
-    EOFCommand,
+    ImmediateCommand,
     InlineCommand,
     ToplevelCommand,
     parse_message,
@@ -144,6 +144,19 @@ def main():
         if "run sees True False" not in b.output:
             raise Fail("Run current script printed %r" % b.output)
         print("run ok")
+
+        # The Stop button: an interrupt while the Shell runs a loop.
+        b.output = ""
+        cmd = ToplevelCommand("execute_source", source="import time\nprint('looping')\nwhile True:\n    time.sleep(0.1)\n", tty_mode=True)
+        cmd["id"] = b.next_id()
+        b.send(cmd)
+        b.wait(lambda m: "looping" in b.output, "loop start")
+        t0 = time.time()
+        b.send(ImmediateCommand("interrupt"))
+        b.wait(lambda m: m.get("command_id") == cmd["id"] and m.get("sequence") == "ToplevelResponse", "end of the interrupted loop")
+        if "KeyboardInterrupt" not in b.output:
+            raise Fail("Stop: no KeyboardInterrupt in %r" % b.output)
+        print("stop ok (%.0f ms)" % ((time.time() - t0) * 1000))
     except Fail as e:
         print("FAIL:", e)
         sys.exit(1)
