@@ -274,7 +274,7 @@ def wifi(url):
     prompt(s)
     repl(s, "import network, time; w = network.WLAN(network.STA_IF); w.active(True)")
     repl(s, "w.connect('SimNet', 'esp8266sim')")
-    repl(s, "exec('for _ in range(100):\\n if w.isconnected(): break\\n time.sleep(0.1)')", 30)
+    repl(s, "exec('for _ in range(300):\\n if w.isconnected(): break\\n time.sleep(0.1)')", 60)
     out = repl(s, "print(w.isconnected(), w.ifconfig()[0])")
     check(out.startswith(b"True 192.168.1."), "wifi: %r" % out)
     print("wifi ok:", out.decode().strip())
@@ -357,13 +357,20 @@ def reopen(url):
 
 
 def flood(url):
-    """The board prints 2 MB (a TCP client that never reads is connected):
-    it is not held back, and this reader sees the end of it."""
+    """The board prints 2 MB while a TCP client that never reads is
+    connected: the board is not held back (its output to that client is
+    dropped past the bound) and answers here afterwards. This reader may
+    itself lose some of the flood if it falls behind on a loaded machine."""
     s = open_port(url)
     prompt(s)
     t0 = time.time()
-    s.write(b"exec('for i in range(20000): print(\\'%098d\\' % i)')\r")
-    s.read_until(b"%098d\r\n>>> " % 19999, 120)
+    s.write(b"exec('for i in range(20000): print(\\'%098d\\' % i)'); print('flood' + 'done')\r")
+    end = time.time() + 120
+    while b"flooddone" not in s.buf[-200:]:
+        check(time.time() < end, "the flood did not end within 120 s")
+        s.fill()
+        s.buf = s.buf[-400:]
+    prompt(s)
     out = repl(s, "print('after flood')")
     check(out == b"after flood\r\n", "after flood: %r" % out)
     print("flood ok in %.1f s" % (time.time() - t0))
@@ -376,7 +383,11 @@ def pair(urls):
     a, b = open_port(a_url), open_port(b_url)
     prompt(a)
     prompt(b)
-    ip = repl(a, "import network, socket; print(network.WLAN(network.STA_IF).ifconfig()[0])").strip().decode()
+    # boot.py gave up after 10 s on a slow machine: wait for both joins.
+    for p in (a, b):
+        out = repl(p, "import network, time, socket; w = network.WLAN(network.STA_IF); exec('for _ in range(300):\\n if w.isconnected(): break\\n time.sleep(0.1)'); print(w.isconnected())", 60)
+        check(out == b"True\r\n", "a board did not join: %r" % out)
+    ip = repl(a, "print(w.ifconfig()[0])").strip().decode()
     check(ip.startswith("192.168.1."), "first board's address %r" % ip)
     repl(a, "srv = socket.socket(); srv.bind(('0.0.0.0', 5000)); srv.listen(1)")
     a.write(b"c, addr = srv.accept(); print('got', c.recv(100), addr[0])\r")
