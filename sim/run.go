@@ -164,7 +164,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer boardsWG.Done()
-			res, err := b.Run(boardCtx)
+			res, err := w.runBoard(boardCtx, b, bn, ro.UntilCancelled)
 			bn.console.flush()
 			bn.mu.Lock()
 			bn.result, bn.err = &res, err
@@ -281,7 +281,8 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 	}
 	cfg.MaxResets = w.opts.MaxResets
 	if s, ok := w.opts.Serial[bn.inst.Name]; ok {
-		cfg.Console, cfg.Stdin = serialConsole(bn.console, s)
+		bn.serialIn = newSerialIn(s.In, w.ctx.Done())
+		cfg.Console, cfg.Stdin = serialConsole(bn.console, s.Out), bn.serialIn
 	}
 	b, err := board.New(cfg, w.opts.Firmware, w.clock)
 	if err != nil {
@@ -309,6 +310,9 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 		br.ExceptionType = r.ExceptionType
 		br.Traceback = r.Traceback
 		br.Message = r.Message
+	}
+	if bn.reboots > 0 {
+		br.Message = strings.TrimSpace(fmt.Sprintf("%s (rebooted %d time(s) after its program ended; last: %s)", br.Message, bn.reboots, bn.lastEnd))
 	}
 	st := bn.station
 	status := st.Status()

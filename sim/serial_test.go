@@ -118,3 +118,63 @@ func TestConsoleKeepBoundsTheRecord(t *testing.T) {
 		t.Errorf("kept %d lines", len(c.lines))
 	}
 }
+
+// TestServedBoardBootsAgain: in a run that lasts until cancelled, a served
+// board whose program ended (here: a reset loop past MaxResets) boots again
+// and keeps serving, as a board on a desk does after a crash.
+func TestServedBoardBootsAgain(t *testing.T) {
+	sc, err := scenario.Parse("reboot.yaml", []byte(`time_mode: realtime
+boards:
+  - name: esp1
+    code: |
+      import machine, os
+      n = 0
+      try:
+          n = len(open('count').read())
+      except OSError:
+          pass
+      open('count', 'a').write('x')
+      print('boot', n)
+      if n < 3:
+          machine.reset()
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, typer := io.Pipe()
+	defer typer.Close()
+	out := &syncBuf{}
+	w, err := New(sc, Options{Firmware: fw, Watchdog: -1, MaxResets: 1,
+		Serial: map[string]Serial{"esp1": {In: in, Out: out}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan *Result, 1)
+	go func() {
+		res, err := w.Run(ctx, RunOptions{UntilCancelled: true})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	out.waitFor(t, "boot 3\r\n")
+	out.waitFor(t, ">>> ")
+	typer.Write([]byte("print('still', 'serving')\r"))
+	out.waitFor(t, "still serving\r\n")
+	cancel()
+	select {
+	case res := <-done:
+		if res == nil || !strings.Contains(res.Boards[0].Message, "rebooted 1 time(s)") {
+			t.Errorf("result %+v; want the reboot noted", res)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not end when cancelled")
+	}
+}

@@ -142,6 +142,14 @@ type boardNode struct {
 	// with the board's radio link impairments.
 	uplink *boardUplink
 
+	// serialIn is the board's input when it has a Serial (see serial.go);
+	// reboots and lastEnd count and describe the times its program ended
+	// and a run that lasts until cancelled booted it again (run goroutine
+	// until done is closed).
+	serialIn *serialIn
+	reboots  int
+	lastEnd  string
+
 	mu     sync.Mutex
 	result *board.Result
 	err    error
