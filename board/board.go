@@ -49,9 +49,11 @@ type Config struct {
 	// Console receives every byte the board writes to its UART (stdout and
 	// stderr); nil discards it.
 	Console io.Writer
-	// Stdin, when set, makes the board interactive: after main.py the REPL
-	// reads characters from it (raw bytes, as a terminal sends them) until
-	// EOF. Ctrl-C interrupts, Ctrl-D soft-resets, Ctrl-E enters paste mode.
+	// Stdin, when set, makes the board interactive: its bytes reach the
+	// UART (as UARTWrite) and after main.py the REPL reads them until EOF,
+	// exactly as the ESP8266 firmware's REPL (friendly, paste, raw and
+	// raw-paste modes; Ctrl-C interrupts a running program, Ctrl-D
+	// soft-resets). Output is then cooked ("\n" → "\r\n") as on the board.
 	// A goroutine reads it for the run; it ends when Read returns an error,
 	// so close the reader (or reach EOF) to release it.
 	Stdin io.Reader
@@ -226,6 +228,8 @@ type Board struct {
 	// cooked turns "\n" into "\r\n" in what Python code prints, as the
 	// board's mp_hal_stdout_tx_strn_cooked does (interactive boards).
 	cooked bool
+	// fromREPL is set when the last reset was asked for at the REPL.
+	fromREPL bool
 	// flashInitDone is set once the first boot has set the flash up.
 	flashInitDone bool
 	// extReset is set by ExternalReset until Run takes the reset.

@@ -32,6 +32,8 @@ func TestScripts(t *testing.T) {
 			want: "boot\nmain __main__ 42\n"},
 		{name: "file io on flash", files: map[string]string{"main.py": "import os\nwith open('data.txt', 'w') as f:\n    f.write('hello\\n')\nos.mkdir('d')\nos.rename('data.txt', 'd/x.txt')\nprint(open('d/x.txt').read().strip(), os.listdir('/'), os.listdir('d'), os.stat('d/x.txt')[6])\nos.remove('d/x.txt')\nos.rmdir('d')\ntry:\n    open('nope')\nexcept OSError as e:\n    print(e)\n"},
 			want: "hello ['boot.py', 'd', 'lib', 'main.py'] ['x.txt'] 6\n[Errno 2] ENOENT\n"},
+		{name: "ilistdir gives littlefs sizes", files: map[string]string{"main.py": "import os\nopen('a.txt', 'w').write('abc')\nprint(sorted(os.ilistdir()))\n"},
+			want: "[('a.txt', 32768, 0, 3), ('boot.py', 32768, 0, 0), ('lib', 16384, 0, 0), ('main.py', 32768, 0, 71)]\n"},
 		{name: "lib is read-only", files: map[string]string{"main.py": "try:\n    open('/lib/time.py', 'w')\nexcept OSError as e:\n    print(e.errno)\n"},
 			want: "30\n"},
 		{name: "sleep against the clock", files: map[string]string{"main.py": "import time\nt0 = time.ticks_ms()\ntime.sleep(60)\ntime.sleep_ms(250)\ntime.sleep_us(1000)\nprint(time.ticks_diff(time.ticks_ms(), t0))\n"},

@@ -16,6 +16,12 @@
 //	defer b.Close()
 //	res, err := b.Run(ctx) // boot.py, main.py, then the REPL if Config.Stdin is set
 //
+// An interactive board (Config.Stdin) is a serial device: the REPL is the
+// ESP8266 firmware's byte for byte (see repl.go), input() and sys.stdin
+// read the UART, Ctrl-C interrupts any wait. UARTWrite delivers bytes from
+// any goroutine (a scenario's console input at its simulator time);
+// ExternalReset is the RST pin.
+//
 // Run returns a Result: Finished, Exception (with the traceback exactly as
 // the board printed it), WatchdogExpired, ResetLoop or Stopped. Its error is
 // reserved for simulator faults. Each board runs on the goroutine that calls

@@ -143,6 +143,9 @@ func init() {
 			kind = "hard"
 		}
 		b.resetReq = kind
+		// The chip restarts there: nothing the firmware would print while
+		// unwinding (the raw REPL's "\x04" framing) reaches the UART.
+		b.out.mute = true
 		return nil, &PyError{Type: "SystemExit"}
 	})
 	RegisterFunc("_board", "mac", func(b *Board, args []Value) (Value, error) {

@@ -8,6 +8,7 @@ package board_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -142,6 +143,28 @@ func (w *netWorld) board(name string, mac byte, main string) *testBoard {
 // boardTyped is board with keys typed at its REPL (see stdinOf).
 func (w *netWorld) boardTyped(name string, mac byte, main string, keys string) *testBoard {
 	w.t.Helper()
+	return w.boardWithInput(name, mac, main, stdinOf(keys))
+}
+
+// typeAfter types keys once ready is closed, then ends.
+type typeAfter struct {
+	ready chan struct{}
+	keys  string
+}
+
+func (r *typeAfter) Read(p []byte) (int, error) {
+	<-r.ready
+	if r.keys == "" {
+		return 0, io.EOF
+	}
+	n := copy(p, r.keys)
+	r.keys = r.keys[n:]
+	return n, nil
+}
+
+// boardWithInput is board with its UART fed from in (nil: not interactive).
+func (w *netWorld) boardWithInput(name string, mac byte, main string, in io.Reader) *testBoard {
+	w.t.Helper()
 	hw := net.HardwareAddr{0x5c, 0xcf, 0x7f, 0x10, 0x20, mac}
 	n := w.node(name)
 	nic, err := n.AddNIC(nil, netstack.NICConfig{MAC: hw})
@@ -167,7 +190,7 @@ func (w *netWorld) boardTyped(name string, mac byte, main string, keys string) *
 		Name: name, MAC: [6]byte(hw), Seed: w.seed, Console: tb.console,
 		Files: map[string][]byte{"main.py": []byte(main)},
 		Env:   map[any]any{board.WLANKey{}: board.WLAN(radio)},
-		Stdin: stdinOf(keys),
+		Stdin: in,
 	}, w.fw, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
@@ -514,5 +537,38 @@ func (tb *testBoard) waitConsole(t *testing.T, s string) {
 			t.Fatalf("board did not print %q:\n%s", s, tb.console.String())
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestNetworkCtrlCEndsConnectLoop: Ctrl-C typed while the tutorial's
+// `while not sta.isconnected(): pass` polls a network that never comes (a
+// wrong password) raises KeyboardInterrupt in main.py; the REPL follows.
+func TestNetworkCtrlCEndsConnectLoop(t *testing.T) {
+	w := newNetWorld(t, 32)
+	w.router(homeAP())
+	keys := &typeAfter{ready: make(chan struct{}), keys: "\x03"}
+	tb := w.boardWithInput("esp1", 1, `import network
+sta = network.WLAN(network.STA_IF)
+sta.active(True)
+sta.connect('SimNet', 'wrong password')
+print('polling')
+while not sta.isconnected():
+    pass
+print('connected?')
+`, keys)
+	// A Ctrl-C typed before main.py runs would only be a key in the UART
+	// buffer, as on the board: type it once the loop polls.
+	go func() {
+		for !strings.Contains(tb.console.String(), "polling") {
+			time.Sleep(time.Millisecond)
+		}
+		close(keys.ready)
+	}()
+	out := norm(tb.mustFinish(t, w))
+	if !strings.Contains(out, "polling\nTraceback (most recent call last):\n  File \"main.py\", line ") || !strings.Contains(out, ", in <module>\nKeyboardInterrupt: \n") {
+		t.Errorf("no KeyboardInterrupt in the connect loop:\n%s", out)
+	}
+	if strings.Contains(out, "connected?") {
+		t.Errorf("the loop ended by itself:\n%s", out)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 )
 
 // The REPL, as the ESP8266 firmware's (MICROPY_REPL_EVENT_DRIVEN=0 in
@@ -115,7 +116,7 @@ func (b *Board) setupConsole(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := b.callPy(ctx, fn)
+	v, err := b.callPy(ctx, fn, b.cooked)
 	b.afterTopLevel(ctx)
 	if err != nil {
 		return err
@@ -203,6 +204,9 @@ func (b *Board) repl(ctx context.Context, soft bool) (again string, err error) {
 	// The raw REPL's line so far, as far as raw-paste needs it.
 	var rawHead [2]byte
 	rawLen := 0
+	// pasteMode is the friendly REPL's paste mode (Ctrl-E), where every
+	// key is text.
+	pasteMode := false
 	for {
 		c, ok, err := b.uartReadREPL(ctx)
 		if err != nil || !ok {
@@ -237,10 +241,19 @@ func (b *Board) repl(ctx context.Context, soft bool) (again string, err error) {
 			}
 			r, err = b.feed(ctx, c)
 		} else {
+			if !pasteMode && espIgnoredKey(c) {
+				continue
+			}
 			var seen bytes.Buffer
 			b.out.capture = &seen
 			r, err = b.feed(ctx, c)
 			b.out.capture = nil
+			switch {
+			case pasteMode && (c == ctrlC || c == ctrlD):
+				pasteMode = false
+			case !pasteMode && c == ctrlE && strings.HasPrefix(seen.String(), "\r\npaste mode; "):
+				pasteMode = true
+			}
 			// Ctrl-A on an empty line: the friendly REPL handed over to the
 			// raw one (pyexec_friendly_repl returns, pyexec_raw_repl starts).
 			if c == ctrlA && seen.String() == "\r\n"+rawREPLBanner+">" {
@@ -255,6 +268,19 @@ func (b *Board) repl(ctx context.Context, soft bool) (again string, err error) {
 			return again, nil
 		}
 	}
+}
+
+// espIgnoredKey reports the keys the ESP8266's readline ignores and the
+// firmware we run would act on: its build has MICROPY_REPL_EMACS_KEYS,
+// which ports/esp8266/mpconfigport.h turns off (Ctrl-F, Ctrl-K, Ctrl-N,
+// Ctrl-P, Ctrl-U; Ctrl-B and Ctrl-D on an empty line are REPL commands in
+// both and pass).
+func espIgnoredKey(c byte) bool {
+	switch c {
+	case 0x06, 0x0b, 0x0e, 0x10, 0x15:
+		return true
+	}
+	return false
 }
 
 // afterREPLChar decides what a REPL step's result means: a requested
@@ -346,6 +372,12 @@ func (b *Board) rawPaste(ctx context.Context) (int32, error) {
 func init() {
 	RegisterFunc("_board", "uart_readline", func(b *Board, args []Value) (Value, error) {
 		return b.uartReadline()
+	})
+	RegisterFunc("_board", "uart_any", func(b *Board, args []Value) (Value, error) {
+		if err := b.PollYield(); err != nil {
+			return nil, err
+		}
+		return b.uartAvailable(), nil
 	})
 	RegisterFunc("_board", "uart_read", func(b *Board, args []Value) (Value, error) {
 		buf, err := b.ArgBuf(args, 0)

@@ -97,6 +97,12 @@ func TestInputReadsUART(t *testing.T) {
 	s.send("sys.stdin.buffer.read(2)\r")
 	s.expect("sys.stdin.buffer.read(2)\r\n")
 	s.exchange("\r\x01", "b'\\r\\x01'\r\n>>> ")
+	// select/poll see a waiting key (esp_mphal.c mp_hal_stdio_poll).
+	s.exchange("import select\r", "import select\r\n>>> ")
+	s.exchange("select.select([sys.stdin], [], [], 0)\r", "select.select([sys.stdin], [], [], 0)\r\n([], [], [])\r\n>>> ")
+	s.send("p = select.poll(); p.register(sys.stdin, select.POLLIN); r = p.poll(); print(len(r), r[0][1], sys.stdin.read(1))\r")
+	s.expect("sys.stdin.read(1))\r\n")
+	s.exchange("k", "1 1 k\r\n>>> ")
 	s.send("sys.stdin.readline()\r")
 	s.expect("sys.stdin.readline()\r\n")
 	s.exchange("hello\r", "'hello\\n'\r\n>>> ")

@@ -153,6 +153,12 @@ func TestREPLPasteModeAndCtrlC(t *testing.T) {
 	s.exchange("f()\r", "f()\r\n'pasted'\r\n>>> ")
 	// Ctrl-C on a line cancels it.
 	s.exchange("abc\x03", "abc\r\n>>> ")
+	// The ESP8266 build has no Emacs keys: Ctrl-U, Ctrl-K do nothing.
+	s.exchange("12\x15\x0b3\r", "123\r\n123\r\n>>> ")
+	// In paste mode every key is text, echoed.
+	s.exchange("\x05", "\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ")
+	s.exchange("x = '\x15'\r\x04", "x = '\x15'\r\n=== \r\n>>> ")
+	s.exchange("ord(x)\r", "ord(x)\r\n21\r\n>>> ")
 }
 
 func TestRawREPL(t *testing.T) {
@@ -161,6 +167,13 @@ func TestRawREPL(t *testing.T) {
 	s.exchange("\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
 	s.exchange("print(6 * 7)\x04", "OK42\r\n\x04\x04>")
 	s.exchange("1/0\x04", "OK\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nZeroDivisionError: divide by zero\r\n\x04>")
+	// Ctrl-C interrupts a running command, framed as any exception.
+	from := s.mark()
+	s.send("while True: pass\n\x04")
+	s.expectSince(from, "OK")
+	time.Sleep(50 * time.Millisecond)
+	s.send("\x03")
+	s.expectSince(from, "OK\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nKeyboardInterrupt: \r\n\x04>")
 	// Ctrl-C clears the line; Ctrl-A starts the raw REPL over.
 	s.exchange("garbage\x03print(1)\x04", "OK1\r\n\x04\x04>")
 	s.exchange("\x01", "raw REPL; CTRL-B to exit\r\n>")
@@ -267,4 +280,17 @@ func TestRawPaste(t *testing.T) {
 	if want := "\x04\x04\x04MPY: soft reboot\r\nraw REPL; CTRL-B to exit\r\n>"; got != want {
 		t.Errorf("raw-paste sys.exit %q, want %q", got, want)
 	}
+}
+
+// TestRawREPLManySoftResets: tools soft-reset before every command; that
+// is never a reset loop, and machine.reset() brings the friendly REPL back.
+func TestRawREPLManySoftResets(t *testing.T) {
+	s := startREPL(t, map[string][]byte{"boot.py": nil})
+	s.expect(">>> ")
+	s.exchange("\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
+	for i := 0; i < 20; i++ {
+		s.exchange("\x04", "OK\r\nMPY: soft reboot\r\nraw REPL; CTRL-B to exit\r\n>")
+	}
+	s.exchange("import machine; machine.reset()\x04", "OK"+"\r\n"+banner+">>> ")
+	s.exchange("import machine; machine.reset_cause()\r", "import machine; machine.reset_cause()\r\n4\r\n>>> ")
 }

@@ -21,6 +21,11 @@ const (
 // Safe from any goroutine. The reset is taken by the goroutine running Run;
 // if no Run is in progress, the next Run boots as after an external reset.
 func (b *Board) ExternalReset() {
+	// The chip's UART FIFO and the firmware's ring buffer are RAM: what was
+	// received and not yet read is gone.
+	b.uart.mu.Lock()
+	b.uart.buf = nil
+	b.uart.mu.Unlock()
 	b.extReset.Store(true)
 	// The running program leaves the guest at its next host crossing; a
 	// wait (sleep, socket, REPL key) is woken and sees stopping.
@@ -45,8 +50,10 @@ func (b *Board) takeExternalReset(ctx context.Context) bool {
 	return true
 }
 
-// hardBoot records a hard reset of the given cause: ticks restart from 0.
+// hardBoot records a hard reset of the given cause: ticks restart from 0
+// and the REPL mode (a C global on the board) is friendly again.
 func (b *Board) hardBoot(cause int) {
 	b.bootAt = b.clock.Elapsed()
 	b.resetCause = cause
+	b.replMode = friendlyREPL
 }

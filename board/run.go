@@ -89,10 +89,16 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 		if again == "" {
 			return res, nil
 		}
-		if selfResets >= b.cfg.MaxResets {
-			return Result{Outcome: ResetLoop, Resets: resets, Message: fmt.Sprintf("board %s reset itself %d times; stopped following resets", b.cfg.Name, selfResets+1)}, nil
+		if b.fromREPL {
+			// Typed at the REPL (Ctrl-D, a tool's soft reset before each
+			// command): the person at the keyboard, not a reset loop.
+			selfResets = 0
+		} else {
+			if selfResets >= b.cfg.MaxResets {
+				return Result{Outcome: ResetLoop, Resets: resets, Message: fmt.Sprintf("board %s reset itself %d times; stopped following resets", b.cfg.Name, selfResets+1)}, nil
+			}
+			selfResets++
 		}
-		selfResets++
 		soft = again == "soft"
 		if !soft {
 			b.hardBoot(resetSoft)
@@ -135,6 +141,8 @@ func (b *Board) classifyStop(ctx context.Context, res Result, err error) (Result
 // as ports/esp8266/main.c's mp_reset and init_done do. again is "soft" or
 // "hard" when the board must boot again.
 func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res Result, again string, err error) {
+	b.fromREPL = false
+	b.out = outFilter{}
 	b.beginSetup()
 	inSetup := true
 	defer func() {
@@ -223,6 +231,7 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 		return res, "", nil
 	}
 	again, err = b.repl(ctx, soft)
+	b.fromREPL = again != ""
 	return Result{Outcome: Finished}, again, err
 }
 

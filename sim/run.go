@@ -291,6 +291,9 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 	bn.mu.Lock()
 	bn.board = b
 	bn.mu.Unlock()
+	if stdin != nil {
+		stdin.attach(b)
+	}
 	return b, nil
 }
 

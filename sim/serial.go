@@ -15,8 +15,7 @@ import (
 // where the board's output goes (a PTY, a TCP client: see
 // internal/serialport). A board with a Serial is interactive: after
 // main.py it sits at the REPL until the run ends, like a board on a desk.
-// Scheduled console input (the scenario's console_input) does not reach a
-// board that has one: its keyboard is the client's.
+// The scenario's console_input is typed on it too, at its times.
 type Serial struct {
 	// In is read for the board's input; it should block until input comes
 	// and return an error only when the board's input ends for good.

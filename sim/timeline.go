@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -159,12 +160,15 @@ func (w *World) restoreLink(node string) {
 }
 
 // consoleInput is a board's serial input: text typed at given simulator
-// times. Writes never block (they come from clock callbacks); reads block
-// until text arrives or the input is closed.
+// times. The text reaches the board's UART in the clock callback itself
+// (board.UARTWrite), so a Ctrl-C interrupts the board at exactly that
+// simulator time in fast mode as in real time. As the board's Stdin it
+// only marks the board interactive and ends (EOF) when the world closes.
 type consoleInput struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
-	buf    []byte
+	board  *board.Board
+	early  []byte
 	closed bool
 }
 
@@ -174,11 +178,28 @@ func newConsoleInput() *consoleInput {
 	return in
 }
 
+// attach connects the input to its board once the board exists.
+func (in *consoleInput) attach(b *board.Board) {
+	in.mu.Lock()
+	in.board = b
+	early := in.early
+	in.early = nil
+	in.mu.Unlock()
+	if len(early) > 0 {
+		b.UARTWrite(early)
+	}
+}
+
 func (in *consoleInput) type_(text string) {
 	in.mu.Lock()
-	in.buf = append(in.buf, text...)
+	b := in.board
+	if b == nil {
+		in.early = append(in.early, text...)
+	}
 	in.mu.Unlock()
-	in.cond.Broadcast()
+	if b != nil {
+		b.UARTWrite([]byte(text))
+	}
 }
 
 func (in *consoleInput) Close() error {
@@ -189,19 +210,14 @@ func (in *consoleInput) Close() error {
 	return nil
 }
 
-// Read implements io.Reader.
+// Read implements io.Reader: it blocks until the input is closed.
 func (in *consoleInput) Read(p []byte) (int, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for len(in.buf) == 0 && !in.closed {
+	for !in.closed {
 		in.cond.Wait()
 	}
-	if len(in.buf) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, in.buf)
-	in.buf = in.buf[n:]
-	return n, nil
+	return 0, io.EOF
 }
 
 // scheduleConsoleInput puts the console input on the clock, one input per

@@ -159,29 +159,44 @@ For further help on a specific object, type help(obj)
 """
 
 
-def _console():
-    # input() reads the UART and help() gives the ESP8266 port's text
-    # (ports/esp8266/help.c); returns where sys.stdout/stderr live.
-    import builtins
+def _input(prompt=None):
     from _board import uart_readline
     from _hostcall import U, exc
 
-    fw_help = builtins.help
+    if prompt is not None:
+        print(prompt, end="")
+    r = uart_readline()
+    if r is U:
+        raise exc()
+    return r
 
-    def input(prompt=None):
-        if prompt is not None:
-            print(prompt, end="")
-        r = uart_readline()
-        if r is U:
-            raise exc()
-        return r
 
-    def help(*args):
-        if not args:
-            print(_HELP, end="")
-        else:
-            fw_help(*args)
+def _help(*args):
+    if not args:
+        print(_HELP, end="")
+    elif args[0] is _help or args[0] is _input:
+        # Builtins on the board.
+        print("object <function> is of type function")
+    else:
+        _fw_help(*args)
 
-    builtins.input = input
-    builtins.help = help
+
+_fw_help = None
+
+
+def _console(interactive):
+    # input() reads the UART and help() gives the ESP8266 port's text
+    # (ports/esp8266/help.c); returns where sys.stdout/stderr live.
+    global _fw_help
+    import builtins
+
+    if interactive:
+        import _stdio
+
+        _stdio.install(sys.modules["sys"], sys)
+        del sys.modules["_stdio"]
+
+    _fw_help = builtins.help
+    builtins.input = _input
+    builtins.help = _help
     return "%d %d" % (id(sys.stdout), id(sys.stderr))

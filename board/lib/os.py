@@ -31,20 +31,18 @@ def urandom(n):
     return bytes(b)
 
 
-_ilistdir_posix = ilistdir
+# The ESP8266's littlefs gives (name, type, inode, size) entries
+# (extmod/vfs_lfsx.c); the firmware's posix VFS gives three fields.
+_fw_ilistdir = ilistdir
 
 
 def ilistdir(path="."):
-    # The ESP8266's flash filesystems (FAT, littlefs) give 4-tuples with the
-    # file's size (extmod/vfs_fat.c, vfs_lfsx.c), which mpremote's and
-    # pyboard.py's `ls` show; the firmware's VfsPosix gives 3-tuples.
-    sep = b"/" if isinstance(path, bytes) else "/"
-    base = path.rstrip(sep) if path not in ("", ".", b"", b".") else path[:0]
-    for e in _ilistdir_posix(path):
+    base = path if path.endswith("/") else path + "/"
+    for e in _fw_ilistdir(path):
         size = 0
         if e[1] == 0x8000:
             try:
-                size = stat(base + sep + e[0] if base or path[:1] == sep else e[0])[6]
+                size = stat(base + e[0])[6]
             except OSError:
                 pass
         yield (e[0], e[1], 0, size)
