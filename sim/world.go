@@ -51,8 +51,19 @@ type Options struct {
 	// Pcap, when set, receives the pcapng capture of every frame.
 	Pcap io.Writer
 	// Watchdog is the wall-clock budget a board's Python code may run
-	// without blocking; zero means board.DefaultWatchdog.
+	// without blocking; zero means board.DefaultWatchdog, negative turns
+	// it off.
 	Watchdog time.Duration
+	// Serial connects boards' UARTs to the host, keyed by board instance
+	// name (see serial.go); a board with one is interactive.
+	Serial map[string]Serial
+	// MaxResets bounds the resets a board follows (board.Config.MaxResets);
+	// zero means the board's default.
+	MaxResets int
+	// ConsoleKeep, when positive, bounds how much of each board's console
+	// the world records (the last ConsoleKeep bytes), for runs that last
+	// until signalled.
+	ConsoleKeep int
 }
 
 // World is one built scenario.
@@ -138,6 +149,14 @@ type boardNode struct {
 	// uplink puts the NIC on the LAN of the access point the station joins,
 	// with the board's radio link impairments.
 	uplink *boardUplink
+
+	// serialIn is the board's input when it has a Serial (see serial.go);
+	// reboots and lastEnd count and describe the times its program ended
+	// and a run that lasts until cancelled booted it again (run goroutine
+	// until done is closed).
+	serialIn *serialIn
+	reboots  int
+	lastEnd  string
 
 	mu      sync.Mutex
 	result  *board.Result
@@ -568,6 +587,7 @@ func (w *World) buildBoard(in scenario.Instance) error {
 	}
 	bn := &boardNode{inst: in, node: node, nic: nic, mac: mac, done: make(chan struct{})}
 	bn.console = newConsole(in.Name, w.clock, w.opts.Console, w.opts.RawConsole)
+	bn.console.keep = w.opts.ConsoleKeep
 
 	files, err := w.boardFiles(in.Board)
 	if err != nil {

@@ -56,6 +56,9 @@ type worldFlags struct {
 	watchdog    time.Duration
 	consoleTail int
 	cpus        int
+	// desk makes "no argument" mean the default world with no script (a
+	// board on a desk) instead of the default scenario; serve and repl.
+	desk bool
 }
 
 func (f *worldFlags) register(cmd *cobra.Command) {
@@ -200,6 +203,8 @@ func loadScenario(cmd *cobra.Command, f *worldFlags, arg string) (*scenario.Scen
 	}
 	load := func(o scenario.Overrides) (*scenario.Scenario, error) {
 		switch {
+		case arg == "" && f.desk:
+			return adhocScenario(o, "desk", nil)
 		case arg == "":
 			return o.ParseFS(shippedFS, "scenarios/"+defaultScenario+".yaml")
 		case strings.HasSuffix(arg, ".py"):
