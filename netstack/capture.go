@@ -153,9 +153,6 @@ func (c *Capture) flushLocked() error {
 		c.mu.w = w
 		c.mu.n = 1
 	}
-	if !c.mu.closed {
-		c.beaconsLocked()
-	}
 	if err := c.mu.w.Flush(); err != nil {
 		c.mu.err = fmt.Errorf("netstack: flushing capture: %w", err)
 	}
