@@ -37,6 +37,7 @@ when it does not end in an uncaught exception), 1 when they fail, 2 on usage err
 		Example: `  esp8266sim run
   esp8266sim run main.py --wifi MyNet:secret123
   esp8266sim run scenarios/tcp_client.yaml --trace --pcap join.pcapng
+  esp8266sim run http_get --report http_get.html
   esp8266sim run http_get --latency 200ms --loss 10% --format junit > report.xml
   esp8266sim run server.py --forward 8080:esp1:80`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -63,6 +64,7 @@ when it does not end in an uncaught exception), 1 when they fail, 2 on usage err
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&f.report, "report", "", "write a self-contained HTML report: per board a sequence diagram of the network in simulated time, its console and the verdicts, and the world's topology")
 	return cmd
 }
 

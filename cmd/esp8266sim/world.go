@@ -48,6 +48,7 @@ type worldFlags struct {
 	boards      int
 	pcap        string
 	trace       bool
+	report      string // run --report FILE.html (htmlreport.go)
 	format      string
 	quiet       bool
 	expectText  []string
@@ -294,6 +295,7 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		defer pcap.Close()
 		opts.Pcap = pcap
 	}
+	html := newHTMLReport(f.report, &opts)
 	w, err := sim.New(sc, opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "in use") {
@@ -317,8 +319,12 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		ro.Progress = p.show
 		defer p.clear()
 	}
+	html.attach(w)
 	res, err := w.Run(ctx, ro)
 	if err != nil {
+		return err
+	}
+	if err := html.write(sc, res); err != nil {
 		return err
 	}
 	rep := res.Report()
