@@ -58,6 +58,21 @@ func Sequence(b HTMLBoard, lines []trace.Line, names map[string]string) (cols []
 		return resolve(tok)
 	}
 	ap := b.AP
+	if ap == "" {
+		// The access point is the first peer of the board's 802.11 steps.
+		for _, l := range lines {
+			if src, dst, label, ok := splitArrow(l.Text); ok && kindOf(label) == "wifi" {
+				if src == b.Name && dst != "*" {
+					ap = dst
+				} else if dst == b.Name {
+					ap = src
+				}
+				if ap != "" {
+					break
+				}
+			}
+		}
+	}
 	for _, l := range lines {
 		text := l.Text
 		if why, inner, ok := parseDrop(text); ok {
@@ -85,13 +100,6 @@ func Sequence(b HTMLBoard, lines []trace.Line, names map[string]string) (cols []
 			continue
 		}
 		kind := kindOf(label)
-		if kind == "wifi" && ap == "" {
-			if from == b.Name && to != "*" {
-				ap = to
-			} else if to == b.Name {
-				ap = from
-			}
-		}
 		if to == "*" || to == "broadcast" {
 			if from == b.Name {
 				to = ap
