@@ -55,6 +55,8 @@ type airIface struct {
 	stations map[[6]byte]int // station MAC → signal dBm
 	// nextBeacon is the simulated time of the next sampled beacon.
 	nextBeacon time.Duration
+	// radiotaps caches the radiotap header per signal strength.
+	radiotaps map[int][]byte
 }
 
 // AddAir registers an access point's air as its own 802.11 + radiotap
@@ -78,7 +80,7 @@ func (c *Capture) AddAir(cfg AirConfig) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	a := &airIface{cfg: cfg, bssid: [6]byte(cfg.BSSID), idx: idx, stations: map[[6]byte]int{}}
+	a := &airIface{cfg: cfg, bssid: [6]byte(cfg.BSSID), idx: idx, stations: map[[6]byte]int{}, radiotaps: map[int][]byte{}}
 	if c.mu.airs == nil {
 		c.mu.airs = map[[6]byte]*airIface{}
 	}
@@ -179,7 +181,11 @@ func (c *Capture) writeAirLocked(a *airIface, signal int, dot11 []byte, at time.
 	if c.mu.err != nil || c.mu.closed || c.mu.w == nil {
 		return
 	}
-	rt := radiotap(a.cfg.Channel, signal)
+	rt, ok := a.radiotaps[signal]
+	if !ok {
+		rt = radiotap(a.cfg.Channel, signal)
+		a.radiotaps[signal] = rt
+	}
 	b := make([]byte, 0, len(rt)+len(dot11))
 	b = append(append(b, rt...), dot11...)
 	seqOff := len(rt) + 22
