@@ -91,6 +91,16 @@ func apOf(sc *scenario.Scenario, ssid string) string {
 }
 
 func topology(sc *scenario.Scenario, res *sim.Result) report.Topology {
+	var boards []report.TopoNode
+	for _, b := range res.Boards {
+		boards = append(boards, report.TopoNode{Name: b.Name, IP: b.WiFiReport.IP, AP: apOf(sc, b.WiFiReport.SSID)})
+	}
+	return topologyOf(sc, boards)
+}
+
+// topologyOf is the scenario's world with boards (AP "" puts a board
+// under the first access point).
+func topologyOf(sc *scenario.Scenario, boards []report.TopoNode) report.Topology {
 	var t report.Topology
 	firstAP := ""
 	for _, a := range sc.WiFi.AccessPoints {
@@ -109,12 +119,12 @@ func topology(sc *scenario.Scenario, res *sim.Result) report.Topology {
 			links[l.Node] = append(links[l.Node], d)
 		}
 	}
-	for _, b := range res.Boards {
-		ap := apOf(sc, b.WiFiReport.SSID)
-		if ap == "" {
-			ap = firstAP
+	for _, b := range boards {
+		if b.AP == "" {
+			b.AP = firstAP
 		}
-		t.Boards = append(t.Boards, report.TopoNode{Name: b.Name, IP: b.WiFiReport.IP, AP: ap, Link: strings.Join(links[b.Name], "; ")})
+		b.Link = strings.Join(links[b.Name], "; ")
+		t.Boards = append(t.Boards, b)
 	}
 	for _, h := range sc.LANPeers {
 		ap := h.AP

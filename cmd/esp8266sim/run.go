@@ -64,6 +64,7 @@ when it does not end in an uncaught exception), 1 when they fail, 2 on usage err
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().IntVar(&f.ui, "ui", 0, "serve a live view of the run on http://127.0.0.1:PORT/ (the report's diagrams and consoles as they happen, with fault buttons); use with --realtime")
 	cmd.Flags().StringVar(&f.report, "report", "", "write a self-contained HTML report: per board a sequence diagram of the network in simulated time, its console and the verdicts, and the world's topology")
 	return cmd
 }

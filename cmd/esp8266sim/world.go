@@ -49,6 +49,7 @@ type worldFlags struct {
 	pcap        string
 	trace       bool
 	report      string // run --report FILE.html (htmlreport.go)
+	ui          int    // run --ui PORT (liveui.go)
 	format      string
 	quiet       bool
 	expectText  []string
@@ -296,6 +297,10 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		opts.Pcap = pcap
 	}
 	html := newHTMLReport(f.report, &opts)
+	ui, err := newLiveUI(f.ui, &opts)
+	if err != nil {
+		return err
+	}
 	w, err := sim.New(sc, opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "in use") {
@@ -320,6 +325,10 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		defer p.clear()
 	}
 	html.attach(w)
+	if err := ui.start(w, sc, stderr); err != nil {
+		return err
+	}
+	defer ui.close()
 	res, err := w.Run(ctx, ro)
 	if err != nil {
 		return err

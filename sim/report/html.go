@@ -23,6 +23,9 @@ type HTML struct {
 	// Topology is the world: access points, boards, LAN peers, internet
 	// hosts and the links' impairments.
 	Topology Topology
+	// Live, when not nil, makes the page the live view (Live): its fault
+	// buttons and the script that follows the event stream.
+	Live []FaultButton
 }
 
 // HTMLBoard is one board as the diagram needs it.
@@ -86,7 +89,15 @@ func WriteHTML(w io.Writer, h *HTML) error {
 	p("<title>%s %s — esp8266sim report</title>\n<style>%s</style>\n</head>\n<body>\n", esc(verdict), esc(r.Scenario), css)
 	p("<header><h1><span class=\"verdict %s\">%s</span> %s</h1>\n", strings.ToLower(verdict), verdict, esc(r.Scenario))
 	p("<p class=\"meta\">seed %d · simulated %s · %s</p>\n", r.Seed, trace.FormatTime(r.SimTime), esc(r.EndReason))
-	p("<label class=\"zoom\">zoom <input type=\"range\" min=\"0.4\" max=\"2.5\" step=\"0.1\" value=\"1\" oninput=\"document.body.style.setProperty('--zoom', this.value)\"></label></header>\n")
+	p("<label class=\"zoom\">zoom <input type=\"range\" min=\"0.4\" max=\"2.5\" step=\"0.1\" value=\"1\" oninput=\"document.body.style.setProperty('--zoom', this.value)\"></label>\n")
+	if h.Live != nil {
+		p("<div class=\"faults\">live · cause a fault: ")
+		for _, b := range h.Live {
+			p("<button type=\"button\" data-kind=\"%s\" data-target=\"%s\" onclick=\"fault(this.dataset.kind, this.dataset.target)\">%s</button> ", esc(b.Kind), esc(b.Target), esc(b.Label))
+		}
+		p("<span id=\"faultmsg\"></span></div>\n")
+	}
+	p("</header>\n")
 
 	p("<section class=\"topology\"><h2>The world</h2>\n")
 	writeTopology(bw, h.Topology)
@@ -127,7 +138,11 @@ func WriteHTML(w io.Writer, h *HTML) error {
 		}
 		p("</ul>\n</div>\n</div>\n</section>\n")
 	}
-	p("<footer>esp8266sim · every time is simulated time since the world started</footer>\n</body>\n</html>\n")
+	p("<footer>esp8266sim · every time is simulated time since the world started</footer>\n")
+	if h.Live != nil {
+		p("<script>%s</script>\n", liveScript)
+	}
+	p("</body>\n</html>\n")
 	return bw.Flush()
 }
 
@@ -368,6 +383,7 @@ svg text{font:12px system-ui,sans-serif}
 .topo .name{font-weight:bold;text-anchor:middle}.topo .sub{text-anchor:middle;fill:#555;font-size:11px}
 .topo .link line{stroke:#555;stroke-width:1.5}.topo .link.air line{stroke:#6a3d9a;stroke-dasharray:5 4}
 .topo .link text{fill:#b36200;font-size:11px}
+.faults button{margin:0 .2em}.faults{margin:.3em 0}
 footer{color:#888;font-size:12px;margin-top:2em}
 @media print{.zoom{display:none}.split{display:block}.diagram{max-height:none;overflow:visible;border:0}.console{max-height:none;background:#fff;color:#000;border:1px solid #999}svg.seq,svg.topo{zoom:1;max-width:100%;height:auto}}
 `

@@ -57,6 +57,22 @@ func Sequence(b HTMLBoard, lines []trace.Line, names map[string]string) (cols []
 		}
 		return resolve(tok)
 	}
+	// Boards' addresses the caller did not know are learnt from their
+	// "esp1 ip:192.168.1.100,mask:…" lines (a live view runs before the
+	// result).
+	learnt := map[string]string{}
+	for k, v := range names {
+		learnt[k] = v
+	}
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(l.Text, l.Source+" ip:"); ok && l.Source != "" {
+			ip, _, _ := strings.Cut(rest, ",")
+			if _, known := learnt[ip]; !known {
+				learnt[ip] = l.Source
+			}
+		}
+	}
+	names = learnt
 	ap := b.AP
 	if ap == "" {
 		// The access point is the first peer of the board's 802.11 steps.
