@@ -364,6 +364,7 @@ svg text{font:12px system-ui,sans-serif}
 .col line{stroke:#999;stroke-dasharray:4 3}
 .arrow line{stroke:#333;stroke-width:1.4}
 .arrow .t{fill:#777;font-size:11px}
+.arrow .label{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .arrow.wifi line{stroke:#6a3d9a}.arrow.wifi .label{fill:#6a3d9a}
 .arrow.dhcp line{stroke:#1f78b4}.arrow.dhcp .label{fill:#1f78b4}
 .arrow.arp line{stroke:#777}.arrow.arp .label{fill:#555}
