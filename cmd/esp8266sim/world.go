@@ -50,6 +50,7 @@ type worldFlags struct {
 	trace       bool
 	report      string // run --report FILE.html (htmlreport.go)
 	ui          int    // run --ui PORT (liveui.go)
+	beacons     time.Duration
 	format      string
 	quiet       bool
 	expectText  []string
@@ -77,6 +78,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.IntSliceVar(&f.allowHost, "allow-host-port", nil, "let boards reach this port of the host's loopback as host.sim.internal (repeatable)")
 	fl.IntVar(&f.boards, "boards", 0, "run N copies of the (first) board, with distinct names and MACs")
 	fl.StringVar(&f.pcap, "pcap", "", "write every frame to this pcapng file (open it with Wireshark or tshark)")
+	fl.DurationVar(&f.beacons, "beacons", 0, "record one beacon of each access point this often in the capture (default 1.024s, one in ten; 0 for none)")
 	fl.BoolVar(&f.trace, "trace", false, "print the readable trace: 802.11 steps, DHCP, ARP, DNS, TCP, socket calls")
 	fl.StringVar(&f.format, "format", "text", "report format: text, json or junit")
 	fl.BoolVar(&f.quiet, "quiet", false, "print only the verdict and failures (no console, no progress)")
@@ -279,7 +281,10 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	textReport := f.format == "text"
-	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog}
+	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog, BeaconEvery: f.beacons}
+	if cmd.Flags().Changed("beacons") && f.beacons <= 0 {
+		opts.BeaconEvery = -1
+	}
 	if textReport && !f.quiet {
 		opts.Console = stdout
 		opts.RawConsole = len(sc.Instances()) == 1
