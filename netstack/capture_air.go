@@ -143,7 +143,11 @@ func (c *Capture) recordAir(bssid [6]byte, from [6]byte, eth []byte) bool {
 		return false
 	}
 	dst, src := [6]byte(eth[0:6]), [6]byte(eth[6:12])
-	var hdr layers.Dot11
+	// The 802.11 data header (24 bytes: frame control, duration, three
+	// addresses, sequence control, numbered in writeAirLocked), then
+	// LLC/SNAP with the EtherType, then the payload.
+	var flags byte
+	var a1, a2, a3 [6]byte
 	var signal int
 	if from == bssid {
 		sig, toStation := a.stations[dst]
@@ -154,24 +158,26 @@ func (c *Capture) recordAir(bssid [6]byte, from [6]byte, eth []byte) bool {
 			sig = a.cfg.Signal
 		}
 		signal = sig
-		hdr = layers.Dot11{Type: layers.Dot11TypeData, Flags: layers.Dot11FlagsFromDS,
-			Address1: dst[:], Address2: bssid[:], Address3: src[:]}
+		flags, a1, a2, a3 = byte(layers.Dot11FlagsFromDS), dst, bssid, src
 	} else {
 		sig, ok := a.stations[from]
 		if !ok {
 			return false
 		}
 		signal = sig
-		hdr = layers.Dot11{Type: layers.Dot11TypeData, Flags: layers.Dot11FlagsToDS,
-			Address1: bssid[:], Address2: src[:], Address3: dst[:]}
+		flags, a1, a2, a3 = byte(layers.Dot11FlagsToDS), bssid, src, dst
 	}
-	buf := gopacket.NewSerializeBuffer()
-	snap := []byte{0xaa, 0xaa, 0x03, 0, 0, 0, eth[12], eth[13]}
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{}, &hdr, gopacket.Payload(append(snap, eth[ethHeaderLen:]...))); err != nil {
-		return false
-	}
+	payload := eth[ethHeaderLen:]
+	f := make([]byte, 24+8+len(payload))
+	f[0] = byte(layers.Dot11TypeData) << 2
+	f[1] = flags
+	copy(f[4:], a1[:])
+	copy(f[10:], a2[:])
+	copy(f[16:], a3[:])
+	copy(f[24:], []byte{0xaa, 0xaa, 0x03, 0, 0, 0, eth[12], eth[13]})
+	copy(f[32:], payload)
 	c.beaconsLocked()
-	c.writeAirLocked(a, signal, buf.Bytes(), c.clock.Now())
+	c.writeAirLocked(a, signal, f, c.clock.Now())
 	return true
 }
 
