@@ -17,22 +17,36 @@ import (
 // it happens, then the result and the scenario's shape.
 type htmlReport struct {
 	path string
+	out  *os.File
 	mu   sync.Mutex
 	// lines is the whole trace. A run's trace is as long as its frames;
 	// the report draws every one of them anyway.
 	lines []trace.Line
 }
 
-// newHTMLReport returns nil without a path. The world keeps a trace only
-// when someone reads it, so without --trace the report reads a silent one.
-func newHTMLReport(path string, opts *sim.Options) *htmlReport {
+// newHTMLReport returns nil without a path. The file is created now, so a
+// bad path is said before the run, not after it. The world keeps a trace
+// only when someone reads it, so without --trace the report reads a
+// silent one.
+func newHTMLReport(path string, opts *sim.Options) (*htmlReport, error) {
 	if path == "" {
-		return nil
+		return nil, nil
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, usagef("cannot write the report: %v", unwrap(err))
 	}
 	if opts.Trace == nil {
 		opts.Trace = io.Discard
 	}
-	return &htmlReport{path: path}
+	return &htmlReport{path: path, out: out}, nil
+}
+
+// close closes the file if the run ended before write.
+func (h *htmlReport) close() {
+	if h != nil {
+		h.out.Close()
+	}
 }
 
 // attach subscribes to the world's trace before it runs.
@@ -66,15 +80,10 @@ func (h *htmlReport) write(sc *scenario.Scenario, res *sim.Result) error {
 		desc := strings.TrimSpace(fmt.Sprintf("%s %s", f.Kind, f.Target))
 		doc.Faults = append(doc.Faults, report.Fault{At: f.At.D(), For: f.For.D(), Desc: desc})
 	}
-	out, err := os.Create(h.path)
-	if err != nil {
-		return usagef("cannot write the report: %v", unwrap(err))
-	}
-	if err := report.WriteHTML(out, doc); err != nil {
-		out.Close()
+	if err := report.WriteHTML(h.out, doc); err != nil {
 		return fmt.Errorf("writing the report %s: %w", h.path, err)
 	}
-	if err := out.Close(); err != nil {
+	if err := h.out.Close(); err != nil {
 		return fmt.Errorf("writing the report %s: %w", h.path, err)
 	}
 	return nil

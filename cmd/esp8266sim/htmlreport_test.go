@@ -165,3 +165,21 @@ func TestHTMLReportInBrowser(t *testing.T) {
 		t.Errorf("the lossy screenshot shows %d orange pixels; want the retransmissions visible", n)
 	}
 }
+
+// A report path that cannot be written and a port that is not one are
+// usage errors said in one sentence, before the run.
+func TestReportAndUIUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "http_get", "--report", filepath.Join(t.TempDir(), "no", "such", "dir.html")}, "cannot write the report: no such file or directory"},
+		{[]string{"run", "http_get", "--ui", "99999"}, "--ui takes a port number 1-65535"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := runWith(tc.args, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tc.want) || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+			t.Errorf("%v: code %d stderr %q; want 2 and one line with %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}

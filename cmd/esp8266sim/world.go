@@ -301,7 +301,11 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		defer pcap.Close()
 		opts.Pcap = pcap
 	}
-	html := newHTMLReport(f.report, &opts)
+	html, err := newHTMLReport(f.report, &opts)
+	if err != nil {
+		return err
+	}
+	defer html.close()
 	ui, err := newLiveUI(f.ui, &opts)
 	if err != nil {
 		return err
