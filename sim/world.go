@@ -50,6 +50,10 @@ type Options struct {
 	Trace io.Writer
 	// Pcap, when set, receives the pcapng capture of every frame.
 	Pcap io.Writer
+	// BeaconEvery is how often the capture records a sampled beacon of
+	// each access point: zero means netstack.DefaultBeaconEvery, negative
+	// none.
+	BeaconEvery time.Duration
 	// Watchdog is the wall-clock budget a board's Python code may run
 	// without blocking; zero means board.DefaultWatchdog, negative turns
 	// it off.
@@ -230,7 +234,7 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	if err := w.buildInternet(); err != nil {
 		return nil, fmt.Errorf("building the simulated internet: %w", err)
 	}
-	air, err := wifi.New(wifi.Config{Clock: w.clock, Seed: sc.Seed, Trace: w.trace})
+	air, err := wifi.New(wifi.Config{Clock: w.clock, Seed: sc.Seed, Trace: w.trace, Capture: w.capture})
 	if err != nil {
 		return nil, fmt.Errorf("building the radio: %w", err)
 	}
@@ -338,6 +342,7 @@ func (w *World) buildCapture() error {
 	if err != nil {
 		return err
 	}
+	c.SetBeaconEvery(w.opts.BeaconEvery)
 	w.capture = c
 	w.onClose(func() { c.Close() })
 	return nil
@@ -478,6 +483,9 @@ func (w *World) buildAP(i int) error {
 		ap.SetDHCP(a.dhcp)
 	}
 	a.ap = ap
+	if err := w.captureAir(a, bssid); err != nil {
+		return err
+	}
 	w.lans.Set(ap, a.lan)
 	w.aps = append(w.aps, a)
 	w.apByName[cfg.Name] = a
@@ -828,3 +836,27 @@ var defaultWorld []byte
 // chat service, the tutorials' internet hosts and one board, esp1, whose
 // main.py the caller supplies (boards[0].code).
 func DefaultWorld() []byte { return bytes.Clone(defaultWorld) }
+
+// captureAir gives the access point's air its own 802.11 interface in the
+// capture: the join's management frames and the stations' data frames go
+// there, the wired side stays Ethernet.
+func (w *World) captureAir(a *apNode, bssid net.HardwareAddr) error {
+	if w.capture == nil {
+		return nil
+	}
+	cfg := a.cfg
+	signal := cfg.RSSI
+	if signal == 0 {
+		signal = -50
+	}
+	sec := securityOf(cfg.Security)
+	err := w.capture.AddAir(netstack.AirConfig{
+		Name: cfg.Name, SSID: cfg.SSID, Hidden: cfg.Hidden, BSSID: bssid, Channel: cfg.Channel, Signal: signal,
+		RSN: sec == wifi.WPA2PSK || sec == wifi.WPAWPA2PSK || sec == wifi.WPAPSK,
+	})
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	a.lan.SetAir(bssid)
+	return nil
+}

@@ -49,6 +49,9 @@ type worldFlags struct {
 	boards      int
 	pcap        string
 	trace       bool
+	report      string // run --report FILE.html (htmlreport.go)
+	ui          int    // run --ui PORT (liveui.go)
+	beacons     time.Duration
 	format      string
 	quiet       bool
 	expectText  []string
@@ -79,6 +82,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.IntSliceVar(&f.allowHost, "allow-host-port", nil, "let boards reach this port of the host's loopback as host.sim.internal (repeatable)")
 	fl.IntVar(&f.boards, "boards", 0, "run N copies of the (first) board, with distinct names and MACs")
 	fl.StringVar(&f.pcap, "pcap", "", "write every frame to this pcapng file (open it with Wireshark or tshark)")
+	fl.DurationVar(&f.beacons, "beacons", 0, "record one beacon of each access point this often in the capture (default 1.024s, one in ten; 0 for none)")
 	fl.BoolVar(&f.trace, "trace", false, "print the readable trace: 802.11 steps, DHCP, ARP, DNS, TCP, socket calls")
 	fl.StringVar(&f.format, "format", "text", "report format: text, json or junit")
 	fl.BoolVar(&f.quiet, "quiet", false, "print only the verdict and failures (no console, no progress)")
@@ -332,7 +336,10 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	textReport := f.format == "text"
-	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog}
+	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog, BeaconEvery: f.beacons}
+	if cmd.Flags().Changed("beacons") && f.beacons <= 0 {
+		opts.BeaconEvery = -1
+	}
 	if textReport && !f.quiet {
 		opts.Console = stdout
 		opts.RawConsole = len(sc.Instances()) == 1
@@ -348,6 +355,15 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		}
 		defer pcap.Close()
 		opts.Pcap = pcap
+	}
+	html, err := newHTMLReport(f.report, &opts)
+	if err != nil {
+		return err
+	}
+	defer html.close()
+	ui, err := newLiveUI(f.ui, &opts)
+	if err != nil {
+		return err
 	}
 	w, err := sim.New(sc, opts)
 	if err != nil {
@@ -372,8 +388,16 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		ro.Progress = p.show
 		defer p.clear()
 	}
+	html.attach(w)
+	if err := ui.start(w, sc, stderr); err != nil {
+		return err
+	}
+	defer ui.close()
 	res, err := w.Run(ctx, ro)
 	if err != nil {
+		return err
+	}
+	if err := html.write(sc, res); err != nil {
 		return err
 	}
 	rep := res.Report()

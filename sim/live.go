@@ -1,0 +1,65 @@
+package sim
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
+)
+
+// What a live view needs from a running world (run --ui): each board's
+// console as it prints, and faults made to happen now.
+
+// WatchConsoles calls f with every chunk a board prints, as it prints it,
+// with the simulated time. Call before Run.
+func (w *World) WatchConsoles(f func(board, text string, at time.Duration)) {
+	for _, bn := range w.boards {
+		name := bn.inst.Name
+		var mu sync.Mutex
+		seen := 0
+		bn.console.watch(func(text string, at time.Duration) {
+			mu.Lock()
+			chunk := ""
+			if len(text) > seen {
+				chunk = text[seen:]
+			}
+			seen = len(text)
+			mu.Unlock()
+			if chunk != "" {
+				f(name, chunk, at)
+			}
+		})
+	}
+}
+
+// ConsoleText is what board has printed so far ("" for an unknown board).
+func (w *World) ConsoleText(board string) string {
+	if bn := w.byName[board]; bn != nil {
+		return bn.console.Text()
+	}
+	return ""
+}
+
+// InjectFault makes f happen now, as if the scenario's timeline had it at
+// this moment (f.At is ignored); a reversible fault with For is undone
+// after it. Its trace line says it was injected.
+func (w *World) InjectFault(f scenario.Fault) error {
+	do, undo, err := w.faultActions(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Kind, err)
+	}
+	desc := fmt.Sprintf("fault: %s %s (injected)", f.Kind, f.Target)
+	w.clock.AfterFunc(0, func() {
+		w.trace.Add(w.clock.Elapsed(), "sim", desc)
+		do()
+	})
+	if f.For > 0 && undo != nil {
+		w.clock.AfterFunc(f.For.D(), func() {
+			w.trace.Add(w.clock.Elapsed(), "sim", desc+" ends")
+			undo()
+		})
+	}
+	w.clock.Poke()
+	return nil
+}
