@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
@@ -16,18 +15,9 @@ import (
 func (w *World) WatchConsoles(f func(board, text string, at time.Duration)) {
 	for _, bn := range w.boards {
 		name := bn.inst.Name
-		var mu sync.Mutex
-		seen := 0
-		bn.console.watch(func(text string, at time.Duration) {
-			mu.Lock()
-			chunk := ""
-			if len(text) > seen {
-				chunk = text[seen:]
-			}
-			seen = len(text)
-			mu.Unlock()
-			if chunk != "" {
-				f(name, chunk, at)
+		bn.console.watch(func(text []byte, from int, at time.Duration) {
+			if chunk := text[from:]; len(chunk) > 0 {
+				f(name, string(chunk), at)
 			}
 		})
 	}

@@ -63,9 +63,9 @@ func arrowsInDOM(dom string) []string {
 	return out
 }
 
-// inOrder reports whether each of wants is the prefix of an arrow, in
+// arrowsInOrder reports whether each of wants is the prefix of an arrow, in
 // that order.
-func inOrder(arrows []string, wants ...string) bool {
+func arrowsInOrder(arrows []string, wants ...string) bool {
 	i := 0
 	for _, a := range arrows {
 		if i < len(wants) && (a == wants[i] || strings.HasPrefix(a, wants[i]+" ")) {
@@ -117,7 +117,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	page := runReport(t, dir, "http_get")
 	dom := string(chromium(t, page, "--dump-dom"))
 	arrows := arrowsInDOM(dom)
-	if !inOrder(arrows, "auth request", "assoc request", "EAPOL 1/4", "EAPOL 4/4",
+	if !arrowsInOrder(arrows, "auth request", "assoc request", "EAPOL 1/4", "EAPOL 4/4",
 		"DHCP DISCOVER", "DHCP OFFER", "DHCP REQUEST", "DHCP ACK", "DNS query A micropython.org", "TCP SYN", "TCP SYN-ACK", "TCP ACK") {
 		t.Errorf("the browser's diagram lacks the join, DHCP, DNS and handshake arrows in order; arrows:\n%s", strings.Join(arrows, "\n"))
 	}
