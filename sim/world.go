@@ -50,6 +50,10 @@ type Options struct {
 	Trace io.Writer
 	// Pcap, when set, receives the pcapng capture of every frame.
 	Pcap io.Writer
+	// HostResolver resolves, for boards in a world with internet
+	// passthrough, the names the scenario does not define; nil means
+	// net.DefaultResolver (resolv.conf, /etc/hosts).
+	HostResolver *net.Resolver
 	// Watchdog is the wall-clock budget a board's Python code may run
 	// without blocking; zero means board.DefaultWatchdog.
 	Watchdog time.Duration
@@ -86,6 +90,9 @@ type World struct {
 	cancel context.CancelFunc
 	// announcements tell the user about forwards and host access.
 	announcements []string
+	// real is the door to the host's network (nil unless the scenario asks
+	// for internet passthrough).
+	real *internetState
 	// ca signs the HTTPS hosts' certificates.
 	ca *services.CA
 
@@ -239,6 +246,9 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	}
 	if err := w.buildHostNode(); err != nil {
 		return nil, fmt.Errorf("building %s: %w", HostName, err)
+	}
+	if err := w.buildInternetGateway(); err != nil {
+		return nil, fmt.Errorf("opening the real network: %w", err)
 	}
 	if err := w.buildDNS(); err != nil {
 		return nil, fmt.Errorf("building the DNS servers: %w", err)

@@ -51,6 +51,7 @@ func WriteText(w io.Writer, r *Run, opts TextOptions) error {
 			ew.printf("\n")
 			writeBoard(ew, &b, tail)
 		}
+		writeInternet(ew, r.Internet)
 		if len(r.Expectations) > 0 {
 			ew.printf("\nexpectations:\n")
 		}
