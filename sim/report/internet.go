@@ -29,7 +29,7 @@ func writeInternet(ew *errWriter, in *Internet) {
 	if in == nil {
 		return
 	}
-	ew.printf("\nthis run used the real network (internet passthrough): %d flows through the NAT\n", len(in.Flows)+in.More)
+	ew.printf("\nthis run used the real network (internet passthrough); flows through the NAT: %d\n", len(in.Flows)+in.More)
 	for _, f := range in.Flows {
 		ew.printf("  %s\n", printable(f))
 	}
