@@ -226,6 +226,15 @@ func TestNATAllowList(t *testing.T) {
 		t.Fatalf("UDP allowed by name: %q, %v", r, err)
 	}
 	<-ufrom
+	// UDP to a port the list does not allow: ICMP port unreachable, as a
+	// closed port answers.
+	u2 := nw.dialUDP(t, netip.AddrPortFrom(natAlias, noPort))
+	if r, err := udpAsk(u2, "nope", 300*time.Millisecond); err == nil {
+		t.Errorf("UDP to a destination the list does not allow got %q", r)
+	}
+	if tr := nw.trace.String(); !strings.Contains(tr, "internet 198.19.0.1 → esp1 ICMP destination unreachable (port unreachable)") {
+		t.Errorf("no ICMP port unreachable for a UDP flow the list does not allow:\n%s", tr)
+	}
 	flows, _ := nw.nat.Flows()
 	refused := 0
 	for _, f := range flows {
@@ -233,8 +242,8 @@ func TestNATAllowList(t *testing.T) {
 			refused++
 		}
 	}
-	if refused != 1 {
-		t.Errorf("%d flows refused as not allowed; want 1: %v", refused, flows)
+	if refused != 2 {
+		t.Errorf("%d flows refused as not allowed; want 2: %v", refused, flows)
 	}
 }
 

@@ -11,6 +11,9 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // The real-network tests (issue 18) talk only to servers they run on the
@@ -119,6 +122,8 @@ func TestInternetUDPAllowAndHostResolver(t *testing.T) {
 	resolver := loopbackDNS(t, "real.test", netip.MustParseAddr("192.0.2.44"))
 	var trace strings.Builder
 	res := runYAMLWith(t, fmt.Sprintf(`
+internet_hosts:
+  - {name: sim.test, ip: 203.0.113.10, services: {tcp_echo: 7}}
 internet:
   mode: passthrough
   resolve: [api.test:127.0.0.2]
@@ -148,6 +153,11 @@ boards:
           except OSError as e:
               print("tcp", port == %d, "error", e.errno)
           s.close()
+      s = socket.socket()
+      s.connect(socket.getaddrinfo("sim.test", 7)[0][-1])
+      s.send(b"declared")
+      print("sim.test echoes", s.recv(16))
+      s.close()
       print("real.test is", socket.getaddrinfo("real.test", 80)[0][-1][0])
       try:
           socket.getaddrinfo("nowhere.test", 80)
@@ -161,6 +171,7 @@ boards:
 		"tcp True b'hello board'",
 		"tcp False error 104", // refused: RST, as a closed port (lwIP reports ECONNRESET)
 		"real.test is 192.0.2.44",
+		"sim.test echoes b'declared'", // a declared host wins for its address
 		"nowhere.test -2",
 	} {
 		if !strings.Contains(c, want) {
@@ -189,14 +200,18 @@ boards:
 			t.Errorf("flows lack %q:\n%s", want, flows)
 		}
 	}
+	if strings.Contains(flows, "203.0.113.10") || len(res.Internet.Flows) != 3 {
+		t.Errorf("want three flows, none to the declared host:\n%s", flows)
+	}
 	if !strings.Contains(trace.String(), fmt.Sprintf("via host 127.0.0.2:%d", okPort)) {
 		t.Errorf("the trace does not name the host endpoint")
 	}
 }
 
 // Without internet passthrough nothing leaves the simulation: an
-// undefined name fails in the board's DNS, as before, and no host server
-// hears from the board.
+// undefined name fails in the board's DNS, as before, the routers have no
+// way out (no default route, no gateway) and no host server hears from the
+// board.
 func TestInternetOffKeepsTheSandbox(t *testing.T) {
 	ln, _ := listenLoopback(t, "tcp")
 	accepted := make(chan struct{}, 1)
@@ -206,7 +221,7 @@ func TestInternetOffKeepsTheSandbox(t *testing.T) {
 			c.Close()
 		}
 	}()
-	res := runYAMLWith(t, `
+	sc, err := scenario.Parse("test.yaml", []byte(`
 boards:
   - name: esp1
     code: |
@@ -221,15 +236,37 @@ boards:
               socket.getaddrinfo(name, 80)
           except OSError as e:
               print(name, "fails", e)
-      s = socket.socket()
-      s.settimeout(3)
-      try:
-          s.connect(("203.0.113.200", 80))
-      except OSError as e:
-          print("outside address fails", e)
-`, Options{})
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(sc, Options{Firmware: fw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, a := range w.aps {
+		for _, r := range a.router.Routes() {
+			if r.Dst.Bits() == 0 {
+				t.Errorf("router %s has a way out of the simulation: %s", a.cfg.Name, r)
+			}
+		}
+	}
+	if _, ok := w.nics[GatewayName]; ok {
+		t.Errorf("the world has a gateway to the real network")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := w.Run(ctx, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := res.Boards[0].Console
-	for _, want := range []string{"api.test fails -2", "localhost fails -2", "outside address fails"} {
+	for _, want := range []string{"api.test fails -2", "localhost fails -2"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("console lacks %q:\n%s", want, c)
 		}
