@@ -144,7 +144,7 @@ var fieldCoverage = map[string]string{
 	"Internet.mode":               "TestInternetUDPAllowAndHostResolver",
 	"Internet.allow":              "TestInternetUDPAllowAndHostResolver",
 	"Internet.resolve":            "TestInternetUDPAllowAndHostResolver",
-	"Internet.udp_timeout":        "TestNATTableLimitAndIdleTimeouts",
+	"Internet.udp_timeout":        "TestInternetUDPAllowAndHostResolver",
 	"Internet.tcp_timeout":        "TestNATTableLimitAndIdleTimeouts",
 	"Internet.max_flows":          "TestNATTableLimitAndIdleTimeouts",
 	"Scenario.faults":             "TestFullScenarioRuns",

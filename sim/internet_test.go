@@ -128,6 +128,7 @@ internet:
   mode: passthrough
   resolve: [api.test:127.0.0.2]
   allow: [api.test:%d, 127.0.0.2:%d]
+  udp_timeout: 1s
 boards:
   - name: esp1
     code: |
@@ -163,6 +164,7 @@ boards:
           socket.getaddrinfo("nowhere.test", 80)
       except OSError as e:
           print("nowhere.test", e)
+      time.sleep(1.5)
 `, uport, okPort, uport, okPort, noPort, okPort, okPort), Options{HostResolver: resolver, Trace: &trace})
 	c := res.Boards[0].Console
 	for _, want := range []string{
@@ -192,7 +194,7 @@ boards:
 	flows := strings.Join(res.Internet.Flows, "\n")
 	for _, want := range []string{
 		fmt.Sprintf("udp 192.168.1.100:"),
-		fmt.Sprintf("→ api.test (198.19.0.1:%d) via host 127.0.0.2:%d: 4 B out, 13 B in", uport, uport),
+		fmt.Sprintf("→ api.test (198.19.0.1:%d) via host 127.0.0.2:%d: 4 B out, 13 B in, idle timeout", uport, uport), // udp_timeout
 		fmt.Sprintf("via host 127.0.0.2:%d: 0 B out, 11 B in, closed", okPort),
 		fmt.Sprintf("via host 127.0.0.2:%d: 0 B out, 0 B in, refused: not allowed", noPort),
 	} {

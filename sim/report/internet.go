@@ -25,11 +25,17 @@ func (in *Internet) json() *jsonInternet {
 	return &jsonInternet{RealNetwork: true, Flows: append([]string{}, in.Flows...), More: in.More}
 }
 
-func writeInternet(ew *errWriter, in *Internet) {
+// writeInternet says, even in quiet mode, that the run used the real
+// network (so its outcome may depend on the world outside); the flows
+// follow unless quiet.
+func writeInternet(ew *errWriter, in *Internet, quiet bool) {
 	if in == nil {
 		return
 	}
-	ew.printf("\nthis run used the real network (internet passthrough); flows through the NAT: %d\n", len(in.Flows)+in.More)
+	ew.printf("this run used the real network (internet passthrough); flows through the NAT: %d\n", len(in.Flows)+in.More)
+	if quiet {
+		return
+	}
 	for _, f := range in.Flows {
 		ew.printf("  %s\n", printable(f))
 	}

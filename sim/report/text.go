@@ -42,6 +42,7 @@ func WriteText(w io.Writer, r *Run, opts TextOptions) error {
 	if r.Error != "" {
 		ew.printf("error: %s\n", r.Error)
 	}
+	writeInternet(ew, r.Internet, opts.Quiet)
 	if !opts.Quiet {
 		tail := opts.ConsoleLines
 		if tail == 0 {
@@ -51,7 +52,6 @@ func WriteText(w io.Writer, r *Run, opts TextOptions) error {
 			ew.printf("\n")
 			writeBoard(ew, &b, tail)
 		}
-		writeInternet(ew, r.Internet)
 		if len(r.Expectations) > 0 {
 			ew.printf("\nexpectations:\n")
 		}
