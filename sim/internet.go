@@ -32,6 +32,11 @@ var aliasBase = netip.MustParseAddr("198.19.0.1")
 // treated as no answer.
 const hostLookupTimeout = 3 * time.Second
 
+// hostLookupCache bounds the names remembered for a run: a script asking
+// for endless distinct names costs lookups, not host memory (names beyond
+// it are looked up each time, and allow rules by name do not match them).
+const hostLookupCache = 1024
+
 // internetState is the world's door to the real network.
 type internetState struct {
 	nat *netstack.NAT
@@ -186,9 +191,11 @@ func (w *World) hostLookup(name string) ([]netip.Addr, bool) {
 			return nil, false
 		}
 	}
-	st.nat.Learn(name, res.addrs)
 	st.mu.Lock()
-	st.cache[name] = res
+	if len(st.cache) < hostLookupCache {
+		st.cache[name] = res
+		st.nat.Learn(name, res.addrs)
+	}
 	st.mu.Unlock()
 	return res.addrs, res.ok
 }
