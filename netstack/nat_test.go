@@ -250,7 +250,7 @@ func TestNATAllowList(t *testing.T) {
 func TestNATTableLimitAndIdleTimeouts(t *testing.T) {
 	uport, ufrom := hostUDPEcho(t)
 	tport, _ := hostTCPEcho(t)
-	idle := 400 * time.Millisecond
+	idle := time.Second
 	nw := newNATWorld(t, NATConfig{MaxFlows: 2, UDPIdle: idle, TCPIdle: idle})
 	dst := netip.AddrPortFrom(natAlias, uport)
 	a, b, c := nw.dialUDP(t, dst), nw.dialUDP(t, dst), nw.dialUDP(t, dst)
