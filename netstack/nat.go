@@ -94,11 +94,16 @@ type FlowInfo struct {
 	End string
 }
 
-func (f FlowInfo) String() string {
-	dst := f.Dst.String()
+// dst is the destination as the board addressed it, with its name.
+func (f FlowInfo) dst() string {
 	if f.Name != "" {
-		dst = fmt.Sprintf("%s (%s)", f.Name, f.Dst)
+		return fmt.Sprintf("%s (%s)", f.Name, f.Dst)
 	}
+	return f.Dst.String()
+}
+
+func (f FlowInfo) String() string {
+	dst := f.dst()
 	host := ""
 	if f.Host.IsValid() {
 		host = " via host " + f.Host.String()
@@ -389,7 +394,7 @@ func (n *NAT) relayTCP(r *tcp.ForwarderRequest, f *natFlow, host netip.AddrPort)
 		f.mu.Unlock()
 	}
 	f.mu.Lock()
-	n.owner.logf("tcp %s → %s connected via host %s (local %s)", f.info.Board, f.info.Dst, host, f.info.Local)
+	n.owner.logf("tcp %s → %s connected via host %s (local %s)", f.info.Board, f.info.dst(), host, f.info.Local)
 	f.mu.Unlock()
 	var expired atomic.Bool
 	timer := n.owner.clock.AfterFunc(n.cfg.TCPIdle, func() {
@@ -476,7 +481,7 @@ func (n *NAT) handleUDP(r *udp.ForwarderRequest) bool {
 	}
 	f.mu.Lock()
 	f.info.Local = hc.LocalAddr().(*net.UDPAddr).AddrPort()
-	n.owner.logf("udp %s → %s mapped via host %s (local %s)", f.info.Board, f.info.Dst, host, f.info.Local)
+	n.owner.logf("udp %s → %s mapped via host %s (local %s)", f.info.Board, f.info.dst(), host, f.info.Local)
 	f.mu.Unlock()
 	var once sync.Once
 	var expired atomic.Bool
