@@ -116,8 +116,10 @@ func (f FlowInfo) String() string {
 }
 
 type natFlow struct {
-	mu             sync.Mutex
-	info           FlowInfo
+	mu   sync.Mutex
+	info FlowInfo
+	// ended is set by the first finish.
+	ended          bool
 	sent, received atomic.Int64
 }
 
@@ -316,10 +318,11 @@ func (n *NAT) open(info FlowInfo) (*natFlow, bool) {
 // finish ends a flow once; active says it held a table slot.
 func (n *NAT) finish(f *natFlow, end string, active bool) {
 	f.mu.Lock()
-	if f.info.End != "" && f.info.Ended != 0 {
+	if f.ended {
 		f.mu.Unlock()
 		return
 	}
+	f.ended = true
 	f.info.End = end
 	f.info.Ended = n.owner.clock.Elapsed()
 	info := f.info
