@@ -46,6 +46,9 @@ type Result struct {
 	// Cancelled is set when the caller cancelled the run (Ctrl-C) before
 	// it ended by itself: nothing was decided.
 	Cancelled bool
+	// Internet is set when the run used the host's real network, with its
+	// NAT flows.
+	Internet *report.Internet
 }
 
 // Passed reports whether the run passed: it was not cancelled, every
@@ -378,6 +381,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		Cancelled: cancelled,
 	}
 	res.Frames = frames
+	res.Internet = w.internetReport()
 	for _, bn := range w.boards {
 		res.Boards = append(res.Boards, w.boardResult(bn))
 	}

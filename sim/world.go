@@ -54,6 +54,10 @@ type Options struct {
 	// each access point: zero means netstack.DefaultBeaconEvery, negative
 	// none.
 	BeaconEvery time.Duration
+	// HostResolver resolves, for boards in a world with internet
+	// passthrough, the names the scenario does not define; nil means
+	// net.DefaultResolver (resolv.conf, /etc/hosts).
+	HostResolver *net.Resolver
 	// Watchdog is the wall-clock budget a board's Python code may run
 	// without blocking; zero means board.DefaultWatchdog, negative turns
 	// it off.
@@ -101,6 +105,9 @@ type World struct {
 	cancel context.CancelFunc
 	// announcements tell the user about forwards and host access.
 	announcements []string
+	// real is the door to the host's network (nil unless the scenario asks
+	// for internet passthrough).
+	real *internetState
 	// ca signs the HTTPS hosts' certificates.
 	ca *services.CA
 
@@ -262,6 +269,9 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	}
 	if err := w.buildHostNode(); err != nil {
 		return nil, fmt.Errorf("building %s: %w", HostName, err)
+	}
+	if err := w.buildInternetGateway(); err != nil {
+		return nil, fmt.Errorf("opening the real network: %w", err)
 	}
 	if err := w.buildDNS(); err != nil {
 		return nil, fmt.Errorf("building the DNS servers: %w", err)

@@ -35,6 +35,8 @@ var flagCoverage = map[string]string{
 	"run --bandwidth":          "TestRunFlagsSetTheScenario",
 	"run --forward":            "TestForwardServesCurl",
 	"run --allow-host-port":    "TestHostAccessWithNetcat",
+	"run --internet":           "TestInternetHTTPGetTutorial",
+	"run --resolve":            "TestInternetHTTPGetTutorial",
 	"run --boards":             "TestRunFlagsSetTheScenario",
 	"run --pcap":               "TestRunOutputFlags",
 	"run --trace":              "TestRunOutputFlags",

@@ -46,6 +46,7 @@ type worldFlags struct {
 	bandwidth   string
 	forwards    []string
 	allowHost   []int
+	net         internetFlags
 	boards      int
 	pcap        string
 	trace       bool
@@ -80,6 +81,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.bandwidth, "bandwidth", "", "rate limit of every board's link, e.g. 1mbit")
 	fl.StringArrayVar(&f.forwards, "forward", nil, "forward a host port to a board: [tcp:|udp:][HOSTADDR:]HOSTPORT:BOARD:PORT (repeatable; binds 127.0.0.1 by default)")
 	fl.IntSliceVar(&f.allowHost, "allow-host-port", nil, "let boards reach this port of the host's loopback as host.sim.internal (repeatable)")
+	f.net.register(fl)
 	fl.IntVar(&f.boards, "boards", 0, "run N copies of the (first) board, with distinct names and MACs")
 	fl.StringVar(&f.pcap, "pcap", "", "write every frame to this pcapng file (open it with Wireshark or tshark)")
 	fl.DurationVar(&f.beacons, "beacons", 0, "record one beacon of each access point this often in the capture (default 1.024s, one in ten; 0 for none)")
@@ -160,6 +162,7 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 	for _, p := range f.allowHost {
 		o.Set = append(o.Set, fmt.Sprintf("allow_host_ports[+]=%d", p))
 	}
+	o.Set = append(o.Set, f.net.sets()...)
 	return o, nil
 }
 
