@@ -76,6 +76,18 @@ func (o *bridgeOwner) go_(f func()) {
 	}()
 }
 
+// tryGo runs f on a goroutine the owner waits for, unless the owner is
+// closing (then false): callers on gVisor's goroutines may race close.
+func (o *bridgeOwner) tryGo(f func()) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.mu.closed {
+		return false
+	}
+	o.go_(f)
+	return true
+}
+
 func (o *bridgeOwner) logf(format string, args ...any) {
 	o.trace.Addf(o.clock.Elapsed(), o.source, format, args...)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/gopacket/gopacket"
@@ -31,6 +32,10 @@ type Capture struct {
 		err    error
 		frames uint64
 		closed bool
+		// airs are the access points' 802.11 interfaces (capture_air.go).
+		airs        map[[6]byte]*airIface
+		airOrder    []*airIface
+		beaconEvery time.Duration
 	}
 }
 
@@ -63,12 +68,16 @@ var ngOptions = pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{Applica
 // addInterface registers an interface and returns its index (-1 after an
 // error).
 func (c *Capture) addInterface(name, desc string) int {
+	return c.addNgInterface(ngInterface(name, desc))
+}
+
+func (c *Capture) addNgInterface(intf pcapgo.NgInterface) int {
+	name := intf.Name
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mu.err != nil || c.mu.closed {
 		return -1
 	}
-	intf := ngInterface(name, desc)
 	if c.mu.w == nil {
 		w, err := pcapgo.NewNgWriterInterface(c.mu.out, intf, ngOptions)
 		if err != nil {
@@ -94,6 +103,7 @@ func (c *Capture) write(idx int, b []byte) {
 	if c.mu.err != nil || c.mu.closed || c.mu.w == nil || idx >= c.mu.n {
 		return
 	}
+	c.beaconsLocked()
 	ci := gopacket.CaptureInfo{
 		Timestamp:      c.clock.Now(),
 		CaptureLength:  len(b),

@@ -41,6 +41,9 @@ type Medium struct {
 	trace   *trace.Log
 	decoder *trace.Decoder
 	capture atomic.Pointer[Capture]
+	// air is the BSSID of the access point whose stations share this
+	// medium, when its frames are captured as 802.11 (SetAir).
+	air atomic.Pointer[[6]byte]
 
 	mu struct {
 		sync.RWMutex
@@ -80,6 +83,19 @@ func (m *Medium) SetCapture(c *Capture) {
 	for _, a := range m.mu.atts {
 		a.registerCapture(c)
 	}
+}
+
+// SetAir makes the capture show the frames of the stations of the access
+// point bssid, and the access point's frames to them, as 802.11 data frames
+// on that access point's air interface (Capture.AddAir): the medium is
+// the LAN behind the access point.
+func (m *Medium) SetAir(bssid net.HardwareAddr) {
+	if len(bssid) != 6 {
+		m.air.Store(nil)
+		return
+	}
+	b := [6]byte(bssid)
+	m.air.Store(&b)
 }
 
 // Retransmissions counts TCP retransmissions seen on the medium; it counts
@@ -294,6 +310,9 @@ func (a *Attachment) registerCapture(c *Capture) {
 func (a *Attachment) record(f *frame) {
 	c := a.medium.capture.Load()
 	if c == nil || (f.forwarded && !c.everyHop.Load()) {
+		return
+	}
+	if bssid := a.medium.air.Load(); bssid != nil && c.recordAir(*bssid, a.mac, f.b) {
 		return
 	}
 	if idx := a.capIndex.Load(); idx >= 0 {

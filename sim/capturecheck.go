@@ -47,7 +47,8 @@ type flowKey struct {
 
 // analyzeCapture decodes a pcapng capture.
 func analyzeCapture(pcapng []byte) (*captureFacts, error) {
-	r, err := pcapgo.NewNgReader(bytes.NewReader(pcapng), pcapgo.DefaultNgReaderOptions)
+	// Mixed link types: the access points' air is 802.11, the rest Ethernet.
+	r, err := pcapgo.NewNgReader(bytes.NewReader(pcapng), pcapgo.NgReaderOptions{WantMixedLinkType: true})
 	if err != nil {
 		return nil, fmt.Errorf("reading the capture: %w", err)
 	}
@@ -64,10 +65,9 @@ func analyzeCapture(pcapng []byte) (*captureFacts, error) {
 			return nil, fmt.Errorf("reading the capture: %w", err)
 		}
 		facts.frames++
-		pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-		eth, _ := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet)
+		pkt, srcMAC := decodeCaptured(r, ci.InterfaceIndex, data)
 		ip, _ := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		if eth == nil || ip == nil {
+		if srcMAC == nil || ip == nil {
 			continue
 		}
 		src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
@@ -82,7 +82,7 @@ func analyzeCapture(pcapng []byte) (*captureFacts, error) {
 				k := flowKey{client: from, server: to}
 				if progress[k] == 0 {
 					progress[k] = 1
-					clientMACs[k] = eth.SrcMAC.String()
+					clientMACs[k] = srcMAC.String()
 				}
 			case tcp.SYN && tcp.ACK:
 				k := flowKey{client: to, server: from}
@@ -147,4 +147,25 @@ func (f *captureFacts) sawDORA(mac string) (bool, time.Time) {
 		}
 	}
 	return false, time.Time{}
+}
+
+// decodeCaptured decodes a frame by its interface's link type (the access
+// points' air is 802.11 with radiotap, the wired side Ethernet) and
+// returns its sender's MAC address.
+func decodeCaptured(r *pcapgo.NgReader, iface int, data []byte) (gopacket.Packet, net.HardwareAddr) {
+	first := gopacket.LayerType(layers.LayerTypeEthernet)
+	if intf, err := r.Interface(iface); err == nil && intf.LinkType == layers.LinkTypeIEEE80211Radio {
+		first = layers.LayerTypeRadioTap
+	}
+	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+	if eth, ok := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
+		return pkt, eth.SrcMAC
+	}
+	if d, ok := pkt.Layer(layers.LayerTypeDot11).(*layers.Dot11); ok {
+		if d.Flags.FromDS() {
+			return pkt, d.Address3
+		}
+		return pkt, d.Address2
+	}
+	return pkt, nil
 }

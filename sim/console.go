@@ -23,6 +23,9 @@ type console struct {
 	live io.Writer
 	// raw sends bytes to live as they come instead of prefixed lines.
 	raw bool
+	// keep, when positive, bounds the recorded text to about its last keep
+	// bytes (and as many lines), for runs that last until signalled.
+	keep int
 
 	mu sync.Mutex
 	// all is append-only: a prefix handed to a watcher is never changed
@@ -72,6 +75,9 @@ func (c *console) Write(p []byte) (int, error) {
 		done = append(done, line)
 		rest = rest[i+1:]
 	}
+	if c.trim() {
+		from = max(len(c.all)-len(p), 0)
+	}
 	text := c.all[:len(c.all):len(c.all)]
 	watchers := c.watchers
 	c.mu.Unlock()
@@ -87,6 +93,24 @@ func (c *console) Write(p []byte) (int, error) {
 		w(text, from, at)
 	}
 	return len(p), nil
+}
+
+// trim drops the oldest text and lines beyond keep, in amortised steps
+// (only once twice the bound is reached), and reports whether the text was
+// cut. The kept text goes to a new array: a prefix already handed to a
+// watcher stays as it was. Caller holds mu.
+func (c *console) trim() bool {
+	if c.keep <= 0 {
+		return false
+	}
+	if len(c.lines) > 2*c.keep/64+16 {
+		c.lines = append([]consoleLine(nil), c.lines[len(c.lines)-c.keep/64:]...)
+	}
+	if len(c.all) <= 2*c.keep {
+		return false
+	}
+	c.all = append([]byte(nil), c.all[len(c.all)-c.keep:]...)
+	return true
 }
 
 // flush emits a last line without a newline to the live view.

@@ -18,6 +18,7 @@ func (r *Result) Report() *report.Run {
 		Frames:    r.Frames,
 		EndReason: r.EndReason,
 		Cancelled: r.Cancelled,
+		Internet:  r.Internet,
 	}
 	for _, b := range r.Boards {
 		rb := report.Board{

@@ -46,6 +46,9 @@ type Result struct {
 	// Cancelled is set when the caller cancelled the run (Ctrl-C) before
 	// it ended by itself: nothing was decided.
 	Cancelled bool
+	// Internet is set when the run used the host's real network, with its
+	// NAT flows.
+	Internet *report.Internet
 }
 
 // Passed reports whether the run passed: it was not cancelled, every
@@ -132,6 +135,9 @@ type RunOptions struct {
 	// Progress, when set, is called about every ProgressEvery of wall time.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// UntilCancelled ignores the scenario's duration: the run lasts until
+	// ctx ends (or every board's program ended), as a bench does.
+	UntilCancelled bool
 }
 
 // Run runs the world once. It returns an error only when the run could not
@@ -186,10 +192,12 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		}
 	}
 
-	deadline := w.clock.AfterFunc(w.sc.Duration.D(), func() {
-		finish(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
-	})
-	defer deadline.Stop()
+	if !ro.UntilCancelled {
+		deadline := w.clock.AfterFunc(w.sc.Duration.D(), func() {
+			finish(fmt.Sprintf("the scenario's duration (%s) of simulated time was reached", w.sc.Duration.D()))
+		})
+		defer deadline.Stop()
+	}
 
 	if err := w.scheduleFaults(); err != nil {
 		return nil, err
@@ -228,7 +236,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := b.Run(boardCtx)
+			res, err := w.runBoard(boardCtx, b, bn, ro.UntilCancelled)
 			ended(bn, &res, err)
 		}()
 		return b, nil
@@ -318,6 +326,11 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 	if cancelled {
 		finish(reason)
 		<-endReason
+		if ro.UntilCancelled {
+			// A run that lasts until it is stopped ended as asked: its
+			// verdict is the expectations' and the boards'.
+			reason, cancelled = "the run was stopped (Ctrl-C or SIGTERM), as asked", false
+		}
 	}
 
 	// Stop the boards, then the clock; what happened is now fixed. The
@@ -368,6 +381,7 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		Cancelled: cancelled,
 	}
 	res.Frames = frames
+	res.Internet = w.internetReport()
 	for _, bn := range w.boards {
 		res.Boards = append(res.Boards, w.boardResult(bn))
 	}
@@ -423,6 +437,11 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 	if stdin != nil {
 		cfg.Stdin = stdin
 	}
+	cfg.MaxResets = w.opts.MaxResets
+	if s, ok := w.opts.Serial[bn.inst.Name]; ok {
+		bn.serialIn = newSerialIn(s.In, w.ctx.Done())
+		cfg.Console, cfg.Stdin = serialConsole(bn.console, s.Out), bn.serialIn
+	}
 	b, err := board.New(cfg, w.opts.Firmware, w.clock)
 	if err != nil {
 		return nil, err
@@ -473,6 +492,9 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 	}
 	if err != nil {
 		br.EndedAt = endedAt
+	}
+	if bn.reboots > 0 {
+		br.Message = strings.TrimSpace(fmt.Sprintf("%s (rebooted %d time(s) after its program ended; last: %s)", br.Message, bn.reboots, bn.lastEnd))
 	}
 	st := bn.station
 	status := st.Status()

@@ -53,7 +53,8 @@ func (w *World) buildDNS() error {
 		srv, err := dns.NewServer(dns.ServerConfig{
 			Stack: a.router.Stack(), NIC: a.lanNIC.ID(), Addr: a.routerIP,
 			Records: records, WrongAddr: wrong, Clock: w.clock, Name: name,
-			Trace: w.traceTo(name, "DNS server: "),
+			Upstream: w.upstream(),
+			Trace:    w.traceTo(name, "DNS server: "),
 		})
 		if err != nil {
 			return fmt.Errorf("DNS server of %s: %w", name, err)

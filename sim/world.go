@@ -50,9 +50,28 @@ type Options struct {
 	Trace io.Writer
 	// Pcap, when set, receives the pcapng capture of every frame.
 	Pcap io.Writer
+	// BeaconEvery is how often the capture records a sampled beacon of
+	// each access point: zero means netstack.DefaultBeaconEvery, negative
+	// none.
+	BeaconEvery time.Duration
+	// HostResolver resolves, for boards in a world with internet
+	// passthrough, the names the scenario does not define; nil means
+	// net.DefaultResolver (resolv.conf, /etc/hosts).
+	HostResolver *net.Resolver
 	// Watchdog is the wall-clock budget a board's Python code may run
-	// without blocking; zero means board.DefaultWatchdog.
+	// without blocking; zero means board.DefaultWatchdog, negative turns
+	// it off.
 	Watchdog time.Duration
+	// Serial connects boards' UARTs to the host, keyed by board instance
+	// name (see serial.go); a board with one is interactive.
+	Serial map[string]Serial
+	// MaxResets bounds the resets a board follows (board.Config.MaxResets);
+	// zero means the board's default.
+	MaxResets int
+	// ConsoleKeep, when positive, bounds how much of each board's console
+	// the world records (the last ConsoleKeep bytes), for runs that last
+	// until signalled.
+	ConsoleKeep int
 }
 
 // World is one built scenario.
@@ -86,6 +105,9 @@ type World struct {
 	cancel context.CancelFunc
 	// announcements tell the user about forwards and host access.
 	announcements []string
+	// real is the door to the host's network (nil unless the scenario asks
+	// for internet passthrough).
+	real *internetState
 	// ca signs the HTTPS hosts' certificates.
 	ca *services.CA
 
@@ -140,6 +162,14 @@ type boardNode struct {
 	// uplink puts the NIC on the LAN of the access point the station joins,
 	// with the board's radio link impairments.
 	uplink *boardUplink
+
+	// serialIn is the board's input when it has a Serial (see serial.go);
+	// reboots and lastEnd count and describe the times its program ended
+	// and a run that lasts until cancelled booted it again (run goroutine
+	// until done is closed).
+	serialIn *serialIn
+	reboots  int
+	lastEnd  string
 
 	mu      sync.Mutex
 	result  *board.Result
@@ -213,7 +243,7 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	if err := w.buildInternet(); err != nil {
 		return nil, fmt.Errorf("building the simulated internet: %w", err)
 	}
-	air, err := wifi.New(wifi.Config{Clock: w.clock, Seed: sc.Seed, Trace: w.trace})
+	air, err := wifi.New(wifi.Config{Clock: w.clock, Seed: sc.Seed, Trace: w.trace, Capture: w.capture})
 	if err != nil {
 		return nil, fmt.Errorf("building the radio: %w", err)
 	}
@@ -241,6 +271,9 @@ func New(sc *scenario.Scenario, opts Options) (w *World, err error) {
 	}
 	if err := w.buildHostNode(); err != nil {
 		return nil, fmt.Errorf("building %s: %w", HostName, err)
+	}
+	if err := w.buildInternetGateway(); err != nil {
+		return nil, fmt.Errorf("opening the real network: %w", err)
 	}
 	if err := w.buildDNS(); err != nil {
 		return nil, fmt.Errorf("building the DNS servers: %w", err)
@@ -321,6 +354,7 @@ func (w *World) buildCapture() error {
 	if err != nil {
 		return err
 	}
+	c.SetBeaconEvery(w.opts.BeaconEvery)
 	w.capture = c
 	w.onClose(func() { c.Close() })
 	return nil
@@ -461,6 +495,9 @@ func (w *World) buildAP(i int) error {
 		ap.SetDHCP(a.dhcp)
 	}
 	a.ap = ap
+	if err := w.captureAir(a, bssid); err != nil {
+		return err
+	}
 	w.lans.Set(ap, a.lan)
 	w.aps = append(w.aps, a)
 	w.apByName[cfg.Name] = a
@@ -570,6 +607,7 @@ func (w *World) buildBoard(in scenario.Instance) error {
 	}
 	bn := &boardNode{inst: in, node: node, nic: nic, mac: mac, done: make(chan struct{})}
 	bn.console = newConsole(in.Name, w.clock, w.opts.Console, w.opts.RawConsole)
+	bn.console.keep = w.opts.ConsoleKeep
 
 	files, err := w.boardFiles(in.Board)
 	if err != nil {
@@ -810,3 +848,27 @@ var defaultWorld []byte
 // chat service, the tutorials' internet hosts and one board, esp1, whose
 // main.py the caller supplies (boards[0].code).
 func DefaultWorld() []byte { return bytes.Clone(defaultWorld) }
+
+// captureAir gives the access point's air its own 802.11 interface in the
+// capture: the join's management frames and the stations' data frames go
+// there, the wired side stays Ethernet.
+func (w *World) captureAir(a *apNode, bssid net.HardwareAddr) error {
+	if w.capture == nil {
+		return nil
+	}
+	cfg := a.cfg
+	signal := cfg.RSSI
+	if signal == 0 {
+		signal = -50
+	}
+	sec := securityOf(cfg.Security)
+	err := w.capture.AddAir(netstack.AirConfig{
+		Name: cfg.Name, SSID: cfg.SSID, Hidden: cfg.Hidden, BSSID: bssid, Channel: cfg.Channel, Signal: signal,
+		RSN: sec == wifi.WPA2PSK || sec == wifi.WPAWPA2PSK || sec == wifi.WPAPSK,
+	})
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	a.lan.SetAir(bssid)
+	return nil
+}

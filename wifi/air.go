@@ -10,6 +10,7 @@ import (
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
+	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
 // Timing is how long each 802.11 step takes in simulator time. A zero field
@@ -130,6 +131,9 @@ type Config struct {
 	// signal strengths (scan results, status('rssi')); zero means 2,
 	// negative means none. It never decides whether an AP is in range.
 	RSSIJitter int
+	// Capture, if set, records the join's 802.11 frames on the access
+	// points' air interfaces (netstack.Capture.AddAir).
+	Capture *netstack.Capture
 }
 
 // Air is the shared radio medium of one world: its access points and
@@ -138,6 +142,7 @@ type Air struct {
 	clock       *vclock.Clock
 	seed        uint64
 	log         *trace.Log
+	capture     *netstack.Capture
 	timing      Timing
 	sensitivity int
 	channels    int
@@ -178,6 +183,7 @@ func New(cfg Config) (*Air, error) {
 		clock:       cfg.Clock,
 		seed:        cfg.Seed,
 		log:         cfg.Trace,
+		capture:     cfg.Capture,
 		timing:      cfg.Timing.withDefaults(),
 		sensitivity: cfg.Sensitivity,
 		channels:    cfg.Channels,

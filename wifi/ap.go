@@ -296,6 +296,7 @@ func (ap *AccessPoint) SetDown(down bool) {
 			if s.ap == ap && s.associated {
 				if _, ok := ap.assoc[s]; !ok {
 					fx.tracef(ap.name, "%s → %s deauth reason=7 (class 3 frame from nonassociated station)", ap.name, s.name)
+					fx.capDeauth(ap, s, true, 7)
 					s.lossLocked(fx, "deauthenticated by "+ap.name)
 				}
 			}
@@ -317,6 +318,7 @@ func (ap *AccessPoint) Deauth(station string, reason int) error {
 			if s.name == station || strings.EqualFold(s.mac.String(), station) {
 				delete(ap.assoc, s)
 				fx.tracef(ap.name, "%s → %s deauth reason=%d (%s)", ap.name, s.name, reason, reasonText(reason))
+				fx.capDeauth(ap, s, true, uint16(reason))
 				s.lossLocked(fx, fmt.Sprintf("deauthenticated by %s, reason %d", ap.name, reason))
 				return
 			}
@@ -407,6 +409,7 @@ func (ap *AccessPoint) Reconfigure(cfg APConfig) error {
 		ap.pmk = nil
 		for s := range ap.assoc {
 			fx.tracef(ap.name, "%s → %s deauth reason=3 (access point restarting)", ap.name, s.name)
+			fx.capDeauth(ap, s, true, 3)
 			s.lossLocked(fx, "access point "+ap.name+" restarted")
 		}
 		clear(ap.assoc)

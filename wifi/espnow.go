@@ -31,8 +31,6 @@ func espnowAirtime(n int) time.Duration {
 	return 192*time.Microsecond + time.Duration(espnowOverhead+n)*8*time.Microsecond
 }
 
-var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-
 // ESPNowOn starts ESP-NOW reception on the radio, rx getting each frame's
 // source MAC and payload (on a clock goroutine); nil stops it.
 func (r *Radio) ESPNowOn(rx func(src, msg []byte)) {

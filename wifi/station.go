@@ -450,6 +450,7 @@ func (s *Station) StartScan(done func([]BSS)) error {
 			return
 		}
 		fx.tracef(s.name, "%s → * probe request (broadcast, channels 1-%d)", s.name, s.air.channels)
+		fx.capProbeRequest(s, "")
 		s.air.after(s.air.scanTime(), func(fx *effects) {
 			res := s.scanLocked(fx, "")
 			fx.add(func() { done(res) })
@@ -504,6 +505,7 @@ func (s *Station) scanLocked(fx *effects, ssid string) []BSS {
 			b.SSID = []byte{}
 		}
 		fx.tracef(f.ap.name, "%s → %s probe response ssid=%q ch %d %d dBm %s", f.ap.name, s.name, string(b.SSID), c.Channel, f.rssi, c.Security)
+		fx.capProbeResponse(f.ap, s, f.rssi, b.SSID)
 		out = append(out, b)
 	}
 	return out
@@ -518,6 +520,7 @@ func (s *Station) startLocked(fx *effects) {
 	}
 	s.phase = phScan
 	fx.tracef(s.name, "%s → * probe request ssid=%q (scanning channels 1-%d)", s.name, s.saved.SSID, s.air.channels)
+	fx.capProbeRequest(s, s.saved.SSID)
 	s.air.after(s.air.scanTime(), func(fx *effects) { s.scanDoneLocked(fx, g) })
 }
 
@@ -549,10 +552,12 @@ func (s *Station) scanDoneLocked(fx *effects, g uint64) {
 		return
 	}
 	fx.tracef(best.name, "%s → %s probe response ssid=%q ch %d %d dBm %s", best.name, s.name, best.cfg.SSID, best.cfg.Channel, bestRSSI, best.cfg.Security)
+	fx.capProbeResponse(best, s, bestRSSI, []byte(best.cfg.SSID))
 	s.ap = best
 	s.channel = best.cfg.Channel
 	s.phase = phAuth
 	fx.tracef(s.name, "%s → %s auth request (open system)", s.name, best.name)
+	fx.capAuth(s, best, 1)
 	s.air.after(s.air.timing.Auth, func(fx *effects) { s.authDoneLocked(fx, g) })
 }
 
@@ -573,8 +578,10 @@ func (s *Station) authDoneLocked(fx *effects, g uint64) {
 	}
 	ap := s.ap
 	fx.tracef(ap.name, "%s → %s auth response ok", ap.name, s.name)
+	fx.capAuth(s, ap, 2)
 	s.phase = phAssoc
 	fx.tracef(s.name, "%s → %s assoc request ssid=%q", s.name, ap.name, ap.cfg.SSID)
+	fx.capAssocRequest(s, ap)
 	s.air.after(s.air.timing.Assoc, func(fx *effects) { s.assocDoneLocked(fx, g) })
 }
 
@@ -585,12 +592,14 @@ func (s *Station) assocDoneLocked(fx *effects, g uint64) {
 	ap := s.ap
 	if _, already := ap.assoc[s]; !already && ap.cfg.MaxStations > 0 && len(ap.assoc) >= ap.cfg.MaxStations {
 		fx.tracef(ap.name, "%s → %s assoc response status=17 (AP unable to handle additional associated stations)", ap.name, s.name)
+		fx.capAssocResponse(ap, s, 17, 0)
 		s.failLocked(fx, StatConnectFail)
 		return
 	}
 	ap.nextAID++
 	ap.assoc[s] = ap.nextAID
 	fx.tracef(ap.name, "%s → %s assoc response ok aid=%d", ap.name, s.name, ap.nextAID)
+	fx.capAssocResponse(ap, s, 0, ap.nextAID)
 	if !ap.cfg.Security.usesPSK() {
 		s.establishedLocked(fx, g)
 		return
@@ -625,6 +634,7 @@ func (s *Station) sendMsg1Locked(fx *effects, g uint64) {
 		retry = fmt.Sprintf(" (retransmission %d)", hs.sent1-1)
 	}
 	fx.tracef(ap.name, "%s → %s EAPOL 1/4%s", ap.name, s.name, retry)
+	fx.capEAPOL(ap, s, true, frame)
 	sent := hs.sent1
 	s.air.after(s.air.timing.EAPOLStep, func(fx *effects) { s.staGotMsg1Locked(fx, g, frame) })
 	timeout := s.air.timing.EAPOLTimeout
@@ -664,6 +674,7 @@ func (s *Station) staGotMsg1Locked(fx *effects, g uint64, frame []byte) {
 		return
 	}
 	fx.tracef(s.name, "%s → %s EAPOL 2/4", s.name, ap.name)
+	fx.capEAPOL(ap, s, false, m2)
 	s.air.after(s.air.timing.EAPOLStep, func(fx *effects) { s.apGotMsg2Locked(fx, g, m2) })
 }
 
@@ -689,6 +700,7 @@ func (s *Station) apGotMsg2Locked(fx *effects, g uint64, frame []byte) {
 		return
 	}
 	fx.tracef(ap.name, "%s → %s EAPOL 3/4", ap.name, s.name)
+	fx.capEAPOL(ap, s, true, m3)
 	s.air.after(s.air.timing.EAPOLStep, func(fx *effects) { s.staGotMsg3Locked(fx, g, m3) })
 }
 
@@ -707,6 +719,7 @@ func (s *Station) staGotMsg3Locked(fx *effects, g uint64, frame []byte) {
 		return
 	}
 	fx.tracef(s.name, "%s → %s EAPOL 4/4", s.name, ap.name)
+	fx.capEAPOL(ap, s, false, m4)
 	s.air.after(s.air.timing.EAPOLStep, func(fx *effects) { s.apGotMsg4Locked(fx, g, m4) })
 }
 
@@ -735,6 +748,7 @@ func (s *Station) apTimeoutLocked(fx *effects, g uint64, sent int) {
 	}
 	delete(ap.assoc, s)
 	fx.tracef(ap.name, "%s → %s deauth reason=15 (4-way handshake timeout)", ap.name, s.name)
+	fx.capDeauth(ap, s, true, 15)
 	s.failLocked(fx, StatWrongPassword)
 }
 
@@ -833,6 +847,7 @@ func (s *Station) teardownLocked(fx *effects, deauth bool) {
 			delete(ap.assoc, s)
 			if deauth && ap.reachableLocked(s) {
 				fx.tracef(s.name, "%s → %s deauth reason=8 (%s)", s.name, ap.name, reasonText(8))
+				fx.capDeauth(ap, s, false, 8)
 			}
 		}
 	}

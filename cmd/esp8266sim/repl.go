@@ -4,20 +4,26 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/internal/vclock"
+	"github.com/esp8266sim/esp8266sim/sim"
 )
 
 func newReplCmd(g *globalFlags) *cobra.Command {
-	var seed uint64
+	f := &worldFlags{desk: true, realtime: true}
 	var heap int
 	cmd := &cobra.Command{
 		Use:   "repl",
-		Short: "Open the MicroPython REPL of a simulated board (Ctrl-C interrupts, Ctrl-D soft-resets, Ctrl-E paste mode, Ctrl-X exits)",
+		Short: "Open the MicroPython REPL of a simulated board in the default world (Ctrl-C interrupts, Ctrl-D soft-resets, Ctrl-E paste mode, Ctrl-X exits)",
+		Long: `Open the REPL of board esp1 in the default world (the access point SimNet,
+password esp8266sim, with its router, a PC on the LAN and the tutorials'
+internet hosts), in real time: network.WLAN() works and the board can join
+SimNet. This is 'esp8266sim serve' with the terminal as the serial port.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 {
 				return usagef("repl takes no arguments")
@@ -25,6 +31,13 @@ func newReplCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("heap") {
+				f.set = append(f.set, fmt.Sprintf("boards[0].heap=%d", heap))
+			}
+			sc, err := loadScenario(cmd, f, "")
+			if err != nil {
+				return err
+			}
 			fw, err := g.loadFirmware()
 			if err != nil {
 				return err
@@ -40,18 +53,26 @@ func newReplCmd(g *globalFlags) *cobra.Command {
 				fmt.Fprint(cmd.ErrOrStderr(), "esp8266sim: board esp1 REPL; Ctrl-X to exit\r\n")
 				in = &exitOnCtrlX{r: os.Stdin}
 			}
-			_, err = runBoard(cmd.Context(), fw, vclock.Realtime, board.Config{
-				Name:      "esp1",
-				Seed:      seed,
-				HeapBytes: heap,
-				Watchdog:  -1,
-				Console:   &crlf{w: cmd.OutOrStdout()},
-				Stdin:     in,
+			w, err := sim.New(sc, sim.Options{
+				Firmware:    fw,
+				Watchdog:    -1,
+				MaxResets:   serveMaxResets,
+				ConsoleKeep: serveConsoleKeep,
+				Serial:      map[string]sim.Serial{"esp1": {In: in, Out: cmd.OutOrStdout()}},
 			})
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			// The run ends when the input does (Ctrl-X, end of file).
+			_, err = w.Run(ctx, sim.RunOptions{UntilCancelled: true})
 			return err
 		},
 	}
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed")
+	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "random seed")
+	cmd.Flags().StringVar(&f.wifi, "wifi", "", "the access point's network as SSID[:PASSWORD] (default SimNet:esp8266sim)")
 	cmd.Flags().IntVar(&heap, "heap", board.DefaultHeapBytes, "MicroPython heap budget in bytes")
 	return cmd
 }
@@ -68,26 +89,4 @@ func (e *exitOnCtrlX) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
-}
-
-// crlf turns the firmware's bare \n into \r\n, as the board's UART driver
-// does at the REPL, so a raw-mode terminal shows proper lines.
-type crlf struct {
-	w      io.Writer
-	lastCR bool
-}
-
-func (c *crlf) Write(p []byte) (int, error) {
-	out := make([]byte, 0, len(p)+8)
-	for _, ch := range p {
-		if ch == '\n' && !c.lastCR {
-			out = append(out, '\r')
-		}
-		c.lastCR = ch == '\r'
-		out = append(out, ch)
-	}
-	if _, err := c.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

@@ -24,7 +24,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.firmware, "firmware", "", "MicroPython WebAssembly firmware to run (default: the one built into esp8266sim)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usagef("%v (see %s --help)", err, c.CommandPath()) })
 	root.AddCommand(newRunCmd(g), newReplCmd(g), newValidateCmd(), newListCmd())
-	root.AddCommand(newMultitestCmd(g))
+	root.AddCommand(newMultitestCmd(g), newServeCmd(g))
 	return root
 }
 

@@ -38,6 +38,7 @@ expected (cleanly, still running at the end, or as an exit expectation says),
 		Example: `  esp8266sim run
   esp8266sim run main.py --wifi MyNet:secret123
   esp8266sim run scenarios/tcp_client.yaml --trace --pcap join.pcapng
+  esp8266sim run http_get --report http_get.html
   esp8266sim run http_get --latency 200ms --loss 10% --format junit > report.xml
   esp8266sim run server.py --forward 8080:esp1:80`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -64,6 +65,8 @@ expected (cleanly, still running at the end, or as an exit expectation says),
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().IntVar(&f.ui, "ui", 0, "serve a live view of the run on http://127.0.0.1:PORT/ (the report's diagrams and consoles as they happen, with fault buttons); use with --realtime")
+	cmd.Flags().StringVar(&f.report, "report", "", "write a self-contained HTML report: per board a sequence diagram of the network in simulated time, its console and the verdicts, and the world's topology")
 	return cmd
 }
 

@@ -46,9 +46,13 @@ type worldFlags struct {
 	bandwidth   string
 	forwards    []string
 	allowHost   []int
+	net         internetFlags
 	boards      int
 	pcap        string
 	trace       bool
+	report      string // run --report FILE.html (htmlreport.go)
+	ui          int    // run --ui PORT (liveui.go)
+	beacons     time.Duration
 	format      string
 	quiet       bool
 	expectText  []string
@@ -56,6 +60,9 @@ type worldFlags struct {
 	watchdog    time.Duration
 	consoleTail int
 	cpus        int
+	// desk makes "no argument" mean the default world with no script (a
+	// board on a desk) instead of the default scenario; serve and repl.
+	desk bool
 }
 
 func (f *worldFlags) register(cmd *cobra.Command) {
@@ -74,8 +81,10 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.bandwidth, "bandwidth", "", "rate limit of every board's link, e.g. 1mbit")
 	fl.StringArrayVar(&f.forwards, "forward", nil, "forward a host port to a board: [tcp:|udp:][HOSTADDR:]HOSTPORT:BOARD:PORT (repeatable; binds 127.0.0.1 by default)")
 	fl.IntSliceVar(&f.allowHost, "allow-host-port", nil, "let boards reach this port of the host's loopback as host.sim.internal (repeatable)")
+	f.net.register(fl)
 	fl.IntVar(&f.boards, "boards", 0, "run N copies of the (first) board, with distinct names and MACs")
 	fl.StringVar(&f.pcap, "pcap", "", "write every frame to this pcapng file (open it with Wireshark or tshark)")
+	fl.DurationVar(&f.beacons, "beacons", 0, "record one beacon of each access point this often in the capture (default 1.024s, one in ten; 0 for none)")
 	fl.BoolVar(&f.trace, "trace", false, "print the readable trace: 802.11 steps, DHCP, ARP, DNS, TCP, socket calls")
 	fl.StringVar(&f.format, "format", "text", "report format: text, json or junit")
 	fl.BoolVar(&f.quiet, "quiet", false, "print only the verdict and failures (no console, no progress)")
@@ -153,6 +162,7 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 	for _, p := range f.allowHost {
 		o.Set = append(o.Set, fmt.Sprintf("allow_host_ports[+]=%d", p))
 	}
+	o.Set = append(o.Set, f.net.sets()...)
 	return o, nil
 }
 
@@ -200,6 +210,8 @@ func loadScenario(cmd *cobra.Command, f *worldFlags, arg string) (*scenario.Scen
 	}
 	load := func(o scenario.Overrides) (*scenario.Scenario, error) {
 		switch {
+		case arg == "" && f.desk:
+			return adhocScenario(o, "desk", nil)
 		case arg == "":
 			return o.ParseFS(shippedFS, "scenarios/"+defaultScenario+".yaml")
 		case strings.HasSuffix(arg, ".py"):
@@ -327,7 +339,10 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	textReport := f.format == "text"
-	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog}
+	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog, BeaconEvery: f.beacons}
+	if cmd.Flags().Changed("beacons") && f.beacons <= 0 {
+		opts.BeaconEvery = -1
+	}
 	if textReport && !f.quiet {
 		opts.Console = stdout
 		opts.RawConsole = len(sc.Instances()) == 1
@@ -343,6 +358,15 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		}
 		defer pcap.Close()
 		opts.Pcap = pcap
+	}
+	html, err := newHTMLReport(f.report, &opts)
+	if err != nil {
+		return err
+	}
+	defer html.close()
+	ui, err := newLiveUI(f.ui, &opts)
+	if err != nil {
+		return err
 	}
 	w, err := sim.New(sc, opts)
 	if err != nil {
@@ -367,8 +391,16 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		ro.Progress = p.show
 		defer p.clear()
 	}
+	html.attach(w)
+	if err := ui.start(w, sc, stderr); err != nil {
+		return err
+	}
+	defer ui.close()
 	res, err := w.Run(ctx, ro)
 	if err != nil {
+		return err
+	}
+	if err := html.write(sc, res); err != nil {
 		return err
 	}
 	rep := res.Report()

@@ -114,7 +114,8 @@ type ServerConfig struct {
 	// Upstream, when set, is asked for names outside the zone (the
 	// simulated internet's name table); it returns the addresses of an
 	// existing name, ok=false for an unknown one. It runs on the server's
-	// goroutine and must not block.
+	// goroutine: in a fast world it must not block; a realtime world's
+	// host resolver (internet passthrough) blocks it briefly.
 	Upstream func(name string) (addrs []netip.Addr, ok bool)
 	// WrongAddr is the answer of FaultWrongAnswer; invalid means
 	// DefaultWrongAddr.

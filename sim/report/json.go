@@ -21,6 +21,7 @@ type jsonRun struct {
 	EndReason    string            `json:"end_reason,omitempty"`
 	Boards       []jsonBoard       `json:"boards"`
 	Expectations []jsonExpectation `json:"expectations"`
+	Internet     *jsonInternet     `json:"internet,omitempty"`
 }
 
 type jsonBoard struct {
@@ -69,6 +70,7 @@ func WriteJSON(w io.Writer, r *Run) error {
 		Scenario: r.Scenario, File: r.File, Seed: r.Seed, Passed: r.Passed(), Error: r.Error,
 		SimTime: seconds(r.SimTime), WallTime: seconds(r.WallTime), Frames: r.Frames, EndReason: r.EndReason,
 		Boards: []jsonBoard{}, Expectations: []jsonExpectation{},
+		Internet: r.Internet.json(),
 	}
 	if !r.Started.IsZero() {
 		out.Started = r.Started.UTC().Format(time.RFC3339)

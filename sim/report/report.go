@@ -45,6 +45,8 @@ type Run struct {
 	// Cancelled is set when the run was interrupted (Ctrl-C) before it
 	// ended by itself; a cancelled run never passes.
 	Cancelled bool
+	// Internet is set when the run used the host's real network.
+	Internet *Internet
 }
 
 // Board is the state of one board at the end of a run.

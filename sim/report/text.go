@@ -42,6 +42,7 @@ func WriteText(w io.Writer, r *Run, opts TextOptions) error {
 	if r.Error != "" {
 		ew.printf("error: %s\n", r.Error)
 	}
+	writeInternet(ew, r.Internet, opts.Quiet)
 	if !opts.Quiet {
 		tail := opts.ConsoleLines
 		if tail == 0 {

@@ -81,7 +81,7 @@ func (s *Scenario) ApplyDefaults() {
 	}
 	if s.TimeMode == "" {
 		s.TimeMode = Fast
-		if len(s.Forwards) > 0 || len(s.AllowHostPorts) > 0 {
+		if len(s.Forwards) > 0 || len(s.AllowHostPorts) > 0 || s.Internet.Passthrough() {
 			s.TimeMode = Realtime
 		}
 	}
@@ -107,6 +107,9 @@ func (s *Scenario) ApplyDefaults() {
 	}
 	s.defaultAPs()
 	s.defaultHosts()
+	if s.Internet != nil && s.Internet.Mode == "" {
+		s.Internet.Mode = InternetOff
+	}
 	if s.DNS.Fail == "" {
 		s.DNS.Fail = DNSNone
 	}

@@ -47,6 +47,9 @@ type Scenario struct {
 	// AllowHostPorts lists the real host's loopback ports that boards may
 	// reach through the name host.sim.internal.
 	AllowHostPorts []int `json:"allow_host_ports,omitempty"`
+	// Internet opens the host's real network to the boards (off unless
+	// asked; see Internet).
+	Internet *Internet `json:"internet,omitempty"`
 	// Faults is the timeline of things that go wrong (and right again).
 	Faults []Fault `json:"faults,omitempty"`
 	// ConsoleInput is what a person types at a board's serial console, and

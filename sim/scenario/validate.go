@@ -109,6 +109,7 @@ func (v *validator) run() {
 		}
 	}
 	v.forwards()
+	v.internet()
 	v.faults()
 	for i, c := range s.ConsoleInput {
 		f := fmt.Sprintf("console_input[%d]", i)
