@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +33,16 @@ type soak struct {
 	mu        sync.Mutex
 	latencies []time.Duration
 	failures  []error
+	// refused counts connections the board reset (an empty answer or a
+	// reset at the host end), and slowestRefusal is the longest any took.
+	refused        int
+	slowestRefusal time.Duration
 }
+
+// errRefused is a connection the board's listener refused: lwIP completes
+// the handshake, finds the listen backlog full (modlwip's accept callback
+// returns ERR_BUF) and aborts the connection with a RST.
+var errRefused = errors.New("refused with a reset (listen backlog full)")
 
 func newSoak(tb testing.TB) *soak {
 	tb.Helper()
@@ -94,9 +105,15 @@ func (s *soak) get(timeout time.Duration) (time.Duration, error) {
 	defer c.Close()
 	c.SetDeadline(start.Add(timeout))
 	if _, err := io.WriteString(c, "GET / HTTP/1.0\r\n\r\n"); err != nil {
+		if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+			return time.Since(start), errRefused
+		}
 		return 0, err
 	}
 	body, err := io.ReadAll(c)
+	if len(body) == 0 && (err == nil || errors.Is(err, syscall.ECONNRESET)) {
+		return time.Since(start), errRefused
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -109,6 +126,11 @@ func (s *soak) get(timeout time.Duration) (time.Duration, error) {
 func (s *soak) record(d time.Duration, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if errors.Is(err, errRefused) {
+		s.refused++
+		s.slowestRefusal = max(s.slowestRefusal, d)
+		return
+	}
 	if err != nil {
 		s.failures = append(s.failures, err)
 		return
@@ -116,7 +138,7 @@ func (s *soak) record(d time.Duration, err error) {
 	s.latencies = append(s.latencies, d)
 }
 
-// clientTimeout is generous: every request must be answered, and the board
+// clientTimeout is generous: no request may be left hanging, and the board
 // serves one connection at a time (a burst of 32 takes a few seconds).
 const clientTimeout = 30 * time.Second
 
@@ -206,10 +228,13 @@ func settled(d time.Duration, cond func() bool) bool {
 	return true
 }
 
-// TestForwardedServerSoak: a forwarded board web server answers 20 bursts of
-// 32 concurrent clients and then 1,000 sequential requests, every one of
-// them, with no host socket left in CLOSE-WAIT and the process's RSS and
-// goroutines flat. Bursts used to leave the board's gVisor listener
+// TestForwardedServerSoak: a forwarded board web server (the tutorial's,
+// listen(1)) takes 20 bursts of 32 concurrent clients and then 1,000
+// sequential requests. As on the board, a burst's connections beyond the
+// listen backlog are completed and then reset by lwIP (see errRefused):
+// every request is either answered or promptly refused, never left
+// hanging; every sequential request is answered; no host socket is left in
+// CLOSE-WAIT and the process's RSS and goroutines stay flat. Bursts used to leave the board's gVisor listener
 // dropping the handshake's last ACK and the request behind SYN cookies: the
 // bridge held the host sockets in CLOSE-WAIT and the server looked stalled.
 func TestForwardedServerSoak(t *testing.T) {
@@ -227,14 +252,28 @@ func TestForwardedServerSoak(t *testing.T) {
 			t.Errorf("after burst %d: %d host sockets still in CLOSE-WAIT", i+1, s.closeWait(t))
 		}
 	}
+	s.mu.Lock()
+	burstAnswered, burstRefused := len(s.latencies), s.refused
+	s.mu.Unlock()
+	if burstAnswered < 32+bursts {
+		t.Errorf("bursts: %d answered, %d refused; want at least one answer per burst", burstAnswered, burstRefused)
+	}
 	s.sequential(sequential)
 	answered, failed := s.counts()
-	if want := 32 + bursts*clients + sequential; answered != want {
-		s.mu.Lock()
-		t.Errorf("%d of %d requests answered; first failures: %v", answered, want, s.failures[:min(5, len(s.failures))])
-		s.mu.Unlock()
+	s.mu.Lock()
+	if failed > 0 {
+		t.Errorf("%d requests neither answered nor refused; first failures: %v", failed, s.failures[:min(5, len(s.failures))])
 	}
-	_ = failed
+	if s.refused != burstRefused {
+		t.Errorf("%d sequential requests refused; want every one answered", s.refused-burstRefused)
+	}
+	if s.slowestRefusal > 5*time.Second {
+		t.Errorf("a refusal took %v: a refused connection must be reset promptly, not left hanging", s.slowestRefusal)
+	}
+	if want := 32 + bursts*clients + sequential; answered+s.refused != want {
+		t.Errorf("%d answered + %d refused of %d requests", answered, s.refused, want)
+	}
+	s.mu.Unlock()
 	if cw := s.closeWait(t); cw > 0 {
 		t.Errorf("%d host sockets in CLOSE-WAIT at the end", cw)
 	}
@@ -245,7 +284,7 @@ func TestForwardedServerSoak(t *testing.T) {
 	if rss := rssBytes(t); rss > baseRSS+64<<20 {
 		t.Errorf("RSS grew from %d MiB to %d MiB", baseRSS>>20, rss>>20)
 	}
-	t.Logf("%d requests answered, p99 %v", answered, s.p99())
+	t.Logf("%d requests answered, %d refused in bursts, p99 %v", answered, burstRefused, s.p99())
 }
 
 // BenchmarkForwardSoak reports the burst soak's success rate and p99
@@ -257,7 +296,13 @@ func BenchmarkForwardSoak(b *testing.B) {
 			s.burst(32)
 		}
 		answered, failed := s.counts()
-		b.ReportMetric(100*float64(answered)/float64(answered+failed), "success-%")
+		s.mu.Lock()
+		refused := s.refused
+		s.mu.Unlock()
+		// Answered or promptly refused (the listen backlog's resets, as
+		// lwIP does) counts as served; a hang or a broken answer does not.
+		b.ReportMetric(100*float64(answered+refused)/float64(answered+refused+failed), "served-%")
+		b.ReportMetric(100*float64(answered)/float64(answered+refused+failed), "answered-%")
 		b.ReportMetric(float64(s.p99())/float64(time.Millisecond), "p99-ms")
 	}
 }
