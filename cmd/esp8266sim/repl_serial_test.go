@@ -150,7 +150,7 @@ func TestReplSerialProtocols(t *testing.T) {
 	start := time.Now()
 	p.write("\x03")
 	p.readUntil("KeyboardInterrupt: \r\n>>> ")
-	if took := time.Since(start); took > 600*time.Millisecond {
+	if took := time.Since(start); took > 200*time.Millisecond {
 		t.Errorf("Ctrl-C took %v (bound 200 ms)", took)
 	}
 

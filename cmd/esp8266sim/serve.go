@@ -94,6 +94,9 @@ open is dropped, as a UART's output is with nothing plugged in.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&serialDir, "serial-dir", "esp8266sim-serial", "directory for the symlinks DIR/<board> to the boards' serial devices")
+	// Its own usage line (serve always runs in real time), so the flag
+	// coverage table lists it apart from run's.
+	cmd.Flags().IntVar(&f.ui, "ui", 0, "serve a live view of the world on http://127.0.0.1:PORT/ (diagrams, consoles and trace as they happen, with fault buttons)")
 	cmd.Flags().IntVar(&serialTCP, "serial-tcp", 0, "also serve board i's serial port on 127.0.0.1:PORT+i (raw socket:// and RFC 2217 rfc2217://)")
 	return cmd
 }
@@ -246,6 +249,10 @@ func serveWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.
 		defer pcap.Close()
 		opts.Pcap = pcap
 	}
+	ui, err := newLiveUI(f.ui, &opts)
+	if err != nil {
+		return err
+	}
 	w, err := sim.New(sc, opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "in use") {
@@ -260,6 +267,10 @@ func serveWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.
 	for _, b := range boards {
 		wirePins(w, b)
 	}
+	if err := ui.start(w, sc, stderr); err != nil {
+		return err
+	}
+	defer ui.close()
 	for _, line := range w.Announcements() {
 		fmt.Fprintln(stderr, line)
 	}

@@ -14,9 +14,10 @@ import time
 import serial
 
 TIMEOUT = 20.0
-# Ctrl-C must give KeyboardInterrupt within 200 ms on the board; the bound
-# here leaves room for a loaded two-core test machine.
-INTERRUPT_BOUND = float(os.environ.get("INTERRUPT_BOUND", "0.6"))
+# Ctrl-C must give KeyboardInterrupt within 200 ms (issue #13), measured
+# through the PTY as a user's terminal would. Measured latencies are 1-17 ms
+# even on a loaded two-core machine, so the issue's bound is the test's.
+INTERRUPT_BOUND = float(os.environ.get("INTERRUPT_BOUND", "0.2"))
 
 
 class Fail(Exception):
