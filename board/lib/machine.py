@@ -1,5 +1,9 @@
-# The board's machine module: the ESP8266 basics.
+# The board's machine module: the ESP8266 port's machine (modmachine.c,
+# machine_pin.c, machine_rtc.c, machine_wdt.c, …) on the simulated
+# peripherals of board/machine.
 import _board
+import _hw
+import micropython
 from _hostcall import U as _U, exc as _exc
 
 PWRON_RESET = 0
@@ -12,6 +16,36 @@ IDLE = 0
 SLEEP = 2
 
 _freq = 80000000
+
+# Interrupt sources ("p4", "t0") → (handler, argument).
+_handlers = {}
+
+
+def _irq():
+    # Schedule the handlers that became due, as the port's GPIO interrupt
+    # and os_timer callbacks do with mp_sched_schedule: they run at the
+    # next bytecode boundary.
+    s = _hw.take()
+    if not s:
+        return
+    for src in s.split(","):
+        h = _handlers.get(src)
+        if h is not None:
+            try:
+                micropython.schedule(h[0], h[1])
+            except RuntimeError:
+                pass  # the queue is full: the interrupt is lost, as on the chip
+
+
+import time as _time
+
+_time._irq = _irq
+
+
+def _call(r):
+    if r is _U:
+        raise _exc()
+    return r
 
 
 def reset():
@@ -30,6 +64,7 @@ def reset_cause():
 
 
 def unique_id():
+    # system_get_chip_id(): the low three bytes of the MAC, little-endian.
     m = bytes.fromhex(_board.mac())
     return bytes((m[5], m[4], m[3], 0))
 
@@ -46,6 +81,7 @@ def freq(f=None):
 def idle():
     if _board.poll() is _U:
         raise _exc()
+    _irq()
 
 
 def disable_irq():
@@ -57,21 +93,43 @@ def enable_irq(state=0):
 
 
 def lightsleep(ms=None):
-    if ms is not None:
-        if _board.sleep_ms(ms) is _U:
-            raise _exc()
+    if ms is None:
+        ms = 0xFFFFFFFF // 1000
+    if ms < 0:
+        ms = 0
+    _time._wait(ms / 1000)
 
 
 sleep = lightsleep
 
 
 def deepsleep(ms=None):
-    if ms:
-        _board.sleep_ms(ms)
-    reset()
+    _call(_hw.deepsleep(-1 if ms is None else max(ms, 0)))
 
 
-_PINS = (0, 1, 2, 3, 4, 5, 12, 13, 14, 15, 16)
+def time_pulse_us(pin, pulse_level, timeout_us=1000000):
+    return _call(_hw.pulse(_pinid(pin), 1 if pulse_level else 0, timeout_us))
+
+
+def bitstream(pin, encoding, timing, buf):
+    if encoding != 0:
+        raise ValueError("invalid encoding")
+    _pinid(pin)
+
+
+def dht_readinto(pin, buf):
+    from uctypes import addressof
+
+    _call(_hw.dht(_pinid(pin), addressof(buf), len(buf)))
+
+
+def _pinid(p):
+    if isinstance(p, Pin):
+        return p._id
+    if isinstance(p, int) and not isinstance(p, bool):
+        _call(_hw.pin_check(p))
+        return p
+    raise ValueError("invalid pin")
 
 
 class Pin:
@@ -82,25 +140,29 @@ class Pin:
     IRQ_RISING = 1
     IRQ_FALLING = 2
 
-    def __init__(self, id, mode=-1, pull=-1, *, value=None):
-        if id not in _PINS:
+    def __init__(self, id, *args, **kw):
+        if not isinstance(id, int) or isinstance(id, bool):
             raise ValueError("invalid pin")
+        _call(_hw.pin_check(id))
         self._id = id
-        self._v = 0
-        self._mode = 0
-        self.init(mode, pull, value=value)
+        if args or kw:
+            self.init(*args, **kw)
 
-    def init(self, mode=-1, pull=-1, *, value=None):
-        if mode != -1:
-            self._mode = mode
-        if value is not None:
-            self.value(value)
+    def init(self, mode, pull=None, *, value=None):
+        _call(
+            _hw.pin_init(
+                self._id,
+                mode,
+                0 if pull is None else pull,
+                -1 if value is None else (1 if value else 0),
+            )
+        )
 
     def value(self, v=None):
         if v is None:
-            return self._v
-        self._v = 1 if v else 0
-        _board.pin_write(self._id, self._v)
+            return _call(_hw.pin_read(self._id))
+        if _call(_hw.pin_write(self._id, 1 if v else 0)):
+            _irq()
 
     def __call__(self, v=None):
         return self.value(v)
@@ -111,14 +173,185 @@ class Pin:
     def off(self):
         self.value(0)
 
+    def toggle(self):
+        self.value(1 - _hw.pin_out(self._id))
+
     def irq(self, handler=None, trigger=3, *, hard=False):
-        return None
+        if self._id >= 16:
+            raise OSError("pin does not have IRQ capabilities")
+        if hard:
+            raise ValueError("hard IRQ not supported")
+        if handler is None:
+            trigger = 0
+        _call(_hw.pin_irq(self._id, trigger))
+        src = "p%d" % self._id
+        if trigger:
+            _handlers[src] = (handler, self)
+        else:
+            _handlers.pop(src, None)
+        return _PinIRQ(self._id)
 
     def __repr__(self):
         return "Pin(%d)" % self._id
 
 
+class _PinIRQ:
+    def __init__(self, id):
+        self._id = id
+
+    def __call__(self):
+        h = _handlers.get("p%d" % self._id)
+        if h:
+            h[0](h[1])
+
+    def trigger(self, t=None):
+        return 0
+
+
+class Signal:
+    def __init__(self, pin, *args, invert=False, **kw):
+        if not isinstance(pin, Pin):
+            pin = Pin(pin, *args, **kw)
+        self._pin = pin
+        self._inv = 1 if invert else 0
+
+    def value(self, v=None):
+        if v is None:
+            return self._pin.value() ^ self._inv
+        self._pin.value((1 if v else 0) ^ self._inv)
+
+    def __call__(self, v=None):
+        return self.value(v)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+_timer_ids = 0
+
+
+class Timer:
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=-1, **kw):
+        # Every machine.Timer is a virtual (os_timer) timer on the ESP8266.
+        global _timer_ids
+        _timer_ids += 1
+        self._t = _timer_ids
+        self._id = id
+        if kw:
+            self.init(**kw)
+
+    def init(self, *, mode=1, callback=None, period=0xFFFFFFFF, tick_hz=1000, freq=None, hard=False):
+        if freq is not None:
+            us = int(1000000 / freq)
+        elif tick_hz == 1000:
+            us = period * 1000
+        elif tick_hz == 1000000:
+            us = period
+        else:
+            us = period * 1000000 // tick_hz
+        src = "t%d" % self._t
+        if callback is None:
+            _handlers.pop(src, None)
+        else:
+            _handlers[src] = (callback, self)
+        _call(_hw.timer_arm(self._t, us, 1 if mode else 0))
+
+    def deinit(self):
+        _hw.timer_stop(self._t)
+        _handlers.pop("t%d" % self._t, None)
+
+    def __repr__(self):
+        return "Timer(%d)" % self._t
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        # The ESP8266's timeout is fixed (machine_wdt.c).
+        if timeout != 5000 or id != 0:
+            raise ValueError()
+        _hw.wdt_feed()
+
+    def feed(self):
+        _hw.wdt_feed()
+
+
+class ADC:
+    def __init__(self, id=0):
+        if id != 0 and id != 1:
+            raise ValueError("ADC(%d) doesn't exist" % id)
+        self._id = id
+
+    def read(self):
+        if self._id == 1:
+            return 65535  # ADC(1) is the supply voltage reading (VCC)
+        return _call(_hw.adc())
+
+    def read_u16(self):
+        v = self.read()
+        return v if self._id == 1 else v * 65535 // 1024
+
+
+class PWM:
+    def __init__(self, pin, freq=-1, duty=-1, duty_u16=-1, duty_ns=-1):
+        self._pin = pin if isinstance(pin, Pin) else Pin(pin)
+        self._freq = 500
+        self._duty = 0
+        self._active = False
+        self.init(freq=freq, duty=duty, duty_u16=duty_u16, duty_ns=duty_ns)
+
+    def init(self, freq=-1, duty=-1, duty_u16=-1, duty_ns=-1):
+        global _pwm_freq
+        if freq != -1:
+            _pwm_freq = min(max(freq, 1), 1000)
+        if duty != -1:
+            self._duty = min(max(duty, 0), 1023)
+        if duty_u16 != -1:
+            self._duty = min(max(duty_u16 * 1000 // 65535, 0), 1023)
+        if duty_ns != -1:
+            self._duty = min(max(duty_ns * _pwm_freq // 1000000, 0), 1023)
+        self._active = True
+        _call(_hw.pwm(self._pin._id, _pwm_freq, self._duty))
+
+    def freq(self, f=None):
+        if f is None:
+            return _pwm_freq
+        self.init(freq=f)
+
+    def duty(self, d=None):
+        if d is None:
+            return self._duty
+        self.init(duty=d)
+
+    def duty_u16(self, d=None):
+        if d is None:
+            return self._duty * 65535 // 1023
+        self.init(duty_u16=d)
+
+    def duty_ns(self, d=None):
+        if d is None:
+            return self._duty * 1000000 // _pwm_freq
+        self.init(duty_ns=d)
+
+    def deinit(self):
+        _hw.pwm_stop(self._pin._id)
+        self._active = False
+
+    def __repr__(self):
+        return "PWM(%d, freq=%d, duty=%d)" % (self._pin._id, _pwm_freq, self._duty)
+
+
+_pwm_freq = 500
+
+
 class RTC:
+    ALARM0 = 0
+
     # The ESP8266's RTC: datetime() as (year, month, day, weekday, hours,
     # minutes, seconds, subseconds), epoch 2000.
     def __init__(self, id=0):
@@ -136,10 +369,27 @@ class RTC:
         _board.rtc_set(utime.mktime((y, mo, d, h, mi, se, 0, 0)) - 946684800, us)
 
     def memory(self, data=None):
-        global _rtc_mem
+        # User RTC memory: it survives resets and deep sleep.
         if data is None:
-            return _rtc_mem
-        _rtc_mem = bytes(data)
+            return bytes.fromhex(_hw.rtc_mem())
+        from uctypes import addressof
 
+        b = data.encode() if isinstance(data, str) else bytes(data)
+        _call(_hw.rtc_mem_set(addressof(b), len(b)))
 
-_rtc_mem = b""
+    def alarm(self, id, time):
+        if id != 0:
+            raise ValueError("invalid alarm")
+        if isinstance(time, tuple):
+            raise ValueError("invalid alarm")  # only a duration in ms
+        _hw.alarm(time)
+
+    def alarm_left(self, id=0):
+        if id != 0:
+            raise ValueError("invalid alarm")
+        return _hw.alarm_left()
+
+    def irq(self, *, trigger=0, wake=0):
+        if trigger != 0:
+            raise ValueError("invalid alarm")
+        _hw.alarm_wake(1 if wake & DEEPSLEEP else 0)
