@@ -1,0 +1,210 @@
+package board
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board/machine"
+)
+
+// runWired runs main.py on a board whose peripherals wire sets up first
+// (a button's presses, a sensor).
+func runWired(tb testing.TB, main string, wire func(h *machine.Hardware)) (string, Result, *Board) {
+	tb.Helper()
+	var out syncBuffer
+	cfg := Config{Name: "esp1", Console: &out, Files: files(main)}
+	b, err := New(cfg, testFirmware(tb), newClock(tb))
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	tb.Cleanup(func() { b.Close() })
+	if wire != nil {
+		wire(b.Hardware())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := b.Run(ctx)
+	if err != nil {
+		tb.Fatalf("Run: %v\nconsole:\n%s", err, out.String())
+	}
+	return out.String(), res, b
+}
+
+func TestMachineScripts(t *testing.T) {
+	tests := []struct {
+		name string
+		main string
+		wire func(h *machine.Hardware)
+		want []string // lines the console must contain, in order
+	}{
+		{
+			name: "pull-up reads 1, plain input 0, pressed button 0",
+			main: "from machine import Pin\n" +
+				"print(Pin(0, Pin.IN, Pin.PULL_UP).value(), Pin(4, Pin.IN).value(), Pin(5, Pin.IN, Pin.PULL_UP).value())\n",
+			wire: func(h *machine.Hardware) { _ = h.Drive(5, []machine.Change{{At: 0, Level: 0}}) },
+			want: []string{"1 0 0"},
+		},
+		{
+			name: "output, toggle, on/off, init value=",
+			main: "from machine import Pin\n" +
+				"p = Pin(2, Pin.OUT)\nprint(p.value())\np.toggle()\nprint(p())\np.off()\nprint(p.value())\n" +
+				"q = Pin(4, Pin.OUT, value=1)\nprint(q.value())\nq.init(Pin.IN)\nprint(q.value())\n",
+			want: []string{"0", "1", "0", "1", "0"},
+		},
+		{
+			name: "open drain released reads the pull-up, driven low reads 0",
+			main: "from machine import Pin\n" +
+				"p = Pin(4, Pin.OPEN_DRAIN, Pin.PULL_UP, value=1)\nprint(p.value())\np(0)\nprint(p.value())\n",
+			want: []string{"1", "0"},
+		},
+		{
+			name: "the port's pin rules",
+			main: "from machine import Pin\n" +
+				"for i in (6, 7, 8, 11, 17):\n    try:\n        Pin(i)\n    except ValueError as e:\n        print(i, e)\n" +
+				"print(Pin(9), Pin(10))\n" +
+				"try:\n    Pin(16, Pin.IN, Pin.PULL_UP)\nexcept ValueError as e:\n    print(e)\n" +
+				"try:\n    Pin(16).irq(lambda p: 0)\nexcept OSError as e:\n    print(e)\n" +
+				"try:\n    Pin(0).irq(lambda p: 0, hard=True)\nexcept ValueError as e:\n    print(e)\n",
+			want: []string{"6 invalid pin", "7 invalid pin", "8 invalid pin", "11 invalid pin", "17 invalid pin",
+				"Pin(9) Pin(10)", "Pin(16) doesn't support pull", "pin does not have IRQ capabilities", "hard IRQ not supported"},
+		},
+		{
+			name: "a button press runs the IRQ handler, scheduled during a sleep",
+			main: "import time\nfrom machine import Pin\n" +
+				"seen = []\n" +
+				"def h(p):\n    seen.append((p, p.value(), time.ticks_ms()))\n" +
+				"b = Pin(0, Pin.IN, Pin.PULL_UP)\nb.irq(trigger=Pin.IRQ_FALLING, handler=h)\n" +
+				"time.sleep(3)\nprint(seen)\n",
+			wire: func(h *machine.Hardware) {
+				_ = h.Drive(0, []machine.Change{{At: 1200 * time.Millisecond, Level: 0}, {At: 1500 * time.Millisecond, Level: -1}})
+			},
+			want: []string{"[(Pin(0), 0, 1200)]"},
+		},
+		{
+			name: "a Timer toggles an LED every 500 ms",
+			main: "import time\nfrom machine import Pin, Timer\n" +
+				"led = Pin(2, Pin.OUT)\nlog = []\n" +
+				"def t(tim):\n    led.toggle()\n    log.append((time.ticks_ms(), led.value()))\n" +
+				"tim = Timer(-1)\ntim.init(period=500, mode=Timer.PERIODIC, callback=t)\n" +
+				"time.sleep_ms(2100)\ntim.deinit()\ntime.sleep(1)\nprint(log)\n",
+			want: []string{"[(500, 1), (1000, 0), (1500, 1), (2000, 0)]"},
+		},
+		{
+			name: "one-shot timer fires once",
+			main: "import time\nfrom machine import Timer\n" +
+				"n = []\nTimer(-1).init(period=300, mode=Timer.ONE_SHOT, callback=lambda t: n.append(time.ticks_ms()))\n" +
+				"time.sleep(2)\nprint(n)\n",
+			want: []string{"[300]"},
+		},
+		{
+			name: "Signal inverts",
+			main: "from machine import Pin, Signal\n" +
+				"s = Signal(Pin(2, Pin.OUT), invert=True)\ns.on()\nprint(s.value(), Pin(2).value())\n",
+			want: []string{"1 0"},
+		},
+		{
+			name: "WDT timeout is fixed",
+			main: "import machine\ntry:\n    machine.WDT(timeout=2000)\nexcept ValueError:\n    print('fixed')\n",
+			want: []string{"fixed"},
+		},
+		{
+			name: "time_pulse_us measures a pulse",
+			main: "import machine\nfrom machine import Pin\np = Pin(5, Pin.IN)\n" +
+				"print(machine.time_pulse_us(p, 1, 1000000))\nprint(machine.time_pulse_us(p, 1, 1000))\n",
+			wire: func(h *machine.Hardware) {
+				_ = h.Drive(5, []machine.Change{{At: 10 * time.Millisecond, Level: 1}, {At: 10*time.Millisecond + 1500*time.Microsecond, Level: 0}})
+			},
+			want: []string{"1500", "-2"},
+		},
+		{
+			name: "dht_readinto: a DHT22 answers, no sensor is ETIMEDOUT",
+			main: "import machine\nfrom machine import Pin\nb = bytearray(5)\n" +
+				"machine.dht_readinto(Pin(4), b)\nprint(list(b))\n" +
+				"try:\n    machine.dht_readinto(Pin(5), b)\nexcept OSError as e:\n    print(e)\n",
+			wire: func(h *machine.Hardware) {
+				h.AttachDHT(4, &machine.DHT{Model: 22, Temperature: 21.5, Humidity: 45.2})
+			},
+			want: []string{"[1, 196, 0, 215, 156]", "ETIMEDOUT"},
+		},
+		{
+			name: "ADC and PWM",
+			main: "from machine import ADC, PWM, Pin\nprint(ADC(0).read())\n" +
+				"p = PWM(Pin(2), freq=2000, duty=512)\nprint(p.freq(), p.duty())\n" +
+				"try:\n    ADC(3)\nexcept ValueError as e:\n    print(e)\n",
+			wire: func(h *machine.Hardware) { h.SetADC(612) },
+			want: []string{"612", "1000 512", "ADC(3) doesn't exist"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, res, _ := runWired(t, tt.main, tt.wire)
+			if res.Outcome != Finished {
+				t.Fatalf("outcome %v, want Finished\nconsole:\n%s", res.Outcome, out)
+			}
+			rest := out
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("console lacks %q (in order)\nconsole:\n%s", w, out)
+				}
+				rest = rest[i+len(w):]
+			}
+		})
+	}
+}
+
+// TestWDTNotFedResets checks that a WDT not fed reboots the board with
+// reset_cause() == WDT_RESET, through the RST-pin path.
+func TestWDTNotFedResets(t *testing.T) {
+	main := "import machine, time\nprint('cause', machine.reset_cause())\n" +
+		"if machine.reset_cause() != machine.WDT_RESET:\n" +
+		"    w = machine.WDT()\n    for i in range(3):\n        time.sleep(1)\n        w.feed()\n" +
+		"    print('fed', time.ticks_ms())\n    time.sleep(60)\n    print('not reset')\n"
+	out, res, b := runWired(t, main, nil)
+	if res.Outcome != Finished {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+	if !strings.Contains(out, "cause 0") || !strings.Contains(out, "fed 3000") || !strings.Contains(out, "cause 1") || strings.Contains(out, "not reset") {
+		t.Fatalf("console:\n%s", out)
+	}
+	// Fed at 3 s, so the reset is 5 s later.
+	if got := b.Clock().Elapsed(); got < 8*time.Second || got > 9*time.Second {
+		t.Errorf("reset at %v, want 8s", got)
+	}
+}
+
+// TestDeepSleepKeepsRTCMemory is the tutorial's deep-sleep pattern: each
+// wake reports DEEPSLEEP_RESET and RTC memory counts the wakes.
+func TestDeepSleepKeepsRTCMemory(t *testing.T) {
+	main := "import machine, time\nr = machine.RTC()\nm = r.memory()\nn = int(m) if m else 0\n" +
+		"print('wake', n, machine.reset_cause())\n" +
+		"if n < 12:\n    r.memory(str(n + 1))\n    machine.deepsleep(300000)\n"
+	out, res, b := runWired(t, main, nil)
+	if res.Outcome != Finished {
+		t.Fatalf("outcome %v: %s\n%s", res.Outcome, res.Message, out)
+	}
+	if !strings.Contains(out, "wake 0 0") || !strings.Contains(out, "wake 1 5") || !strings.Contains(out, "wake 12 5") {
+		t.Fatalf("console:\n%s", out)
+	}
+	if got := b.Clock().Elapsed(); got != time.Hour {
+		t.Errorf("slept until %v, want 1h", got)
+	}
+}
+
+// TestDeepSleepAlarm: with no argument, deepsleep sleeps until the RTC
+// alarm when it is set to wake the chip.
+func TestDeepSleepAlarm(t *testing.T) {
+	main := "import machine\nprint('cause', machine.reset_cause())\n" +
+		"if machine.reset_cause() != machine.DEEPSLEEP_RESET:\n" +
+		"    rtc = machine.RTC()\n    rtc.irq(trigger=rtc.ALARM0, wake=machine.DEEPSLEEP)\n" +
+		"    rtc.alarm(rtc.ALARM0, 10000)\n    machine.deepsleep()\n"
+	out, res, b := runWired(t, main, nil)
+	if res.Outcome != Finished || !strings.Contains(out, "cause 5") {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+	if got := b.Clock().Elapsed(); got != 10*time.Second {
+		t.Errorf("woke at %v, want 10s", got)
+	}
+}
