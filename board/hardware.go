@@ -313,7 +313,7 @@ func init() {
 		if err := b.PollYield(); err != nil {
 			return nil, err
 		}
-		return int64(b.Hardware().ReadADC()), nil
+		return int64(b.Hardware().ReadADC(b.clock.Elapsed())), nil
 	})
 	RegisterFunc("_hw", "pwm", func(b *Board, args []Value) (Value, error) {
 		a, err := intArgs(args, 3)

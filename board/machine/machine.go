@@ -54,7 +54,7 @@ type Hardware struct {
 	alarm   time.Duration
 	alarmOn bool
 	alarmWk bool // machine.DEEPSLEEP wake configured for the alarm
-	adc     int
+	adc     []ADCPoint
 	pwm     map[int]*pwmState
 	wdtOn   bool
 	wdtFed  time.Duration
@@ -64,7 +64,7 @@ type Hardware struct {
 
 // New returns the peripherals of a board just powered on.
 func New() *Hardware {
-	h := &Hardware{timers: map[int]*timer{}, pwm: map[int]*pwmState{}, adc: 0}
+	h := &Hardware{timers: map[int]*timer{}, pwm: map[int]*pwmState{}}
 	h.resetLocked()
 	return h
 }
