@@ -59,6 +59,7 @@ func (b *Board) hardwareBoot() {
 	}
 	h.mu.Unlock()
 	h.hw.Boot()
+	h.hw.Booted(b.clock.Elapsed(), b.resetCause)
 }
 
 // resetDeepSleep is the cause of a boot after deep sleep

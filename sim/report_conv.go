@@ -25,6 +25,7 @@ func (r *Result) Report() *report.Run {
 			Console:      b.ConsoleTail,
 			ConsoleLines: strings.Count(b.Console, "\n"),
 			Sockets:      b.SocketRows,
+			Devices:      b.Devices,
 			Exit: report.Exit{
 				Kind:      exitKind(b.Outcome),
 				Exception: b.ExceptionType,

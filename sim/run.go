@@ -69,6 +69,8 @@ type BoardResult struct {
 	Sockets []string
 	// SocketRows is the same, structured for reports.
 	SocketRows []report.Socket
+	// Devices are its wired parts and their state at the end (devices.go).
+	Devices []report.Device
 }
 
 // ExpectResult is one expectation's verdict.
@@ -279,6 +281,7 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 		return nil, err
 	}
 	bn.board = b
+	wireDevices(b.Hardware(), bn.inst.Board.Devices)
 	if stdin != nil {
 		stdin.attach(b)
 	}
@@ -315,6 +318,7 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 		br.WiFiReport.RSSI = st.RSSI()
 	}
 	br.Sockets = w.socketLines(bn)
+	br.Devices = w.deviceRows(bn)
 	if bn.board != nil {
 		for _, s := range bn.board.Sockets() {
 			row := report.Socket{Proto: strings.ToLower(s.Proto), State: s.State, Local: s.Local.String()}

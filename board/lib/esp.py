@@ -52,3 +52,16 @@ def deepsleep(us=0, *args):
     import machine
 
     machine.deepsleep(us // 1000)
+
+
+def dht_readinto(pin, buf):
+    import machine
+
+    machine.dht_readinto(pin, buf)
+
+
+def deepsleep(time_us=0, sleep_type=0):
+    # esp.deepsleep(us): 0 sleeps until reset (modesp.c).
+    import machine
+
+    machine.deepsleep(time_us // 1000 if time_us else None)

@@ -214,3 +214,48 @@ func (h *Hardware) Next(now time.Duration) (time.Duration, bool) {
 	}
 	return best, ok
 }
+
+// Booted records a boot with its reset cause (for the trace and the
+// reset_cause expectation).
+func (h *Hardware) Booted(now time.Duration, cause int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.logLocked(Event{At: now, Kind: "boot", Pin: -1, Value: cause})
+}
+
+// Causes returns the reset cause of each boot, in order.
+func (h *Hardware) Causes() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var c []int
+	for _, e := range h.events {
+		if e.Kind == "boot" {
+			c = append(c, e.Value)
+		}
+	}
+	return c
+}
+
+// LevelAt is the level pin p had at t, as far as the record tells: the
+// last write the script made to it by then, else the outside input, else
+// what it reads now.
+func (h *Hardware) LevelAt(p int, t time.Duration) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	lv, seen := 0, false
+	for _, e := range h.events {
+		if e.At > t {
+			break
+		}
+		if e.Kind == "pin" && e.Pin == p {
+			lv, seen = e.Value, true
+		}
+	}
+	if seen {
+		return lv
+	}
+	if d := h.driveAt(p, t); d >= 0 {
+		return d
+	}
+	return h.levelLocked(p, t)
+}

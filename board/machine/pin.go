@@ -92,7 +92,7 @@ func (h *Hardware) levelLocked(p int, t time.Duration) int {
 	if ext >= 0 {
 		return ext
 	}
-	if s.pull&PullUp != 0 {
+	if s.pull&PullUp != 0 || boardPullUp(p) {
 		return 1
 	}
 	// A floating input: the simulator reads it as 0 (a real one picks up
@@ -202,3 +202,9 @@ func (h *Hardware) PinLevels(now time.Duration) map[int]int {
 	}
 	return m
 }
+
+// boardPullUp reports whether the module holds the pin high when nothing
+// else drives it: an ESP-12 module (NodeMCU, Wemos D1 mini) pulls GPIO 0
+// and 2 up with 10 kΩ for the boot mode straps (GPIO 15 is pulled down),
+// and the USB-serial chip holds the idle UART lines GPIO 1 and 3 high.
+func boardPullUp(p int) bool { return p == 0 || p == 1 || p == 2 || p == 3 }

@@ -316,6 +316,8 @@ type Board struct {
 	// RSSI overrides the signal strength this board sees from every access
 	// point, in dBm; 0 means no override.
 	RSSI int `json:"rssi,omitempty"`
+	// Devices are the parts wired to the board's pins and ADC (devices.go).
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // RememberedWiFi is the station configuration saved in a board's flash.
@@ -480,6 +482,11 @@ type Expect struct {
 	Capture *CaptureExpect `json:"capture,omitempty"`
 	// SimTime bounds the simulated time at which the run ended.
 	SimTime *TimeBounds `json:"sim_time,omitempty"`
+	// Pin checks a GPIO's level (devices.go).
+	Pin *PinExpect `json:"pin,omitempty"`
+	// ResetCause passes when the board booted at least once with this
+	// machine.reset_cause() (1 WDT_RESET, 5 DEEPSLEEP_RESET, …).
+	ResetCause *int `json:"reset_cause,omitempty"`
 
 	// Board is the board the check is about; may be omitted when there is
 	// one board. For a replicated board the check must hold for each.

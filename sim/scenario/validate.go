@@ -319,6 +319,7 @@ func (v *validator) boards() {
 		if b.RSSI != 0 {
 			v.rssi(f+".rssi", b.RSSI)
 		}
+		v.devices(f, b)
 		if b.WiFi != nil && b.WiFi.SSID == "" {
 			v.errf(f+".wifi.ssid", "missing: the remembered network needs an ssid")
 		}
@@ -881,6 +882,7 @@ func (v *validator) expect(f string, e *Expect) {
 		{"console_not_contains", e.ConsoleNotContains != ""}, {"peer_received", e.PeerReceived != nil},
 		{"exit", e.Exit != nil}, {"sockets_empty_at_end", e.SocketsEmptyAtEnd},
 		{"capture", e.Capture != nil}, {"sim_time", e.SimTime != nil},
+		{"pin", e.Pin != nil}, {"reset_cause", e.ResetCause != nil},
 	}
 	var set []string
 	for _, k := range kinds {
@@ -890,7 +892,7 @@ func (v *validator) expect(f string, e *Expect) {
 	}
 	if len(set) != 1 {
 		if len(set) == 0 {
-			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time")
+			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, pin, reset_cause")
 		} else {
 			v.errf(f, "%s are separate checks; put each in its own list entry", strings.Join(set, " and "))
 		}
@@ -909,6 +911,7 @@ func (v *validator) expect(f string, e *Expect) {
 			v.errf(f+".within", "%s has no deadline; remove within", set[0])
 		}
 	}
+	v.hardwareExpect(f, e)
 	if e.ConsoleMatches != "" {
 		if _, err := regexp.Compile(e.ConsoleMatches); err != nil {
 			v.errf(f+".console_matches", "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))

@@ -1,0 +1,130 @@
+package scenario
+
+import "fmt"
+
+// Device is a simulated part wired to a board (boards[].devices): an input
+// the script reads (a button, a switch, a potentiometer, a DHT sensor) or an
+// output it drives (an LED), whose state the report shows.
+type Device struct {
+	// Kind is button, switch, led, potentiometer, light_sensor, dht11 or
+	// dht22.
+	Kind string `json:"kind"`
+	// Name labels the device in reports; default kind and pin ("button@0").
+	Name string `json:"name,omitempty"`
+	// Pin is the GPIO the device is on (not for potentiometer and
+	// light_sensor, which are on the ADC input A0).
+	Pin *int `json:"pin,omitempty"`
+	// Presses are a button's presses: it pulls the pin to ground from At
+	// for Hold (default 100ms), then lets go (the pull-up reads 1 again).
+	Presses []Press `json:"presses,omitempty"`
+	// Timeline is a switch's positions: the level the pin takes at each
+	// time (0 or 1), or an ADC device's readings over time.
+	Timeline []DeviceLevel `json:"timeline,omitempty"`
+	// Value is an ADC device's steady reading, 0..1024.
+	Value int `json:"value,omitempty"`
+	// Temperature (°C) and Humidity (%RH) are a DHT sensor's reading.
+	Temperature float64 `json:"temperature,omitempty"`
+	Humidity    float64 `json:"humidity,omitempty"`
+}
+
+// Press is one press of a button.
+type Press struct {
+	// At is when the button goes down.
+	At Duration `json:"at"`
+	// Hold is how long it stays down; default 100ms.
+	Hold Duration `json:"hold,omitempty"`
+}
+
+// DeviceLevel is a device's level or reading from a time on.
+type DeviceLevel struct {
+	At    Duration `json:"at"`
+	Level int      `json:"level"`
+}
+
+// deviceKinds: kind → whether it sits on a GPIO (else on A0).
+var deviceKinds = map[string]bool{
+	"button": true, "switch": true, "led": true, "dht11": true, "dht22": true,
+	"potentiometer": false, "light_sensor": false,
+}
+
+// validGPIO lists the pins machine.Pin accepts on the ESP8266.
+func validGPIO(p int) bool {
+	switch p {
+	case 0, 1, 2, 3, 4, 5, 9, 10, 12, 13, 14, 15, 16:
+		return true
+	}
+	return false
+}
+
+func (v *validator) devices(f string, b *Board) {
+	used := map[int]int{}
+	for i, d := range b.Devices {
+		df := fmt.Sprintf("%s.devices[%d]", f, i)
+		onPin, ok := deviceKinds[d.Kind]
+		if !ok {
+			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11 or dht22", d.Kind)
+			continue
+		}
+		if onPin {
+			switch {
+			case d.Pin == nil:
+				v.errf(df+".pin", "missing: name the GPIO the %s is on, e.g. pin: 0", d.Kind)
+			case !validGPIO(*d.Pin):
+				v.errf(df+".pin", "GPIO %d is not a pin the ESP8266 offers; use 0-5, 9, 10, 12-16", *d.Pin)
+			default:
+				if j, dup := used[*d.Pin]; dup {
+					v.errf(df+".pin", "GPIO %d already has devices[%d]", *d.Pin, j)
+				}
+				used[*d.Pin] = i
+			}
+		} else if d.Pin != nil {
+			v.errf(df+".pin", "a %s is on the ADC input A0; leave pin out", d.Kind)
+		}
+		if d.Value < 0 || d.Value > 1024 {
+			v.errf(df+".value", "%d is out of range; the ADC reads 0..1024", d.Value)
+		}
+		for j, p := range d.Presses {
+			v.at(fmt.Sprintf("%s.presses[%d].at", df, j), p.At)
+		}
+		for j, l := range d.Timeline {
+			lf := fmt.Sprintf("%s.timeline[%d]", df, j)
+			v.at(lf+".at", l.At)
+			if onPin && l.Level != 0 && l.Level != 1 {
+				v.errf(lf+".level", "%d: a pin level is 0 or 1", l.Level)
+			}
+		}
+		if len(d.Presses) > 0 && d.Kind != "button" {
+			v.errf(df+".presses", "only a button has presses")
+		}
+	}
+}
+
+// PinExpect is a GPIO's expected level: at a time, or at the end of the
+// run when At is left out.
+type PinExpect struct {
+	// Pin is the GPIO.
+	Pin int `json:"pin"`
+	// Value is the level, 0 or 1.
+	Value int `json:"value"`
+	// At is when the pin must have that level; default the end of the run.
+	At Duration `json:"at,omitempty"`
+}
+
+func (v *validator) hardwareExpect(f string, e *Expect) {
+	if p := e.Pin; p != nil {
+		if !validGPIO(p.Pin) {
+			v.errf(f+".pin.pin", "GPIO %d is not a pin the ESP8266 offers; use 0-5, 9, 10, 12-16", p.Pin)
+		}
+		if p.Value != 0 && p.Value != 1 {
+			v.errf(f+".pin.value", "%d: a pin level is 0 or 1", p.Value)
+		}
+		v.at(f+".pin.at", p.At)
+	}
+	if c := e.ResetCause; c != nil {
+		switch *c {
+		case 0, 1, 4, 5, 6:
+		default:
+			v.errf(f+".reset_cause", "%d is not a reset cause; use 0 (PWRON), 1 (WDT), 4 (SOFT), 5 (DEEPSLEEP) or 6 (HARD)", *c)
+		}
+	}
+}
