@@ -50,6 +50,13 @@ func (b *Board) hardware() *hardware {
 // hardwareBoot resets the peripherals for a fresh interpreter, as main.c's
 // pin_init0 and friends do at every boot.
 func (b *Board) hardwareBoot() {
+	b.hardwareOff()
+	b.Hardware().Booted(b.clock.Elapsed(), b.resetCause)
+}
+
+// hardwareOff stops every peripheral (the watchdog included), as a reset
+// or deep sleep does.
+func (b *Board) hardwareOff() {
 	h := b.hardware()
 	h.mu.Lock()
 	h.gen++
@@ -59,7 +66,6 @@ func (b *Board) hardwareBoot() {
 	}
 	h.mu.Unlock()
 	h.hw.Boot()
-	h.hw.Booted(b.clock.Elapsed(), b.resetCause)
 }
 
 // resetDeepSleep is the cause of a boot after deep sleep
@@ -289,7 +295,7 @@ func init() {
 		}
 		hw := b.Hardware()
 		d, ok := hw.DeepSleepFor(b.clock.Elapsed(), maxD)
-		b.hardwareBoot() // the CPU and its peripherals are off
+		b.hardwareOff() // the CPU and its peripherals are off
 		b.flushConsole()
 		if !ok {
 			for {

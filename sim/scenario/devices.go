@@ -92,6 +92,9 @@ func (v *validator) devices(f string, b *Board) {
 			if onPin && l.Level != 0 && l.Level != 1 {
 				v.errf(lf+".level", "%d: a pin level is 0 or 1", l.Level)
 			}
+			if !onPin && (l.Level < 0 || l.Level > 1024) {
+				v.errf(lf+".level", "%d is out of range; the ADC reads 0..1024", l.Level)
+			}
 		}
 		if len(d.Presses) > 0 && d.Kind != "button" {
 			v.errf(df+".presses", "only a button has presses")
