@@ -374,7 +374,7 @@ func init() {
 		if len(buf) < 5 {
 			return nil, ValueError("buffer too small")
 		}
-		f, err := b.Hardware().DHTRead(int(p))
+		f, err := b.Hardware().DHTRead(b.clock.Elapsed(), int(p))
 		if err != nil {
 			return nil, OSError(110) // ETIMEDOUT, as dht_readinto
 		}

@@ -17,7 +17,10 @@ const defaultHold = 100 * time.Millisecond
 // wireDevices connects a board's scenario devices to its peripherals:
 // inputs become pin or ADC timelines, sensors answer on their pins. The
 // scenario was validated, so pins are valid.
-func wireDevices(h *machine.Hardware, devs []scenario.Device) {
+func wireDevices(h *machine.Hardware, devs []scenario.Device, trace func(at time.Duration, s string)) {
+	if trace != nil {
+		h.Observe(func(e machine.Event) { trace(e.At, "hw: "+e.Text()) })
+	}
 	for _, d := range devs {
 		pin := -1
 		if d.Pin != nil {

@@ -281,7 +281,12 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 		return nil, err
 	}
 	bn.board = b
-	wireDevices(b.Hardware(), bn.inst.Board.Devices)
+	var hwTrace func(time.Duration, string)
+	if w.trace != nil {
+		name := bn.inst.Name
+		hwTrace = func(at time.Duration, s string) { w.trace.Add(at, name, s) }
+	}
+	wireDevices(b.Hardware(), bn.inst.Board.Devices, hwTrace)
 	if stdin != nil {
 		stdin.attach(b)
 	}

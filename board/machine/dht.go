@@ -3,6 +3,7 @@ package machine
 import (
 	"errors"
 	"math"
+	"time"
 )
 
 // DHT is a DHT11 or DHT22 humidity and temperature sensor on a pin.
@@ -42,7 +43,7 @@ func (h *Hardware) SetDHT(p int, temp, hum float64) {
 
 // DHTRead is esp.dht_readinto(pin, buf): the sensor's 5-byte frame
 // (humidity, temperature, checksum) in the encoding of its model.
-func (h *Hardware) DHTRead(p int) ([5]byte, error) {
+func (h *Hardware) DHTRead(now time.Duration, p int) ([5]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var f [5]byte
@@ -65,6 +66,6 @@ func (h *Hardware) DHTRead(p int) ([5]byte, error) {
 		f[2], f[3] = byte(tv>>8), byte(tv)
 	}
 	f[4] = f[0] + f[1] + f[2] + f[3]
-	h.logLocked(Event{Kind: "dht", Pin: p, Value: int(f[4])})
+	h.logLocked(Event{At: now, Kind: "dht", Pin: p, Value: int(f[4])})
 	return f, nil
 }

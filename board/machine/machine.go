@@ -28,10 +28,37 @@ type Event struct {
 	Detail string        // free text ("falling", "periodic 500ms", …)
 }
 
-func (e Event) String() string {
-	s := fmt.Sprintf("%.6fs %s %d=%d", e.At.Seconds(), e.Kind, e.Pin, e.Value)
-	if e.Detail != "" {
-		s += " " + e.Detail
+func (e Event) String() string { return fmt.Sprintf("%.6fs %s", e.At.Seconds(), e.Text()) }
+
+// Text is the event without its time, for the trace: "GPIO 2 = 1",
+// "GPIO 0 falling: handler scheduled", "boot: reset cause 5".
+func (e Event) Text() string {
+	var s string
+	switch e.Kind {
+	case "pin":
+		s = fmt.Sprintf("GPIO %d = %d", e.Pin, e.Value)
+	case "irq":
+		s = fmt.Sprintf("GPIO %d %s: handler scheduled", e.Pin, e.Detail)
+	case "timer":
+		if e.Value == 0 {
+			return fmt.Sprintf("timer %d armed, %s", e.Pin, e.Detail)
+		}
+		s = fmt.Sprintf("timer %d expired: callback scheduled", e.Pin)
+	case "boot":
+		s = fmt.Sprintf("boot: reset cause %d", e.Value)
+	case "deepsleep":
+		s = fmt.Sprintf("deep sleep for %d ms", e.Value)
+	case "pwm":
+		s = fmt.Sprintf("PWM GPIO %d duty %d", e.Pin, e.Value)
+	case "wdt":
+		return "watchdog not fed for 5s: reset"
+	case "dht":
+		s = fmt.Sprintf("DHT on GPIO %d answered", e.Pin)
+	default:
+		s = fmt.Sprintf("%s %d=%d", e.Kind, e.Pin, e.Value)
+	}
+	if e.Detail != "" && e.Kind != "irq" {
+		s += " (" + e.Detail + ")"
 	}
 	return s
 }
@@ -59,6 +86,7 @@ type Hardware struct {
 	wdtOn   bool
 	wdtFed  time.Duration
 	last    time.Duration // the time Advance last saw
+	observe func(Event)   // Observe's function, or nil
 	dht     map[int]*DHT
 }
 
@@ -89,7 +117,18 @@ func (h *Hardware) resetLocked() {
 	h.wdtOn = false
 }
 
+// Observe makes f see every event as it is recorded (for a trace). f runs
+// with the hardware locked: it must not call back into it.
+func (h *Hardware) Observe(f func(Event)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.observe = f
+}
+
 func (h *Hardware) logLocked(e Event) {
+	if h.observe != nil {
+		h.observe(e)
+	}
 	if len(h.events) >= maxEvents {
 		h.dropped++
 		return

@@ -152,12 +152,12 @@ func TestDHTFrames(t *testing.T) {
 	for _, tt := range tests {
 		h := New()
 		h.AttachDHT(4, &tt.d)
-		got, err := h.DHTRead(4)
+		got, err := h.DHTRead(0, 4)
 		if err != nil || got != tt.want {
 			t.Errorf("DHTRead(%+v) = %v, %v; want %v", tt.d, got, err, tt.want)
 		}
 	}
-	if _, err := New().DHTRead(4); err != ErrNoSensor {
+	if _, err := New().DHTRead(0, 4); err != ErrNoSensor {
 		t.Errorf("no sensor: %v", err)
 	}
 }
