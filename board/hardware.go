@@ -3,6 +3,8 @@ package board
 import (
 	"encoding/hex"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -395,4 +397,49 @@ func (b *Board) logPinWrite(pin, v int) {
 		l.writes = append(l.writes, PinWrite{At: b.clock.Elapsed(), Pin: pin, Value: v})
 	}
 	l.mu.Unlock()
+}
+
+func init() {
+	RegisterFunc("_hw", "i2c_scan", func(b *Board, args []Value) (Value, error) {
+		var s []string
+		for _, a := range b.Hardware().I2CScan() {
+			s = append(s, strconv.Itoa(a))
+		}
+		return strings.Join(s, ","), nil
+	})
+	// i2c_write(addr, buf, len) → False when nothing acknowledges.
+	RegisterFunc("_hw", "i2c_write", func(b *Board, args []Value) (Value, error) {
+		addr, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		buf, err := b.ArgBuf(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		return b.Hardware().I2CWrite(b.clock.Elapsed(), int(addr), buf), nil
+	})
+	// i2c_read(addr, buf, len) → False when nothing acknowledges.
+	RegisterFunc("_hw", "i2c_read", func(b *Board, args []Value) (Value, error) {
+		addr, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		buf, err := b.ArgBuf(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		got, ok := b.Hardware().I2CRead(b.clock.Elapsed(), int(addr), len(buf))
+		copy(buf, got)
+		return ok, nil
+	})
+	// uart1(buf, len): UART1 transmits (GPIO 2); the bytes go to the trace.
+	RegisterFunc("_hw", "uart1", func(b *Board, args []Value) (Value, error) {
+		buf, err := b.ArgBuf(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		b.Hardware().UART1(b.clock.Elapsed(), buf)
+		return nil, nil
+	})
 }

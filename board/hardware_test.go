@@ -1,11 +1,14 @@
 package board
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/board/devices"
 	"github.com/esp8266sim/esp8266sim/board/machine"
 )
 
@@ -206,5 +209,44 @@ func TestDeepSleepAlarm(t *testing.T) {
 	}
 	if got := b.Clock().Elapsed(); got != 10*time.Second {
 		t.Errorf("woke at %v, want 10s", got)
+	}
+}
+
+// TestSSD1306OverI2C draws on an SSD1306 through the ssd1306 driver and
+// machine.I2C; the simulated panel's frame buffer shows it.
+func TestSSD1306OverI2C(t *testing.T) {
+	oled := devices.NewSSD1306(128, 64)
+	main := "from machine import Pin, I2C\nimport ssd1306\n" +
+		"i2c = I2C(scl=Pin(5), sda=Pin(4))\nprint(i2c.scan())\n" +
+		"d = ssd1306.SSD1306_I2C(128, 64, i2c)\n" +
+		"d.fill_rect(10, 20, 4, 3, 1)\nd.text('Hi', 0, 0, 1)\nd.show()\nprint('shown')\n"
+	out, res, _ := runWired(t, main, func(h *machine.Hardware) { _ = h.AttachI2C(0x3c, oled) })
+	if res.Outcome != Finished || !strings.Contains(out, "[60]") || !strings.Contains(out, "shown") {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+	if !oled.On() {
+		t.Error("display not switched on")
+	}
+	for _, p := range [][2]int{{10, 20}, {13, 22}} {
+		if !oled.Pixel(p[0], p[1]) {
+			t.Errorf("pixel %v of the rectangle is off", p)
+		}
+	}
+	if oled.Pixel(14, 20) || oled.Pixel(10, 23) {
+		t.Error("pixel outside the rectangle is on")
+	}
+	// "Hi" in the 8×8 font lights a few dozen pixels in the top-left cell.
+	if n := oled.Lit(); n < 12+10 || n > 12+64 {
+		t.Errorf("%d pixels lit, want the rectangle's 12 and the text's", n)
+	}
+	img, err := png.Decode(bytes.NewReader(oled.PNG()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _, _ := img.At(10, 20).RGBA(); r == 0 {
+		t.Error("PNG pixel (10,20) is black")
+	}
+	if r, _, _, _ := img.At(100, 60).RGBA(); r != 0 {
+		t.Error("PNG pixel (100,60) is lit")
 	}
 }

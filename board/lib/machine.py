@@ -393,3 +393,258 @@ class RTC:
         if trigger != 0:
             raise ValueError("invalid alarm")
         _hw.alarm_wake(1 if wake & DEEPSLEEP else 0)
+
+
+def _buf(b):
+    from uctypes import addressof
+
+    if isinstance(b, (bytes, bytearray)):
+        return b
+    return bytes(b)
+
+
+class SoftI2C:
+    # The board's one I2C bus, bit-banged on any two pins (on the ESP8266
+    # machine.I2C is this same software I2C).
+    def __init__(self, scl, sda, *, freq=400000, timeout=50000):
+        self.init(scl, sda, freq=freq, timeout=timeout)
+
+    def init(self, scl, sda, *, freq=400000, timeout=50000):
+        self._scl = _pinid(scl)
+        self._sda = _pinid(sda)
+        self._freq = freq
+
+    def scan(self):
+        s = _hw.i2c_scan()
+        return [int(a) for a in s.split(",")] if s else []
+
+    def writeto(self, addr, buf, stop=True):
+        from uctypes import addressof
+
+        b = _buf(buf)
+        if not _hw.i2c_write(addr, addressof(b), len(b)):
+            raise OSError(19)  # ENODEV: no acknowledge for the address
+        return len(b)
+
+    def writevto(self, addr, vector, stop=True):
+        b = bytearray()
+        for v in vector:
+            b += v
+        return self.writeto(addr, b, stop)
+
+    def readfrom_into(self, addr, buf, stop=True):
+        from uctypes import addressof
+
+        if not _hw.i2c_read(addr, addressof(buf), len(buf)):
+            raise OSError(19)
+
+    def readfrom(self, addr, nbytes, stop=True):
+        b = bytearray(nbytes)
+        self.readfrom_into(addr, b, stop)
+        return bytes(b)
+
+    def _mem(self, memaddr, addrsize):
+        if addrsize == 16:
+            return bytes((memaddr >> 8, memaddr & 0xFF))
+        return bytes((memaddr & 0xFF,))
+
+    def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
+        self.writeto(addr, self._mem(memaddr, addrsize) + bytes(buf))
+
+    def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
+        self.writeto(addr, self._mem(memaddr, addrsize), False)
+        self.readfrom_into(addr, buf)
+
+    def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
+        b = bytearray(nbytes)
+        self.readfrom_mem_into(addr, memaddr, b, addrsize=addrsize)
+        return bytes(b)
+
+    def __repr__(self):
+        return "SoftI2C(scl=%d, sda=%d, freq=%d)" % (self._scl, self._sda, self._freq)
+
+
+class I2C(SoftI2C):
+    def __init__(self, id=-1, *, scl, sda, freq=400000, timeout=50000):
+        if id != -1:
+            raise ValueError("invalid I2C peripheral")
+        self.init(scl, sda, freq=freq, timeout=timeout)
+
+    def __repr__(self):
+        return "I2C(scl=%d, sda=%d, freq=%d)" % (self._scl, self._sda, self._freq)
+
+
+class _SPIBase:
+    # No SPI device is simulated yet: writes go nowhere, reads see MISO
+    # idle (0xff), as with nothing on the bus.
+    def write(self, buf):
+        pass
+
+    def read(self, nbytes, write=0x00):
+        return b"\xff" * nbytes
+
+    def readinto(self, buf, write=0x00):
+        for i in range(len(buf)):
+            buf[i] = 0xFF
+
+    def write_readinto(self, write_buf, read_buf):
+        if len(write_buf) != len(read_buf):
+            raise ValueError("buffers must be the same length")
+        self.readinto(read_buf)
+
+    def deinit(self):
+        pass
+
+
+class SPI(_SPIBase):
+    # Hardware SPI is SPI(1) (HSPI: SCK 14, MOSI 13, MISO 12); SPI(0) is the
+    # flash's.
+    MSB = 0
+    LSB = 1
+
+    def __init__(self, id, *args, **kw):
+        if id != 1:
+            raise ValueError()
+        self._baud = 80000000
+        self._pol = 0
+        self._pha = 0
+        self.init(*args, **kw)
+
+    def init(self, baudrate=-1, *, polarity=-1, phase=-1, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
+        if baudrate != -1:
+            if baudrate != 80000000 and baudrate > 40000000:
+                raise ValueError("impossible baudrate")
+            if baudrate != 80000000:
+                div = 40000000 // baudrate
+                pre = min(div, 8192)
+                cnt = (div // pre) * 2
+                if cnt > 64 or cnt == 0 or pre == 0:
+                    raise ValueError("impossible baudrate")
+                baudrate = 80000000 // (pre * cnt)
+            self._baud = baudrate
+        if polarity != -1:
+            self._pol = polarity
+        if phase != -1:
+            self._pha = phase
+
+    def __repr__(self):
+        return "HSPI(id=1, baudrate=%u, polarity=%u, phase=%u)" % (self._baud, self._pol, self._pha)
+
+
+class SoftSPI(_SPIBase):
+    MSB = 0
+    LSB = 1
+
+    def __init__(self, baudrate=500000, *, polarity=0, phase=0, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
+        if bits != 8:
+            raise ValueError("bits must be 8")
+        if sck is None or mosi is None or miso is None:
+            raise ValueError("must specify all of sck/mosi/miso")
+        self._pins = (_pinid(sck), _pinid(mosi), _pinid(miso))
+        self._baud, self._pol, self._pha = baudrate, polarity, phase
+
+    def init(self, baudrate=-1, *, polarity=-1, phase=-1, **kw):
+        if baudrate != -1:
+            self._baud = baudrate
+        if polarity != -1:
+            self._pol = polarity
+        if phase != -1:
+            self._pha = phase
+
+    def __repr__(self):
+        return "SoftSPI(baudrate=%u, polarity=%u, phase=%u, sck=%u, mosi=%u, miso=%u)" % (
+            (self._baud, self._pol, self._pha) + self._pins)
+
+
+class UART:
+    # UART0 is the console (REPL); UART1 only transmits, on GPIO 2.
+    def __init__(self, id, *args, **kw):
+        if id != 0 and id != 1:
+            raise ValueError("UART(%d) does not exist" % id)
+        self._id = id
+        self._baud, self._bits, self._parity, self._stop = 115200, 8, None, 1
+        self._timeout, self._timeout_char, self._rxbuf = 0, 1, 15
+        self.init(*args, **kw)
+
+    def init(self, baudrate=0, bits=0, parity=-1, stop=0, *, tx=None, rx=None, rxbuf=0, timeout=0, timeout_char=0):
+        if baudrate > 0:
+            self._baud = baudrate
+        if bits:
+            if bits not in (5, 6, 7, 8):
+                raise ValueError("invalid data bits")
+            self._bits = bits
+        if parity != -1:
+            self._parity = parity
+        t = 1 if tx is None else _pinid(tx)
+        r = 3 if rx is None else _pinid(rx)
+        if not ((t == 1 and r == 3) or (t == 15 and r == 13)):
+            raise ValueError("invalid tx/rx")
+        if stop:
+            if stop not in (1, 2):
+                raise ValueError("invalid stop bits")
+            self._stop = stop
+        if rxbuf > 0:
+            self._rxbuf = rxbuf
+        self._timeout = timeout
+        self._timeout_char = max(timeout_char, 13000 // self._baud + 1)
+
+    def write(self, buf):
+        b = _buf(buf.encode() if isinstance(buf, str) else buf)
+        if self._id == 1:
+            from uctypes import addressof
+
+            _hw.uart1(addressof(b), len(b))
+        else:
+            import sys
+
+            sys.stdout.write(b.decode() if isinstance(b, (bytes, bytearray)) else b)
+        return len(b)
+
+    def _can_read(self):
+        if self._id == 1:
+            raise OSError("UART(1) can't read")
+
+    def any(self):
+        self._can_read()
+        return _board.uart_any() if hasattr(_board, "uart_any") else 0
+
+    def read(self, nbytes=None):
+        self._can_read()
+        n = self.any()
+        if not n:
+            if self._timeout:
+                _time.sleep_ms(self._timeout)
+                n = self.any()
+            if not n:
+                return None
+        import sys
+
+        if nbytes is not None:
+            n = min(n, nbytes)
+        return sys.stdin.buffer.read(n)
+
+    def readline(self):
+        self._can_read()
+        if not self.any():
+            return None
+        import sys
+
+        return sys.stdin.buffer.readline()
+
+    def readinto(self, buf, nbytes=None):
+        d = self.read(len(buf) if nbytes is None else nbytes)
+        if d is None:
+            return None
+        buf[: len(d)] = d
+        return len(d)
+
+    def flush(self):
+        pass
+
+    def txdone(self):
+        return True
+
+    def __repr__(self):
+        p = {None: "None", 0: "0", 1: "1"}.get(self._parity, str(self._parity))
+        return "UART(%u, baudrate=%u, bits=%u, parity=%s, stop=%u, rxbuf=%u, timeout=%u, timeout_char=%u)" % (
+            self._id, self._baud, self._bits, p, self._stop, self._rxbuf, self._timeout, self._timeout_char)

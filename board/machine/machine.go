@@ -88,6 +88,8 @@ type Hardware struct {
 	last    time.Duration // the time Advance last saw
 	observe func(Event)   // Observe's function, or nil
 	dht     map[int]*DHT
+	i2c     map[int]I2CDevice
+	uart1   []byte
 }
 
 // New returns the peripherals of a board just powered on.
