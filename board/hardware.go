@@ -433,6 +433,19 @@ func init() {
 		copy(buf, got)
 		return ok, nil
 	})
+	// bitstream(pin, buf, len): machine.bitstream's frame.
+	RegisterFunc("_hw", "bitstream", func(b *Board, args []Value) (Value, error) {
+		p, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		buf, err := b.ArgBuf(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		b.Hardware().Bitstream(b.clock.Elapsed(), int(p), buf)
+		return nil, nil
+	})
 	// uart1(buf, len): UART1 transmits (GPIO 2); the bytes go to the trace.
 	RegisterFunc("_hw", "uart1", func(b *Board, args []Value) (Value, error) {
 		buf, err := b.ArgBuf(args, 0)

@@ -250,3 +250,21 @@ func TestSSD1306OverI2C(t *testing.T) {
 		t.Error("PNG pixel (100,60) is lit")
 	}
 }
+
+// TestNeoPixel: the neopixel driver clocks GRB bytes out with
+// machine.bitstream; the strip decodes them back to the colours set.
+func TestNeoPixel(t *testing.T) {
+	main := "from machine import Pin\nfrom neopixel import NeoPixel\n" +
+		"np = NeoPixel(Pin(4), 3)\nnp[0] = (255, 0, 0)\nnp[1] = (0, 128, 0)\nnp[2] = (1, 2, 3)\nnp.write()\nprint(np[1])\n"
+	out, res, b := runWired(t, main, nil)
+	if res.Outcome != Finished || !strings.Contains(out, "(0, 128, 0)") {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+	got := machine.NeoPixelColors(b.Hardware().Strip(4), 3)
+	want := [][3]byte{{255, 0, 0}, {0, 128, 0}, {1, 2, 3}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("LED %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}

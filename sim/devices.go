@@ -1,10 +1,15 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/png"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/board/devices"
 	"github.com/esp8266sim/esp8266sim/board/machine"
 	"github.com/esp8266sim/esp8266sim/sim/report"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
@@ -58,10 +63,31 @@ func wireDevices(h *machine.Hardware, devs []scenario.Device, trace func(at time
 				model = 11
 			}
 			h.AttachDHT(pin, &machine.DHT{Model: model, Temperature: d.Temperature, Humidity: d.Humidity})
-		case "led":
-			// An LED only shows the pin's level: the report reads it.
+		case "ssd1306":
+			w, hgt := d.Width, d.Height
+			if w == 0 {
+				w, hgt = 128, 64
+			}
+			_ = h.AttachI2C(i2cAddr(d), devices.NewSSD1306(w, hgt))
+		case "led", "neopixel":
+			// Outputs: the report and expectations read the pin or the
+			// frame the strip latched.
 		}
 	}
+}
+
+// i2cAddr is an I2C device's address, with the ssd1306's usual default.
+func i2cAddr(d scenario.Device) int {
+	if d.Addr != 0 {
+		return d.Addr
+	}
+	return 0x3c
+}
+
+// display returns the ssd1306 at addr on the board's bus, or nil.
+func display(h *machine.Hardware, addr int) *devices.SSD1306 {
+	d, _ := h.I2CDevice(addr).(*devices.SSD1306)
+	return d
 }
 
 // deviceName is how reports name a device.
@@ -72,6 +98,9 @@ func deviceName(d scenario.Device) string {
 	if d.Pin != nil {
 		return fmt.Sprintf("%s@%d", d.Kind, *d.Pin)
 	}
+	if d.Kind == "ssd1306" {
+		return fmt.Sprintf("ssd1306@%#x", i2cAddr(d))
+	}
 	return d.Kind + "@A0"
 }
 
@@ -81,6 +110,15 @@ func describeHardware(e scenario.Expect) string {
 			return fmt.Sprintf("GPIO %d is %d at the end", p.Pin, p.Value)
 		}
 		return fmt.Sprintf("GPIO %d is %d at %s", p.Pin, p.Value, p.At.D())
+	}
+	if n := e.NeoPixel; n != nil {
+		return fmt.Sprintf("LED %d of the strip on GPIO %d shows %v", n.Index, n.Pin, n.Color)
+	}
+	if d := e.Display; d != nil {
+		if d.PNG != "" {
+			return fmt.Sprintf("the display shows %s", d.PNG)
+		}
+		return fmt.Sprintf("the display lights at least %d pixels", d.LitMin)
 	}
 	return fmt.Sprintf("boots with reset_cause() == %d", *e.ResetCause)
 }
@@ -101,6 +139,42 @@ func (c *checker) checkHardware(ch *check, bn *boardNode, simEnd time.Duration, 
 		}
 		got := h.LevelAt(p.Pin, at)
 		verdict(got == p.Value, fmt.Sprintf("GPIO %d was %d", p.Pin, got), fmt.Sprintf("GPIO %d was %d", p.Pin, got))
+		return
+	}
+	if n := e.NeoPixel; n != nil {
+		cols := machine.NeoPixelColors(h.Strip(n.Pin), n.Index+1)
+		got := cols[n.Index]
+		ok := len(n.Color) == 3 && int(got[0]) == n.Color[0] && int(got[1]) == n.Color[1] && int(got[2]) == n.Color[2]
+		msg := fmt.Sprintf("LED %d shows %v", n.Index, []int{int(got[0]), int(got[1]), int(got[2])})
+		verdict(ok, msg, msg)
+		return
+	}
+	if d := e.Display; d != nil {
+		addr := d.Addr
+		if addr == 0 {
+			addr = 0x3c
+		}
+		disp := display(h, addr)
+		if disp == nil {
+			verdict(false, "", fmt.Sprintf("no ssd1306 at %#x on the board", addr))
+			return
+		}
+		lit := disp.Lit()
+		if d.LitMin > 0 {
+			verdict(lit >= d.LitMin, fmt.Sprintf("%d pixels lit", lit), fmt.Sprintf("%d pixels lit", lit))
+			return
+		}
+		want, err := c.w.sc.ReadFile(d.PNG)
+		if err != nil {
+			verdict(false, "", fmt.Sprintf("reading %s: %v", d.PNG, err))
+			return
+		}
+		diff, err := pngDiff(want, disp.PNG())
+		if err != nil {
+			verdict(false, "", err.Error())
+			return
+		}
+		verdict(diff == 0, "the panel matches", fmt.Sprintf("%d pixels differ from %s", diff, d.PNG))
 		return
 	}
 	causes := h.Causes()
@@ -129,10 +203,53 @@ func (w *World) deviceRows(bn *boardNode) []report.Device {
 			row.State = fmt.Sprintf("A0 %d", h.ReadADC(now))
 		case "dht11", "dht22":
 			row.State = fmt.Sprintf("%g °C %g %%RH", d.Temperature, d.Humidity)
+		case "ssd1306":
+			if disp := display(h, i2cAddr(d)); disp != nil {
+				onOff := "off"
+				if disp.On() {
+					onOff = "on"
+				}
+				row.State = fmt.Sprintf("display %s, %d pixels lit", onOff, disp.Lit())
+			}
+		case "neopixel":
+			var parts []string
+			for _, c := range machine.NeoPixelColors(h.Strip(row.Pin), d.Count) {
+				parts = append(parts, fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2]))
+			}
+			row.State = strings.Join(parts, " ")
 		default:
 			row.State = fmt.Sprintf("level %d", h.LevelAt(row.Pin, now))
 		}
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// pngDiff counts the pixels whose lit state differs between two images of
+// the same size.
+func pngDiff(want, got []byte) (int, error) {
+	a, err := png.Decode(bytes.NewReader(want))
+	if err != nil {
+		return 0, fmt.Errorf("reference image: %w", err)
+	}
+	b, err := png.Decode(bytes.NewReader(got))
+	if err != nil {
+		return 0, fmt.Errorf("panel image: %w", err)
+	}
+	if a.Bounds() != b.Bounds() {
+		return 0, fmt.Errorf("reference image is %v, the panel %v", a.Bounds().Size(), b.Bounds().Size())
+	}
+	lit := func(img image.Image, x, y int) bool {
+		r, g, bl, _ := img.At(x, y).RGBA()
+		return r+g+bl > 3*0x7fff
+	}
+	n := 0
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			if lit(a, x, y) != lit(b, x, y) {
+				n++
+			}
+		}
+	}
+	return n, nil
 }

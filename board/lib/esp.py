@@ -65,3 +65,16 @@ def deepsleep(time_us=0, sleep_type=0):
     import machine
 
     machine.deepsleep(time_us // 1000 if time_us else None)
+
+
+def apa102_write(clock_pin, data_pin, buf):
+    # The strip on data_pin latches the bytes (clocked by clock_pin).
+    import machine
+
+    machine.bitstream(data_pin, 0, (0, 0, 0, 0), buf)
+
+
+def neopixel_write(pin, buf, is800khz=True):
+    import machine
+
+    machine.bitstream(pin, 0, (0, 0, 0, 0), buf)

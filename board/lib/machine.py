@@ -112,9 +112,14 @@ def time_pulse_us(pin, pulse_level, timeout_us=1000000):
 
 
 def bitstream(pin, encoding, timing, buf):
+    # Encoding 0: each bit a high then low period from timing (ns); the
+    # strip on the pin latches the bytes.
     if encoding != 0:
         raise ValueError("invalid encoding")
-    _pinid(pin)
+    from uctypes import addressof
+
+    b = _buf(buf)
+    _hw.bitstream(_pinid(pin), addressof(b), len(b))
 
 
 def dht_readinto(pin, buf):

@@ -105,3 +105,10 @@ func (r *RegisterDevice) I2CRead(n int) []byte {
 	}
 	return out
 }
+
+// I2CDevice returns the device at addr, or nil.
+func (h *Hardware) I2CDevice(addr int) I2CDevice {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.i2c[addr]
+}

@@ -50,6 +50,13 @@ func (e Event) Text() string {
 		s = fmt.Sprintf("deep sleep for %d ms", e.Value)
 	case "pwm":
 		s = fmt.Sprintf("PWM GPIO %d duty %d", e.Pin, e.Value)
+	case "bitstream":
+		s = fmt.Sprintf("GPIO %d bitstream %d bytes", e.Pin, e.Value)
+	case "i2c":
+		s = fmt.Sprintf("I2C %s %#x %d bytes", e.Detail, e.Pin, e.Value)
+		return s
+	case "uart1":
+		s = fmt.Sprintf("UART1 sent %d bytes", e.Value)
 	case "wdt":
 		return "watchdog not fed for 5s: reset"
 	case "dht":
@@ -90,6 +97,7 @@ type Hardware struct {
 	dht     map[int]*DHT
 	i2c     map[int]I2CDevice
 	uart1   []byte
+	strips  map[int][]byte // last bitstream frame per pin
 }
 
 // New returns the peripherals of a board just powered on.

@@ -25,6 +25,13 @@ type Device struct {
 	// Temperature (°C) and Humidity (%RH) are a DHT sensor's reading.
 	Temperature float64 `json:"temperature,omitempty"`
 	Humidity    float64 `json:"humidity,omitempty"`
+	// Addr is an I2C device's 7-bit address; default 0x3C for ssd1306.
+	Addr int `json:"addr,omitempty"`
+	// Width and Height are an ssd1306's panel size; default 128×64.
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
+	// Count is a neopixel strip's number of LEDs.
+	Count int `json:"count,omitempty"`
 }
 
 // Press is one press of a button.
@@ -44,7 +51,7 @@ type DeviceLevel struct {
 // deviceKinds: kind → whether it sits on a GPIO (else on A0).
 var deviceKinds = map[string]bool{
 	"button": true, "switch": true, "led": true, "dht11": true, "dht22": true,
-	"potentiometer": false, "light_sensor": false,
+	"neopixel": true, "potentiometer": false, "light_sensor": false, "ssd1306": false,
 }
 
 // validGPIO lists the pins machine.Pin accepts on the ESP8266.
@@ -62,7 +69,7 @@ func (v *validator) devices(f string, b *Board) {
 		df := fmt.Sprintf("%s.devices[%d]", f, i)
 		onPin, ok := deviceKinds[d.Kind]
 		if !ok {
-			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11 or dht22", d.Kind)
+			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, neopixel or ssd1306", d.Kind)
 			continue
 		}
 		if onPin {
@@ -77,8 +84,19 @@ func (v *validator) devices(f string, b *Board) {
 				}
 				used[*d.Pin] = i
 			}
+		} else if d.Pin != nil && d.Kind == "ssd1306" {
+			v.errf(df+".pin", "an ssd1306 is on the I2C bus; give its addr instead of a pin")
 		} else if d.Pin != nil {
 			v.errf(df+".pin", "a %s is on the ADC input A0; leave pin out", d.Kind)
+		}
+		if d.Addr < 0 || d.Addr > 0x7f {
+			v.errf(df+".addr", "%#x is not a 7-bit I2C address", d.Addr)
+		}
+		if d.Kind == "ssd1306" && !(d.Width == 0 && d.Height == 0 || d.Width == 128 && (d.Height == 64 || d.Height == 32)) {
+			v.errf(df, "an ssd1306 panel is 128×64 or 128×32, got %d×%d", d.Width, d.Height)
+		}
+		if d.Kind == "neopixel" && (d.Count < 1 || d.Count > 1024) {
+			v.errf(df+".count", "a strip has 1 to 1024 LEDs, got %d", d.Count)
 		}
 		if d.Value < 0 || d.Value > 1024 {
 			v.errf(df+".value", "%d is out of range; the ADC reads 0..1024", d.Value)
@@ -123,6 +141,24 @@ func (v *validator) hardwareExpect(f string, e *Expect) {
 		}
 		v.at(f+".pin.at", p.At)
 	}
+	if n := e.NeoPixel; n != nil {
+		if !validGPIO(n.Pin) {
+			v.errf(f+".neopixel.pin", "GPIO %d is not a pin the ESP8266 offers; use 0-5, 9, 10, 12-16", n.Pin)
+		}
+		if n.Index < 0 {
+			v.errf(f+".neopixel.index", "must not be negative, got %d", n.Index)
+		}
+		ok := len(n.Color) == 3
+		for _, c := range n.Color {
+			ok = ok && c >= 0 && c <= 255
+		}
+		if !ok {
+			v.errf(f+".neopixel.color", "write red, green, blue from 0 to 255, e.g. [255, 0, 0]")
+		}
+	}
+	if d := e.Display; d != nil && d.PNG == "" && d.LitMin <= 0 {
+		v.errf(f+".display", "set png (a reference image) or lit_min")
+	}
 	if c := e.ResetCause; c != nil {
 		switch *c {
 		case 0, 1, 4, 5, 6:
@@ -130,4 +166,26 @@ func (v *validator) hardwareExpect(f string, e *Expect) {
 			v.errf(f+".reset_cause", "%d is not a reset cause; use 0 (PWRON), 1 (WDT), 4 (SOFT), 5 (DEEPSLEEP) or 6 (HARD)", *c)
 		}
 	}
+}
+
+// NeoPixelExpect is a colour an LED of a neopixel strip must show at the
+// end of the run.
+type NeoPixelExpect struct {
+	// Pin is the strip's data pin.
+	Pin int `json:"pin"`
+	// Index is the LED, from 0.
+	Index int `json:"index"`
+	// Color is red, green, blue (0..255 each).
+	Color []int `json:"color"`
+}
+
+// DisplayExpect checks an ssd1306's panel at the end of the run.
+type DisplayExpect struct {
+	// Addr is the display's I2C address; default 0x3C.
+	Addr int `json:"addr,omitempty"`
+	// PNG is a reference image (relative to the scenario file) the panel
+	// must equal pixel for pixel.
+	PNG string `json:"png,omitempty"`
+	// LitMin passes when at least this many pixels are lit.
+	LitMin int `json:"lit_min,omitempty"`
 }

@@ -487,6 +487,10 @@ type Expect struct {
 	// ResetCause passes when the board booted at least once with this
 	// machine.reset_cause() (1 WDT_RESET, 5 DEEPSLEEP_RESET, …).
 	ResetCause *int `json:"reset_cause,omitempty"`
+	// NeoPixel checks an LED's colour on a strip (devices.go).
+	NeoPixel *NeoPixelExpect `json:"neopixel,omitempty"`
+	// Display checks an ssd1306's panel (devices.go).
+	Display *DisplayExpect `json:"display,omitempty"`
 
 	// Board is the board the check is about; may be omitted when there is
 	// one board. For a replicated board the check must hold for each.
