@@ -185,11 +185,13 @@ func (c *checker) checkHardware(ch *check, bn *boardNode, simEnd time.Duration, 
 	verdict(ok, fmt.Sprintf("booted with causes %v", causes), fmt.Sprintf("booted with causes %v", causes))
 }
 
-// deviceRows is the state of the board's devices for the report.
-func (w *World) deviceRows(bn *boardNode) []report.Device {
+// deviceRows is the state of the board's devices for the report, and its
+// displays' panels as PNG.
+func (w *World) deviceRows(bn *boardNode) ([]report.Device, map[string][]byte) {
 	if bn.board == nil {
-		return nil
+		return nil, nil
 	}
+	var pngs map[string][]byte
 	h := bn.board.Hardware()
 	now := w.clock.Elapsed()
 	var rows []report.Device
@@ -210,6 +212,10 @@ func (w *World) deviceRows(bn *boardNode) []report.Device {
 					onOff = "on"
 				}
 				row.State = fmt.Sprintf("display %s, %d pixels lit", onOff, disp.Lit())
+				if pngs == nil {
+					pngs = map[string][]byte{}
+				}
+				pngs[row.Name] = disp.PNG()
 			}
 		case "neopixel":
 			var parts []string
@@ -222,7 +228,7 @@ func (w *World) deviceRows(bn *boardNode) []report.Device {
 		}
 		rows = append(rows, row)
 	}
-	return rows
+	return rows, pngs
 }
 
 // pngDiff counts the pixels whose lit state differs between two images of

@@ -71,6 +71,8 @@ type BoardResult struct {
 	SocketRows []report.Socket
 	// Devices are its wired parts and their state at the end (devices.go).
 	Devices []report.Device
+	// Displays are its ssd1306 panels at the end as PNG, by device name.
+	Displays map[string][]byte
 }
 
 // ExpectResult is one expectation's verdict.
@@ -323,7 +325,7 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 		br.WiFiReport.RSSI = st.RSSI()
 	}
 	br.Sockets = w.socketLines(bn)
-	br.Devices = w.deviceRows(bn)
+	br.Devices, br.Displays = w.deviceRows(bn)
 	if bn.board != nil {
 		for _, s := range bn.board.Sockets() {
 			row := report.Socket{Proto: strings.ToLower(s.Proto), State: s.State, Local: s.Local.String()}

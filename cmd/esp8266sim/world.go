@@ -47,6 +47,7 @@ type worldFlags struct {
 	allowHost   []int
 	boards      int
 	pcap        string
+	displayDir  string
 	trace       bool
 	format      string
 	quiet       bool
@@ -77,6 +78,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.pcap, "pcap", "", "write every frame to this pcapng file (open it with Wireshark or tshark)")
 	fl.BoolVar(&f.trace, "trace", false, "print the readable trace: 802.11 steps, DHCP, ARP, DNS, TCP, socket calls")
 	fl.StringVar(&f.format, "format", "text", "report format: text, json or junit")
+	fl.StringVar(&f.displayDir, "display-dir", "", "write each simulated display's panel at the end of the run as BOARD-DEVICE.png in this directory")
 	fl.BoolVar(&f.quiet, "quiet", false, "print only the verdict and failures (no console, no progress)")
 	fl.StringArrayVar(&f.expectText, "expect-text", nil, "pass once a board's console shows TEXT (repeatable)")
 	fl.StringArrayVar(&f.failText, "fail-text", nil, "fail at once when a board's console shows TEXT (repeatable)")
@@ -319,6 +321,9 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	}
 	res, err := w.Run(ctx, ro)
 	if err != nil {
+		return err
+	}
+	if err := writeDisplays(f.displayDir, res); err != nil {
 		return err
 	}
 	rep := res.Report()
