@@ -446,6 +446,50 @@ func init() {
 		b.Hardware().Bitstream(b.clock.Elapsed(), int(p), buf)
 		return nil, nil
 	})
+	// 1-Wire slots on a pin (the firmware's _onewire primitives).
+	RegisterFunc("_hw", "ow_reset", func(b *Board, args []Value) (Value, error) {
+		p, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return b.Hardware().OneWireReset(b.clock.Elapsed(), int(p)), nil
+	})
+	RegisterFunc("_hw", "ow_readbit", func(b *Board, args []Value) (Value, error) {
+		p, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return int64(b.Hardware().OneWireReadBit(int(p))), nil
+	})
+	RegisterFunc("_hw", "ow_writebit", func(b *Board, args []Value) (Value, error) {
+		a, err := intArgs(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		b.Hardware().OneWireWriteBit(a[0], a[1])
+		return nil, nil
+	})
+	RegisterFunc("_hw", "ow_readbyte", func(b *Board, args []Value) (Value, error) {
+		p, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		v := 0
+		for i := 0; i < 8; i++ {
+			v |= b.Hardware().OneWireReadBit(int(p)) << i
+		}
+		return int64(v), nil
+	})
+	RegisterFunc("_hw", "ow_writebyte", func(b *Board, args []Value) (Value, error) {
+		a, err := intArgs(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < 8; i++ {
+			b.Hardware().OneWireWriteBit(a[0], a[1]>>i&1)
+		}
+		return nil, nil
+	})
 	// uart1(buf, len): UART1 transmits (GPIO 2); the bytes go to the trace.
 	RegisterFunc("_hw", "uart1", func(b *Board, args []Value) (Value, error) {
 		buf, err := b.ArgBuf(args, 0)

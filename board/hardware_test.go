@@ -3,6 +3,7 @@ package board
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"strings"
 	"testing"
@@ -265,6 +266,31 @@ func TestNeoPixel(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("LED %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestDS18B20 finds two sensors with the onewire ROM search and reads
+// their temperatures through ds18x20, bit by bit on the simulated bus.
+func TestDS18B20(t *testing.T) {
+	a := devices.NewDS18B20(0x0000_0123_4567, 21.5)
+	b := devices.NewDS18B20(0x0000_89ab_cdef, -5.25)
+	main := "import time, machine, onewire, ds18x20\n" +
+		"ds = ds18x20.DS18X20(onewire.OneWire(machine.Pin(12)))\nroms = ds.scan()\nprint(len(roms))\n" +
+		"ds.convert_temp()\ntime.sleep_ms(750)\n" +
+		"for r in sorted(roms):\n    print(r.hex(), ds.read_temp(r))\n" +
+		"print(onewire.OneWire(machine.Pin(13)).reset())\n"
+	out, res, _ := runWired(t, main, func(h *machine.Hardware) {
+		h.AttachOneWire(12, a)
+		h.AttachOneWire(12, b)
+	})
+	if res.Outcome != Finished {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+	ra, rb := a.ROM(), b.ROM()
+	for _, want := range []string{"2\n", fmt.Sprintf("%x 21.5", ra[:]), fmt.Sprintf("%x -5.25", rb[:]), "False"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console lacks %q:\n%s", want, out)
 		}
 	}
 }

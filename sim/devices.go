@@ -26,7 +26,7 @@ func wireDevices(h *machine.Hardware, devs []scenario.Device, trace func(at time
 	if trace != nil {
 		h.Observe(func(e machine.Event) { trace(e.At, "hw: "+e.Text()) })
 	}
-	for _, d := range devs {
+	for i, d := range devs {
 		pin := -1
 		if d.Pin != nil {
 			pin = *d.Pin
@@ -63,6 +63,12 @@ func wireDevices(h *machine.Hardware, devs []scenario.Device, trace func(at time
 				model = 11
 			}
 			h.AttachDHT(pin, &machine.DHT{Model: model, Temperature: d.Temperature, Humidity: d.Humidity})
+		case "ds18b20":
+			serial := d.Serial
+			if serial == 0 {
+				serial = uint64(0x5eed00 + i)
+			}
+			h.AttachOneWire(pin, devices.NewDS18B20(serial, d.Temperature))
 		case "ssd1306":
 			w, hgt := d.Width, d.Height
 			if w == 0 {
@@ -205,6 +211,8 @@ func (w *World) deviceRows(bn *boardNode) ([]report.Device, map[string][]byte) {
 			row.State = fmt.Sprintf("A0 %d", h.ReadADC(now))
 		case "dht11", "dht22":
 			row.State = fmt.Sprintf("%g °C %g %%RH", d.Temperature, d.Humidity)
+		case "ds18b20":
+			row.State = fmt.Sprintf("%g °C", d.Temperature)
 		case "ssd1306":
 			if disp := display(h, i2cAddr(d)); disp != nil {
 				onOff := "off"

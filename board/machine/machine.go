@@ -97,6 +97,7 @@ type Hardware struct {
 	dht     map[int]*DHT
 	i2c     map[int]I2CDevice
 	uart1   []byte
+	ow      map[int][]OneWireDevice
 	strips  map[int][]byte // last bitstream frame per pin
 }
 

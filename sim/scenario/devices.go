@@ -22,7 +22,8 @@ type Device struct {
 	Timeline []DeviceLevel `json:"timeline,omitempty"`
 	// Value is an ADC device's steady reading, 0..1024.
 	Value int `json:"value,omitempty"`
-	// Temperature (°C) and Humidity (%RH) are a DHT sensor's reading.
+	// Temperature (°C) and Humidity (%RH) are a DHT sensor's reading; a
+	// ds18b20 uses Temperature.
 	Temperature float64 `json:"temperature,omitempty"`
 	Humidity    float64 `json:"humidity,omitempty"`
 	// Addr is an I2C device's 7-bit address; default 0x3C for ssd1306.
@@ -32,6 +33,9 @@ type Device struct {
 	Height int `json:"height,omitempty"`
 	// Count is a neopixel strip's number of LEDs.
 	Count int `json:"count,omitempty"`
+	// Serial is a ds18b20's 48-bit serial number (its ROM code's middle);
+	// default derived from its position. Several ds18b20 may share a pin.
+	Serial uint64 `json:"serial,omitempty"`
 }
 
 // Press is one press of a button.
@@ -51,7 +55,7 @@ type DeviceLevel struct {
 // deviceKinds: kind → whether it sits on a GPIO (else on A0).
 var deviceKinds = map[string]bool{
 	"button": true, "switch": true, "led": true, "dht11": true, "dht22": true,
-	"neopixel": true, "potentiometer": false, "light_sensor": false, "ssd1306": false,
+	"neopixel": true, "ds18b20": true, "potentiometer": false, "light_sensor": false, "ssd1306": false,
 }
 
 // validGPIO lists the pins machine.Pin accepts on the ESP8266.
@@ -69,7 +73,7 @@ func (v *validator) devices(f string, b *Board) {
 		df := fmt.Sprintf("%s.devices[%d]", f, i)
 		onPin, ok := deviceKinds[d.Kind]
 		if !ok {
-			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, neopixel or ssd1306", d.Kind)
+			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel or ssd1306", d.Kind)
 			continue
 		}
 		if onPin {
@@ -79,7 +83,7 @@ func (v *validator) devices(f string, b *Board) {
 			case !validGPIO(*d.Pin):
 				v.errf(df+".pin", "GPIO %d is not a pin the ESP8266 offers; use 0-5, 9, 10, 12-16", *d.Pin)
 			default:
-				if j, dup := used[*d.Pin]; dup {
+				if j, dup := used[*d.Pin]; dup && !(d.Kind == "ds18b20" && b.Devices[j].Kind == "ds18b20") {
 					v.errf(df+".pin", "GPIO %d already has devices[%d]", *d.Pin, j)
 				}
 				used[*d.Pin] = i
