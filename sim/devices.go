@@ -120,6 +120,16 @@ func describeHardware(e scenario.Expect) string {
 	if n := e.NeoPixel; n != nil {
 		return fmt.Sprintf("LED %d of the strip on GPIO %d shows %v", n.Index, n.Pin, n.Color)
 	}
+	if p := e.PWM; p != nil {
+		s := fmt.Sprintf("GPIO %d runs PWM", p.Pin)
+		if p.Freq > 0 {
+			s += fmt.Sprintf(" at %d Hz", p.Freq)
+		}
+		if p.Duty != nil {
+			s += fmt.Sprintf(" with duty %d", *p.Duty)
+		}
+		return s
+	}
 	if d := e.Display; d != nil {
 		if d.PNG != "" {
 			return fmt.Sprintf("the display shows %s", d.PNG)
@@ -153,6 +163,17 @@ func (c *checker) checkHardware(ch *check, bn *boardNode, simEnd time.Duration, 
 		ok := len(n.Color) == 3 && int(got[0]) == n.Color[0] && int(got[1]) == n.Color[1] && int(got[2]) == n.Color[2]
 		msg := fmt.Sprintf("LED %d shows %v", n.Index, []int{int(got[0]), int(got[1]), int(got[2])})
 		verdict(ok, msg, msg)
+		return
+	}
+	if p := e.PWM; p != nil {
+		st, ok := h.PWM(p.Pin)
+		if !ok {
+			verdict(false, "", fmt.Sprintf("GPIO %d has no PWM output", p.Pin))
+			return
+		}
+		good := (p.Freq == 0 || st.Freq == p.Freq) && (p.Duty == nil || st.Duty == *p.Duty)
+		msg := fmt.Sprintf("GPIO %d at %d Hz, duty %d", p.Pin, st.Freq, st.Duty)
+		verdict(good, msg, msg)
 		return
 	}
 	if d := e.Display; d != nil {
@@ -213,6 +234,8 @@ func (w *World) deviceRows(bn *boardNode) ([]report.Device, map[string][]byte) {
 			row.State = fmt.Sprintf("%g °C %g %%RH", d.Temperature, d.Humidity)
 		case "ds18b20":
 			row.State = fmt.Sprintf("%g °C", d.Temperature)
+		case "servo":
+			row.State = servoState(h, row.Pin)
 		case "ssd1306":
 			if disp := display(h, i2cAddr(d)); disp != nil {
 				onOff := "off"
@@ -266,4 +289,19 @@ func pngDiff(want, got []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// servoState is a hobby servo's position from the PWM on its pin: it
+// follows a pulse of 0.5 ms (0°) to 2.5 ms (180°), repeated at ~50 Hz.
+func servoState(h *machine.Hardware, pin int) string {
+	st, ok := h.PWM(pin)
+	if !ok || st.Freq == 0 {
+		return "no signal"
+	}
+	pulseUS := float64(st.Duty) / 1024 * 1e6 / float64(st.Freq)
+	if pulseUS < 400 || pulseUS > 2600 {
+		return fmt.Sprintf("pulse %.0f µs: out of range", pulseUS)
+	}
+	angle := (pulseUS - 500) / 2000 * 180
+	return fmt.Sprintf("%.0f° (pulse %.0f µs)", min(max(angle, 0), 180), pulseUS)
 }

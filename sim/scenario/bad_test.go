@@ -70,14 +70,14 @@ func TestBadScenarios(t *testing.T) {
 				"@:4: expect[1].console_matches: bad regular expression: missing closing ): `(unclosed`",
 				`@:5: expect[2].sim_time: min 10s is after max 5s`,
 				`@:6: expect[3].within: sockets_empty_at_end has no deadline; remove within`,
-				`@:7: expect[4]: no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, pin, reset_cause, neopixel, display`,
+				`@:7: expect[4]: no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, pin, reset_cause, neopixel, display, pwm`,
 			},
 		},
 		{
 			file:  "devices.yaml",
 			class: "devices and hardware expectations",
 			want: []string{
-				`@:6: boards[0].devices[0].kind: unknown device "buton"; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel or ssd1306`,
+				`@:6: boards[0].devices[0].kind: unknown device "buton"; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo or ssd1306`,
 				`@:7: boards[0].devices[1].pin: missing: name the GPIO the button is on, e.g. pin: 0`,
 				`@:8: boards[0].devices[2].pin: GPIO 7 is not a pin the ESP8266 offers; use 0-5, 9, 10, 12-16`,
 				`@:9: boards[0].devices[3].pin: a potentiometer is on the ADC input A0; leave pin out`,

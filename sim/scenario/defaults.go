@@ -179,7 +179,7 @@ func (s *Scenario) ApplyDefaults() {
 func (e *Expect) boardScoped() bool {
 	return e.ConsoleContains != "" || e.ConsoleMatches != "" || e.ConsoleNotContains != "" ||
 		e.Exit != nil || e.SocketsEmptyAtEnd || e.Pin != nil || e.ResetCause != nil ||
-		e.NeoPixel != nil || e.Display != nil
+		e.NeoPixel != nil || e.Display != nil || e.PWM != nil
 }
 
 func (im *Impairment) applyDefaults() {

@@ -55,7 +55,7 @@ type DeviceLevel struct {
 // deviceKinds: kind → whether it sits on a GPIO (else on A0).
 var deviceKinds = map[string]bool{
 	"button": true, "switch": true, "led": true, "dht11": true, "dht22": true,
-	"neopixel": true, "ds18b20": true, "potentiometer": false, "light_sensor": false, "ssd1306": false,
+	"neopixel": true, "ds18b20": true, "servo": true, "potentiometer": false, "light_sensor": false, "ssd1306": false,
 }
 
 // validGPIO lists the pins machine.Pin accepts on the ESP8266.
@@ -73,7 +73,7 @@ func (v *validator) devices(f string, b *Board) {
 		df := fmt.Sprintf("%s.devices[%d]", f, i)
 		onPin, ok := deviceKinds[d.Kind]
 		if !ok {
-			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel or ssd1306", d.Kind)
+			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo or ssd1306", d.Kind)
 			continue
 		}
 		if onPin {
@@ -160,6 +160,17 @@ func (v *validator) hardwareExpect(f string, e *Expect) {
 			v.errf(f+".neopixel.color", "write red, green, blue from 0 to 255, e.g. [255, 0, 0]")
 		}
 	}
+	if p := e.PWM; p != nil {
+		if !validGPIO(p.Pin) || p.Pin == 16 {
+			v.errf(f+".pwm.pin", "GPIO %d has no PWM; use 0-5, 9, 10, 12-15", p.Pin)
+		}
+		if p.Freq < 0 || p.Freq > 1000 {
+			v.errf(f+".pwm.freq", "%d Hz: the ESP8266's PWM runs at 1 to 1000 Hz", p.Freq)
+		}
+		if p.Duty != nil && (*p.Duty < 0 || *p.Duty > 1023) {
+			v.errf(f+".pwm.duty", "%d: duty is 0 to 1023", *p.Duty)
+		}
+	}
 	if d := e.Display; d != nil && d.PNG == "" && d.LitMin <= 0 {
 		v.errf(f+".display", "set png (a reference image) or lit_min")
 	}
@@ -192,4 +203,15 @@ type DisplayExpect struct {
 	PNG string `json:"png,omitempty"`
 	// LitMin passes when at least this many pixels are lit.
 	LitMin int `json:"lit_min,omitempty"`
+}
+
+// PWMExpect is a pin's PWM output at the end of the run; unset parts
+// are not checked.
+type PWMExpect struct {
+	// Pin is the GPIO.
+	Pin int `json:"pin"`
+	// Freq is the frequency in Hz; 0: any.
+	Freq int `json:"freq,omitempty"`
+	// Duty is PWM.duty() (0..1023); nil: any.
+	Duty *int `json:"duty,omitempty"`
 }

@@ -489,6 +489,8 @@ type Expect struct {
 	ResetCause *int `json:"reset_cause,omitempty"`
 	// NeoPixel checks an LED's colour on a strip (devices.go).
 	NeoPixel *NeoPixelExpect `json:"neopixel,omitempty"`
+	// PWM checks a pin's PWM output at the end of the run (devices.go).
+	PWM *PWMExpect `json:"pwm,omitempty"`
 	// Display checks an ssd1306's panel (devices.go).
 	Display *DisplayExpect `json:"display,omitempty"`
 

@@ -883,7 +883,7 @@ func (v *validator) expect(f string, e *Expect) {
 		{"exit", e.Exit != nil}, {"sockets_empty_at_end", e.SocketsEmptyAtEnd},
 		{"capture", e.Capture != nil}, {"sim_time", e.SimTime != nil},
 		{"pin", e.Pin != nil}, {"reset_cause", e.ResetCause != nil},
-		{"neopixel", e.NeoPixel != nil}, {"display", e.Display != nil},
+		{"neopixel", e.NeoPixel != nil}, {"display", e.Display != nil}, {"pwm", e.PWM != nil},
 	}
 	var set []string
 	for _, k := range kinds {
@@ -893,7 +893,7 @@ func (v *validator) expect(f string, e *Expect) {
 	}
 	if len(set) != 1 {
 		if len(set) == 0 {
-			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, pin, reset_cause, neopixel, display")
+			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, pin, reset_cause, neopixel, display, pwm")
 		} else {
 			v.errf(f, "%s are separate checks; put each in its own list entry", strings.Join(set, " and "))
 		}
