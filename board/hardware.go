@@ -40,11 +40,24 @@ func (b *Board) Hardware() *machine.Hardware { return b.hardware().hw }
 
 func (b *Board) hardware() *hardware {
 	b.extMu.Lock()
-	defer b.extMu.Unlock()
 	h, _ := b.ext[hardwareKey{}].(*hardware)
-	if h == nil {
+	created := h == nil
+	if created {
 		h = &hardware{hw: machine.New()}
 		b.ext[hardwareKey{}] = h
+	}
+	b.extMu.Unlock()
+	if created {
+		// A closed board's watchdog no longer counts.
+		b.OnClose(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.gen++
+			if h.wdt != nil {
+				h.wdt.Stop()
+				h.wdt = nil
+			}
+		})
 	}
 	return h
 }

@@ -109,6 +109,19 @@ func TestMachineScripts(t *testing.T) {
 			want: []string{"1 0"},
 		},
 		{
+			name: "lightsleep passes simulated time and runs due timers",
+			main: "import machine, time\nn = []\n" +
+				"machine.Timer(-1).init(period=200, mode=machine.Timer.ONE_SHOT, callback=lambda t: n.append(time.ticks_ms()))\n" +
+				"t0 = time.ticks_ms()\nmachine.lightsleep(1000)\nprint(time.ticks_diff(time.ticks_ms(), t0), n)\n",
+			want: []string{"1000 [200]"},
+		},
+		{
+			name: "an edge written by the script on its own pin runs the handler",
+			main: "from machine import Pin\nseen = []\np = Pin(5, Pin.OUT, value=0)\n" +
+				"p.irq(lambda q: seen.append(q.value()), Pin.IRQ_RISING)\np.on()\nx = 0\nfor i in range(3):\n    x += i\nprint(seen)\n",
+			want: []string{"[1]"},
+		},
+		{
 			name: "WDT timeout is fixed",
 			main: "import machine\ntry:\n    machine.WDT(timeout=2000)\nexcept ValueError:\n    print('fixed')\n",
 			want: []string{"fixed"},
