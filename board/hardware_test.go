@@ -307,3 +307,49 @@ func TestDS18B20(t *testing.T) {
 		}
 	}
 }
+
+// TestBME280 reads a BME280's id, calibration and raw values over I2C and
+// compensates them with the datasheet's formulas in Python, as a driver
+// does: the result is what the sensor was set to.
+func TestBME280(t *testing.T) {
+	bme := devices.NewBME280(23.45, 1002.0, 41.5)
+	main := `from machine import Pin, I2C
+import struct
+i2c = I2C(scl=Pin(5), sda=Pin(4))
+print(hex(i2c.readfrom_mem(0x76, 0xD0, 1)[0]))
+T1, T2, T3, P1, P2, P3, P4, P5, P6, P7, P8, P9 = struct.unpack('<HhhHhhhhhhhh', i2c.readfrom_mem(0x76, 0x88, 24))
+H1 = i2c.readfrom_mem(0x76, 0xA1, 1)[0]
+e = i2c.readfrom_mem(0x76, 0xE1, 7)
+H2 = struct.unpack('<h', e[0:2])[0]
+H3 = e[2]
+H4 = (e[3] << 4) | (e[4] & 0xF)
+H5 = (e[5] << 4) | (e[4] >> 4)
+H6 = struct.unpack('<b', e[6:7])[0]
+i2c.writeto_mem(0x76, 0xF2, b'\x01')
+i2c.writeto_mem(0x76, 0xF4, b'\x27')
+r = i2c.readfrom_mem(0x76, 0xF7, 8)
+adc_p = (r[0] << 12) | (r[1] << 4) | (r[2] >> 4)
+adc_t = (r[3] << 12) | (r[4] << 4) | (r[5] >> 4)
+adc_h = (r[6] << 8) | r[7]
+v1 = (((adc_t >> 3) - (T1 << 1)) * T2) >> 11
+v2 = (((((adc_t >> 4) - T1) * ((adc_t >> 4) - T1)) >> 12) * T3) >> 14
+fine = v1 + v2
+temp = ((fine * 5 + 128) >> 8) / 100
+v1 = fine - 128000
+v2 = v1 * v1 * P6 + ((v1 * P5) << 17) + (P4 << 35)
+v1 = ((v1 * v1 * P3) >> 8) + ((v1 * P2) << 12)
+v1 = (((1 << 47) + v1) * P1) >> 33
+p = 1048576 - adc_p
+p = (((p << 31) - v2) * 3125) // v1
+p = ((p + ((P9 * (p >> 13) * (p >> 13)) >> 25) + ((P8 * p) >> 19)) >> 8) + (P7 << 4)
+h = fine - 76800
+h = (((((adc_h << 14) - (H4 << 20) - (H5 * h)) + 16384) >> 15) * (((((((h * H6) >> 10) * (((h * H3) >> 11) + 32768)) >> 10) + 2097152) * H2 + 8192) >> 14))
+h = h - (((((h >> 15) * (h >> 15)) >> 7) * H1) >> 4)
+h = min(max(h, 0), 419430400) >> 12
+print('%.2f %.1f %.1f' % (temp, p / 256 / 100, h / 1024))
+`
+	out, res, _ := runWired(t, main, func(h *machine.Hardware) { _ = h.AttachI2C(0x76, bme) })
+	if res.Outcome != Finished || !strings.Contains(out, "0x60") || !strings.Contains(out, "23.45 1002.0 41.5") {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+}

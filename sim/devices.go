@@ -69,6 +69,12 @@ func wireDevices(h *machine.Hardware, devs []scenario.Device, trace func(at time
 				serial = uint64(0x5eed00 + i)
 			}
 			h.AttachOneWire(pin, devices.NewDS18B20(serial, d.Temperature))
+		case "bme280":
+			p := d.Pressure
+			if p == 0 {
+				p = 1013.25
+			}
+			_ = h.AttachI2C(i2cAddr(d), devices.NewBME280(d.Temperature, p, d.Humidity))
 		case "ssd1306":
 			w, hgt := d.Width, d.Height
 			if w == 0 {
@@ -87,6 +93,9 @@ func i2cAddr(d scenario.Device) int {
 	if d.Addr != 0 {
 		return d.Addr
 	}
+	if d.Kind == "bme280" {
+		return 0x76
+	}
 	return 0x3c
 }
 
@@ -104,8 +113,8 @@ func deviceName(d scenario.Device) string {
 	if d.Pin != nil {
 		return fmt.Sprintf("%s@%d", d.Kind, *d.Pin)
 	}
-	if d.Kind == "ssd1306" {
-		return fmt.Sprintf("ssd1306@%#x", i2cAddr(d))
+	if d.Kind == "ssd1306" || d.Kind == "bme280" {
+		return fmt.Sprintf("%s@%#x", d.Kind, i2cAddr(d))
 	}
 	return d.Kind + "@A0"
 }
@@ -234,6 +243,8 @@ func (w *World) deviceRows(bn *boardNode) ([]report.Device, map[string][]byte) {
 			row.State = fmt.Sprintf("%g °C %g %%RH", d.Temperature, d.Humidity)
 		case "ds18b20":
 			row.State = fmt.Sprintf("%g °C", d.Temperature)
+		case "bme280":
+			row.State = fmt.Sprintf("%g °C %g hPa %g %%RH", d.Temperature, d.Pressure, d.Humidity)
 		case "servo":
 			row.State = servoState(h, row.Pin)
 		case "ssd1306":

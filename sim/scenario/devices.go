@@ -26,7 +26,10 @@ type Device struct {
 	// ds18b20 uses Temperature.
 	Temperature float64 `json:"temperature,omitempty"`
 	Humidity    float64 `json:"humidity,omitempty"`
-	// Addr is an I2C device's 7-bit address; default 0x3C for ssd1306.
+	// Pressure is a bme280's reading in hPa (default 1013.25).
+	Pressure float64 `json:"pressure,omitempty"`
+	// Addr is an I2C device's 7-bit address; default 0x3C for ssd1306,
+	// 0x76 for bme280.
 	Addr int `json:"addr,omitempty"`
 	// Width and Height are an ssd1306's panel size; default 128×64.
 	Width  int `json:"width,omitempty"`
@@ -56,6 +59,7 @@ type DeviceLevel struct {
 var deviceKinds = map[string]bool{
 	"button": true, "switch": true, "led": true, "dht11": true, "dht22": true,
 	"neopixel": true, "ds18b20": true, "servo": true, "potentiometer": false, "light_sensor": false, "ssd1306": false,
+	"bme280": false,
 }
 
 // validGPIO lists the pins machine.Pin accepts on the ESP8266.
@@ -73,7 +77,7 @@ func (v *validator) devices(f string, b *Board) {
 		df := fmt.Sprintf("%s.devices[%d]", f, i)
 		onPin, ok := deviceKinds[d.Kind]
 		if !ok {
-			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo or ssd1306", d.Kind)
+			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo, ssd1306 or bme280", d.Kind)
 			continue
 		}
 		if onPin {
@@ -88,8 +92,8 @@ func (v *validator) devices(f string, b *Board) {
 				}
 				used[*d.Pin] = i
 			}
-		} else if d.Pin != nil && d.Kind == "ssd1306" {
-			v.errf(df+".pin", "an ssd1306 is on the I2C bus; give its addr instead of a pin")
+		} else if d.Pin != nil && (d.Kind == "ssd1306" || d.Kind == "bme280") {
+			v.errf(df+".pin", "a %s is on the I2C bus; give its addr instead of a pin", d.Kind)
 		} else if d.Pin != nil {
 			v.errf(df+".pin", "a %s is on the ADC input A0; leave pin out", d.Kind)
 		}
