@@ -126,6 +126,19 @@ func hwPyErr(err error) error {
 	return ValueError(err.Error())
 }
 
+// pinArg is argument i as a GPIO number, checked as machine.Pin checks it
+// (scripts may call _hw directly).
+func pinArg(args []Value, i int) (int, error) {
+	p, err := ArgInt(args, i)
+	if err != nil {
+		return 0, err
+	}
+	if p < 0 || p > 16 || !machine.ValidPin(int(p)) {
+		return 0, ValueError("invalid pin")
+	}
+	return int(p), nil
+}
+
 func intArgs(args []Value, n int) ([]int, error) {
 	out := make([]int, n)
 	for i := range out {
@@ -184,26 +197,29 @@ func init() {
 		return nil, nil
 	})
 	RegisterFunc("_hw", "pin_read", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		if err := b.PollYield(); err != nil {
 			return nil, err
 		}
-		return int64(b.Hardware().Read(b.clock.Elapsed(), int(p))), nil
+		return int64(b.Hardware().Read(b.clock.Elapsed(), p)), nil
 	})
 	RegisterFunc("_hw", "pin_out", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
-		return int64(b.Hardware().Output(int(p))), nil
+		return int64(b.Hardware().Output(p)), nil
 	})
 	// pin_write(pin, v) → True when an interrupt handler became pending.
 	RegisterFunc("_hw", "pin_write", func(b *Board, args []Value) (Value, error) {
 		a, err := intArgs(args, 2)
 		if err != nil {
+			return nil, err
+		}
+		if _, err := pinArg(args, 0); err != nil {
 			return nil, err
 		}
 		b.logPinWrite(a[0], a[1])
@@ -212,6 +228,9 @@ func init() {
 	RegisterFunc("_hw", "pin_irq", func(b *Board, args []Value) (Value, error) {
 		a, err := intArgs(args, 2)
 		if err != nil {
+			return nil, err
+		}
+		if _, err := pinArg(args, 0); err != nil {
 			return nil, err
 		}
 		if err := b.Hardware().SetIRQ(b.clock.Elapsed(), a[0], a[1]); err != nil {
@@ -342,13 +361,16 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if _, err := pinArg(args, 0); err != nil {
+			return nil, err
+		}
 		if err := b.Hardware().SetPWM(b.clock.Elapsed(), a[0], a[1], a[2]); err != nil {
 			return nil, hwPyErr(err)
 		}
 		return nil, nil
 	})
 	RegisterFunc("_hw", "pwm_stop", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -362,6 +384,9 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if _, err := pinArg(args, 0); err != nil {
+			return nil, err
+		}
 		us, took := b.Hardware().PulseUS(b.clock.Elapsed(), a[0], a[1], time.Duration(a[2])*time.Microsecond)
 		if took > 0 {
 			if err := b.Sleep(took); err != nil {
@@ -372,7 +397,7 @@ func init() {
 	})
 	// dht(pin, buf): esp.dht_readinto.
 	RegisterFunc("_hw", "dht", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -448,7 +473,7 @@ func init() {
 	})
 	// bitstream(pin, buf, len): machine.bitstream's frame.
 	RegisterFunc("_hw", "bitstream", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -461,14 +486,14 @@ func init() {
 	})
 	// 1-Wire slots on a pin (the firmware's _onewire primitives).
 	RegisterFunc("_hw", "ow_reset", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		return b.Hardware().OneWireReset(b.clock.Elapsed(), int(p)), nil
 	})
 	RegisterFunc("_hw", "ow_readbit", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -479,11 +504,14 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if _, err := pinArg(args, 0); err != nil {
+			return nil, err
+		}
 		b.Hardware().OneWireWriteBit(a[0], a[1])
 		return nil, nil
 	})
 	RegisterFunc("_hw", "ow_readbyte", func(b *Board, args []Value) (Value, error) {
-		p, err := ArgInt(args, 0)
+		p, err := pinArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -496,6 +524,9 @@ func init() {
 	RegisterFunc("_hw", "ow_writebyte", func(b *Board, args []Value) (Value, error) {
 		a, err := intArgs(args, 2)
 		if err != nil {
+			return nil, err
+		}
+		if _, err := pinArg(args, 0); err != nil {
 			return nil, err
 		}
 		for i := 0; i < 8; i++ {

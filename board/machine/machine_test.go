@@ -220,3 +220,19 @@ func TestWDT(t *testing.T) {
 		t.Fatal("not expired 5s after the last feed")
 	}
 }
+
+// A fast periodic timer that nobody waits for coalesces: one callback per
+// wait, computed in constant time.
+func TestTimerCoalesces(t *testing.T) {
+	h := New()
+	_ = h.ArmTimer(0, 1, time.Microsecond, true)
+	if !h.Advance(time.Hour) {
+		t.Fatal("no callback pending after an hour")
+	}
+	if got := h.TakePending(); got != "t1" {
+		t.Fatalf("TakePending = %q", got)
+	}
+	if n, ok := h.Next(time.Hour); !ok || n != time.Hour+time.Microsecond {
+		t.Fatalf("Next = %v %v, want 1h+1µs", n, ok)
+	}
+}

@@ -124,6 +124,9 @@ func (h *Hardware) InitPin(now time.Duration, p, mode, pull, value int) error {
 
 // Read is Pin.value(): the level of the pin at now.
 func (h *Hardware) Read(now time.Duration, p int) int {
+	if !ValidPin(p) {
+		return 0
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.advanceLocked(now)
@@ -132,6 +135,9 @@ func (h *Hardware) Read(now time.Duration, p int) int {
 
 // Output returns the pin's output latch (what Pin.toggle inverts).
 func (h *Hardware) Output(p int) int {
+	if !ValidPin(p) {
+		return 0
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.pins[p].out
@@ -141,6 +147,9 @@ func (h *Hardware) Output(p int) int {
 // latch is kept for when the pin becomes an output, as on the chip. It
 // reports whether an interrupt became pending (a pin wired to itself).
 func (h *Hardware) Write(now time.Duration, p, v int) bool {
+	if !ValidPin(p) {
+		return false
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.advanceLocked(now)
@@ -172,6 +181,9 @@ func (h *Hardware) edgeLocked(p int, at time.Duration, before, after int) {
 // SetIRQ is Pin.irq(handler, trigger): trigger 0 disarms. GPIO 16 has no
 // interrupt on the ESP8266.
 func (h *Hardware) SetIRQ(now time.Duration, p, trigger int) error {
+	if !ValidPin(p) {
+		return &PinError{"ValueError", "invalid pin"}
+	}
 	if p >= 16 {
 		return &PinError{"OSError", "pin does not have IRQ capabilities"}
 	}

@@ -8,6 +8,9 @@ import "time"
 // came, -1: it never ended, as extmod/machine_pulse.c) and the simulated
 // time the call took.
 func (h *Hardware) PulseUS(now time.Duration, p, level int, timeout time.Duration) (us int64, took time.Duration) {
+	if !ValidPin(p) {
+		return -2, 0
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.advanceLocked(now)
