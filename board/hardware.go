@@ -534,6 +534,49 @@ func init() {
 		}
 		return nil, nil
 	})
+	// flash_read(offset, buf, len) / flash_write(offset, buf, len) /
+	// flash_erase(sector): esp's raw flash access.
+	RegisterFunc("_hw", "flash_read", func(b *Board, args []Value) (Value, error) {
+		off, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		buf, err := b.ArgBuf(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		if b.Hardware().FlashRead(int(off), buf) != nil {
+			return nil, OSError(5) // EIO
+		}
+		return nil, nil
+	})
+	RegisterFunc("_hw", "flash_write", func(b *Board, args []Value) (Value, error) {
+		off, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		buf, err := b.ArgBuf(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(buf)%4 != 0 {
+			return nil, ValueError("len must be multiple of 4")
+		}
+		if b.Hardware().FlashWrite(int(off), buf) != nil {
+			return nil, OSError(5)
+		}
+		return nil, nil
+	})
+	RegisterFunc("_hw", "flash_erase", func(b *Board, args []Value) (Value, error) {
+		n, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		if b.Hardware().FlashErase(int(n)) != nil {
+			return nil, OSError(5)
+		}
+		return nil, nil
+	})
 	// uart1(buf, len): UART1 transmits (GPIO 2); the bytes go to the trace.
 	RegisterFunc("_hw", "uart1", func(b *Board, args []Value) (Value, error) {
 		buf, err := b.ArgBuf(args, 0)

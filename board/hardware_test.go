@@ -353,3 +353,23 @@ print('%.2f %.1f %.1f' % (temp, p / 256 / 100, h / 1024))
 		t.Fatalf("outcome %v\n%s", res.Outcome, out)
 	}
 }
+
+// TestRawFlash: esp.flash_erase/write/read behave as NOR flash does.
+func TestRawFlash(t *testing.T) {
+	main := "import esp\nsec = esp.flash_user_start() // 4096 + 200\n" +
+		"esp.flash_erase(sec)\nprint(esp.flash_read(sec * 4096, 4))\n" +
+		"esp.flash_write(sec * 4096, b'\\x0f\\xf0\\xaa\\x55')\nesp.flash_write(sec * 4096, b'\\xff\\x0f\\xff\\xff')\n" +
+		"print(esp.flash_read(sec * 4096, 4))\nb = bytearray(4)\nesp.flash_read(sec * 4096, b)\nprint(b)\n" +
+		"try:\n    esp.flash_write(sec * 4096, b'abc')\nexcept ValueError as e:\n    print(e)\n" +
+		"try:\n    esp.flash_read(esp.flash_size(), 4)\nexcept OSError as e:\n    print(e)\n"
+	out, res, _ := runWired(t, main, nil)
+	want := []string{`b'\xff\xff\xff\xff'`, `b'\x0f\x00\xaaU'`, `bytearray(b'\x0f\x00\xaaU')`, "len must be multiple of 4", "EIO"}
+	if res.Outcome != Finished {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("console lacks %q:\n%s", w, out)
+		}
+	}
+}

@@ -78,3 +78,32 @@ def neopixel_write(pin, buf, is800khz=True):
     import machine
 
     machine.bitstream(pin, 0, (0, 0, 0, 0), buf)
+
+
+def flash_read(offset, len_or_buf):
+    from uctypes import addressof
+    from _hw import flash_read as r
+    from _hostcall import U, exc
+
+    buf = bytearray(len_or_buf) if isinstance(len_or_buf, int) else len_or_buf
+    if r(offset, addressof(buf), len(buf)) is U:
+        raise exc()
+    return bytes(buf) if isinstance(len_or_buf, int) else None
+
+
+def flash_write(offset, buf):
+    from uctypes import addressof
+    from _hw import flash_write as w
+    from _hostcall import U, exc
+
+    b = bytes(buf)
+    if w(offset, addressof(b), len(b)) is U:
+        raise exc()
+
+
+def flash_erase(sector):
+    from _hw import flash_erase as e
+    from _hostcall import U, exc
+
+    if e(sector) is U:
+        raise exc()

@@ -98,6 +98,7 @@ type Hardware struct {
 	i2c     map[int]I2CDevice
 	uart1   []byte
 	ow      map[int][]OneWireDevice
+	flash   map[int][]byte // raw flash sectors written so far
 	strips  map[int][]byte // last bitstream frame per pin
 }
 
