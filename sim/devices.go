@@ -113,6 +113,9 @@ func deviceName(d scenario.Device) string {
 	if d.Pin != nil {
 		return fmt.Sprintf("%s@%d", d.Kind, *d.Pin)
 	}
+	if d.Kind == "uart_peer" {
+		return "uart_peer@UART1"
+	}
 	if d.Kind == "ssd1306" || d.Kind == "bme280" {
 		return fmt.Sprintf("%s@%#x", d.Kind, i2cAddr(d))
 	}
@@ -243,6 +246,8 @@ func (w *World) deviceRows(bn *boardNode) ([]report.Device, map[string][]byte) {
 			row.State = fmt.Sprintf("%g °C %g %%RH", d.Temperature, d.Humidity)
 		case "ds18b20":
 			row.State = fmt.Sprintf("%g °C", d.Temperature)
+		case "uart_peer":
+			row.State = fmt.Sprintf("received %q", clip(string(h.UART1Sent()), 200))
 		case "bme280":
 			row.State = fmt.Sprintf("%g °C %g hPa %g %%RH", d.Temperature, d.Pressure, d.Humidity)
 		case "servo":

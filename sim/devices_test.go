@@ -84,3 +84,20 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// The servo scenario's report shows the servo's angle from the PWM and
+// what UART1 sent to its peer.
+func TestServoAndUARTPeerReport(t *testing.T) {
+	res := runShipped(t, "hw_servo_pot.yaml")
+	devs := res.Report().Boards[0].Devices
+	got := map[string]string{}
+	for _, d := range devs {
+		got[d.Name] = d.State
+	}
+	if got["servo@12"] != "180° (pulse 2500 µs)" {
+		t.Errorf("servo: %q", got["servo@12"])
+	}
+	if got["uart_peer@UART1"] != `received "duty 26\nduty 128\n"` {
+		t.Errorf("uart peer: %q", got["uart_peer@UART1"])
+	}
+}

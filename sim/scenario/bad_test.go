@@ -77,7 +77,7 @@ func TestBadScenarios(t *testing.T) {
 			file:  "devices.yaml",
 			class: "devices and hardware expectations",
 			want: []string{
-				`@:6: boards[0].devices[0].kind: unknown device "buton"; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo, ssd1306 or bme280`,
+				`@:6: boards[0].devices[0].kind: unknown device "buton"; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo, ssd1306, bme280 or uart_peer`,
 				`@:7: boards[0].devices[1].pin: missing: name the GPIO the button is on, e.g. pin: 0`,
 				`@:8: boards[0].devices[2].pin: GPIO 7 is not a pin the ESP8266 offers; use 0-5, 9, 10, 12-16`,
 				`@:9: boards[0].devices[3].pin: a potentiometer is on the ADC input A0; leave pin out`,

@@ -59,7 +59,7 @@ type DeviceLevel struct {
 var deviceKinds = map[string]bool{
 	"button": true, "switch": true, "led": true, "dht11": true, "dht22": true,
 	"neopixel": true, "ds18b20": true, "servo": true, "potentiometer": false, "light_sensor": false, "ssd1306": false,
-	"bme280": false,
+	"bme280": false, "uart_peer": false,
 }
 
 // validGPIO lists the pins machine.Pin accepts on the ESP8266.
@@ -77,7 +77,7 @@ func (v *validator) devices(f string, b *Board) {
 		df := fmt.Sprintf("%s.devices[%d]", f, i)
 		onPin, ok := deviceKinds[d.Kind]
 		if !ok {
-			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo, ssd1306 or bme280", d.Kind)
+			v.errf(df+".kind", "unknown device %q; use button, switch, led, potentiometer, light_sensor, dht11, dht22, ds18b20, neopixel, servo, ssd1306, bme280 or uart_peer", d.Kind)
 			continue
 		}
 		if onPin {
@@ -92,6 +92,8 @@ func (v *validator) devices(f string, b *Board) {
 				}
 				used[*d.Pin] = i
 			}
+		} else if d.Pin != nil && d.Kind == "uart_peer" {
+			v.errf(df+".pin", "a uart_peer listens to UART1's TX (GPIO 2); leave pin out")
 		} else if d.Pin != nil && (d.Kind == "ssd1306" || d.Kind == "bme280") {
 			v.errf(df+".pin", "a %s is on the I2C bus; give its addr instead of a pin", d.Kind)
 		} else if d.Pin != nil {
