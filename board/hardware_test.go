@@ -122,6 +122,14 @@ func TestMachineScripts(t *testing.T) {
 			want: []string{"[1]"},
 		},
 		{
+			name: "a hard Timer callback runs with the heap locked",
+			main: "import time\nfrom machine import Timer\nr = []\n" +
+				"def cb(t):\n    try:\n        bytearray(8)\n        r.append('unlocked')\n    except MemoryError:\n        r.append('locked')\n" +
+				"t = Timer(0)\nt.init(mode=Timer.ONE_SHOT, period=10, hard=True, callback=cb)\ntime.sleep_ms(50)\n" +
+				"t.init(mode=Timer.ONE_SHOT, period=10, callback=cb)\ntime.sleep_ms(50)\nprint(r)\n",
+			want: []string{"['locked', 'unlocked']"},
+		},
+		{
 			name: "WDT timeout is fixed",
 			main: "import machine\ntry:\n    machine.WDT(timeout=2000)\nexcept ValueError:\n    print('fixed')\n",
 			want: []string{"fixed"},

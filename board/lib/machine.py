@@ -263,6 +263,17 @@ class Timer:
         src = "t%d" % self._t
         if callback is None:
             _handlers.pop(src, None)
+        elif hard:
+            # A hard callback runs in the timer interrupt: the heap is
+            # locked, as on the port (esp_timer_cb with mp_sched_lock).
+            def _hard(t, cb=callback):
+                micropython.heap_lock()
+                try:
+                    cb(t)
+                finally:
+                    micropython.heap_unlock()
+
+            _handlers[src] = (_hard, self)
         else:
             _handlers[src] = (callback, self)
         _call(_hw.timer_arm(self._t, us, 1 if mode else 0))
