@@ -130,6 +130,11 @@ func TestMachineScripts(t *testing.T) {
 			want: []string{"['locked', 'unlocked']"},
 		},
 		{
+			name: "Timer's constructor takes only the id",
+			main: "from machine import Timer\ntry:\n    Timer(-1, period=5)\nexcept TypeError as e:\n    print(e)\n",
+			want: []string{"function doesn't take keyword arguments"},
+		},
+		{
 			name: "WDT timeout is fixed",
 			main: "import machine\ntry:\n    machine.WDT(timeout=2000)\nexcept ValueError:\n    print('fixed')\n",
 			want: []string{"fixed"},

@@ -242,14 +242,16 @@ class Timer:
     ONE_SHOT = 0
     PERIODIC = 1
 
-    def __init__(self, id=-1, **kw):
-        # Every machine.Timer is a virtual (os_timer) timer on the ESP8266.
+    def __init__(self, *args, **kw):
+        # Every machine.Timer is a virtual (os_timer) timer on the ESP8266;
+        # the constructor takes exactly the id (esp_timer_make_new).
+        if kw:
+            raise TypeError("function doesn't take keyword arguments")
+        if len(args) != 1:
+            raise TypeError("function takes 1 positional arguments but %d were given" % len(args))
         global _timer_ids
         _timer_ids += 1
         self._t = _timer_ids
-        self._id = id
-        if kw:
-            self.init(**kw)
 
     def init(self, *, mode=1, callback=None, period=0xFFFFFFFF, tick_hz=1000, freq=None, hard=False):
         if freq is not None:
@@ -283,7 +285,7 @@ class Timer:
         _handlers.pop("t%d" % self._t, None)
 
     def __repr__(self):
-        return "Timer(%d)" % self._t
+        return "Timer(3fff%04x)" % (0x1000 + 32 * self._t)
 
 
 class WDT:
