@@ -13,5 +13,8 @@
 // deterministic and testable without a board.
 //
 // Inputs from outside the chip (a button, a switch wired to a pin) are
-// timelines of levels given with Drive.
+// timelines of levels given with Drive, the A0 input a timeline given with
+// DriveADC; parts on a bus (board/devices) attach with AttachI2C and
+// AttachOneWire; outputs (pin writes, PWM, bitstream frames, UART1 bytes)
+// are recorded for the report and the trace (Observe).
 package machine
