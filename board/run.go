@@ -70,7 +70,7 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 	defer func() { b.replMode = friendlyREPL }()
 	if b.extReset.Swap(false) {
 		// ExternalReset while no run was in progress.
-		b.hardBoot(resetExternal)
+		b.hardBoot(b.takeResetCause(resetExternal))
 	}
 	soft := false
 	selfResets := 0
@@ -80,7 +80,7 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 		if err != nil && b.takeExternalReset(ctx) {
 			// The RST pin: not the script resetting itself, so it does not
 			// count towards MaxResets.
-			b.hardBoot(resetExternal)
+			b.hardBoot(b.takeResetCause(resetExternal))
 			soft = false
 			continue
 		}
@@ -90,7 +90,12 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 		if again == "" {
 			return res, nil
 		}
-		if b.fromREPL {
+		cause := resetSoft
+		if again != "soft" {
+			// A peripheral's reboot (deep sleep's wake) has its own cause.
+			cause = b.takeResetCause(resetSoft)
+		}
+		if b.fromREPL || cause == resetDeepSleep {
 			// Typed at the REPL (Ctrl-D, a tool's soft reset before each
 			// command): the person at the keyboard, not a reset loop.
 			selfResets = 0
@@ -102,7 +107,7 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 		}
 		soft = again == "soft"
 		if !soft {
-			b.hardBoot(resetSoft)
+			b.hardBoot(cause)
 		}
 	}
 }
@@ -144,6 +149,7 @@ func (b *Board) classifyStop(ctx context.Context, res Result, err error) (Result
 func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res Result, again string, err error) {
 	b.fromREPL = false
 	b.out = outFilter{}
+	b.hardwareBoot()
 	b.beginSetup()
 	inSetup := true
 	defer func() {

@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every script of this directory.
 //
-//go:embed *.py www
+//go:embed *.py www ref
 var FS embed.FS

@@ -152,6 +152,8 @@ func describe(e scenario.Expect, board string) string {
 		case c.DNSQuery != "":
 			return fmt.Sprintf("capture shows a DNS query for %s%s", c.DNSQuery, within)
 		}
+	case e.Pin != nil, e.ResetCause != nil, e.NeoPixel != nil, e.Display != nil, e.PWM != nil:
+		return on + describeHardware(e)
 	case e.SimTime != nil:
 		switch {
 		case e.SimTime.Max == 0:
@@ -290,6 +292,8 @@ func (c *checker) decideAtEnd(ch *check, simEnd time.Duration, facts *captureFac
 	case e.SimTime != nil:
 		ok := (e.SimTime.Min == 0 || simEnd >= e.SimTime.Min.D()) && (e.SimTime.Max == 0 || simEnd <= e.SimTime.Max.D())
 		verdict(ok, fmt.Sprintf("ended at %s", fmtTime(simEnd)), fmt.Sprintf("ended at %s", fmtTime(simEnd)))
+	case e.Pin != nil, e.ResetCause != nil, e.NeoPixel != nil, e.Display != nil, e.PWM != nil:
+		c.checkHardware(ch, bn, simEnd, verdict)
 	case e.Capture != nil:
 		if factsErr != nil || facts == nil {
 			verdict(false, "", fmt.Sprintf("the capture could not be read: %v", factsErr))

@@ -28,6 +28,7 @@ func (r *Result) Report() *report.Run {
 			ConsoleLines: strings.Count(b.Console, "\n"),
 			Sockets:      b.SocketRows,
 			ExitExpected: b.ExitExpected,
+			Devices:      b.Devices,
 			Exit: report.Exit{
 				At:        b.EndedAt,
 				Kind:      exitKind(b.Outcome),

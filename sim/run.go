@@ -99,6 +99,10 @@ type BoardResult struct {
 	Sockets []string
 	// SocketRows is the same, structured for reports.
 	SocketRows []report.Socket
+	// Devices are its wired parts and their state at the end (devices.go).
+	Devices []report.Device
+	// Displays are its ssd1306 panels at the end as PNG, by device name.
+	Displays map[string][]byte
 }
 
 // EndedAsExpected reports whether the board's program ended in a way the
@@ -456,6 +460,12 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 	bn.mu.Lock()
 	bn.board = b
 	bn.mu.Unlock()
+	var hwTrace func(time.Duration, string)
+	if w.trace != nil {
+		name := bn.inst.Name
+		hwTrace = func(at time.Duration, s string) { w.trace.Add(at, name, s) }
+	}
+	wireDevices(b.Hardware(), bn.inst.Board.Devices, hwTrace)
 	if stdin != nil {
 		stdin.attach(b)
 	}
@@ -509,6 +519,7 @@ func (w *World) boardResult(bn *boardNode) BoardResult {
 		br.WiFiReport.RSSI = st.RSSI()
 	}
 	br.Sockets = w.socketLines(bn)
+	br.Devices, br.Displays = w.deviceRows(bn)
 	if bn.board != nil {
 		for _, s := range w.socketsOf(bn) {
 			row := report.Socket{Proto: strings.ToLower(s.Proto), State: s.State, Local: s.Local.String()}

@@ -52,3 +52,58 @@ def deepsleep(us=0, *args):
     import machine
 
     machine.deepsleep(us // 1000)
+
+
+def dht_readinto(pin, buf):
+    import machine
+
+    machine.dht_readinto(pin, buf)
+
+
+def deepsleep(time_us=0, sleep_type=0):
+    # esp.deepsleep(us): 0 sleeps until reset (modesp.c).
+    import machine
+
+    machine.deepsleep(time_us // 1000 if time_us else None)
+
+
+def apa102_write(clock_pin, data_pin, buf):
+    # The strip on data_pin latches the bytes (clocked by clock_pin).
+    import machine
+
+    machine.bitstream(data_pin, 0, (0, 0, 0, 0), buf)
+
+
+def neopixel_write(pin, buf, is800khz=True):
+    import machine
+
+    machine.bitstream(pin, 0, (0, 0, 0, 0), buf)
+
+
+def flash_read(offset, len_or_buf):
+    from uctypes import addressof
+    from _hw import flash_read as r
+    from _hostcall import U, exc
+
+    buf = bytearray(len_or_buf) if isinstance(len_or_buf, int) else len_or_buf
+    if r(offset, addressof(buf), len(buf)) is U:
+        raise exc()
+    return bytes(buf) if isinstance(len_or_buf, int) else None
+
+
+def flash_write(offset, buf):
+    from uctypes import addressof
+    from _hw import flash_write as w
+    from _hostcall import U, exc
+
+    b = bytes(buf)
+    if w(offset, addressof(b), len(b)) is U:
+        raise exc()
+
+
+def flash_erase(sector):
+    from _hw import flash_erase as e
+    from _hostcall import U, exc
+
+    if e(sector) is U:
+        raise exc()

@@ -46,3 +46,25 @@ def ilistdir(path="."):
             except OSError:
                 pass
         yield (e[0], e[1], 0, size)
+
+
+# dupterm slots (MICROPY_PY_OS_DUPTERM is 2 on the ESP8266); main.c puts
+# UART(0) in slot 1 for the REPL. The simulator keeps the slots but does
+# not yet reroute the console through them.
+_dupterm = [None, True]
+
+
+def dupterm(stream=None, index=0):
+    if index < 0 or index > 1:
+        raise ValueError("invalid dupterm index")
+    prev = _dupterm[index]
+    if prev is True:
+        import machine
+
+        prev = machine.UART(0, 115200)
+    _dupterm[index] = stream
+    return prev
+
+
+def dupterm_notify(obj_in):
+    pass

@@ -6,21 +6,49 @@ from _board import sleep as _sleep, sleep_ms as _sleep_ms, sleep_us as _sleep_us
 from _board import ticks_us as _ticks_us, ticks_cpu as _ticks_cpu
 from _board import time as _time, time_ns as _time_ns
 from _hostcall import U as _U, exc as _exc
+from _hw import wait as _hwwait
 
 _OFFSET = 946684800
 
 
+# _irq is set by machine when it is imported: it schedules the interrupt
+# handlers (Pin.irq, Timer) that became due during a wait, as the port's
+# interrupt handlers do with micropython.schedule.
+_irq = None
+
+
+def _wait(s):
+    # The wait ends early when a handler becomes due; the handler runs
+    # (scheduled) and the wait goes on for the time left.
+    while True:
+        r = _hwwait(s)
+        if r is _U:
+            raise _exc()
+        if r < 0:
+            return
+        _irq()
+        if r <= 0:
+            return
+        s = r
+
+
 def sleep(seconds):
+    if _irq is not None and seconds > 0:
+        return _wait(seconds)
     if _sleep(seconds) is _U:
         raise _exc()
 
 
 def sleep_ms(ms):
+    if _irq is not None and ms > 0:
+        return _wait(ms / 1000)
     if _sleep_ms(ms) is _U:
         raise _exc()
 
 
 def sleep_us(us):
+    if _irq is not None and us > 0:
+        return _wait(us / 1000000)
     if _sleep_us(us) is _U:
         raise _exc()
 

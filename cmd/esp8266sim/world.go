@@ -49,6 +49,7 @@ type worldFlags struct {
 	net         internetFlags
 	boards      int
 	pcap        string
+	displayDir  string
 	trace       bool
 	report      string // run --report FILE.html (htmlreport.go)
 	ui          int    // run --ui PORT (liveui.go)
@@ -87,6 +88,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.beacons, "beacons", 0, "record one beacon of each access point this often in the capture (default 1.024s, one in ten; 0 for none)")
 	fl.BoolVar(&f.trace, "trace", false, "print the readable trace: 802.11 steps, DHCP, ARP, DNS, TCP, socket calls")
 	fl.StringVar(&f.format, "format", "text", "report format: text, json or junit")
+	fl.StringVar(&f.displayDir, "display-dir", "", "write each simulated display's panel at the end of the run as BOARD-DEVICE.png in this directory")
 	fl.BoolVar(&f.quiet, "quiet", false, "print only the verdict and failures (no console, no progress)")
 	fl.StringArrayVar(&f.expectText, "expect-text", nil, "pass once a board's console shows TEXT (repeatable)")
 	fl.StringArrayVar(&f.failText, "fail-text", nil, "fail at once when a board's console shows TEXT (repeatable)")
@@ -401,6 +403,9 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		return err
 	}
 	if err := html.write(sc, res); err != nil {
+		return err
+	}
+	if err := writeDisplays(f.displayDir, res); err != nil {
 		return err
 	}
 	rep := res.Report()

@@ -31,6 +31,14 @@ type jsonBoard struct {
 	Console      []string     `json:"console"`
 	ConsoleLines int          `json:"console_lines"`
 	Sockets      []jsonSocket `json:"sockets"`
+	Devices      []jsonDevice `json:"devices,omitempty"`
+}
+
+type jsonDevice struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	Pin   int    `json:"pin"`
+	State string `json:"state"`
 }
 
 type jsonWiFi struct {
@@ -90,6 +98,9 @@ func WriteJSON(w io.Writer, r *Run) error {
 		}
 		for _, s := range b.Sockets {
 			jb.Sockets = append(jb.Sockets, jsonSocket(s))
+		}
+		for _, d := range b.Devices {
+			jb.Devices = append(jb.Devices, jsonDevice(d))
 		}
 		out.Boards = append(out.Boards, jb)
 	}

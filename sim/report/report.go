@@ -68,6 +68,21 @@ type Board struct {
 	// ExitExpected is set when an exit expectation covers the board; its
 	// verdict then decides whether the ending was right.
 	ExitExpected bool
+	// Devices are the parts wired to the board, with their state at the
+	// end.
+	Devices []Device
+}
+
+// Device is one simulated part on a board and its state at the end.
+type Device struct {
+	// Name is the device's label ("button@0").
+	Name string
+	// Kind is the scenario's kind (button, led, dht22, …).
+	Kind string
+	// Pin is its GPIO, -1 for the ADC input.
+	Pin int
+	// State is what it shows: "level 1", "21.5 °C 45 %RH", "A0 512".
+	State string
 }
 
 // WiFi is a station's connection status.

@@ -181,7 +181,8 @@ func (s *Scenario) ApplyDefaults() {
 // boardScoped reports whether the expectation is about one board.
 func (e *Expect) boardScoped() bool {
 	return e.ConsoleContains != "" || e.ConsoleMatches != "" || e.ConsoleNotContains != "" ||
-		e.Exit != nil || e.SocketsEmptyAtEnd
+		e.Exit != nil || e.SocketsEmptyAtEnd || e.Pin != nil || e.ResetCause != nil ||
+		e.NeoPixel != nil || e.Display != nil || e.PWM != nil
 }
 
 func (im *Impairment) applyDefaults() {

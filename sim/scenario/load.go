@@ -419,6 +419,11 @@ func (s *Scenario) resolveFiles() Errors {
 	}
 	hosts("lan_peers", s.LANPeers)
 	hosts("internet_hosts", s.InternetHosts)
+	for i := range s.Expect {
+		if d := s.Expect[i].Display; d != nil && d.PNG != "" {
+			check(fmt.Sprintf("expect[%d].display.png", i), &d.PNG)
+		}
+	}
 	return errs
 }
 

@@ -383,6 +383,8 @@ type Board struct {
 	// RSSI overrides the signal strength this board sees from every access
 	// point, in dBm; 0 means no override.
 	RSSI int `json:"rssi,omitempty"`
+	// Devices are the parts wired to the board's pins and ADC (devices.go).
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // RememberedWiFi is the station configuration saved in a board's flash.
@@ -551,6 +553,17 @@ type Expect struct {
 	HTTPRequested *HTTPRequested `json:"http_requested,omitempty"`
 	// MQTTPublished passes when a broker received a publication.
 	MQTTPublished *MQTTPublished `json:"mqtt_published,omitempty"`
+	// Pin checks a GPIO's level (devices.go).
+	Pin *PinExpect `json:"pin,omitempty"`
+	// ResetCause passes when the board booted at least once with this
+	// machine.reset_cause() (1 WDT_RESET, 5 DEEPSLEEP_RESET, …).
+	ResetCause *int `json:"reset_cause,omitempty"`
+	// NeoPixel checks an LED's colour on a strip (devices.go).
+	NeoPixel *NeoPixelExpect `json:"neopixel,omitempty"`
+	// PWM checks a pin's PWM output at the end of the run (devices.go).
+	PWM *PWMExpect `json:"pwm,omitempty"`
+	// Display checks an ssd1306's panel (devices.go).
+	Display *DisplayExpect `json:"display,omitempty"`
 
 	// Board is the board the check is about; may be omitted when there is
 	// one board. For a replicated board the check must hold for each.

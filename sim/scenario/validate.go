@@ -320,6 +320,7 @@ func (v *validator) boards() {
 		if b.RSSI != 0 {
 			v.rssi(f+".rssi", b.RSSI)
 		}
+		v.devices(f, b)
 		if b.WiFi != nil && b.WiFi.SSID == "" {
 			v.errf(f+".wifi.ssid", "missing: the remembered network needs an ssid")
 		}
@@ -923,6 +924,8 @@ func (v *validator) expect(f string, e *Expect) {
 		{"exit", e.Exit != nil}, {"sockets_empty_at_end", e.SocketsEmptyAtEnd},
 		{"capture", e.Capture != nil}, {"sim_time", e.SimTime != nil},
 		{"http_requested", e.HTTPRequested != nil}, {"mqtt_published", e.MQTTPublished != nil},
+		{"pin", e.Pin != nil}, {"reset_cause", e.ResetCause != nil},
+		{"neopixel", e.NeoPixel != nil}, {"display", e.Display != nil}, {"pwm", e.PWM != nil},
 	}
 	var set []string
 	for _, k := range kinds {
@@ -932,7 +935,7 @@ func (v *validator) expect(f string, e *Expect) {
 	}
 	if len(set) != 1 {
 		if len(set) == 0 {
-			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, http_requested, mqtt_published")
+			v.errf(f, "no check: set one of console_contains, console_matches, console_not_contains, peer_received, exit, sockets_empty_at_end, capture, sim_time, http_requested, mqtt_published, pin, reset_cause, neopixel, display, pwm")
 		} else {
 			v.errf(f, "%s are separate checks; put each in its own list entry", strings.Join(set, " and "))
 		}
@@ -951,6 +954,7 @@ func (v *validator) expect(f string, e *Expect) {
 			v.errf(f+".within", "%s has no deadline; remove within", set[0])
 		}
 	}
+	v.hardwareExpect(f, e)
 	if e.ConsoleMatches != "" {
 		if _, err := regexp.Compile(e.ConsoleMatches); err != nil {
 			v.errf(f+".console_matches", "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
