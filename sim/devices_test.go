@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,24 +64,6 @@ func TestHardwareTraceAndReport(t *testing.T) {
 	if len(devs) != 2 || devs[0].Name != "led@2" || devs[0].State != "level 0" || devs[1].Name != "button@0" || devs[1].State != "level 1" {
 		t.Errorf("devices in the report: %+v", devs)
 	}
-}
-
-// syncBuf is a trace writer safe to read after the run.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // The servo scenario's report shows the servo's angle from the PWM and
