@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/esp8266sim/esp8266sim/internal/vclock"
 )
 
 // FuzzSockArgs calls the _sock host module — every function socket.py,
@@ -67,6 +70,15 @@ func opIndex(name string) byte {
 type sockFuzzer struct {
 	inputs  chan []byte
 	results chan error
+
+	fw    *Firmware
+	clock *vclock.Clock
+	board *Board
+	// ended is closed, with runErr and why set, when the board's loop
+	// stopped running; done once its Run returned.
+	ended, done chan struct{}
+	runErr      error
+	why         string
 }
 
 var fuzzOnce sync.Once
@@ -97,33 +109,71 @@ func fuzzBoard(f *testing.F) *sockFuzzer {
 	fuzzOnce.Do(func() {
 		fuzzer = &sockFuzzer{inputs: make(chan []byte), results: make(chan error)}
 	})
-	clock := newClock(f)
+	fuzzer.fw, fuzzer.clock = testFirmware(f), newClock(f)
+	if err := fuzzer.start(); err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(fuzzer.stop)
+	return fuzzer
+}
+
+// start boots a fresh fuzzing board.
+func (h *sockFuzzer) start() error {
 	b, err := New(Config{Name: "fuzz", Watchdog: -1, Files: files(`
 import socket, _fuzzhost
 from uctypes import addressof
 buf = bytearray(64)
 while _fuzzhost.step(addressof(buf), len(buf)):
     pass
-`)}, testFirmware(f), clock)
+`)}, h.fw, h.clock)
 	if err != nil {
-		f.Fatal(err)
+		return err
 	}
-	done := make(chan struct{})
+	h.board, h.ended, h.done = b, make(chan struct{}), make(chan struct{})
 	go func() {
-		defer close(done)
-		b.Run(context.Background())
+		defer close(h.done)
+		res, err := b.Run(context.Background())
+		h.runErr = err
+		h.why = fmt.Sprintf("outcome %v, err %v, traceback %q, message %q", res.Outcome, err, res.Traceback, res.Message)
+		close(h.ended)
 	}()
-	f.Cleanup(func() {
-		close(fuzzer.inputs)
-		<-done
-		b.Close()
-	})
-	return fuzzer
+	return nil
+}
+
+// stop ends the board's loop and closes it.
+func (h *sockFuzzer) stop() {
+	close(h.inputs)
+	<-h.done
+	h.board.Close()
+}
+
+// stopped handles a board whose loop ended: a firmware trap is what raw
+// guest addresses and lengths can do to the guest (they point wherever
+// the input says, as uctypes lets a script do on the board too) and only
+// the guest, so a fresh board takes over; anything else is a failure.
+func (h *sockFuzzer) stopped(data []byte) error {
+	<-h.done
+	h.board.Close()
+	err := h.runErr
+	why := h.why
+	if serr := h.start(); serr != nil {
+		return fmt.Errorf("input %q: restarting the fuzzing board: %w", data, serr)
+	}
+	if err != nil && strings.Contains(err.Error(), "firmware trapped") {
+		return nil
+	}
+	return fmt.Errorf("input %q: the fuzzing board stopped: %s", data, why)
 }
 
 func (h *sockFuzzer) run(data []byte) error {
-	h.inputs <- data
 	select {
+	case h.inputs <- data:
+	case <-h.ended:
+		return h.stopped(data)
+	}
+	select {
+	case <-h.ended:
+		return h.stopped(data)
 	case err := <-h.results:
 		return err
 	case <-time.After(20 * time.Second):
