@@ -2,7 +2,6 @@ package board
 
 import (
 	"encoding/hex"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,23 +242,29 @@ func init() {
 	})
 	// wait(seconds) → -1 when the wait passed, else the seconds left when
 	// an interrupt handler became pending.
+	// wait(us) sleeps us microseconds unless an interrupt handler becomes
+	// due first; it returns the microseconds left (0 or more) so the
+	// caller can run the handler and wait again, or -1 when the whole
+	// wait passed. Whole microseconds in and out: a float would be a heap
+	// allocation here (the board's floats live in the object word), and a
+	// sleep must work with the heap locked.
 	RegisterFunc("_hw", "wait", func(b *Board, args []Value) (Value, error) {
-		s, err := ArgFloat(args, 0)
+		us, err := ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
-		if s < 0 || math.IsNaN(s) {
+		if us < 0 {
 			return nil, ValueError("sleep length must be non-negative")
 		}
-		s = min(s, 1e9)
-		left, err := b.hwWait(time.Duration(s * float64(time.Second)))
+		us = min(us, int(1e15))
+		left, err := b.hwWait(time.Duration(us) * time.Microsecond)
 		if err != nil {
 			return nil, err
 		}
 		if left < 0 {
 			return int64(-1), nil
 		}
-		return left.Seconds(), nil
+		return int64(left / time.Microsecond), nil
 	})
 	RegisterFunc("_hw", "timer_arm", func(b *Board, args []Value) (Value, error) {
 		a, err := intArgs(args, 3)

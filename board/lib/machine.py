@@ -97,7 +97,7 @@ def lightsleep(ms=None):
         ms = 0xFFFFFFFF // 1000
     if ms < 0:
         ms = 0
-    _time._wait(ms / 1000)
+    _time._wait(ms * 1000)
 
 
 sleep = lightsleep

@@ -17,11 +17,12 @@ _OFFSET = 946684800
 _irq = None
 
 
-def _wait(s):
+def _wait(us):
     # The wait ends early when a handler becomes due; the handler runs
-    # (scheduled) and the wait goes on for the time left.
+    # (scheduled) and the wait goes on for the time left. Whole
+    # microseconds throughout: no float is allocated (heap_lock).
     while True:
-        r = _hwwait(s)
+        r = _hwwait(us)
         if r is _U:
             raise _exc()
         if r < 0:
@@ -29,26 +30,26 @@ def _wait(s):
         _irq()
         if r <= 0:
             return
-        s = r
+        us = r
 
 
 def sleep(seconds):
     if _irq is not None and seconds > 0:
-        return _wait(seconds)
+        return _wait(int(seconds * 1000000))
     if _sleep(seconds) is _U:
         raise _exc()
 
 
 def sleep_ms(ms):
     if _irq is not None and ms > 0:
-        return _wait(ms / 1000)
+        return _wait(ms * 1000)
     if _sleep_ms(ms) is _U:
         raise _exc()
 
 
 def sleep_us(us):
     if _irq is not None and us > 0:
-        return _wait(us / 1000000)
+        return _wait(us)
     if _sleep_us(us) is _U:
         raise _exc()
 
