@@ -47,6 +47,7 @@ var flagCoverage = map[string]string{
 	"run --watchdog":           "TestRunOutputFlags",
 	"run --cpus":               "TestCPUsPolicy",
 	"run --beacons":            "TestBeaconsFlag",
+	"run --display-dir":        "TestDisplayDirFlag",
 	"run --report":             "TestHTMLReportInBrowser",
 	"run --ui":                 "TestLiveView",
 	"repl --seed":              "TestReplFlags",
