@@ -20,17 +20,18 @@ _irq = None
 def _wait(us):
     # The wait ends early when a handler becomes due; the handler runs
     # (scheduled) and the wait goes on for the time left. Whole
-    # microseconds throughout: no float is allocated (heap_lock).
-    while True:
-        r = _hwwait(us)
+    # microseconds throughout, so no float is allocated (heap_lock), at
+    # most 1000 s per host call (the host takes 32-bit ints).
+    while us > 0:
+        n = us if us < 1000000000 else 1000000000
+        r = _hwwait(n)
         if r is _U:
             raise _exc()
         if r < 0:
-            return
+            us -= n
+            continue
         _irq()
-        if r <= 0:
-            return
-        us = r
+        us -= n - r
 
 
 def sleep(seconds):
