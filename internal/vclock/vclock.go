@@ -127,10 +127,10 @@ var _ tcpip.Clock = (*Clock)(nil)
 // New returns a clock. Call Run on a goroutine you own to make time pass.
 func New(cfg Config) *Clock {
 	c := &Clock{
-		mode:       cfg.Mode,
-		start:      cfg.Start,
-		settle:     cfg.Settle,
-		kick:       make(chan struct{}, 1),
+		mode:   cfg.Mode,
+		start:  cfg.Start,
+		settle: cfg.Settle,
+		kick:   make(chan struct{}, 1),
 	}
 	if c.start.IsZero() {
 		c.start = DefaultStart
