@@ -107,10 +107,15 @@ func (r *jsRefs) free(id uint32) {
 	if id < 2 || int(id) >= len(r.objs) {
 		return
 	}
+	obj := r.objs[id]
 	r.objs[id] = nil
 	delete(r.keyOf, id)
 	if id < r.next {
 		r.next = id
+	}
+	// The firmware's collector freed its proxy (sockfinal.go).
+	if f, ok := obj.(hostFinaliser); ok {
+		f.finalise()
 	}
 }
 
@@ -249,6 +254,9 @@ func (b *Board) writeJS(ctx context.Context, out uint32, v Value) {
 		put(kind, id, 0)
 	case hostFuncRef:
 		kind, id := b.refs.ref("fn:"+x.module+"."+x.name, x)
+		put(kind, id, 0)
+	case hostFinaliser:
+		kind, id := b.refs.ref(fmt.Sprintf("fin:%T", x), x)
 		put(kind, id, 0)
 	default:
 		b.setPending(TypeError(fmt.Sprintf("host returned unsupported value %T", v)).(*PyError))

@@ -367,8 +367,20 @@ except OSError as e:
 	if st := r.b.SocketStats(); st.PCBExhausted != 1 || st.Created < 6 {
 		t.Errorf("SocketStats() = %+v, want the refused socket() counted", st)
 	}
-	if rows := r.b.Sockets(); len(rows) < 6 {
-		t.Errorf("the socket table shows %d sockets, want the 5 leaked ones and the UDP one", len(rows))
+	// The leaked sockets are garbage: the collections the flood's
+	// allocations ran closed those it freed, as modlwip's finaliser does
+	// (sockfinal.go); the UDP one is still referenced.
+	rows := r.b.Sockets()
+	udp, tcp := 0, 0
+	for _, row := range rows {
+		if row.Proto == "UDP" {
+			udp++
+		} else {
+			tcp++
+		}
+	}
+	if udp != 1 || tcp > 5 {
+		t.Errorf("the socket table shows %d UDP and %d TCP sockets, want the UDP one and at most the 5 leaked ones:\n%v", udp, tcp, rows)
 	}
 	if r.res.Outcome != board.Finished {
 		t.Errorf("outcome %v: %s", r.res.Outcome, r.res.Traceback)

@@ -255,6 +255,9 @@ func (f *Forward) target() (tcpip.FullAddress, netip.AddrPort, error) {
 }
 
 func (f *Forward) acceptTCP(ln *net.TCPListener) {
+	// Each connection's SYN waits for the previous one's (bridge_order.go).
+	prev := make(chan struct{})
+	close(prev)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -264,22 +267,32 @@ func (f *Forward) acceptTCP(ln *net.TCPListener) {
 			c.Close()
 			return
 		}
+		wait, sent := prev, make(chan struct{})
+		prev = sent
 		f.owner.go_(func() {
 			defer f.owner.untrack(c)
-			f.handleTCP(c)
+			f.handleTCP(c, wait, sent)
 		})
 	}
 }
 
-func (f *Forward) handleTCP(host net.Conn) {
+// handleTCP splices host to a connection to the board, dialled in its turn:
+// after prev is closed; it closes sent once its SYN is out.
+func (f *Forward) handleTCP(host net.Conn, prev <-chan struct{}, sent chan struct{}) {
 	spec := f.cfg.Spec
 	fa, ap, err := f.target()
 	if err != nil {
+		// No SYN: the turn passes on once the previous one's is out.
+		select {
+		case <-prev:
+		case <-f.owner.ctx.Done():
+		}
+		close(sent)
 		f.owner.logf("forward %s → %s:%d refused: %v", host.RemoteAddr(), spec.Board, spec.BoardPort, err)
 		resetHost(host)
 		return
 	}
-	sim, err := gonet.DialContextTCP(f.owner.ctx, f.cfg.From.stack, fa, ipv4.ProtocolNumber)
+	sim, err := dialTCPInTurn(f.owner.ctx, f.cfg.From.stack, fa, prev, sent)
 	if err != nil {
 		f.owner.logf("forward %s → %s (%s) failed: %v", host.RemoteAddr(), spec.Board, ap, err)
 		resetHost(host)

@@ -435,3 +435,51 @@ func TestHostAccessUDP(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardKeepsConnectionOrder: connections the host opens one after the
+// other reach the board's accept queue in that order, as their SYNs would
+// on a LAN (bridge_order.go). Each used to dial on its own goroutine, so a
+// later one could overtake: a browser's idle preconnection then got
+// accepted before the one carrying its GET.
+func TestForwardKeepsConnectionOrder(t *testing.T) {
+	bw := newBridgeWorld(t, Impairments{Latency: time.Millisecond})
+	s := bw.sockets(bw.board, "order")
+	l, err := s.ListenTCP(addr(2, 80), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := bw.forward(t, "tcp:127.0.0.1:0:esp1:80")
+	const n = 24
+	var hosts []net.Conn
+	defer func() {
+		for _, c := range hosts {
+			c.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", f.HostAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, c)
+		fmt.Fprintf(c, "%d\n", i)
+	}
+	var got []string
+	for i := 0; i < n; i++ {
+		c, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		got = append(got, strings.TrimSpace(line))
+		c.Close()
+	}
+	for i, g := range got {
+		if g != fmt.Sprint(i) {
+			t.Fatalf("the board accepted the host's connections in the order %v", got)
+		}
+	}
+}

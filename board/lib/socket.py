@@ -79,9 +79,10 @@ def _out(f, fd, data, *more):
 class socket:
     def __init__(self, af=AF_INET, type=SOCK_STREAM, proto=0, _fd=None):
         self._fd = _ok(_sock.socket(af, type, proto)) if _fd is None else _fd
-
-    def __del__(self):
-        _sock.close(self._fd, 1)
+        # modlwip's finaliser: this firmware runs no __del__ of a Python
+        # class, but frees the proxy of a host object with the socket, and
+        # the host then closes the socket (board/sockfinal.go).
+        self._g = _sock.guard(self._fd)
 
     def close(self):
         _sock.close(self._fd)

@@ -57,6 +57,8 @@ else:
         def __init__(self, _fd, _s):
             self._fd = _fd
             self._s = _s
+            # modtls_axtls's finaliser (stream close), as in socket.py.
+            self._g = _sock.guard(_fd)
 
         def __repr__(self):
             return "<SSLSocket>"
@@ -85,9 +87,6 @@ else:
             r = self._s.setblocking(flag)
             _sock.settimeout(self._fd, -1 if flag else 0)
             return r
-
-        def __del__(self):
-            _sock.close(self._fd)
 
         def close(self):
             _sock.close(self._fd)

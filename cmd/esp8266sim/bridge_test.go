@@ -88,7 +88,10 @@ func testBridgeWebServer(t *testing.T, bin string) {
 		t.Helper()
 		profile := t.TempDir()
 		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-			"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + profile}
+			"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + profile,
+			// Chromium still asks Google's update and account servers; tests
+			// reach loopback only.
+			"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"}
 		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, chromium, append(append(base, args...), url)...)

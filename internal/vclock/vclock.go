@@ -82,8 +82,14 @@ type Clock struct {
 	start  time.Time
 	settle time.Duration
 	// wallAnchor is the wall time at which simulator time was `start`
-	// (realtime mode only).
-	wallAnchor time.Time
+	// (realtime mode only): the moment Run was first called, nil before.
+	// Time passes from Run on, as in fast mode: building a world (board
+	// instances, stacks) is host work a board never sees; anchored at New,
+	// a loaded machine's construction time was already simulator time
+	// when the first board powered on, so its main.py started hundreds of
+	// milliseconds late and a Ctrl-C scripted for 1 s found 2 blinks
+	// instead of 10.
+	wallAnchor atomic.Pointer[time.Time]
 
 	// activity counts things that happened; fast mode only jumps when it has
 	// not moved during a settle window.
@@ -121,11 +127,10 @@ var _ tcpip.Clock = (*Clock)(nil)
 // New returns a clock. Call Run on a goroutine you own to make time pass.
 func New(cfg Config) *Clock {
 	c := &Clock{
-		mode:       cfg.Mode,
-		start:      cfg.Start,
-		settle:     cfg.Settle,
-		wallAnchor: time.Now(),
-		kick:       make(chan struct{}, 1),
+		mode:   cfg.Mode,
+		start:  cfg.Start,
+		settle: cfg.Settle,
+		kick:   make(chan struct{}, 1),
 	}
 	if c.start.IsZero() {
 		c.start = DefaultStart
@@ -142,11 +147,20 @@ func (c *Clock) Mode() Mode { return c.mode }
 // Elapsed is the simulator time since the start of the world.
 func (c *Clock) Elapsed() time.Duration {
 	if c.mode == Realtime {
-		return time.Since(c.wallAnchor)
+		return c.sinceAnchor()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mu.now
+}
+
+// sinceAnchor is realtime mode's simulator time: zero until Run starts
+// time, then the wall time since.
+func (c *Clock) sinceAnchor() time.Duration {
+	if a := c.wallAnchor.Load(); a != nil {
+		return time.Since(*a)
+	}
+	return 0
 }
 
 // Now implements tcpip.Clock: the simulated wall-clock time.
@@ -227,7 +241,7 @@ func (t *Timer) Reset(d time.Duration) {
 	c.mu.Lock()
 	now := c.mu.now
 	if c.mode == Realtime {
-		now = time.Since(c.wallAnchor)
+		now = c.sinceAnchor()
 	}
 	if t.index >= 0 {
 		heap.Remove(&c.mu.events, t.index)
@@ -245,6 +259,10 @@ func (t *Timer) Reset(d time.Duration) {
 // goroutine runs it; timer callbacks run on it.
 func (c *Clock) Run(ctx context.Context) error {
 	c.idleSyscalls = syscallGoroutines()
+	if c.mode == Realtime {
+		now := time.Now()
+		c.wallAnchor.CompareAndSwap(nil, &now)
+	}
 	var wallTimer *time.Timer
 	defer func() {
 		if wallTimer != nil {

@@ -236,3 +236,24 @@ func TestFastJumpsWithoutSettleWhenSchedulerIsQuiet(t *testing.T) {
 		t.Errorf("%d of %d jumps were exact (took %v), want most", exact, jumps, time.Since(start))
 	}
 }
+
+// TestRealtimeStartsAtRun: building a world before its clock runs is host
+// work no board sees; realtime time starts when Run does. Anchored at New,
+// a slow construction on a loaded machine was already simulator time when
+// the first board powered on.
+func TestRealtimeStartsAtRun(t *testing.T) {
+	c := New(Config{Mode: Realtime})
+	time.Sleep(300 * time.Millisecond) // a world being built
+	if e := c.Elapsed(); e != 0 {
+		t.Fatalf("Elapsed() = %v before Run, want 0", e)
+	}
+	wall := time.Now()
+	runClock(t, c)
+	a := c.NewActor("a")
+	a.Sleep(context.Background(), 50*time.Millisecond)
+	// The sleep ends at 50 ms of simulator time, which is no more than the
+	// wall time since Run (plus scheduling), far from the 350 ms since New.
+	if e, w := c.Elapsed(), time.Since(wall); e < 50*time.Millisecond || e > w+20*time.Millisecond {
+		t.Fatalf("Elapsed() = %v after a 50 ms sleep %v after Run, want the time since Run", e, w)
+	}
+}
