@@ -157,4 +157,3 @@ func redirectText(mem []byte, base uint32, from, to string) bool {
 	}
 	return false
 }
-
