@@ -61,6 +61,7 @@ try:
 except RuntimeError as e:
     print('recursion', e)
 import sys
+print('mpy', sys.implementation._mpy)
 print('frozen path', '.frozen' in sys.path)
 print('surface module', '_surface' in sys.modules)
 `
@@ -84,7 +85,7 @@ print('surface module', '_surface' in sys.modules)
 		"crc32 AttributeError", "hexlify ok b'61'",
 		"compile NameError", "execfile NameError", "NotImplemented NameError", "complex NameError",
 		"exec ok None", "recursion maximum recursion depth exceeded",
-		"frozen path False", "surface module False",
+		"mpy 9990", "frozen path False", "surface module False",
 	}
 	lines := strings.Split(strings.ReplaceAll(strings.TrimSpace(got), "\r\n", "\n"), "\n")
 	if len(lines) != len(want) {
