@@ -171,7 +171,10 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	// The script's budget is held free (contiguous, at the bottom of the
 	// heap) while the board's own modules load above it, then released.
 	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n_esp8266._probe()\n", b.cfg.HeapBytes)
-	if err := b.exec(ctx, setupSource+hold+b.preloadSource(interactive)); err != nil {
+	if err := b.exec(ctx, setupSource+surfaceSource+hold+b.preloadSource(interactive)); err != nil {
+		return res, "", err
+	}
+	if err := b.applySurface(ctx); err != nil {
 		return res, "", err
 	}
 	if err := b.exec(ctx, "_esp8266._fill()\n_esp8266._release()\nimport gc\ngc.collect()\ndel gc\n"); err != nil {

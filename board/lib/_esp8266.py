@@ -66,12 +66,16 @@ def _settle():
 _GC = 0  # read by the host to trigger a collection
 
 
+# Captured before _surface removes the builtin (the ESP8266 has no execfile).
+_execfile = execfile
+
+
 def _run(name, g):
     # Runs boot.py/main.py for the host. On an uncaught exception the host
     # frees C memory so the firmware can format the traceback even when the
     # script exhausted the heap; the host drops this frame from the text.
     try:
-        execfile(name, g)
+        _execfile(name, g)
     except BaseException:
         _rescue()
         raise
@@ -123,7 +127,7 @@ def _probe():
 
     # Builtins safe to collect under: they keep what they use on the Python
     # or C stack (print of an object with __str__ included).
-    p(4, id(_run), id(clo), id(_gen), id(o.m), id(p), id(g()), id(C), id(execfile), id(exec), id(eval),
+    p(4, id(_run), id(clo), id(_gen), id(o.m), id(p), id(g()), id(C), id(_execfile), id(exec), id(eval),
       id(print), id(utime.ticks_ms), id(utime.ticks_diff), id(utime.ticks_add), id(len))
 
 

@@ -31,5 +31,8 @@ class _implementation(tuple):
     __str__ = __repr__
 
 
-implementation = _implementation((_I.name, _I.version, "ESP module with ESP8266", _I._mpy, "ESP8266_GENERIC"))
+# _mpy as the ESP8266 build (MICROPY_EMIT_XTENSA) reports it: .mpy version 6,
+# sub-version 3 and MP_NATIVE_ARCH_XTENSA (9) in py/persistentcode.h's
+# MPY_FILE_HEADER_INT.
+implementation = _implementation((_I.name, _I.version, "ESP module with ESP8266", 6 | (3 | 9 << 2) << 8, "ESP8266_GENERIC"))
 del _I

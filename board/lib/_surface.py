@@ -1,0 +1,85 @@
+# Gives the firmware the ESP8266's built-in surface (issue 22), run once per
+# boot before the script: names the ESP8266 build compiles out
+# (ports/esp8266/mpconfigport.h) are removed from the firmware's ROM tables.
+#
+# The tables are const mp_map_t in the firmware's data segment: a header
+# word (all_keys_are_qstrs, is_fixed, is_ordered in the low three bits, the
+# entry count above), the allocation and a pointer to (key, value) word
+# pairs. Fixed ordered maps are searched linearly over `used` entries, so
+# removing an entry is moving the later entries down one pair and lowering
+# the count: lookups, dir() and help() then behave as if the C source never
+# defined it. Linear memory is writable from WebAssembly, and uctypes reaches it.
+import uctypes
+import struct
+
+# (table owner, names): what the ESP8266's config turns off.
+#   MICROPY_PY_BUILTINS_STR_CENTER/PARTITION/SPLITLINES 0 (str and bytes)
+#   MICROPY_PY_RANDOM_EXTRA_FUNCS 0
+#   MICROPY_PY_MATH_CONSTANTS/SPECIAL_FUNCTIONS/FACTORIAL/ISCLOSE 0
+#   MICROPY_PY_BINASCII_CRC32 0
+#   MICROPY_PY_BUILTINS_COMPILE/EXECFILE/NOTIMPLEMENTED/COMPLEX 0
+_STR = ("center", "partition", "rpartition", "splitlines")
+
+
+def _tables():
+    import builtins
+    import random
+    import math
+    import binascii
+
+    return (
+        (str.__dict__, _STR),
+        (bytes.__dict__, _STR),
+        (random.__dict__, ("randrange", "randint", "choice", "random", "uniform")),
+        (math.__dict__, ("tau", "inf", "nan", "erf", "erfc", "gamma", "lgamma", "factorial", "isclose")),
+        (binascii.__dict__, ("crc32",)),
+        (builtins.__dict__, ("compile", "execfile", "NotImplemented", "complex")),
+    )
+
+
+def _header(addr):
+    w = struct.unpack("<III", uctypes.bytes_at(addr, 12))
+    return w[0], w[1], w[2]
+
+
+def _remove(hdr, names):
+    # hdr: address of the mp_map_t. Returns how many entries went.
+    flags, alloc, table = _header(hdr)
+    n = flags >> 3
+    if flags & 7 != 7 or alloc != n:
+        return 0  # not a ROM table: leave it alone
+    drop = [id(s) for s in names]
+    t = uctypes.bytearray_at(table, n * 8)
+    keep = 0
+    for i in range(n):
+        k = struct.unpack_from("<I", t, i * 8)[0]
+        if k in drop:
+            continue
+        if keep != i:
+            t[keep * 8 : keep * 8 + 8] = t[i * 8 : i * 8 + 8]
+        keep += 1
+    if keep != n:
+        struct.pack_into("<II", uctypes.bytearray_at(hdr, 8), 0, (flags & 7) | (keep << 3), keep)
+    return n - keep
+
+
+# Built-in C modules of the pyscript build that the ESP8266 has not:
+# cmath (MICROPY_PY_BUILTINS_COMPLEX 0), js and jsffi (the JavaScript FFI).
+_MODULES = ("cmath", "js", "jsffi")
+
+
+def pairs():
+    # The builtin module map is reachable from no Python object: the host
+    # finds its entries by their (qstr key, module) words (board/surface.go).
+    return " ".join("%d %d" % (id(n), id(__import__(n))) for n in _MODULES)
+
+
+def apply():
+    import sys
+
+    # Frozen modules of the pyscript build (unittest, logging, binascii's
+    # Python extension...) are not the ESP8266's: its own are the board's /lib.
+    if ".frozen" in sys.path:
+        sys.path.remove(".frozen")
+    for d, names in _tables():
+        _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
