@@ -181,6 +181,8 @@ type Board struct {
 	// interrupt.go); guarded by kbdMu.
 	kbdWords []kbdWord
 	kbdMem   api.Memory
+	// ovf turns a C stack overflow trap into RuntimeError (cstack.go).
+	ovf overflowRaise
 	// intCharAddr is where the firmware keeps mp_interrupt_char (uart.go);
 	// guarded by kbdMu.
 	intCharAddr uint32
@@ -441,7 +443,6 @@ func (b *Board) boot(ctx context.Context) error {
 		b.heapLow = uint32(res[0])
 		b.fn.free.Call(ctx, res[0])
 	}
-	const pystackWords = 2048
 	if _, err := b.fn.mpInit.Call(ctx, pystackWords, uint64(b.gcHeapBytes())); err != nil {
 		return b.guestErr("starting MicroPython", err)
 	}

@@ -42,6 +42,14 @@ func TestScripts(t *testing.T) {
 			want: "done\n"},
 		{name: "profile", files: map[string]string{"main.py": "import sys, os, machine, esp\nprint(sys.platform, os.uname().sysname, os.uname().machine, machine.freq(), len(machine.unique_id()), esp.flash_id())\n"},
 			want: "esp8266 esp8266 ESP module with ESP8266 80000000 4 1458376\n"},
+		// extmod/modselect.c: a stream's ioctl error (a Python stream
+		// returning -errno) is raised by poll() as OSError(errno).
+		{name: "poll raises a stream's ioctl error", files: map[string]string{"main.py": "import io, select\nclass S(io.IOBase):\n    r = 1\n    def ioctl(self, cmd, arg):\n        return self.r if cmd == 3 else -1\ns = S()\np = select.poll()\np.register(s, select.POLLIN)\nprint(p.poll(0)[0][1])\ns.r = -1000\ntry:\n    p.poll(0)\nexcept OSError as e:\n    print('OSError', e.errno)\n"},
+			want: "1\nOSError 1000\n"},
+		// py/objattrtuple.c: the board's uname is tuple-compatible, so '%'
+		// formats it and it prints with field names (basics/attrtuple2.py).
+		{name: "uname is an attrtuple", files: map[string]string{"main.py": "import os\nu = os.uname()\nprint(('%s|' * len(u)) % u)\nprint(str(u).find('machine=') > 0, u.release, len(u), u[0] == u.sysname)\n"},
+			want: "esp8266|esp8266|2.2.0-dev(9422289)|v1.27.0 on 2025-12-09|ESP module with ESP8266|\nTrue 2.2.0-dev(9422289) 5 True\n"},
 		{name: "time epoch 2000", files: map[string]string{"main.py": "import time\nprint(time.localtime(0)[:3], time.time() > 8e8)\n"},
 			want: "(2000, 1, 1) True\n"},
 		{name: "rtc", files: map[string]string{"main.py": "import machine, time\nrtc = machine.RTC()\nrtc.datetime((2024, 2, 29, 3, 23, 59, 58, 0))\ntime.sleep(3)\nprint(rtc.datetime()[:7], time.localtime()[:6], machine.reset_cause())\n"},

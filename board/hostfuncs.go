@@ -188,6 +188,19 @@ func init() {
 		}
 		return nil, nil
 	})
+	RegisterFunc("_board", "overflow_exc", func(b *Board, args []Value) (Value, error) {
+		addr, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		b.intMu.Lock()
+		setup := b.inSetup
+		b.intMu.Unlock()
+		if !setup {
+			return nil, nil // the board's boot sets it; a script cannot
+		}
+		return nil, b.setOverflowException(uint32(addr))
+	})
 	RegisterFunc("_board", "rescue", func(b *Board, args []Value) (Value, error) {
 		b.rescueMemory()
 		return nil, nil

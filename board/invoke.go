@@ -387,8 +387,19 @@ func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 	if err == nil {
 		return
 	}
+	// threw and value are what setThrew records: (1, 0) after a longjmp
+	// (the guest already set the real ones), a jmp_buf and 1 when a stack
+	// overflow becomes a Python exception (cstack.go).
+	threw, value := uint64(1), uint64(0)
 	if !errors.Is(err, errLongjmp) {
-		panic(err)
+		if !isWasmStackOverflow(err) {
+			panic(err)
+		}
+		env := b.raiseStackOverflow(uint32(sp))
+		if env == 0 {
+			panic(err)
+		}
+		threw, value = uint64(env), 1
 	}
 	var s [2]uint64
 	if st.sp != nil {
@@ -399,7 +410,7 @@ func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 			panic(err)
 		}
 	}
-	s[0], s[1] = 1, 0
+	s[0], s[1] = threw, value
 	if err := st.setThrew.CallWithStack(ctx, s[:]); err != nil {
 		panic(err)
 	}

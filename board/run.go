@@ -186,6 +186,11 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	if err := b.setupConsole(ctx); err != nil {
 		return res, "", err
 	}
+	// The RuntimeError a C stack overflow raises (cstack.go), made before
+	// the script runs and kept alive by the _esp8266 module.
+	if err := b.exec(ctx, "_esp8266._ovf = RuntimeError('maximum recursion depth exceeded')\nimport _board\n_board.overflow_exc(id(_esp8266._ovf))\ndel _board\n"); err != nil {
+		return res, "", err
+	}
 	if err := b.exec(ctx, "del _esp8266\n"); err != nil {
 		return res, "", err
 	}

@@ -7,21 +7,18 @@ _UNAME = ("esp8266", "esp8266", "2.2.0-dev(9422289)", "v1.27.0 on 2025-12-09", "
 _FIELDS = ("sysname", "nodename", "release", "version", "machine")
 
 
-class _uname_result(tuple):
-    sysname = property(lambda self: self[0])
-    nodename = property(lambda self: self[1])
-    release = property(lambda self: self[2])
-    version = property(lambda self: self[3])
-    machine = property(lambda self: self[4])
+# The board's os.uname() is an attrtuple (py/objattrtuple.c): a real tuple
+# to '%' formatting and unpacking, printed as "(sysname=..., ...)". A
+# namedtuple with the empty name is the nearest the firmware offers; a
+# tuple subclass is not, since str '%' takes only tuple-compatible types.
+from collections import namedtuple as _nt
 
-    def __repr__(self):
-        return "(" + ", ".join("%s=%r" % (f, v) for f, v in zip(_FIELDS, self)) + ")"
-
-    __str__ = __repr__
+_uname_result = _nt("", _FIELDS)
+del _nt
 
 
 def uname():
-    return _uname_result(_UNAME)
+    return _uname_result(*_UNAME)
 
 
 def urandom(n):

@@ -47,6 +47,10 @@ def _other_flags(obj, ev):
         for _, rev in p.poll(0):
             return rev
         return 0
+    except OSError:
+        # modselect.c raises the error a stream's ioctl reports (a Python
+        # stream's ioctl returning -errno); poll() must not swallow it.
+        raise
     except Exception:
         return _NVAL
 
