@@ -91,7 +91,8 @@ def _install_json(url, index, target, version, mpy):
         elif not _download_file("{}/file/{}/{}".format(index, short[:2], short), dest):
             print("File not found: {} {}".format(path, short))
             return False
-    base = url.rpartition("/")[0]
+    i = url.rfind("/")  # no str.rpartition on the ESP8266
+    base = url[:i] if i >= 0 else ""
     for path, u in pkg.get("urls", ()):
         if base and not any(u.startswith(p) for p in allowed_mip_url_prefixes):
             u = base + "/" + u
