@@ -37,6 +37,9 @@ const (
 // functions; the count resets whenever the board really waits (Sleep, Park).
 // It returns ErrInterrupted after Ctrl-C, or an error ending the run.
 func (b *Board) PollYield() error {
+	if b.cpu.model == CPUBoard {
+		return b.statusPoll()
+	}
 	b.pollCount++
 	if b.pollCount <= pollFree {
 		return nil
@@ -64,6 +67,7 @@ func (b *Board) Sleep(d time.Duration) error {
 }
 
 func (b *Board) wait(d time.Duration) error {
+	d += b.takeOwed() // the board's clock is ahead by what it owes
 	return b.block(func(ctx context.Context) error {
 		deadline := b.clock.Elapsed() + d
 		for {
@@ -84,6 +88,11 @@ func (b *Board) wait(d time.Duration) error {
 // wait for network events; their callbacks call Wake.
 func (b *Board) Park(timeout time.Duration) error {
 	b.pollCount, b.pollOwed = 0, 0
+	if owed := b.takeOwed(); owed > 0 {
+		if err := b.wait(owed); err != nil {
+			return err
+		}
+	}
 	return b.block(func(ctx context.Context) error {
 		if b.interrupted.Load() || b.stopping.Load() {
 			return nil

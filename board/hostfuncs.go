@@ -83,13 +83,13 @@ func init() {
 		return nil, b.Sleep(time.Duration(us * float64(time.Microsecond)))
 	})
 	RegisterFunc("_board", "ticks_us", func(b *Board, args []Value) (Value, error) {
-		if err := b.PollYield(); err != nil {
+		if err := b.timeRead(); err != nil {
 			return nil, err
 		}
 		return int64(b.Uptime().Microseconds() % ticksPeriod), nil
 	})
 	RegisterFunc("_board", "ticks_cpu", func(b *Board, args []Value) (Value, error) {
-		if err := b.PollYield(); err != nil {
+		if err := b.timeRead(); err != nil {
 			return nil, err
 		}
 		return int64((b.Uptime().Nanoseconds() * 80 / 1000) % ticksPeriod), nil

@@ -55,6 +55,7 @@ type worldFlags struct {
 	watchdog    time.Duration
 	consoleTail int
 	cpus        int
+	cpu         string
 }
 
 func (f *worldFlags) register(cmd *cobra.Command) {
@@ -81,6 +82,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.expectText, "expect-text", nil, "pass once a board's console shows TEXT (repeatable)")
 	fl.StringArrayVar(&f.failText, "fail-text", nil, "fail at once when a board's console shows TEXT (repeatable)")
 	fl.DurationVar(&f.watchdog, "watchdog", 0, "wall-clock time Python code may run without waiting before it is stopped (default 20s)")
+	fl.StringVar(&f.cpu, "cpu", "", "what the boards' code costs in simulated time: board (ESP8266 CPU time at 80/160 MHz, the default) or native (nothing)")
 	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 for one board in fast mode, where more only slow it down; all for fleets; GOMAXPROCS if set)")
 }
 
@@ -108,6 +110,13 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 	}
 	if f.realtime {
 		o.Set = append(o.Set, "time_mode=realtime")
+	}
+	switch f.cpu {
+	case "":
+	case "board", "native":
+		o.Set = append(o.Set, "cpu="+f.cpu)
+	default:
+		return o, usagef("--cpu must be board or native, e.g. --cpu native")
 	}
 	if f.cpus < 0 {
 		return o, usagef("--cpus must be positive, e.g. --cpus 2")

@@ -54,6 +54,7 @@
 //	seed: 42                 # every random decision derives from it
 //	duration: 2m             # longest simulated time; the run ends earlier when every program has ended
 //	time_mode: realtime      # fast (discrete-event, default) or realtime (needed by forwards)
+//	cpu: native              # board (code costs ESP8266 CPU time, default) or native (code is free)
 //
 //	wifi:
 //	  access_points:
