@@ -68,7 +68,12 @@ func (b *Board) Sleep(d time.Duration) error {
 
 func (b *Board) wait(d time.Duration) error {
 	d += b.takeOwed() // the board's clock is ahead by what it owes
-	return b.block(func(ctx context.Context) error {
+	return b.block(b.sleepFor(d))
+}
+
+// sleepFor is a wait of d simulator time, for block or blockBusy.
+func (b *Board) sleepFor(d time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		deadline := b.clock.Elapsed() + d
 		for {
 			left := deadline - b.clock.Elapsed()
@@ -79,7 +84,7 @@ func (b *Board) wait(d time.Duration) error {
 				return err
 			}
 		}
-	})
+	}
 }
 
 // Park parks the board until Wake is called, timeout of simulator time
@@ -114,6 +119,13 @@ func (b *Board) Context() context.Context {
 
 // block runs a wait with the watchdog paused and translates its outcome.
 func (b *Board) block(f func(ctx context.Context) error) error {
+	return b.blockAs(f, true)
+}
+
+// blockAs is block; pauseWatchdog false keeps the watchdog running, for
+// the time the board spends computing (cputime.go): a runaway loop still
+// runs Python code while it pays its CPU time.
+func (b *Board) blockAs(f func(ctx context.Context) error, pauseWatchdog bool) error {
 	if b.closed.Load() {
 		return errStopped
 	}
@@ -121,12 +133,16 @@ func (b *Board) block(f func(ctx context.Context) error) error {
 	b.intMu.Lock()
 	b.blocking = true
 	b.intMu.Unlock()
-	b.wd.pause()
+	if pauseWatchdog {
+		b.wd.pause()
+	}
 	err := f(ctx)
 	b.intMu.Lock()
 	b.blocking = false
 	b.intMu.Unlock()
-	b.wd.resume()
+	if pauseWatchdog {
+		b.wd.resume()
+	}
 	if err != nil || ctx.Err() != nil || b.closed.Load() || b.stopping.Load() {
 		return errStopped
 	}

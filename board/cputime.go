@@ -188,7 +188,7 @@ func (b *Board) cpuPay(min time.Duration) {
 		return
 	}
 	b.cpu.ps -= int64(d) * 1000
-	if err := b.wait(d); err != nil {
+	if err := b.blockAs(b.sleepFor(d), false); err != nil {
 		if isStop(err) {
 			panic(errStopped)
 		}
@@ -274,11 +274,16 @@ func (b *Board) statusPoll() error {
 			return err
 		}
 	}
+	// The jump ends on a multiple of its length, so a fleet of spinning
+	// boards wakes at the same instants: one clock advance for all of
+	// them rather than one each.
+	now := b.clock.Elapsed()
+	d := (now/jump+1)*jump - now
 	return b.block(func(ctx context.Context) error {
 		if b.interrupted.Load() || b.stopping.Load() {
 			return nil
 		}
-		return b.actor.Load().Park(ctx, jump)
+		return b.actor.Load().Park(ctx, d)
 	})
 }
 

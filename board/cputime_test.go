@@ -123,3 +123,25 @@ func TestParseCPUModel(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUTimeSpinningPollJumps(t *testing.T) {
+	// machine.idle() in a loop is a spin on a status poll: the board
+	// parks instead of executing each pass, yet the loop ends on time.
+	got := timings(t, Config{}, `
+import time, machine
+t0 = time.ticks_ms()
+n = 0
+while time.ticks_diff(time.ticks_ms(), t0) < 2000:
+    machine.idle()
+    n += 1
+print("passes", n)
+print("elapsed", time.ticks_diff(time.ticks_ms(), t0))
+`)
+	// Executing every pass (~150 µs each) would be over 13,000 passes.
+	if n := got["passes"]; n == 0 || n > 1000 {
+		t.Errorf("the spin ran %d passes, want a few hundred jumps", n)
+	}
+	if e := got["elapsed"]; e < 2000 || e > 2000+int(jumpMax.Milliseconds())+5 {
+		t.Errorf("the 2 s spin ended after %d ms", e)
+	}
+}
