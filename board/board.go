@@ -597,6 +597,7 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	}
 	b.collecting = true
 	defer func() { b.collecting = false }()
+	defer b.cpuGC()()
 	b.inv.lastGC = b.inv.calls
 	n := b.copyStackRoots(ctx)
 	b.mem.WriteUint32Le(l.externalCallDepth, 0)

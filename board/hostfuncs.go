@@ -68,7 +68,7 @@ func init() {
 			return nil, err
 		}
 		if ms <= 0 {
-			return nil, b.PollYield()
+			return nil, b.yieldZero()
 		}
 		return nil, b.Sleep(time.Duration(ms * float64(time.Millisecond)))
 	})
@@ -78,7 +78,7 @@ func init() {
 			return nil, err
 		}
 		if us <= 0 {
-			return nil, b.PollYield()
+			return nil, b.yieldZero()
 		}
 		return nil, b.Sleep(time.Duration(us * float64(time.Microsecond)))
 	})
