@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // loop10kRef is what a 10,000-iteration `for i in range(n): pass` takes on
@@ -143,5 +144,40 @@ print("elapsed", time.ticks_diff(time.ticks_ms(), t0))
 	}
 	if e := got["elapsed"]; e < 2000 || e > 2000+int(jumpMax.Milliseconds())+5 {
 		t.Errorf("the 2 s spin ended after %d ms", e)
+	}
+}
+
+func init() {
+	// A host function standing for C work the board does (the TLS engine's).
+	RegisterFunc("_cputest", "work_ms", func(b *Board, args []Value) (Value, error) {
+		ms, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		b.ChargeCPU(time.Duration(ms) * time.Millisecond)
+		return nil, nil
+	})
+}
+
+func TestChargeCPUCostsBoardTime(t *testing.T) {
+	script := `
+import time, machine, _cputest
+t0 = time.ticks_us()
+_cputest.work_ms(500)
+print("at80", time.ticks_diff(time.ticks_us(), t0))
+machine.freq(160000000)
+t0 = time.ticks_us()
+_cputest.work_ms(500)
+print("at160", time.ticks_diff(time.ticks_us(), t0))
+`
+	got := timings(t, Config{}, script)
+	if v := got["at80"]; v < 500_000 || v > 510_000 {
+		t.Errorf("500 ms of charged work took %d µs at 80 MHz", v)
+	}
+	if v := got["at160"]; v < 250_000 || v > 260_000 {
+		t.Errorf("500 ms of charged work took %d µs at 160 MHz", v)
+	}
+	if got := timings(t, Config{CPU: CPUNative}, script); got["at80"] != 0 {
+		t.Errorf("CPUNative: charged work took %d µs", got["at80"])
 	}
 }
