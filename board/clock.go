@@ -94,9 +94,9 @@ func (b *Board) sleepFor(d time.Duration) func(ctx context.Context) error {
 func (b *Board) Park(timeout time.Duration) error {
 	b.pollCount, b.pollOwed = 0, 0
 	if owed := b.takeOwed(); owed > 0 {
-		if err := b.wait(owed); err != nil {
-			return err
-		}
+		// Pay the CPU time first and return: a Wake during the payment
+		// would otherwise be lost; callers re-check what they wait for.
+		return b.wait(owed)
 	}
 	return b.block(func(ctx context.Context) error {
 		if b.interrupted.Load() || b.stopping.Load() {

@@ -58,7 +58,7 @@ const cpuPsPerIter = 2_222_000
 // cpuPark is how much owed CPU time the board accrues before it parks to
 // let the world catch up. Smaller is closer to the board's interleaving of
 // computation and network; larger is cheaper in wall time.
-const cpuPark = time.Millisecond
+const cpuPark = 5 * time.Millisecond
 
 // Idle polling: a status poll (isconnected, status, a non-blocking recv
 // that found nothing) that follows the previous one within idlePollIters
@@ -71,7 +71,7 @@ const cpuPark = time.Millisecond
 const (
 	idlePollIters = 20_000
 	jumpMin       = 100 * time.Microsecond
-	jumpMax       = 5 * time.Millisecond
+	jumpMax       = 20 * time.Millisecond
 )
 
 // uartFIFO is the ESP8266 UART's transmit FIFO: mp_hal_stdout_tx_strn
@@ -294,11 +294,8 @@ func (b *Board) statusPoll() error {
 			jump = j
 		}
 	}
-	owed := b.takeOwed()
-	if owed > 0 {
-		if err := b.wait(owed); err != nil {
-			return err
-		}
+	if owed := b.takeOwed(); owed > 0 {
+		return b.wait(owed) // the next poll jumps; a Wake meanwhile is not lost
 	}
 	// The jump ends on a multiple of its length, so a fleet of spinning
 	// boards wakes at the same instants: one clock advance for all of
