@@ -294,20 +294,23 @@ func (b *Board) statusPoll() error {
 			jump = j
 		}
 	}
-	if owed := b.takeOwed(); owed > 0 {
-		return b.wait(owed) // the next poll jumps; a Wake meanwhile is not lost
-	}
-	// The jump ends on a multiple of its length, so a fleet of spinning
-	// boards wakes at the same instants: one clock advance for all of
-	// them rather than one each.
+	// One wakeable park pays the owed CPU time and then jumps; it ends on
+	// a multiple of the jump's length, so a fleet of spinning boards wakes
+	// at the same instants (one clock advance for all of them). Woken
+	// before the owed time has passed, the board still owes the rest.
+	owed := b.takeOwed()
 	now := b.clock.Elapsed()
-	d := (now/jump+1)*jump - now
-	return b.block(func(ctx context.Context) error {
+	d := ((now+owed)/jump+1)*jump - now
+	err := b.block(func(ctx context.Context) error {
 		if b.interrupted.Load() || b.stopping.Load() {
 			return nil
 		}
 		return b.actor.Load().Park(ctx, d)
 	})
+	if paid := b.clock.Elapsed() - now; paid < owed {
+		b.cpu.ps += int64(owed-paid) * 1000
+	}
+	return err
 }
 
 // yieldZero is sleep_ms(0)/sleep_us(0): on the board it returns at once
