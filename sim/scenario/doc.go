@@ -54,7 +54,6 @@
 //	seed: 42                 # every random decision derives from it
 //	duration: 2m             # longest simulated time; the run ends earlier when every program has ended
 //	time_mode: realtime      # fast (discrete-event, default) or realtime (needed by forwards)
-//	cpu: native              # board (code costs ESP8266 CPU time, default) or native (code is free)
 //
 //	wifi:
 //	  access_points:
@@ -168,4 +167,8 @@
 //	  - capture: {dns_query: micropython.org}
 //	  - sim_time: {max: 90s}
 //	    description: finishes in time
+//
+// One more top-level key is left out of the example: `cpu: native` makes the
+// boards' code free in simulated time (the default, `board`, charges ESP8266
+// CPU time for it; see board/cputime.go).
 package scenario
