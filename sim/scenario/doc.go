@@ -45,6 +45,10 @@
 //
 // # A complete example
 //
+// The top-level key cpu (not in the example) is board (the default: the
+// boards' code costs ESP8266 CPU time, see board/cputime.go) or native (code
+// is free in simulated time).
+//
 // Every section, annotated (testdata/good/full.yaml; the same scenario is
 // in full.toml and full.json):
 //
@@ -167,8 +171,4 @@
 //	  - capture: {dns_query: micropython.org}
 //	  - sim_time: {max: 90s}
 //	    description: finishes in time
-//
-// One more top-level key is left out of the example: `cpu: native` makes the
-// boards' code free in simulated time (the default, `board`, charges ESP8266
-// CPU time for it; see board/cputime.go).
 package scenario
