@@ -141,7 +141,7 @@ var fieldCoverage = map[string]string{
 	"Chat.echo":                     "TestShippedScenarios",
 	"Services.ntp":                  "TestMoreScenarioFieldsTakeEffect",
 	"Host.faults":                   "TestHostBandwidthFaultRate",
-	"HostFault.kind":                "TestHostBandwidthFaultRate",
+	"HostFault.kind":                "TestHostBandwidthFaultRate", // each kind: kindCoverage
 	"HostFault.port":                "TestMoreScenarioFieldsTakeEffect",
 	"HostFault.after":               "TestHostFaults",
 	"HostFault.bytes":               "TestMoreScenarioFieldsTakeEffect",
@@ -208,17 +208,17 @@ var fieldCoverage = map[string]string{
 	"Internet.udp_timeout":          "TestInternetUDPAllowAndHostResolver",
 	"Internet.tcp_timeout":          "TestNATTableLimitAndIdleTimeouts",
 	"Internet.max_flows":            "TestNATTableLimitAndIdleTimeouts",
-	"Scenario.faults":               "TestFullScenarioRuns",
+	"Scenario.faults":               "TestTimelineFaultKindsTakeEffect",
 	"Fault.at":                      "TestRSSIFaultForIsRestored",
 	"Fault.for":                     "TestRSSIFaultForIsRestored",
-	"Fault.kind":                    "TestFullScenarioRuns",
+	"Fault.kind":                    "TestTimelineFaultKindsTakeEffect", // each kind: kindCoverage
 	"Fault.target":                  "TestBoardResetFaultReboots",
 	"Fault.ap":                      "TestFullScenarioRuns",
 	"Fault.rssi":                    "TestRSSIFaultForIsRestored",
-	"Fault.link":                    "TestShippedScenarios", // tcp_client_ap_loss
+	"Fault.link":                    "TestTimelineFaultKindsTakeEffect",
 	"Fault.mode":                    "TestMoreScenarioFieldsTakeEffect",
 	"Fault.name":                    "TestDNSFailOneName",
-	"Fault.host_fault":              "TestFullScenarioRuns",
+	"Fault.host_fault":              "TestTimelineFaultKindsTakeEffect",
 	"Scenario.console_input":        "TestConsoleInputCtrlC",
 	"ConsoleInput.at":               "TestConsoleInputCtrlC",
 	"ConsoleInput.board":            "TestConsoleInputCtrlC",
@@ -252,11 +252,57 @@ var fieldCoverage = map[string]string{
 	"Expect.description":            "TestShippedScenarios",
 }
 
+// kindCoverage maps every value of a model field named kind whose type
+// is an enum (a timeline fault's kind, a host fault's kind, an exit's
+// kind) to a test that fails when that kind's effect is removed: a new
+// kind without an entry fails TestEveryKindIsCovered, and so does an
+// entry naming a missing test or a kind the model no longer has. Every
+// test named runs the kind from a scenario and asserts what the board
+// sees.
+var kindCoverage = map[string]map[string]string{
+	"Fault.kind": {
+		"ap_down":     "TestRoamingReachesTheInternetAgain",
+		"ap_up":       "TestMoreScenarioFieldsTakeEffect",
+		"deauth":      "TestTimelineFaultKindsTakeEffect",
+		"rssi":        "TestRSSIFaultForIsRestored",
+		"link":        "TestTimelineFaultKindsTakeEffect",
+		"dns_fail":    "TestDNSFailOneName",
+		"dns_ok":      "TestTimelineFaultKindsTakeEffect",
+		"dhcp_silent": "TestTimelineFaultKindsTakeEffect",
+		"dhcp_nak":    "TestShippedScenarios", // connect_dhcp_nak: no address before 10 s
+		"host_fault":  "TestHostBandwidthFaultRate",
+		"host_ok":     "TestTimelineFaultKindsTakeEffect",
+		"board_reset": "TestBoardResetFaultReboots",
+	},
+	"HostFault.kind": {
+		"refuse":      "TestTimelineFaultKindsTakeEffect",
+		"blackhole":   "TestRequests", // dark.sim: the request times out
+		"reset_after": "TestTimelineFaultKindsTakeEffect",
+		"slow_close":  "TestTimelineFaultKindsTakeEffect",
+		"bandwidth":   "TestHostBandwidthFaultRate",
+		"slice":       "TestMoreScenarioFieldsTakeEffect",
+		"latency":     "TestTimelineFaultKindsTakeEffect",
+	},
+	"ExitExpect.kind": {
+		"clean":     "TestUnexpectedEndFailsVerdict",
+		"exception": "TestUncaughtExceptionIsReported",
+		"running":   "TestUnexpectedEndFailsVerdict",
+	},
+}
+
 // modelFields lists the scenario model's fields as Type.key, walking from
 // Scenario through every struct of the scenario package.
 func modelFields() []string {
-	seen := map[reflect.Type]bool{}
 	var out []string
+	walkModel(func(key string, _ reflect.Type) { out = append(out, key) })
+	return out
+}
+
+// walkModel calls visit with every field of the scenario model (Type.key)
+// and the field's type, walking from Scenario through every struct of the
+// scenario package.
+func walkModel(visit func(key string, typ reflect.Type)) {
+	seen := map[reflect.Type]bool{}
 	var walk func(reflect.Type)
 	walk = func(typ reflect.Type) {
 		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
@@ -273,13 +319,12 @@ func modelFields() []string {
 				continue
 			}
 			if !f.Anonymous || key != "" {
-				out = append(out, typ.Name()+"."+key)
+				visit(typ.Name()+"."+key, f.Type)
 			}
 			walk(f.Type)
 		}
 	}
 	walk(reflect.TypeOf(scenario.Scenario{}))
-	return out
 }
 
 // repoTests is every Test function name in the repository's test files.
@@ -335,5 +380,43 @@ func TestEveryScenarioFieldIsCovered(t *testing.T) {
 	sort.Strings(stale)
 	for _, f := range stale {
 		t.Errorf("fieldCoverage lists %s, which is no longer a field of the model", f)
+	}
+}
+
+// Every kind of every enum field named kind (fault kinds, host-fault
+// kinds, exit kinds) has a test showing that kind's effect.
+func TestEveryKindIsCovered(t *testing.T) {
+	tests := repoTests(t)
+	fields := map[string]bool{}
+	walkModel(func(key string, typ reflect.Type) {
+		values, isEnum := scenario.EnumValues(typ)
+		if !isEnum || !strings.HasSuffix(key, ".kind") {
+			return
+		}
+		fields[key] = true
+		kinds := map[string]bool{}
+		for _, v := range values {
+			kinds[v] = true
+			test, ok := kindCoverage[key][v]
+			switch {
+			case !ok:
+				t.Errorf("%s %q has no test: write one that fails without the kind's effect and list it in kindCoverage", key, v)
+			case !tests[test]:
+				t.Errorf("kindCoverage[%q][%q] names %s, which is not a test in this repository", key, v, test)
+			}
+		}
+		for v := range kindCoverage[key] {
+			if !kinds[v] {
+				t.Errorf("kindCoverage lists %s %q, which is no longer a value of the model", key, v)
+			}
+		}
+	})
+	for key := range kindCoverage {
+		if !fields[key] {
+			t.Errorf("kindCoverage lists %s, which is no longer an enum field named kind", key)
+		}
+	}
+	if len(fields) == 0 {
+		t.Error("no enum field named kind found in the model: the walk or scenario.EnumValues is broken")
 	}
 }
