@@ -18,9 +18,9 @@ import (
 // listed once) to a test that shows the field taking effect. A field
 // added to the model without an entry fails TestEveryScenarioFieldIsCovered,
 // so a new field cannot land untested; an entry naming a test that does not
-// exist fails too. Where the field's effect lives in a lower package (a
-// link impairment, a station limit) the entry names that package's test of
-// the effect; the scenario's wiring of it is the runs below.
+// exist fails too. Where a link impairment's effect on frames is tested in
+// netstack the entry names that test; TestLinkImpairmentsFromScenario
+// shows every impairment field of a scenario reaching the link.
 var fieldCoverage = map[string]string{
 	// The networking libraries' services and expectations (issue #21).
 	"Services.http_api":             "TestRequests",
@@ -93,9 +93,9 @@ var fieldCoverage = map[string]string{
 	"AccessPoint.dhcp":              "TestMoreScenarioFieldsTakeEffect",
 	"DHCP.range_start":              "TestMoreScenarioFieldsTakeEffect",
 	"DHCP.range_end":                "TestMoreScenarioFieldsTakeEffect",
-	"DHCP.lease":                    "TestRenewAtT1",
-	"DHCP.disabled":                 "TestStaticIP",
-	"AccessPoint.max_stations":      "TestMaxStations",
+	"DHCP.lease":                    "TestAccessPointFieldsFromScenario",
+	"DHCP.disabled":                 "TestAccessPointFieldsFromScenario",
+	"AccessPoint.max_stations":      "TestAccessPointFieldsFromScenario",
 	"AccessPoint.down":              "TestMoreScenarioFieldsTakeEffect",
 	"Scenario.lan_peers":            "TestShippedScenarios",
 	"Host.name":                     "TestShippedScenarios",
