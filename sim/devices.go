@@ -170,6 +170,14 @@ func (c *checker) checkHardware(ch *check, bn *boardNode, simEnd time.Duration, 
 		return
 	}
 	if n := e.NeoPixel; n != nil {
+		// A pixel past the strip's last LED is not black: it does not
+		// exist, and an expectation on it is wrong about the hardware.
+		for _, d := range bn.inst.Board.Devices {
+			if d.Kind == "neopixel" && d.Pin != nil && *d.Pin == n.Pin && n.Index >= d.Count {
+				verdict(false, "", fmt.Sprintf("the strip on GPIO %d has %d LEDs, no LED %d", n.Pin, d.Count, n.Index))
+				return
+			}
+		}
 		cols := machine.NeoPixelColors(h.Strip(n.Pin), n.Index+1)
 		got := cols[n.Index]
 		ok := len(n.Color) == 3 && int(got[0]) == n.Color[0] && int(got[1]) == n.Color[1] && int(got[2]) == n.Color[2]

@@ -374,15 +374,23 @@ expect:
 // an uncaught exception nobody expected fails the run even when every
 // expectation held; an exit expectation makes it expected.
 func TestUnexpectedEndFailsVerdict(t *testing.T) {
+	const raises = "print('before')\n      raise OSError(5)\n"
+	const returns = "print('before')\n"
+	const loops = "import time\n      print('before')\n      while True:\n          time.sleep(1)\n"
 	for _, tt := range []struct {
-		name, expect string
-		pass         bool
+		name, code, expect string
+		pass               bool
 	}{
-		{"exception not expected", "  - console_contains: before\n", false},
-		{"exception expected", "  - console_contains: before\n  - exit: {kind: exception, type: OSError}\n", true},
+		{"exception not expected", raises, "  - console_contains: before\n", false},
+		{"exception expected", raises, "  - console_contains: before\n  - exit: {kind: exception, type: OSError}\n", true},
+		// Each exit kind holds only for its own ending.
+		{"clean expected, clean", returns, "  - exit: clean\n", true},
+		{"clean expected, exception", raises, "  - exit: clean\n", false},
+		{"running expected, running", loops, "  - exit: running\n", true},
+		{"running expected, clean", returns, "  - exit: running\n", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := runYAMLWith(t, "boards:\n  - name: esp1\n    code: |\n      print('before')\n      raise OSError(5)\nexpect:\n"+tt.expect, Options{})
+			res := runYAMLWith(t, "duration: 5s\ntime_mode: fast\nboards:\n  - name: esp1\n    code: |\n      "+tt.code+"expect:\n"+tt.expect, Options{})
 			if res.Passed() != tt.pass || res.Report().Passed() != tt.pass {
 				t.Errorf("Passed %v, report %v; want %v (board %s)", res.Passed(), res.Report().Passed(), tt.pass, res.Boards[0].Outcome)
 			}
