@@ -366,6 +366,9 @@ if(document.readyState==='loading')document.addEventListener('DOMContentLoaded',
 	}
 
 	// Click the page's own button, as a user would.
+	if l, _, ok := out.find("sim fault: ap_down SimNet"); ok {
+		t.Fatalf("the AP went down before the click: %s", l)
+	}
 	var label string
 	if err := page.eval(`(()=>{const b=document.querySelector('.faults button[data-kind="ap_down"][data-target="SimNet"]');if(!b)return '';b.click();return b.textContent;})()`, &label); err != nil {
 		t.Fatal(err)
@@ -374,9 +377,6 @@ if(document.readyState==='loading')document.addEventListener('DOMContentLoaded',
 		t.Fatalf("the page has no \"SimNet down\" button (found %q)", label)
 	}
 	clicked := time.Now()
-	if l, _, ok := out.find("sim fault: ap_down SimNet"); ok {
-		t.Fatalf("the AP went down before the click: %s", l)
-	}
 	_, off := waitLine("trace line", "SimNet switched off", 5*time.Second)
 	if d := off.Sub(clicked); d > 2*time.Second {
 		t.Errorf("SimNet switched off %s after the click", d)
