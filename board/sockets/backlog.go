@@ -130,6 +130,13 @@ func (t *Table) drainListeners() bool {
 				break
 			}
 			t.mu.Lock()
+			if s.backlog == nil {
+				// The listener closed since the list was taken (a close or
+				// the collector's finaliser): lwIP aborts what it held.
+				t.mu.Unlock()
+				nep.Abort()
+				break
+			}
 			ok := len(s.backlog.q) < s.backlog.size
 			if ok {
 				t.allocPCBLocked()
