@@ -32,6 +32,7 @@ build: $(FIRMWARE)
 	$(GO) build -o bin/esp8266sim ./cmd/esp8266sim
 
 test: build
+	./internal/tools/test-deps.sh
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 12m ./...
