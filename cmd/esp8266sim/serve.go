@@ -2,12 +2,9 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -16,7 +13,6 @@ import (
 
 	"github.com/esp8266sim/esp8266sim/internal/serialport"
 	"github.com/esp8266sim/esp8266sim/sim"
-	"github.com/esp8266sim/esp8266sim/sim/report"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -238,41 +234,14 @@ func serveWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.
 	if f.format == "text" && !f.quiet {
 		opts.Console = stdout
 	}
-	if f.trace {
-		opts.Trace = stdout
-	}
-	if f.pcap != "" {
-		pcap, err := os.Create(f.pcap)
-		if err != nil {
-			return usagef("cannot write the capture: %v", unwrap(err))
-		}
-		defer pcap.Close()
-		opts.Pcap = pcap
-	}
-	ui, err := newLiveUI(f.ui, &opts)
+	bw, err := buildWorld(cmd, f, sc, opts)
 	if err != nil {
 		return err
 	}
-	w, err := sim.New(sc, opts)
-	if err != nil {
-		if strings.Contains(err.Error(), "in use") {
-			return &usageError{err.Error()}
-		}
-		return err
-	}
-	defer w.Close()
-	if n := f.procs(w); n > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
-	}
+	defer bw.close()
+	w := bw.w
 	for _, b := range boards {
 		wirePins(w, b)
-	}
-	if err := ui.start(w, sc, stderr); err != nil {
-		return err
-	}
-	defer ui.close()
-	for _, line := range w.Announcements() {
-		fmt.Fprintln(stderr, line)
 	}
 	for _, b := range boards {
 		where := fmt.Sprintf("%s: %s -> %s", b.name, b.pty.Link, b.pty.Path)
@@ -289,30 +258,5 @@ func serveWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.
 	if err != nil {
 		return err
 	}
-	return printReport(f, stdout, stderr, res)
-}
-
-// printReport writes the run's report in the chosen format and turns its
-// verdict into the exit status.
-func printReport(f *worldFlags, stdout, stderr io.Writer, res *sim.Result) error {
-	rep := res.Report()
-	var err error
-	switch f.format {
-	case "json":
-		err = report.WriteJSON(stdout, rep)
-	case "junit":
-		err = report.WriteJUnit(stdout, rep)
-	default:
-		err = report.WriteText(stderr, rep, report.TextOptions{Quiet: f.quiet, ConsoleLines: -1})
-	}
-	if err != nil {
-		return err
-	}
-	if f.pcap != "" && !f.quiet {
-		fmt.Fprintf(stderr, "capture written to %s (%d frames): open it with Wireshark or `tshark -r %s`\n", f.pcap, res.Frames, f.pcap)
-	}
-	if !rep.Passed() {
-		return &exitError{code: exitScriptErr}
-	}
-	return nil
+	return bw.report(res)
 }

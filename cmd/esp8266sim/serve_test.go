@@ -264,3 +264,32 @@ func TestReadmeServeExample(t *testing.T) {
 	}
 	s.waitStdout(t, "esp1 | 42", 20*time.Second)
 }
+
+// serve builds its world as run does (buildWorld), so run's world flags
+// take effect on serve too: here --pcap, and --beacons, which serve used
+// to accept and ignore (0: no beacon in the capture, so it is smaller).
+func TestServeTakesRunsWorldFlags(t *testing.T) {
+	bin := buildBinary(t)
+	join := filepath.Join(t.TempDir(), "join.py")
+	if err := os.WriteFile(join, []byte("import network\nsta = network.WLAN(network.STA_IF)\nsta.active(True)\nsta.connect('SimNet', 'esp8266sim')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	capture := func(beacons string) int {
+		pcap := filepath.Join(t.TempDir(), "s.pcapng")
+		s, _ := serveStart(t, bin, join, "--quiet", "--pcap", pcap, "--beacons", beacons)
+		time.Sleep(4 * time.Second) // the board joins SimNet; the AP beacons
+		s.cmd.Process.Signal(os.Interrupt)
+		if code := s.wait(t, 20*time.Second); code != 0 {
+			t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, s.stderr.String())
+		}
+		data, err := os.ReadFile(pcap)
+		if err != nil || len(data) == 0 {
+			t.Fatalf("--pcap: %d bytes, %v", len(data), err)
+		}
+		return len(data)
+	}
+	often, none := capture("100ms"), capture("0")
+	if often <= none+10*64 {
+		t.Errorf("--beacons: %d capture bytes with a beacon every 100ms, %d with none; want the beacons in the first", often, none)
+	}
+}

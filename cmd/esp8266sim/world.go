@@ -341,49 +341,17 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	textReport := f.format == "text"
-	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog, BeaconEvery: f.beacons}
-	if cmd.Flags().Changed("beacons") && f.beacons <= 0 {
-		opts.BeaconEvery = -1
-	}
+	opts := sim.Options{Firmware: fw, Watchdog: f.watchdog}
 	if textReport && !f.quiet {
 		opts.Console = stdout
 		opts.RawConsole = len(sc.Instances()) == 1
 	}
-	if f.trace {
-		opts.Trace = stdout
-	}
-	var pcap *os.File
-	if f.pcap != "" {
-		pcap, err = os.Create(f.pcap)
-		if err != nil {
-			return usagef("cannot write the capture: %v", unwrap(err))
-		}
-		defer pcap.Close()
-		opts.Pcap = pcap
-	}
-	html, err := newHTMLReport(f.report, &opts)
+	bw, err := buildWorld(cmd, f, sc, opts)
 	if err != nil {
 		return err
 	}
-	defer html.close()
-	ui, err := newLiveUI(f.ui, &opts)
-	if err != nil {
-		return err
-	}
-	w, err := sim.New(sc, opts)
-	if err != nil {
-		if strings.Contains(err.Error(), "in use") {
-			return &usageError{err.Error()}
-		}
-		return err
-	}
-	defer w.Close()
-	if n := f.procs(w); n > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
-	}
-	for _, line := range w.Announcements() {
-		fmt.Fprintln(stderr, line)
-	}
+	defer bw.close()
+	w := bw.w
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
@@ -393,22 +361,108 @@ func runWorld(cmd *cobra.Command, g *globalFlags, f *worldFlags, sc *scenario.Sc
 		ro.Progress = p.show
 		defer p.clear()
 	}
-	html.attach(w)
-	if err := ui.start(w, sc, stderr); err != nil {
-		return err
-	}
-	defer ui.close()
 	res, err := w.Run(ctx, ro)
 	if err != nil {
 		return err
 	}
-	if err := html.write(sc, res); err != nil {
+	return bw.report(res)
+}
+
+// builtWorld is a world built from a scenario and the world flags, with
+// what those flags ask for around it: the capture file, the HTML report,
+// the live view and the displays' PNGs. run and serve share it, so every
+// world flag means the same in both.
+type builtWorld struct {
+	w      *sim.World
+	f      *worldFlags
+	sc     *scenario.Scenario
+	html   *htmlReport
+	ui     *liveUI
+	stdout io.Writer
+	stderr io.Writer
+	// closers run in reverse order on close.
+	closers []func()
+}
+
+// buildWorld completes opts from the world flags (beacons, trace, capture,
+// report, live view), builds the world and starts what watches it.
+func buildWorld(cmd *cobra.Command, f *worldFlags, sc *scenario.Scenario, opts sim.Options) (*builtWorld, error) {
+	bw := &builtWorld{f: f, sc: sc, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}
+	built := false
+	defer func() {
+		if !built {
+			bw.close()
+		}
+	}()
+	var err error
+	opts.BeaconEvery = f.beacons
+	if cmd.Flags().Changed("beacons") && f.beacons <= 0 {
+		opts.BeaconEvery = -1
+	}
+	if f.trace {
+		opts.Trace = bw.stdout
+	}
+	if f.pcap != "" {
+		pcap, err := os.Create(f.pcap)
+		if err != nil {
+			return nil, usagef("cannot write the capture: %v", unwrap(err))
+		}
+		bw.closers = append(bw.closers, func() { pcap.Close() })
+		opts.Pcap = pcap
+	}
+	if bw.html, err = newHTMLReport(f.report, &opts); err != nil {
+		return nil, err
+	}
+	bw.closers = append(bw.closers, bw.html.close)
+	if bw.ui, err = newLiveUI(f.ui, &opts); err != nil {
+		return nil, err
+	}
+	w, err := sim.New(sc, opts)
+	if err != nil {
+		if strings.Contains(err.Error(), "in use") {
+			return nil, &usageError{err.Error()}
+		}
+		return nil, err
+	}
+	bw.w = w
+	bw.closers = append(bw.closers, func() { w.Close() })
+	if n := f.procs(w); n > 0 {
+		prev := runtime.GOMAXPROCS(n)
+		bw.closers = append(bw.closers, func() { runtime.GOMAXPROCS(prev) })
+	}
+	for _, line := range w.Announcements() {
+		fmt.Fprintln(bw.stderr, line)
+	}
+	bw.html.attach(w)
+	if err := bw.ui.start(w, sc, bw.stderr); err != nil {
+		return nil, err
+	}
+	bw.closers = append(bw.closers, bw.ui.close)
+	built = true
+	return bw, nil
+}
+
+// close stops and releases what buildWorld made, last first.
+func (bw *builtWorld) close() {
+	for i := len(bw.closers) - 1; i >= 0; i-- {
+		bw.closers[i]()
+	}
+	bw.closers = nil
+}
+
+// report writes what the flags ask for after the run (the HTML report,
+// the displays, the report in the chosen format) and turns the verdict
+// into the exit status.
+func (bw *builtWorld) report(res *sim.Result) error {
+	f, stdout, stderr := bw.f, bw.stdout, bw.stderr
+	if err := bw.html.write(bw.sc, res); err != nil {
 		return err
 	}
 	if err := writeDisplays(f.displayDir, res); err != nil {
 		return err
 	}
 	rep := res.Report()
+	var err error
 	switch f.format {
 	case "json":
 		err = report.WriteJSON(stdout, rep)
