@@ -64,13 +64,13 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 		}
 		p++
 		np, q, err := readULEB(wasm, p)
-		if err != nil || q+int(np) > typeSec.end {
+		if err != nil || np > uint64(typeSec.end) || q+int(np) > typeSec.end {
 			return nil, nil, errWasm
 		}
 		params := wasm[q : q+int(np)]
 		q += int(np)
 		nr, r, err := readULEB(wasm, q)
-		if err != nil || r+int(nr) > typeSec.end {
+		if err != nil || nr > uint64(typeSec.end) || r+int(nr) > typeSec.end {
 			return nil, nil, errWasm
 		}
 		types = append(types, funcType{params, wasm[r : r+int(nr)]})
