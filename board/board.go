@@ -15,6 +15,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/esp8266sim/esp8266sim/board/firmware"
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 )
@@ -237,7 +238,7 @@ type Board struct {
 	flashInitDone bool
 	// extReset is set by ExternalReset until Run takes the reset.
 	extReset atomic.Bool
-	// safepoints counts the loop countdown's calls into Go (safepoint.go).
+	// safepoints counts the loop countdown's calls into Go (board/firmware/safepoint.go).
 	safepoints atomic.Uint64
 }
 
@@ -396,7 +397,7 @@ var errStopped = errors.New("board stopped")
 func (b *Board) boot(ctx context.Context) error {
 	b.teardown()
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-	mod, err := b.fw.rt.InstantiateModule(withBoardMemory(ctx), b.fw.compiled, cfg)
+	mod, err := b.fw.img.Runtime.InstantiateModule(withBoardMemory(ctx), b.fw.img.Compiled, cfg)
 	if err != nil {
 		return fmt.Errorf("board %s: instantiating firmware: %w", b.cfg.Name, err)
 	}
@@ -415,7 +416,7 @@ func (b *Board) boot(ctx context.Context) error {
 	b.kbdMu.Unlock()
 	b.inv = invokeState{fns: map[string][]api.Function{}, getSP: get("emscripten_stack_get_current"),
 		restore: get("_emscripten_stack_restore"), setThrew: get("setThrew")}
-	if g, ok := mod.ExportedGlobal(spExport).(api.MutableGlobal); ok {
+	if g, ok := mod.ExportedGlobal(firmware.SPExport).(api.MutableGlobal); ok {
 		b.inv.sp = g
 	}
 	b.refs = newJSRefs()
@@ -566,11 +567,11 @@ type reserved struct{ p, n uint32 }
 // stack is in the scanned pystack, so the collection runs there: the
 // firmware is made to believe it is back at its top level for one call.
 func (b *Board) collectIfPending(ctx context.Context) {
-	l := b.fw.layout
-	if !l.ok {
+	l := b.fw.img.Layout
+	if !l.OK {
 		return
 	}
-	pending, ok := b.mem.ReadByte(l.gcCollectPending)
+	pending, ok := b.mem.ReadByte(l.GCCollectPending)
 	if !ok {
 		return
 	}
@@ -581,7 +582,7 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	if pending == 0 && b.inv.calls-b.inv.lastGC < gcEveryInvokes {
 		return
 	}
-	depth, ok := b.mem.ReadUint32Le(l.externalCallDepth)
+	depth, ok := b.mem.ReadUint32Le(l.ExternalCallDepth)
 	if !ok {
 		return
 	}
@@ -598,10 +599,10 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	defer func() { b.collecting = false }()
 	b.inv.lastGC = b.inv.calls
 	n := b.copyStackRoots(ctx)
-	b.mem.WriteUint32Le(l.externalCallDepth, 0)
-	b.mem.WriteByte(l.gcCollectPending, 1)
+	b.mem.WriteUint32Le(l.ExternalCallDepth, 0)
+	b.mem.WriteByte(l.GCCollectPending, 1)
 	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
-	b.mem.WriteUint32Le(l.externalCallDepth, depth)
+	b.mem.WriteUint32Le(l.ExternalCallDepth, depth)
 	for i := uint32(0); i < n; i++ {
 		b.mem.WriteUint32Le(b.roots.items+4*i, b.roots.none)
 	}

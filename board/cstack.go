@@ -11,7 +11,7 @@ import (
 // RuntimeError("maximum recursion depth exceeded") on the ESP8266. In the
 // WebAssembly firmware those frames live on wazero's call stack, not on the
 // shadow stack mp_cstack_check measures, so wazero stops the module with
-// "stack overflow" first. The innermost invoke_ crossing (invoke.go) sees
+// "stack overflow" first. The innermost invoke_ crossing (guestcall.go) sees
 // that trap with the overflowed frames already gone; there we do what
 // nlr_jump (py/nlrsetjmp.c) would have done with a RuntimeError: hand the
 // exception to the innermost nlr buffer, restore the Python stack, pop the

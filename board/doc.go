@@ -64,7 +64,7 @@
 // board leave the guest at its next host crossing. Python code crosses
 // constantly, and every loop of the firmware counts down to a crossing
 // (env.__esp_safepoint, added when the firmware is compiled; see
-// safepoint.go), so even `while True: pass` reaches one within a
+// board/firmware/safepoint.go), so even `while True: pass` reaches one within a
 // millisecond. That crossing is also what lets Go's garbage collector stop
 // the world while a board spins: compiled code has no safe points of its
 // own.
@@ -142,5 +142,5 @@
 // objjsproxy.c, proxy_js.js at v1.27.0) is implemented in proxy.go; host
 // modules are registered with mp_js_register_js_module. Emscripten's
 // setjmp/longjmp crossings (invoke_*) are served through small exports the
-// loader adds to the firmware (invoke.go).
+// loader adds to the firmware (board/firmware/invoke.go; guestcall.go here).
 package board

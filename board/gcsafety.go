@@ -11,7 +11,7 @@ import "fmt"
 // sorted(key=…), ''.join(gen), map objects, print() of an object with
 // __str__. Collecting while one of those is on the stack would free the
 // half-built object. So the board records every active invoke_ crossing
-// (invoke.go) and collects only when each crossing that calls or iterates a
+// (guestcall.go) and collects only when each crossing that calls or iterates a
 // Python-level object calls one of the kinds learnt safe at boot: Python
 // functions, closures, bound methods, generator functions, user classes,
 // host functions, and execfile/exec/eval (whose own state is on the Python

@@ -71,7 +71,7 @@ func TestCraftedInputIsOneSentence(t *testing.T) {
 	// The 39-byte module FuzzFirmwareImage found: its type section's count
 	// runs past the section, which sliced out of bounds in
 	// patchLoopSafepoints.
-	crafted, err := os.ReadFile(filepath.Join("..", "..", "board", "testdata", "fuzz", "FuzzFirmwareImage", "d1afcbd7b04d8dda"))
+	crafted, err := os.ReadFile(filepath.Join("..", "..", "board", "firmware", "testdata", "fuzz", "FuzzFirmwareImage", "d1afcbd7b04d8dda"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,16 +77,62 @@ func TestImportsFlowOneWay(t *testing.T) {
 				if dep != fw && !strings.HasPrefix(dep, fw+"/") {
 					continue
 				}
-				ok := false
-				for _, a := range allowed {
-					if rel == a || strings.HasPrefix(rel, a+"/") {
-						ok = true
-					}
-				}
-				if !ok {
+				if !within(rel, allowed) {
 					t.Errorf("%s depends on %s, which belongs in %v only", rel, fw, allowed)
 				}
 			}
 		}
 	}
+}
+
+// boardRooms lists, for each package under board/, the other board packages
+// it may import. Arrows run from board down into its rooms, never back up:
+// the Board composes firmware, host ABI, network, machine and devices, and
+// none of them knows the Board (STYLE.md, "Where board/ is heading").
+var boardRooms = map[string][]string{
+	"board/firmware": {},
+	"board/hostabi":  {},
+	"board/net":      {"board/hostabi", "board/sockets"},
+	"board/sockets":  {},
+	"board/machine":  {},
+	"board/devices":  {},
+}
+
+func TestBoardRoomsDoNotImportBoard(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		if !strings.HasPrefix(rel, "board/") {
+			continue
+		}
+		room := strings.Join(strings.SplitN(rel, "/", 3)[:2], "/")
+		allowed, known := boardRooms[room]
+		if !known {
+			t.Errorf("%s is a board package this test does not know: add it to boardRooms with the rooms it may import", rel)
+			continue
+		}
+		seen[room] = true
+		for _, dep := range p.Deps {
+			d := strings.TrimPrefix(dep, module+"/")
+			if d == dep || !within(d, []string{"board"}) || within(d, []string{room}) {
+				continue
+			}
+			if !within(d, allowed) {
+				t.Errorf("%s imports %s: board's rooms import only %v, never the Board", rel, d, allowed)
+			}
+		}
+	}
+	if !seen["board/firmware"] {
+		t.Error("found no board/firmware package: is the module path right?")
+	}
+}
+
+// within reports whether the package path rel is one of dirs or below one.
+func within(rel string, dirs []string) bool {
+	for _, a := range dirs {
+		if rel == a || strings.HasPrefix(rel, a+"/") {
+			return true
+		}
+	}
+	return false
 }

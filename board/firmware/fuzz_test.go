@@ -1,20 +1,18 @@
-package board
+package firmware
 
 import (
 	"testing"
-
-	"github.com/esp8266sim/esp8266sim/board/firmware"
 )
 
 // FuzzFirmwareImage feeds arbitrary bytes (a --firmware file) to the loader's
 // wasm readers: they must return an error or a result, never panic.
 func FuzzFirmwareImage(f *testing.F) {
-	f.Add(firmware.Wasm[:4096])
+	f.Add(Wasm[:4096])
 	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
 	f.Add([]byte("\x00asm\x01\x00\x00\x00\x01\x05\x01\x60\x01\x7f\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _, _ = patchDyncalls(data)
-		_, _ = patchLoopSafepoints(data)
+		_, _, _ = PatchDyncalls(data)
+		_, _ = PatchLoopSafepoints(data)
 		_ = findLayout(data)
 		if m, err := parseWasm(data); err == nil {
 			for _, fi := range m.exports {
@@ -25,7 +23,7 @@ func FuzzFirmwareImage(f *testing.F) {
 }
 
 func TestPatchedFirmwareKeepsLayout(t *testing.T) {
-	patched, sigs, err := patchDyncalls(firmware.Wasm)
+	patched, sigs, err := PatchDyncalls(Wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,14 +35,14 @@ func TestPatchedFirmwareKeepsLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name := range sigs {
-		if _, ok := m.exports[dyncallPrefix+name[len("invoke_"):]]; !ok {
+		if _, ok := m.exports[DyncallPrefix+name[len("invoke_"):]]; !ok {
 			t.Errorf("patched firmware lacks the export for %s", name)
 		}
 	}
-	if l := findLayout(firmware.Wasm); !l.ok {
+	if l := findLayout(Wasm); !l.OK {
 		t.Errorf("findLayout did not find the collector's addresses: %+v", l)
 	}
-	if _, err := CompileFirmware([]byte("\x00asm\x01\x00\x00\x00"), "empty"); err == nil {
+	if _, err := Compile([]byte("\x00asm\x01\x00\x00\x00"), "empty", Options{}); err == nil {
 		t.Error("an empty module was accepted as firmware")
 	}
 }

@@ -1,15 +1,10 @@
-package board
+package firmware
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 )
 
 // Emscripten's setjmp/longjmp support routes every call made by a function
@@ -26,22 +21,18 @@ import (
 // then calls that export through a per-board, per-nesting-depth cached
 // api.Function: no lookups, no allocations on the hot path.
 
-const dyncallPrefix = "__esp_dyncall_"
+const DyncallPrefix = "__esp_dyncall_"
 
-// spExport names the exported stack pointer global.
-const spExport = "__esp_stack_pointer"
+// SPExport names the exported stack pointer global.
+const SPExport = "__esp_stack_pointer"
 
-// errLongjmp is what _emscripten_throw_longjmp panics with; invoke_*
-// recognises it on its way out of the guest.
-var errLongjmp = errors.New("emscripten longjmp")
+type FuncType struct{ Params, Results []byte }
 
-type funcType struct{ params, results []byte }
+func (t FuncType) key() string { return string(t.Params) + "|" + string(t.Results) }
 
-func (t funcType) key() string { return string(t.params) + "|" + string(t.results) }
-
-// patchDyncalls returns the firmware with the __esp_dyncall_* exports added
+// PatchDyncalls returns the firmware with the __esp_dyncall_* exports added
 // and the invoke signatures it found (import name → type).
-func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
+func PatchDyncalls(wasm []byte) ([]byte, map[string]FuncType, error) {
 	secs, err := splitSections(wasm)
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +44,7 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 	}
 
 	// Types.
-	var types []funcType
+	var types []FuncType
 	n, p, err := readULEB(wasm, typeSec.start)
 	if err != nil {
 		return nil, nil, err
@@ -73,7 +64,7 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 		if err != nil || nr > uint64(typeSec.end) || r+int(nr) > typeSec.end {
 			return nil, nil, errWasm
 		}
-		types = append(types, funcType{params, wasm[r : r+int(nr)]})
+		types = append(types, FuncType{params, wasm[r : r+int(nr)]})
 		p = r + int(nr)
 	}
 	typeIndex := map[string]int{}
@@ -142,8 +133,8 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	sigs := map[string]funcType{}
-	var newTypes []funcType
+	sigs := map[string]FuncType{}
+	var newTypes []FuncType
 	var newFuncTypes []uint32
 	var newBodies [][]byte
 	for _, inv := range invokes {
@@ -151,11 +142,11 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 			return nil, nil, errWasm
 		}
 		it := types[inv.typ]
-		if len(it.params) == 0 || it.params[0] != 0x7f {
+		if len(it.Params) == 0 || it.Params[0] != 0x7f {
 			return nil, nil, fmt.Errorf("unexpected signature for %s", inv.name)
 		}
 		sigs[inv.name] = it
-		callee := funcType{it.params[1:], it.results}
+		callee := FuncType{it.Params[1:], it.Results}
 		ci, ok := typeIndex[callee.key()]
 		if !ok {
 			ci = len(types) + len(newTypes)
@@ -164,7 +155,7 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 		}
 		var body bytes.Buffer
 		body.WriteByte(0) // no locals
-		for a := 1; a < len(it.params); a++ {
+		for a := 1; a < len(it.Params); a++ {
 			body.WriteByte(0x20)
 			body.Write(uleb(uint64(a)))
 		}
@@ -192,15 +183,15 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 	var typeExtra, funcExtra, expExtra, codeExtra [][]byte
 	for _, t := range newTypes {
 		e := []byte{0x60}
-		e = append(e, uleb(uint64(len(t.params)))...)
-		e = append(e, t.params...)
-		e = append(e, uleb(uint64(len(t.results)))...)
-		e = append(e, t.results...)
+		e = append(e, uleb(uint64(len(t.Params)))...)
+		e = append(e, t.Params...)
+		e = append(e, uleb(uint64(len(t.Results)))...)
+		e = append(e, t.Results...)
 		typeExtra = append(typeExtra, e)
 	}
 	for k, inv := range invokes {
 		funcExtra = append(funcExtra, uleb(uint64(newFuncTypes[k])))
-		name := dyncallPrefix + strings.TrimPrefix(inv.name, "invoke_")
+		name := DyncallPrefix + strings.TrimPrefix(inv.name, "invoke_")
 		e := append(uleb(uint64(len(name))), name...)
 		e = append(e, 0x00)
 		e = append(e, uleb(uint64(numFuncImports)+nDefined+uint64(k))...)
@@ -212,7 +203,7 @@ func patchDyncalls(wasm []byte) ([]byte, map[string]funcType, error) {
 	if m, err := parseWasm(wasm); err == nil {
 		if fi, ok := m.exports["emscripten_stack_get_current"]; ok {
 			if ins := m.disassemble(fi); len(ins) > 0 && ins[0].op == 0x23 {
-				name := spExport
+				name := SPExport
 				e := append(uleb(uint64(len(name))), name...)
 				e = append(e, 0x03)
 				e = append(e, uleb(uint64(ins[0].imm))...)
@@ -289,129 +280,5 @@ func uleb(v uint64) []byte {
 		} else {
 			return append(out, c)
 		}
-	}
-}
-
-func valueTypes(b []byte) []api.ValueType {
-	out := make([]api.ValueType, len(b))
-	copy(out, b)
-	return out
-}
-
-// defineInvokes adds invoke_<sig> and _emscripten_throw_longjmp to env.
-func defineInvokes(env wazero.HostModuleBuilder, sigs map[string]funcType) []string {
-	var names []string
-	for name, t := range sigs {
-		sig := strings.TrimPrefix(name, "invoke_")
-		names = append(names, name)
-		env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
-			boardFrom(ctx).invoke(ctx, sig, stack)
-		}), valueTypes(t.params), valueTypes(t.results)).Export(name)
-	}
-	names = append(names, "_emscripten_throw_longjmp")
-	env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
-		panic(errLongjmp)
-	}), nil, nil).Export("_emscripten_throw_longjmp")
-	return names
-}
-
-// invokeState caches, per board instance, one api.Function per signature
-// and nesting depth (a call engine is not re-entrant).
-type invokeState struct {
-	depth    int
-	fns      map[string][]api.Function
-	getSP    api.Function
-	restore  api.Function
-	setThrew api.Function
-	spStack  [1]uint64
-	// sp is the firmware's stack pointer global, exported by the patch.
-	sp api.MutableGlobal
-	// calls counts invoke_ crossings; lastGC is its value at the last
-	// collection (collectIfPending).
-	calls, lastGC uint64
-	// frames records the active crossings (callee table index and the
-	// first and third arguments), for safeToCollect.
-	frames []invFrame
-	// record counts crossings per callee while a boot probe runs.
-	record map[uint32]int
-}
-
-type invFrame struct{ callee, a1, a3 uint32 }
-
-// invoke is the host side of invoke_<sig>: call table[index](args…) and
-// turn a longjmp out of it into setThrew(1, 0), like Emscripten's JS glue.
-func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
-	st := &b.inv
-	st.calls++
-	if b.stopping.Load() {
-		panic(errStopped)
-	}
-	var sp uint64
-	if st.sp != nil {
-		sp = st.sp.Get()
-	} else {
-		if err := st.getSP.CallWithStack(ctx, st.spStack[:]); err != nil {
-			panic(err)
-		}
-		sp = st.spStack[0]
-	}
-	d := st.depth
-	f := invFrame{callee: uint32(stack[0])}
-	if n := len(sig) - 1; n >= 1 {
-		f.a1 = uint32(stack[1])
-		if n >= 3 {
-			f.a3 = uint32(stack[3])
-		}
-	}
-	if d < len(st.frames) {
-		st.frames = st.frames[:d]
-	}
-	// The interpreter is about to call or step something: everything it
-	// works on is on the Python stack, so this is a collection point for
-	// loops that never call into the board (see gcsafety.go).
-	if g := &b.gcs; g.learnt && (f.callee == g.callFn || f.callee == g.callMethod || f.callee == g.iterNext || f.callee == g.iterNextObj || f.callee == g.iterRange) {
-		b.collectIfPending(ctx)
-	}
-	st.frames = append(st.frames, f)
-	if st.record != nil {
-		st.record[f.callee]++
-	}
-	list := st.fns[sig]
-	for len(list) <= d {
-		list = append(list, b.mod.ExportedFunction(dyncallPrefix+sig))
-	}
-	st.fns[sig] = list
-	st.depth++
-	err := list[d].CallWithStack(ctx, stack)
-	st.depth--
-	if err == nil {
-		return
-	}
-	// threw and value are what setThrew records: (1, 0) after a longjmp
-	// (the guest already set the real ones), a jmp_buf and 1 when a stack
-	// overflow becomes a Python exception (cstack.go).
-	threw, value := uint64(1), uint64(0)
-	if !errors.Is(err, errLongjmp) {
-		if !isWasmStackOverflow(err) {
-			panic(err)
-		}
-		env := b.raiseStackOverflow(uint32(sp))
-		if env == 0 {
-			panic(err)
-		}
-		threw, value = uint64(env), 1
-	}
-	var s [2]uint64
-	if st.sp != nil {
-		st.sp.Set(sp)
-	} else {
-		s[0] = sp
-		if err := st.restore.CallWithStack(ctx, s[:1]); err != nil {
-			panic(err)
-		}
-	}
-	s[0], s[1] = threw, value
-	if err := st.setThrew.CallWithStack(ctx, s[:]); err != nil {
-		panic(err)
 	}
 }

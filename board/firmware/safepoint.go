@@ -1,12 +1,8 @@
-package board
+package firmware
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 )
 
 // Compiled WebAssembly has no Go safe points. A script that loops without
@@ -26,20 +22,20 @@ import (
 // crossing (boardFrom), so even a script that catches KeyboardInterrupt in
 // an endless loop can be stopped.
 
-const safepointImport = "__esp_safepoint"
+const SafepointImport = "__esp_safepoint"
 
-// safepointEvery is how many loop iterations run between two safe points.
+// SafepointEvery is how many loop iterations run between two safe points.
 // The interpreter's `while True: pass` runs a few hundred million loop
 // iterations a second, so this is well under a millisecond, and the host
 // call costs about a hundred nanoseconds of it.
-const safepointEvery = 1 << 16
+const SafepointEvery = 1 << 16
 
-// patchLoopSafepoints adds the countdown to every loop of every function and
+// PatchLoopSafepoints adds the countdown to every loop of every function and
 // the import it calls. Adding an import shifts every defined function's
 // index by one, so calls, ref.func, exports, the start function and element
 // segments are renumbered; the "name" custom section, which only debuggers
 // read, is dropped rather than renumbered.
-func patchLoopSafepoints(wasm []byte) ([]byte, error) {
+func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 	secs, err := splitSections(wasm)
 	if err != nil {
 		return nil, err
@@ -103,7 +99,7 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 		if name, p, err = m.name(p, impSec.end); err != nil {
 			return nil, err
 		}
-		if mod == "env" && name == safepointImport {
+		if mod == "env" && name == SafepointImport {
 			return wasm, nil // already patched
 		}
 		if p >= impSec.end {
@@ -138,7 +134,7 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 	}
 	impPayload := append(uleb(nImports+1), impRest...)
 	impPayload = appendName(impPayload, "env")
-	impPayload = appendName(impPayload, safepointImport)
+	impPayload = appendName(impPayload, SafepointImport)
 	impPayload = append(impPayload, 0x00)
 	impPayload = append(impPayload, uleb(uint64(hookType))...)
 	hook := funcImports
@@ -175,7 +171,7 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 	}
 	counter := uint64(globalImports) + definedGlobals
 	globalPayload = append(globalPayload, 0x7f, 0x01, 0x41)
-	globalPayload = append(globalPayload, sleb(safepointEvery)...)
+	globalPayload = append(globalPayload, sleb(SafepointEvery)...)
 	globalPayload = append(globalPayload, 0x0b)
 
 	// The countdown every loop starts with; scratch is a local added to
@@ -616,13 +612,4 @@ func rewriteCode(out *bytes.Buffer, wasm []byte, i, end int, constExpr bool, ren
 		return 0, 0, errWasm
 	}
 	return i, loops, nil
-}
-
-// defineSafepoint adds env.__esp_safepoint: the countdown's host side.
-func defineSafepoint(env wazero.HostModuleBuilder) {
-	env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
-		b := boardFrom(ctx) // abandons the guest if the run is over
-		b.safepoints.Add(1)
-		stack[0] = safepointEvery
-	}), nil, []api.ValueType{api.ValueTypeI32}).Export(safepointImport)
 }

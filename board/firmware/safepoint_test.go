@@ -1,14 +1,10 @@
-package board
+package firmware
 
 import (
 	"bytes"
 	"context"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/esp8266sim/esp8266sim/board/firmware"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -40,11 +36,11 @@ func countLoops(t *testing.T, wasm []byte) (loops, checks int) {
 }
 
 func TestSafepointPatchCountsDownInEveryLoop(t *testing.T) {
-	patched, err := patchLoopSafepoints(firmware.Wasm)
+	patched, err := PatchLoopSafepoints(Wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loops, _ := countLoops(t, firmware.Wasm)
+	loops, _ := countLoops(t, Wasm)
 	if loops < 100 {
 		t.Fatalf("the firmware has %d loops; the decoder is not reading it", loops)
 	}
@@ -54,7 +50,7 @@ func TestSafepointPatchCountsDownInEveryLoop(t *testing.T) {
 	}
 	// The patch is idempotent, and the result is a valid module whose
 	// exports still name the same functions.
-	again, err := patchLoopSafepoints(patched)
+	again, err := PatchLoopSafepoints(patched)
 	if err != nil || !bytes.Equal(again, patched) {
 		t.Errorf("patching twice changed the module (err %v)", err)
 	}
@@ -65,7 +61,7 @@ func TestSafepointPatchCountsDownInEveryLoop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("patched firmware does not compile: %v", err)
 	}
-	orig, _ := rt.CompileModule(ctx, firmware.Wasm)
+	orig, _ := rt.CompileModule(ctx, Wasm)
 	for name, def := range orig.ExportedFunctions() {
 		got, ok := cm.ExportedFunctions()[name]
 		if !ok || got.Index() != def.Index()+1 {
@@ -77,75 +73,8 @@ func TestSafepointPatchCountsDownInEveryLoop(t *testing.T) {
 	}
 }
 
-// Before the countdown, a collection requested while a board spun in
-// compiled code waited for the loop forever, and so did the watchdog's
-// timer: the process hung. Now the loop passes through Go, the collection
-// completes and the watchdog stops the script.
-func TestWatchdogStopsSpinningScriptWhileGCRuns(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out syncBuffer
-	// Collections count from the moment the script spins ('start' is on
-	// the console) until the run ends: each one had to stop the goroutine
-	// running the loop. Counting from the test's start counted boot-time
-	// collections too, and a fixed 10 in 300 ms was a rate a loaded
-	// two-core machine does not give (2 to 9 seen with three CPU hogs);
-	// the watchdog's second leaves room for the few asked.
-	gcs := make(chan int)
-	go func() {
-		n := 0
-		defer func() { gcs <- n }()
-		for ctx.Err() == nil && !strings.Contains(out.String(), "start") {
-			time.Sleep(time.Millisecond)
-		}
-		for ctx.Err() == nil {
-			runtime.GC()
-			if ctx.Err() == nil {
-				n++
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	fw := testFirmware(t)
-	b, err := New(Config{Name: "spinner", Console: &out, Watchdog: time.Second,
-		Files: files("print('start')\nwhile True:\n    pass\n")}, fw, newClock(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	res, err := b.Run(ctx)
-	cancel()
-	n := <-gcs
-	if err != nil || res.Outcome != WatchdogExpired {
-		t.Fatalf("outcome %v err %v console %q", res.Outcome, err, out.String())
-	}
-	if n < 3 {
-		t.Errorf("only %d collections completed while the script spun", n)
-	}
-	if b.safepoints.Load() == 0 {
-		t.Error("the spinning loop never reached a safe point")
-	}
-}
-
-// A script that swallows KeyboardInterrupt in an endless loop gets the
-// watchdog's grace period, then is abandoned at a loop safe point.
-func TestWatchdogHardStopsScriptThatCatchesInterrupt(t *testing.T) {
-	src := "n = 0\nwhile True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        n += 1\n        print('caught', n)\n"
-	start := time.Now()
-	got, res := runScript(t, Config{Files: files(src), Watchdog: 200 * time.Millisecond}, nil)
-	if res.Outcome != WatchdogExpired {
-		t.Fatalf("outcome = %v, want watchdog (console %q)", res.Outcome, got)
-	}
-	if !strings.HasPrefix(got, "caught 1\n") {
-		t.Errorf("console %q, want the script to have caught the first interrupt", got)
-	}
-	if d := time.Since(start); d > watchdogGrace+5*time.Second {
-		t.Errorf("the hard stop took %v", d)
-	}
-}
-
 // A module without a global section gets one; the countdown reaches the
-// host once per safepointEvery iterations; the export still names the
+// host once per SafepointEvery iterations; the export still names the
 // function it named before an import was added in front of it.
 func TestSafepointPatchOnMinimalModule(t *testing.T) {
 	sec := func(id byte, payload ...byte) []byte {
@@ -153,7 +82,7 @@ func TestSafepointPatchOnMinimalModule(t *testing.T) {
 	}
 	body := []byte{0x01, 0x01, 0x7f} // one i32 local
 	body = append(body, 0x41)
-	body = append(body, sleb(2*safepointEvery+5)...)
+	body = append(body, sleb(2*SafepointEvery+5)...)
 	body = append(body, 0x21, 0x00, // local.set 0
 		0x03, 0x40, // loop
 		0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, // n -= 1; br_if n != 0
@@ -165,7 +94,7 @@ func TestSafepointPatchOnMinimalModule(t *testing.T) {
 	mod = append(mod, sec(7, 0x01, 0x03, 'r', 'u', 'n', 0x00, 0x01)...)
 	mod = append(mod, sec(10, append(append([]byte{0x01}, uleb(uint64(len(body)))...), body...)...)...)
 
-	patched, err := patchLoopSafepoints(mod)
+	patched, err := PatchLoopSafepoints(mod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +104,7 @@ func TestSafepointPatchOnMinimalModule(t *testing.T) {
 	var calls, fCalls int
 	_, err = rt.NewHostModuleBuilder("env").
 		NewFunctionBuilder().WithFunc(func() { fCalls++ }).Export("f").
-		NewFunctionBuilder().WithFunc(func() uint32 { calls++; return safepointEvery }).Export(safepointImport).
+		NewFunctionBuilder().WithFunc(func() uint32 { calls++; return SafepointEvery }).Export(SafepointImport).
 		Instantiate(ctx)
 	if err != nil {
 		t.Fatal(err)
