@@ -1,6 +1,8 @@
 package board
 
 import (
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
+
 	"context"
 	"errors"
 	"fmt"
@@ -450,7 +452,7 @@ func (b *Board) boot(ctx context.Context) error {
 	if _, err := b.fn.proxyInit.Call(ctx); err != nil {
 		return b.guestErr("starting the proxy layer", err)
 	}
-	for _, name := range registeredModules() {
+	for _, name := range hostabi.Modules() {
 		if err := b.registerModule(ctx, name); err != nil {
 			return err
 		}

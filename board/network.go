@@ -1,6 +1,8 @@
 package board
 
 import (
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
+
 	"encoding/hex"
 	"fmt"
 	"net/netip"
@@ -241,7 +243,7 @@ func typeName(v Value) string {
 		}
 		return "str"
 	}
-	return pyTypeName(v)
+	return hostabi.TypeName(v)
 }
 
 // strData is mp_obj_str_get_data: the bytes of a str or bytes.

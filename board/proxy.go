@@ -1,6 +1,8 @@
 package board
 
 import (
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
+
 	"context"
 	"fmt"
 	"math"
@@ -65,7 +67,7 @@ type hostModuleRef struct{ name string }
 
 type hostFuncRef struct {
 	module, name string
-	fn           HostFunc
+	fn           hostabi.HostFunc
 }
 
 func newJSRefs() jsRefs {
@@ -115,7 +117,7 @@ func (r *jsRefs) free(id uint32) {
 	}
 	// The firmware's collector freed its proxy (sockfinal.go).
 	if f, ok := obj.(hostFinaliser); ok {
-		f.finalise()
+		f.Finalise()
 	}
 }
 
@@ -175,7 +177,7 @@ func (b *Board) readMP(addr uint32) (Value, error) {
 	case mpCallable, mpGenerator, mpObject:
 		ref := b.u32(addr + 4)
 		b.refs.pendingFree = append(b.refs.pendingFree, ref)
-		return PyObject{ref: ref}, nil
+		return hostabi.NewPyObject(ref), nil
 	case mpException:
 		n, p := b.u32(addr+4), b.u32(addr+8)
 		data, _ := b.mem.Read(p, n)
@@ -248,7 +250,7 @@ func (b *Board) writeJS(ctx context.Context, out uint32, v Value) {
 		b.mem.WriteByte(p+uint32(len(x)), 0)
 		put(jsString, uint32(len(x)), p)
 	case PyObject:
-		put(jsPyProxy, x.ref, 0)
+		put(jsPyProxy, x.Ref(), 0)
 	case hostModuleRef:
 		kind, id := b.refs.ref("mod:"+x.name, x)
 		put(kind, id, 0)
@@ -552,7 +554,7 @@ func (b *Board) enterHost(ctx context.Context) {
 func (b *Board) attr(ref uint32, name string) (Value, bool) {
 	switch o := b.refs.get(ref).(type) {
 	case hostModuleRef:
-		f, v, ok := lookupHost(o.name, name)
+		f, v, ok := hostabi.Lookup(o.name, name)
 		if !ok {
 			return nil, false
 		}

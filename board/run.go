@@ -379,7 +379,7 @@ func (b *Board) prepareCollector(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n := len(b.refs.pendingFree); n > 0 && b.refs.pendingFree[n-1] == mod.ref {
+	if n := len(b.refs.pendingFree); n > 0 && b.refs.pendingFree[n-1] == mod.Ref() {
 		b.refs.pendingFree = b.refs.pendingFree[:n-1]
 	}
 	p, err := b.scratch(ctx, 4+12)
@@ -387,7 +387,7 @@ func (b *Board) prepareCollector(ctx context.Context) error {
 		return err
 	}
 	b.mem.Write(p, []byte("_GC\x00"))
-	b.gcRef, b.gcScratch = mod.ref, p
+	b.gcRef, b.gcScratch = mod.Ref(), p
 	// The root list: mp_obj_list_t{base, alloc, len, items}.
 	fn, err := b.attrPy(ctx, mod, "_roots_addr")
 	if err != nil {
@@ -508,7 +508,7 @@ func (b *Board) attrPy(ctx context.Context, obj PyObject, attr string) (PyObject
 	defer b.callFree(p)
 	b.mem.Write(p, append([]byte(attr), 0))
 	out := (p + uint32(len(attr)) + 4) &^ 3
-	if _, err := b.fn.lookupAttr.Call(ctx, uint64(obj.ref), uint64(p), uint64(out)); err != nil {
+	if _, err := b.fn.lookupAttr.Call(ctx, uint64(obj.Ref()), uint64(p), uint64(out)); err != nil {
 		return PyObject{}, b.guestErr("looking up "+attr, err)
 	}
 	return b.readObj(out, "attribute "+attr)
@@ -538,7 +538,7 @@ func (b *Board) callPy(ctx context.Context, fn PyObject, args ...Value) (Value, 
 		b.writeJS(ctx, p+12*uint32(i), a)
 	}
 	out := p + 12*n
-	if _, err := b.fn.cToJsCall.Call(ctx, uint64(fn.ref), uint64(n), uint64(p), uint64(out)); err != nil {
+	if _, err := b.fn.cToJsCall.Call(ctx, uint64(fn.Ref()), uint64(n), uint64(p), uint64(out)); err != nil {
 		return nil, b.guestErr("calling Python", err)
 	}
 	return b.readMP(out)

@@ -1,11 +1,12 @@
 package board
 
 import (
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
+
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -45,16 +46,7 @@ func FuzzSockArgs(f *testing.F) {
 
 // sockFuncs lists the _sock functions in a fixed order (the fuzz input
 // picks them by index); read after every init has registered them.
-var sockFuncs = sync.OnceValue(func() []string {
-	registry.Lock()
-	defer registry.Unlock()
-	var names []string
-	for n := range registry.modules["_sock"].funcs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-})
+var sockFuncs = sync.OnceValue(func() []string { return hostabi.Funcs("_sock") })
 
 func opIndex(name string) byte {
 	for i, n := range sockFuncs() {
@@ -250,7 +242,7 @@ func runSockInput(b *Board, data []byte, addr, n int64) (err error) {
 				args[1] = int64(0)
 			}
 		}
-		fn, _, _ := lookupHost("_sock", name)
+		fn, _, _ := hostabi.Lookup("_sock", name)
 		if err := callSock(b, fn, name, args); err != nil {
 			return err
 		}
@@ -265,7 +257,7 @@ func runSockInput(b *Board, data []byte, addr, n int64) (err error) {
 	}
 }
 
-func callSock(b *Board, fn HostFunc, name string, args []Value) (err error) {
+func callSock(b *Board, fn hostabi.HostFunc, name string, args []Value) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("_sock.%s%v panicked: %v", name, args, r)

@@ -16,21 +16,15 @@ import "github.com/esp8266sim/esp8266sim/board/sockets"
 // descriptors are never reused (Table numbers them upwards), so a guard
 // firing after an explicit close() closes nothing else.
 
-// hostFinaliser is a host object handed to the firmware whose release by
-// the firmware's collector means something on the board.
-type hostFinaliser interface {
-	finalise()
-}
-
 // socketGuard closes fd when the socket object holding it is collected.
 type socketGuard struct {
 	table *sockets.Table
 	fd    int
 }
 
-// finalise is the finaliser's close: the socket's closed repr is
+// Finalise is the finaliser's close: the socket's closed repr is
 // forgotten too, as nothing can ask for it any more.
-func (g socketGuard) finalise() { _ = g.table.CloseKeepRepr(g.fd, true) }
+func (g socketGuard) Finalise() { _ = g.table.CloseKeepRepr(g.fd, true) }
 
 func init() {
 	// guard(fd) returns the proxy a socket keeps for its descriptor.

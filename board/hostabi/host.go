@@ -1,7 +1,6 @@
-package board
+package hostabi
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -23,21 +22,27 @@ type Value = any
 // PyObject is a Python object passed to a host function, for handing back.
 type PyObject struct{ ref uint32 }
 
-// undefinedT is the type of Undefined.
-type undefinedT struct{}
+// NewPyObject wraps the firmware's handle (proxy_c_ref) of a Python object.
+func NewPyObject(ref uint32) PyObject { return PyObject{ref: ref} }
+
+// Ref is the firmware's handle of the object.
+func (o PyObject) Ref() uint32 { return o.ref }
+
+// UndefinedT is the type of Undefined (the proxy encoder switches on it).
+type UndefinedT struct{}
 
 // Undefined is the firmware's `undefined` value. Host calls return it to
 // signal a pending Python exception (see PyError); /lib wrappers test for it.
-var Undefined Value = undefinedT{}
+var Undefined Value = UndefinedT{}
 
 // HostFunc is the Go side of a Python-callable function in a host module.
 // It runs on the board's goroutine while the interpreter waits. It may block
-// (use Board.Sleep, Board.Park or Board.PollYield so simulator time and the
+// (use Host.Sleep, Host.Park or Host.PollYield so simulator time and the
 // watchdog account for it) and may read and write guest memory with
-// Board.Mem (zero-copy byte buffers: Python passes uctypes.addressof(buf)
+// Host.Mem (zero-copy byte buffers: Python passes uctypes.addressof(buf)
 // and len(buf)). Returning a *PyError (see OSError, ValueError, …) makes the
 // /lib wrapper raise that exception at the user's line.
-type HostFunc func(b *Board, args []Value) (Value, error)
+type HostFunc func(h Host, args []Value) (Value, error)
 
 // PyError is an error a host function returns to have Python raise an
 // exception of class Type (a builtin exception name: "OSError",
@@ -105,16 +110,16 @@ func moduleLocked(name string) *hostModule {
 // (a programming error caught by any test).
 func RegisterFunc(module, name string, f HostFunc) {
 	if f == nil {
-		panic("board.RegisterFunc: nil function for " + module + "." + name)
+		panic("hostabi.RegisterFunc: nil function for " + module + "." + name)
 	}
 	registry.Lock()
 	defer registry.Unlock()
 	m := moduleLocked(module)
 	if _, dup := m.funcs[name]; dup {
-		panic("board.RegisterFunc: " + module + "." + name + " registered twice")
+		panic("hostabi.RegisterFunc: " + module + "." + name + " registered twice")
 	}
 	if _, dup := m.consts[name]; dup {
-		panic("board.RegisterFunc: " + module + "." + name + " registered twice")
+		panic("hostabi.RegisterFunc: " + module + "." + name + " registered twice")
 	}
 	m.funcs[name] = f
 }
@@ -125,12 +130,13 @@ func RegisterConst(module, name string, v Value) {
 	defer registry.Unlock()
 	m := moduleLocked(module)
 	if _, dup := m.funcs[name]; dup {
-		panic("board.RegisterConst: " + module + "." + name + " registered twice")
+		panic("hostabi.RegisterConst: " + module + "." + name + " registered twice")
 	}
 	m.consts[name] = v
 }
 
-func registeredModules() []string {
+// Modules lists the registered host modules, sorted.
+func Modules() []string {
 	registry.Lock()
 	defer registry.Unlock()
 	names := make([]string, 0, len(registry.modules))
@@ -141,7 +147,8 @@ func registeredModules() []string {
 	return names
 }
 
-func lookupHost(module, name string) (HostFunc, Value, bool) {
+// Lookup finds module.name: a function, or else a constant.
+func Lookup(module, name string) (HostFunc, Value, bool) {
 	registry.Lock()
 	defer registry.Unlock()
 	m := registry.modules[module]
@@ -174,7 +181,7 @@ func ArgInt(args []Value, i int) (int, error) {
 		}
 		return 0, nil
 	}
-	return 0, TypeError(fmt.Sprintf("can't convert %s to int", pyTypeName(args[i])))
+	return 0, TypeError(fmt.Sprintf("can't convert %s to int", TypeName(args[i])))
 }
 
 // ArgStr returns args[i] as a string.
@@ -185,7 +192,7 @@ func ArgStr(args []Value, i int) (string, error) {
 	if s, ok := args[i].(string); ok {
 		return s, nil
 	}
-	return "", TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", pyTypeName(args[i])))
+	return "", TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", TypeName(args[i])))
 }
 
 // ArgFloat returns args[i] (int or float) as a float64.
@@ -204,38 +211,11 @@ func ArgFloat(args []Value, i int) (float64, error) {
 		}
 		return 0, nil
 	}
-	return 0, TypeError(fmt.Sprintf("can't convert %s to float", pyTypeName(args[i])))
+	return 0, TypeError(fmt.Sprintf("can't convert %s to float", TypeName(args[i])))
 }
 
-// ArgBuf returns the guest memory of a buffer passed as two arguments,
-// args[i] = uctypes.addressof(buf) and args[i+1] = len(buf). The slice
-// aliases guest memory: valid until the host function returns, and only
-// while the function does not call back into the guest.
-func (b *Board) ArgBuf(args []Value, i int) ([]byte, error) {
-	addr, err := ArgInt(args, i)
-	if err != nil {
-		return nil, err
-	}
-	n, err := ArgInt(args, i+1)
-	if err != nil {
-		return nil, err
-	}
-	buf, ok := b.Mem(uint32(addr), uint32(n))
-	if !ok || n < 0 {
-		return nil, ValueError("buffer outside memory")
-	}
-	return buf, nil
-}
-
-// Mem returns n bytes of guest memory at addr, aliasing it (zero-copy).
-func (b *Board) Mem(addr, n uint32) ([]byte, bool) {
-	if b.mem == nil {
-		return nil, false
-	}
-	return b.mem.Read(addr, n)
-}
-
-func pyTypeName(v Value) string {
+// TypeName is the Python type name of a Value, for messages.
+func TypeName(v Value) string {
 	switch v.(type) {
 	case nil:
 		return "NoneType"
@@ -247,13 +227,22 @@ func pyTypeName(v Value) string {
 		return "float"
 	case string:
 		return "str"
-	case undefinedT:
+	case UndefinedT:
 		return "undefined"
 	}
 	return "object"
 }
 
-// isStop reports whether err means the run is over (context done, closed).
-func isStop(err error) bool {
-	return errors.Is(err, errStopped)
+// Funcs lists the functions of a host module, sorted.
+func Funcs(module string) []string {
+	registry.Lock()
+	defer registry.Unlock()
+	var names []string
+	if m := registry.modules[module]; m != nil {
+		for n := range m.funcs {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
