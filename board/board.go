@@ -1,8 +1,6 @@
 package board
 
 import (
-	"github.com/esp8266sim/esp8266sim/board/hostabi"
-
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/esp8266sim/esp8266sim/board/firmware"
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 )

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -24,7 +25,7 @@ import (
 	"github.com/esp8266sim/esp8266sim/wifi"
 )
 
-var _ board.WLAN = (*wifi.Radio)(nil)
+var _ boardnet.WLAN = (*wifi.Radio)(nil)
 
 type console struct {
 	mu  sync.Mutex
@@ -189,7 +190,7 @@ func (w *netWorld) boardWithInput(name string, mac byte, main string, in io.Read
 	b, err := board.New(board.Config{
 		Name: name, MAC: [6]byte(hw), Seed: w.seed, Console: tb.console,
 		Files: map[string][]byte{"main.py": []byte(main)},
-		Env:   map[any]any{board.WLANKey{}: board.WLAN(radio)},
+		Env:   map[any]any{boardnet.WLANKey{}: boardnet.WLAN(radio)},
 		Stdin: in,
 	}, w.fw, w.clock)
 	if err != nil {

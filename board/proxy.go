@@ -1,8 +1,6 @@
 package board
 
 import (
-	"github.com/esp8266sim/esp8266sim/board/hostabi"
-
 	"context"
 	"fmt"
 	"math"
@@ -10,6 +8,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 )
 
 // The JS-proxy protocol of ports/webassembly (proxy_c.c, objjsproxy.c,

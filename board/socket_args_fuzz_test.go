@@ -1,8 +1,6 @@
 package board
 
 import (
-	"github.com/esp8266sim/esp8266sim/board/hostabi"
-
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 )
 
@@ -219,11 +219,11 @@ func (in *input) value(addr int64) Value {
 // pass are forced to zero: a blocking call with nothing on the network
 // would wait forever, which is the board's right, not a bug.
 func runSockInput(b *Board, data []byte, addr, n int64) (err error) {
-	st, serr := b.socketState()
+	table, serr := b.SocketTable()
 	if serr != nil {
 		return serr
 	}
-	defer st.table.CloseOpen()
+	defer table.CloseOpen()
 	in := &input{b: data}
 	for {
 		op, ok := in.byte()
@@ -246,13 +246,13 @@ func runSockInput(b *Board, data []byte, addr, n int64) (err error) {
 		if err := callSock(b, fn, name, args); err != nil {
 			return err
 		}
-		for _, s := range st.table.Snapshot() {
+		for _, s := range table.Snapshot() {
 			if s.FD > 0 {
-				st.table.SetTimeout(s.FD, 0)
+				table.SetTimeout(s.FD, 0)
 			}
 		}
-		if limit := b.hostReadLimit() + 4096; cap(st.stage) > limit {
-			return fmt.Errorf("_sock.%s%v left %d bytes staged on the host, more than the board's heap (%d)", name, args, cap(st.stage), b.hostReadLimit())
+		if limit := b.HeapBytes() + 4096; boardnet.StagedBytes(b) > limit {
+			return fmt.Errorf("_sock.%s%v left %d bytes staged on the host, more than the board's heap (%d)", name, args, boardnet.StagedBytes(b), b.HeapBytes())
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -72,7 +72,7 @@ async def main():
     print('served', served)
 
 asyncio.run(main())
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	for i, e := range errs {
 		if err := <-e; err != nil {
@@ -144,7 +144,7 @@ async def main():
     print('order', order)
 
 asyncio.run(main())
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	ln.Close()
 	if err := <-peer; err != nil {
@@ -171,7 +171,7 @@ async def main():
     srv.close()
 
 asyncio.run(main())
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	r := l.start("esp2", 3, `
 import asyncio
 
@@ -195,7 +195,7 @@ async def main():
     print('spins', spins)
 
 asyncio.run(main())
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	srv.wait(t)
 	wantLines(t, "esp2", out, "echoed b'round trip\\n' while spinning True", "spins 300")

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -103,7 +103,7 @@ try:
     ssl.wrap_socket(s, server_hostname='www.example.com')
 except OSError as e:
     print('OSError', e.args)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("peer: %v\n%s", err, out)
@@ -158,7 +158,7 @@ try:
     ssl.wrap_socket(s)
 except OSError as e:
     print('OSError', e.args)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("peer: %v\n%s", err, out)
@@ -230,7 +230,7 @@ print('methods', sorted(n for n in dir(ss) if not n.startswith('_')))
 print('got', ss.readline())
 ss.close()
 s.close()
-`, pyBytes(keyDER), pyBytes(certDER), pyBytes(keyPEM), pyBytes(certPEM)), board.SocketEnv{}, netstack.Impairments{})
+`, pyBytes(keyDER), pyBytes(certDER), pyBytes(keyPEM), pyBytes(certPEM)), boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("client: %v\n%s", err, out)
@@ -299,7 +299,7 @@ try:
     ss.read(1)
 except OSError as e:
     print('closed', e.args)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("peer: %v\n%s", err, out)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -60,7 +60,7 @@ while True:
         break
     print(data)
     ret = s.send(data)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("peer: %v\nconsole:\n%s", err, out)

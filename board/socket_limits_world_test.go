@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -40,7 +40,7 @@ for how in ('readline', 'read'):
     except MemoryError as e:
         print(how, 'MemoryError')
     s.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -99,7 +99,7 @@ print('raw', r)
 print('modules', socket, lwip, select)
 lwip.reset()
 lwip.callback()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	ln.Close()
 	<-peer // the peer only accepts; whether it got there before ln.Close does not matter
@@ -150,7 +150,7 @@ for i in range(2):
         u.recv(10)
     except OSError as e:
         print('udp recv', e.errno)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "timeout connect 110 2000", "blocking connect 103 6250", "udp recv 110")
 }
@@ -189,7 +189,7 @@ try:
     s.send(b'x')
 except OSError as e:
     print('send', e.errno)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ s = socket.socket()
 s.connect(('10.0.0.1', 80))
 time.sleep(1)
 print('recv', [len(s.recv(4096)) for i in range(3)])
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ try:
 except OSError as e:
     print('got', got, e.errno)
 print(elsewhere)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -337,7 +337,7 @@ time.sleep(121)
 s = socket.socket()
 s.bind(('', 80))
 print('bind after 2*MSL ok')
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -390,7 +390,7 @@ print('accepted the sixth after a close')
 for c in conns:
     c.close()
 c6.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "sockets ok 8", "accepted 5 110", "accepted the sixth after a close")
 	if st := r.b.SocketStats(); st.SynDropped == 0 {
@@ -451,7 +451,7 @@ s.close()
 c, a = srv.accept()
 print('got', c.recv(10))
 c.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -527,7 +527,7 @@ except OSError as e:
 s = socket.socket()
 s.settimeout(1)
 s.connect(('10.0.0.77', 80))
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := norm(r.wait(t))
 	want := "Traceback (most recent call last):\n" +
 		"  File \"main.py\", line 7, in <module>\n" +
@@ -593,7 +593,7 @@ try:
 except OSError as e:
     print('no third', e.errno)
 srv.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "accepted 0", "accepted 1", "no third 11")
 	for _, c := range clients {
@@ -634,7 +634,7 @@ import socket, time
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 print('sent', u.sendto(b'zero', ('10.0.0.1', 0)))
 time.sleep(1)  # the datagram waits for ARP
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "sent 4")
 	l.medium.SetCapture(nil)
@@ -694,7 +694,7 @@ srv.listen(1)
 c, a = srv.accept()
 print('accepted on 81')
 c.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)

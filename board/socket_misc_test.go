@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -54,7 +54,7 @@ try:
     p.modify(c, select.POLLIN)
 except OSError as e:
     print('modify', e.errno)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	b := l.start("esp2", 3, `
 import socket, time
 time.sleep(1)
@@ -65,7 +65,7 @@ s = socket.socket()
 s.connect(('10.0.0.2', 6001))
 time.sleep(1)
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	outA := a.wait(t)
 	b.wait(t)
 	wantLines(t, "esp1", outA, "idle 0 0 0", "udp writable True", "udp b'datagram'", "tcp from 10.0.0.3",
@@ -114,7 +114,7 @@ print('request', ss.readline())
 ss.write(b'HTTP/1.0 200 OK\r\n\r\nsecret page\n')
 ss.close()
 s.close()
-`, pyBytes(leafDER), pyBytes(keyDER)), board.SocketEnv{}, netstack.Impairments{})
+`, pyBytes(leafDER), pyBytes(keyDER)), boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("client: %v\n%s", err, out)
@@ -149,7 +149,7 @@ s.connect(('10.0.0.4', 443))
 ss = ssl.wrap_socket(s, server_hostname='www.example.com')
 print('peer cert', binascii.hexlify(ss.getpeercert(True)).decode())
 ss.close()
-`, board.SocketEnv{TLS: "mbedtls"}, netstack.Impairments{})
+`, boardnet.SocketEnv{TLS: "mbedtls"}, netstack.Impairments{})
 	out2 := r2.wait(t)
 	if err := <-peer2; err != nil {
 		t.Fatalf("server: %v\n%s", err, out2)
@@ -176,13 +176,13 @@ while True:
     except OSError as e:
         n += 1
 print('got', data, 'after', time.ticks_diff(time.ticks_ms(), t0) // 1000, 's', n > 100)
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	b := l.start("esp2", 3, `
 import socket, time
 time.sleep(2)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(b'finally', ('10.0.0.2', 6100))
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := a.wait(t)
 	b.wait(t)
 	wantLines(t, "esp1", out, "got b'finally' after 2 s True")

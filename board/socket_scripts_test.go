@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -74,7 +74,7 @@ def http_get(url):
     print('chunks', n)
 
 http_get('http://10.0.0.1/ks/test.html')
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("peer: %v\nconsole:\n%s", err, out)
@@ -133,7 +133,7 @@ cl.send('HTTP/1.0 200 OK\r\nContent-type: text/html\r\n\r\n')
 cl.send(html)
 cl.close()
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("browser: %v\nconsole:\n%s", err, out)

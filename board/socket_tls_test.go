@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -144,7 +144,7 @@ func TestTLSAxTLSNoVerification(t *testing.T) {
 get()
 get(server_hostname='www.example.com')
 print(hasattr(ssl, 'CERT_REQUIRED'))
-`, board.SocketEnv{}, netstack.Impairments{Latency: 10 * time.Millisecond})
+`, boardnet.SocketEnv{}, netstack.Impairments{Latency: 10 * time.Millisecond})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ try:
     ssl.wrap_socket(s, cert_reqs=ssl.CERT_REQUIRED, cadata=CA)
 except ValueError as e:
     print(e)
-`, board.SocketEnv{TLS: "mbedtls"}, netstack.Impairments{Latency: 10 * time.Millisecond})
+`, boardnet.SocketEnv{TLS: "mbedtls"}, netstack.Impairments{Latency: 10 * time.Millisecond})
 	out := r.wait(t)
 	pc.Actor.Wake()
 	if n := strings.Count(out, "b'hello over TLS from www.example.com\\n'"); n != 2 {
@@ -208,7 +208,7 @@ async def main():
     await writer.wait_closed()
 
 asyncio.run(main())
-`, board.SocketEnv{}, netstack.Impairments{Latency: 5 * time.Millisecond})
+`, boardnet.SocketEnv{}, netstack.Impairments{Latency: 5 * time.Millisecond})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)

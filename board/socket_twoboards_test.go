@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
 )
 
@@ -39,7 +40,7 @@ c.send(b'pong:' + data)
 print('server got', c.recv(100))
 c.close()
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{Latency: 2 * time.Millisecond})
+`, boardnet.SocketEnv{}, netstack.Impairments{Latency: 2 * time.Millisecond})
 	b := l.start("esp2", 3, `
 import socket, time
 time.sleep(1)
@@ -50,7 +51,7 @@ print('client got', s.recv(100))
 s.send('bye')
 print('eof', s.recv(100))
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{Latency: 2 * time.Millisecond})
+`, boardnet.SocketEnv{}, netstack.Impairments{Latency: 2 * time.Millisecond})
 	outA, outB := a.wait(t), b.wait(t)
 	wantLines(t, "server", outA, "from 10.0.0.3", "server got b'ping'", "server got b'bye'")
 	wantLines(t, "client", outB, "client got b'pong:ping'", "eof b''")
@@ -67,7 +68,7 @@ for i in range(3):
     print('got', data, addr[0])
     s.sendto(data.upper(), addr)
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	b := l.start("esp2", 3, `
 import socket, time
 time.sleep(0.5)
@@ -82,7 +83,7 @@ try:
 except OSError as e:
     print('timeout', e.errno, time.ticks_diff(time.ticks_ms(), t0) // 100)
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	outA, outB := a.wait(t), b.wait(t)
 	wantLines(t, "esp1", outA, "got b'one' 10.0.0.3", "got b'two' 10.0.0.3", "got b'three' 10.0.0.3")
 	wantLines(t, "esp2", outB, "reply b'ONE'", "reply b'TWO'", "reply b'THREE'", "timeout 110 20")
@@ -120,7 +121,7 @@ c.setblocking(True)
 print('data', c.recv(10))
 c.close()
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{Latency: time.Millisecond})
+`, boardnet.SocketEnv{}, netstack.Impairments{Latency: time.Millisecond})
 	b := l.start("esp2", 3, `
 import socket, select, time
 s = socket.socket()
@@ -151,7 +152,7 @@ for o, ev in p.ipoll(3000):
 time.sleep(3)
 s.send(b'late')
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{Latency: time.Millisecond})
+`, boardnet.SocketEnv{}, netstack.Impairments{Latency: time.Millisecond})
 	outA, outB := a.wait(t), b.wait(t)
 	wantLines(t, "esp1", outA, "accept 11", "ready 1 1", "recv 11", "timed out 110 True", "data b'late'")
 	wantLines(t, "esp2", outB, "refused 104", "then 104", "then 9", "connect 115", "writable 4")
@@ -192,7 +193,7 @@ for i in range(2):
     except OSError as e:
         print('error', e.errno)
 s.close()
-`, board.SocketEnv{}, netstack.Impairments{})
+`, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -232,7 +233,7 @@ for k in range(16):
 s.close()
 print('sent', n)
 print('took', time.ticks_diff(time.ticks_ms(), t0), 'ms')
-`, board.SocketEnv{}, netstack.Impairments{Loss: 10, Latency: time.Millisecond})
+`, boardnet.SocketEnv{}, netstack.Impairments{Loss: 10, Latency: time.Millisecond})
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatalf("peer: %v\n%s", err, out)
@@ -291,7 +292,7 @@ time.sleep(120)
 socket.print_pcbs()
 s = socket.socket()
 print('after 2*MSL ok')
-`, board.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}) // a heap for 5 PCBs
+`, boardnet.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}) // a heap for 5 PCBs
 	out := r.wait(t)
 	if err := <-peer; err != nil {
 		t.Fatal(err)
@@ -359,7 +360,7 @@ try:
     socket.getaddrinfo('no.such.host', 80)
 except OSError as e:
     print('gai', e.errno)
-`, board.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}) // a heap for 5 PCBs
+`, boardnet.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}) // a heap for 5 PCBs
 	out := r.wait(t)
 	ln.Close()
 	<-peer
@@ -406,7 +407,7 @@ else:
         print('full', e.errno)
     machine.soft_reset()
     print('not reached')
-`, board.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}, 0, "\x04") // a heap for 5 PCBs
+`, boardnet.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}, 0, "\x04") // a heap for 5 PCBs
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "full 12", "MPY: soft reboot", "after soft reset: socket ok")
 	if strings.Contains(out, "not reached") {

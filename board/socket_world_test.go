@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -123,19 +124,19 @@ type boardRun struct {
 }
 
 // start boots a board at 10.0.0.<host> running main and returns at once.
-func (l *lan) start(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments) *boardRun {
+func (l *lan) start(name string, host byte, main string, env boardnet.SocketEnv, imp netstack.Impairments) *boardRun {
 	return l.startHeap(name, host, main, env, imp, 0)
 }
 
 // startHeap is start with a GC heap of heap bytes (0: the ESP8266's 38 KiB).
-func (l *lan) startHeap(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments, heap int) *boardRun {
+func (l *lan) startHeap(name string, host byte, main string, env boardnet.SocketEnv, imp netstack.Impairments, heap int) *boardRun {
 	l.t.Helper()
 	return l.startTyped(name, host, main, env, imp, heap, "")
 }
 
 // startTyped is startHeap for a board at whose REPL keys are typed (the
 // board is interactive when keys is not empty; the input then ends).
-func (l *lan) startTyped(name string, host byte, main string, env board.SocketEnv, imp netstack.Impairments, heap int, keys string) *boardRun {
+func (l *lan) startTyped(name string, host byte, main string, env boardnet.SocketEnv, imp netstack.Impairments, heap int, keys string) *boardRun {
 	l.t.Helper()
 	n, nic := l.node(name, host, imp)
 	r := &boardRun{l: l, console: &syncBuf{}, done: make(chan struct{})}
@@ -150,7 +151,7 @@ func (l *lan) startTyped(name string, host byte, main string, env board.SocketEn
 		Files:     map[string][]byte{"main.py": []byte(main)},
 		Console:   r.console,
 		HeapBytes: heap,
-		Env:       map[any]any{board.SocketEnvKey{}: &env},
+		Env:       map[any]any{boardnet.SocketEnvKey{}: &env},
 		Stdin:     stdinOf(keys),
 	}, l.fw, l.clock)
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack/dns"
@@ -305,7 +305,7 @@ func (r boardResolver) Lookup(ctx context.Context, name string, actor *vclock.Ac
 func (w *World) boardEnv(bn *boardNode) map[any]any {
 	name := bn.inst.Name
 	env := map[any]any{
-		board.SocketEnvKey{}: &board.SocketEnv{
+		boardnet.SocketEnvKey{}: &boardnet.SocketEnv{
 			Stack:    bn.node.Stack(),
 			NIC:      bn.nic.ID(),
 			Resolver: boardResolver{w: w, bn: bn},
@@ -313,7 +313,7 @@ func (w *World) boardEnv(bn *boardNode) map[any]any {
 		},
 	}
 	if bn.radio != nil {
-		env[board.WLANKey{}] = bn.radio
+		env[boardnet.WLANKey{}] = bn.radio
 	}
 	return env
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
@@ -155,7 +156,7 @@ type boardNode struct {
 	mac     net.HardwareAddr
 	station *wifi.Station
 	// radio is the board's WiFi hardware as the network module sees it.
-	radio   board.WLAN
+	radio   boardnet.WLAN
 	board   *board.Board
 	console *console
 	files   map[string][]byte

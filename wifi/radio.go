@@ -59,7 +59,7 @@ type RadioConfig struct {
 // sharing one radio, with the state the ESP8266 SDK keeps for the network
 // module (interface modes, the soft-AP's IP configuration, the DNS server).
 // Its methods take and return only standard types so the board package can
-// use it through an interface of its own (board.WLAN) without importing
+// use it through an interface of its own (board/net.WLAN) without importing
 // wifi. Methods may be called from any goroutine.
 type Radio struct {
 	cfg RadioConfig

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -115,7 +116,7 @@ func hostStart(b *board.Board, args []board.Value) (board.Value, error) {
 // board that remembers its network does at boot before the runner starts
 // the test, and waits until it has an address.
 func join(b *board.Board) (bool, error) {
-	wl, ok := b.Env(board.WLANKey{}).(board.WLAN)
+	wl, ok := b.Env(boardnet.WLANKey{}).(boardnet.WLAN)
 	if !ok || wl == nil {
 		return false, nil
 	}
@@ -147,7 +148,7 @@ func hostIP(b *board.Board, args []board.Value) (board.Value, error) {
 	if _, _, err := runArgs(args); err != nil {
 		return nil, err
 	}
-	wl, ok := b.Env(board.WLANKey{}).(board.WLAN)
+	wl, ok := b.Env(boardnet.WLANKey{}).(boardnet.WLAN)
 	if !ok || wl == nil {
 		return "0.0.0.0", nil
 	}

@@ -1,4 +1,4 @@
-package board
+package net
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 	"github.com/esp8266sim/esp8266sim/board/sockets"
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 )
@@ -83,7 +84,7 @@ type socketState struct {
 
 // boardActor lets the table park the board (with Ctrl-C and the watchdog
 // accounted for).
-type boardActor struct{ b *Board }
+type boardActor struct{ b hostabi.Host }
 
 func (a boardActor) Park(_ context.Context, timeout time.Duration) error {
 	if err := a.b.Park(timeout); err != nil {
@@ -96,7 +97,7 @@ func (a boardActor) Wake() { a.b.Wake() }
 
 // Sockets returns the board's socket table (nil before the script opened a
 // socket).
-func (b *Board) Sockets() []sockets.SocketInfo {
+func Sockets(b hostabi.Host) []sockets.SocketInfo {
 	st, _ := b.Value(socketKey{}).(*socketState)
 	if st == nil {
 		return nil
@@ -107,7 +108,7 @@ func (b *Board) Sockets() []sockets.SocketInfo {
 // SocketStats returns the board's socket counters (sockets created and
 // closed, socket() calls refused for a full PCB pool, accepts held back,
 // TIME_WAIT PCBs recycled); zero before the script opened a socket.
-func (b *Board) SocketStats() sockets.Stats {
+func SocketStats(b hostabi.Host) sockets.Stats {
 	st, _ := b.Value(socketKey{}).(*socketState)
 	if st == nil {
 		return sockets.Stats{}
@@ -116,15 +117,15 @@ func (b *Board) SocketStats() sockets.Stats {
 }
 
 // SocketTable returns the board's socket table, creating it if needed.
-func (b *Board) SocketTable() (*sockets.Table, error) {
-	st, err := b.socketState()
+func SocketTable(b hostabi.Host) (*sockets.Table, error) {
+	st, err := socketsOf(b)
 	if err != nil {
 		return nil, err
 	}
 	return st.table, nil
 }
 
-func (b *Board) socketState() (*socketState, error) {
+func socketsOf(b hostabi.Host) (*socketState, error) {
 	if st, _ := b.Value(socketKey{}).(*socketState); st != nil {
 		return st, nil
 	}
@@ -139,7 +140,7 @@ func (b *Board) socketState() (*socketState, error) {
 	cfg := sockets.Config{
 		Stack:        env.Stack,
 		NIC:          env.NIC,
-		Clock:        b.clock,
+		Clock:        b.Clock(),
 		Actor:        boardActor{b},
 		Resolver:     env.Resolver,
 		MaxTCPPCBs:   env.MaxTCPPCBs,
@@ -147,16 +148,16 @@ func (b *Board) socketState() (*socketState, error) {
 		SendBuffer:   env.SendBuffer,
 		KeepTimeWait: env.KeepTimeWait,
 		TLS:          env.TLS,
-		Rand:         simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/tls"),
+		Rand:         simrand.Reader(b.Seed(), "board/"+b.Name()+"/tls"),
 	}
 	if cfg.Stack == nil {
 		cfg.Stack = stack.New(stack.Options{
 			NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
 			TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
 			RawFactory:         raw.EndpointFactory{},
-			Clock:              b.clock,
-			RandSource:         simrand.Source(b.cfg.Seed, "board/"+b.cfg.Name+"/stack"),
-			SecureRNG:          simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/secure"),
+			Clock:              b.Clock(),
+			RandSource:         simrand.Source(b.Seed(), "board/"+b.Name()+"/stack"),
+			SecureRNG:          simrand.Reader(b.Seed(), "board/"+b.Name()+"/secure"),
 		})
 		s := cfg.Stack
 		b.OnClose(s.Close)
@@ -164,7 +165,7 @@ func (b *Board) socketState() (*socketState, error) {
 	cfg.Trace = env.Trace
 	t, err := sockets.New(cfg)
 	if err != nil {
-		return nil, RuntimeError(err.Error())
+		return nil, hostabi.RuntimeError(err.Error())
 	}
 	st := &socketState{table: t}
 	b.SetValue(socketKey{}, st)
@@ -178,7 +179,7 @@ func (b *Board) socketState() (*socketState, error) {
 // 8 calls up to 10 ms, so a script spinning on a non-blocking socket lets
 // time move. It parks with the table's pre-armed timer (see
 // sockets.Table.Pause).
-func (st *socketState) idlePoll(b *Board) error {
+func (st *socketState) idlePoll(b hostabi.Host) error {
 	st.idle++
 	st.idleCall = true
 	const free, base, every, most = 32, 100 * time.Microsecond, 8, 10 * time.Millisecond
@@ -200,27 +201,27 @@ func (st *socketState) sockErr(err error) error {
 	if errors.As(err, &oe) {
 		if oe.Value {
 			if oe.Msg == "" {
-				return &PyError{Type: "ValueError"}
+				return &hostabi.PyError{Type: "ValueError"}
 			}
-			return ValueError(oe.Msg)
+			return hostabi.ValueError(oe.Msg)
 		}
 		if oe.Msg == "NotImplementedError" {
-			return &PyError{Type: "NotImplementedError"}
+			return &hostabi.PyError{Type: "NotImplementedError"}
 		}
 		if oe.Msg != "" {
 			m := oe.Msg
 			st.errMsg = &m
 		}
-		return OSError(oe.Errno)
+		return hostabi.OSError(oe.Errno)
 	}
 	return err
 }
 
-type sockFunc func(b *Board, st *socketState, args []Value) (Value, error)
+type sockFunc func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error)
 
 func regSock(name string, f sockFunc) {
-	RegisterFunc("_sock", name, func(b *Board, args []Value) (Value, error) {
-		st, err := b.socketState()
+	hostabi.RegisterFunc("_sock", name, func(b hostabi.Host, args []hostabi.Value) (hostabi.Value, error) {
+		st, err := socketsOf(b)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +244,7 @@ func regSock(name string, f sockFunc) {
 			// "TLS buffer overflow, ...") goes to the console first.
 			var n interface{ Notice() string }
 			if errors.As(err, &n) {
-				b.consoleWrite([]byte(n.Notice()))
+				b.ConsoleWrite([]byte(n.Notice()))
 			}
 			return nil, st.sockErr(err)
 		}
@@ -255,11 +256,11 @@ func regSock(name string, f sockFunc) {
 }
 
 // argTimeout reads a timeout in milliseconds (-1 or None: block).
-func argTimeout(args []Value, i int) (time.Duration, error) {
+func argTimeout(args []hostabi.Value, i int) (time.Duration, error) {
 	if i < len(args) && args[i] == nil {
 		return -1, nil
 	}
-	ms, err := ArgInt(args, i)
+	ms, err := hostabi.ArgInt(args, i)
 	if err != nil {
 		return 0, err
 	}
@@ -270,7 +271,7 @@ func argTimeout(args []Value, i int) (time.Duration, error) {
 }
 
 // stageRead runs a read into the staging buffer; Python then takes the bytes.
-func (st *socketState) stageRead(n int, read func(p []byte) (int, error)) (Value, error) {
+func (st *socketState) stageRead(n int, read func(p []byte) (int, error)) (hostabi.Value, error) {
 	if n < 0 {
 		n = 0
 	}
@@ -289,28 +290,28 @@ func init() {
 	// init() is called by socket.py when it is imported, once per
 	// interpreter: sockets left by the interpreter before a soft reset are
 	// closed, as gc_sweep_all's finalisers close them on the ESP8266.
-	regSock("init", func(b *Board, st *socketState, args []Value) (Value, error) {
-		if st.interp != nil && st.interp != any(b.mod) {
+	regSock("init", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		if st.interp != nil && st.interp != any(b.Instance()) {
 			st.table.CloseOpen()
 		}
-		st.interp = b.mod
+		st.interp = b.Instance()
 		return nil, nil
 	})
-	regSock("socket", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("socket", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		af, typ, proto := sockets.AFInet, sockets.SockStream, 0
 		var err error
 		if len(args) > 0 {
-			if af, err = ArgInt(args, 0); err != nil {
+			if af, err = hostabi.ArgInt(args, 0); err != nil {
 				return nil, err
 			}
 		}
 		if len(args) > 1 {
-			if typ, err = ArgInt(args, 1); err != nil {
+			if typ, err = hostabi.ArgInt(args, 1); err != nil {
 				return nil, err
 			}
 		}
 		if len(args) > 2 {
-			if proto, err = ArgInt(args, 2); err != nil {
+			if proto, err = hostabi.ArgInt(args, 2); err != nil {
 				return nil, err
 			}
 		}
@@ -319,44 +320,44 @@ func init() {
 	})
 	// close(fd[, forget]): forget is set by the finaliser, after which no
 	// repr of the socket can be asked for.
-	regSock("close", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("close", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		forget := len(args) > 1 && args[1] != nil
 		return nil, st.table.CloseKeepRepr(fd, forget)
 	})
-	regSock("repr", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("repr", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		return st.table.ReprOrClosed(fd), nil
 	})
-	regSock("bind", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("bind", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, host, port, err := fdHostPort(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		return nil, st.table.Bind(fd, host, port)
 	})
-	regSock("listen", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("listen", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		if len(args) < 2 || args[1] == nil {
 			return nil, st.table.Listen(fd, 0, false)
 		}
-		backlog, err := ArgInt(args, 1)
+		backlog, err := hostabi.ArgInt(args, 1)
 		if err != nil {
 			return nil, err
 		}
 		return nil, st.table.Listen(fd, backlog, true)
 	})
-	regSock("accept", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("accept", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -366,7 +367,7 @@ func init() {
 		}
 		return strconv.Itoa(nfd) + " " + host + " " + strconv.Itoa(port), nil
 	})
-	regSock("connect", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("connect", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, host, port, err := fdHostPort(args, 0)
 		if err != nil {
 			return nil, err
@@ -374,7 +375,7 @@ func init() {
 		return nil, st.table.Connect(b.Context(), fd, host, port)
 	})
 	// send(fd, addr, n), sendall(fd, addr, n), write(fd, addr, n)
-	regSock("send", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("send", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, buf, err := fdBuf(b, args)
 		if err != nil {
 			return nil, err
@@ -382,14 +383,14 @@ func init() {
 		n, err := st.table.Send(b.Context(), fd, buf)
 		return int64(n), err
 	})
-	regSock("sendall", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("sendall", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, buf, err := fdBuf(b, args)
 		if err != nil {
 			return nil, err
 		}
 		return nil, st.table.SendAll(b.Context(), fd, buf)
 	})
-	regSock("write", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("write", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, buf, err := fdBuf(b, args)
 		if err != nil {
 			return nil, err
@@ -401,16 +402,16 @@ func init() {
 		return int64(n), nil
 	})
 	// sendto(fd, addr, n, host, port)
-	regSock("sendto", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("sendto", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, buf, err := fdBuf(b, args)
 		if err != nil {
 			return nil, err
 		}
-		host, err := ArgStr(args, 3)
+		host, err := hostabi.ArgStr(args, 3)
 		if err != nil {
 			return nil, err
 		}
-		port, err := ArgInt(args, 4)
+		port, err := hostabi.ArgInt(args, 4)
 		if err != nil {
 			return nil, err
 		}
@@ -418,22 +419,22 @@ func init() {
 		return int64(n), err
 	})
 	// recv(fd, n, flags) -> count staged; take(addr, n) copies them out.
-	regSock("recv", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("recv", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, n, flags, err := fdNFlags(args)
 		if err != nil {
 			return nil, err
 		}
-		if err := b.checkReadSize(n); err != nil {
+		if err := checkReadSize(b, n); err != nil {
 			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) { return st.table.Recv(b.Context(), fd, p, flags) })
 	})
-	regSock("recvfrom", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("recvfrom", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, n, flags, err := fdNFlags(args)
 		if err != nil {
 			return nil, err
 		}
-		if err := b.checkReadSize(n); err != nil {
+		if err := checkReadSize(b, n); err != nil {
 			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
@@ -442,17 +443,17 @@ func init() {
 			return got, err
 		})
 	})
-	regSock("peer", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("peer", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		return st.from, nil
 	})
 	// read(fd, n, once): stream read of up to n bytes (-1: until EOF).
-	regSock("read", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("read", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, n, once, err := fdNFlags(args)
 		if err != nil {
 			return nil, err
 		}
 		if n < 0 {
-			data, err := st.table.ReadAll(b.Context(), fd, b.hostReadLimit())
+			data, err := st.table.ReadAll(b.Context(), fd, hostReadLimit(b))
 			st.stage = append(st.stage[:0], data...)
 			if sockets.Errno(err) == sockets.ENOMEM {
 				st.stage = st.stage[:0]
@@ -463,7 +464,7 @@ func init() {
 			}
 			return int64(len(data)), nil
 		}
-		if err := b.checkReadSize(n); err != nil {
+		if err := checkReadSize(b, n); err != nil {
 			return nil, err
 		}
 		return st.stageRead(n, func(p []byte) (int, error) {
@@ -474,17 +475,17 @@ func init() {
 			return got, err
 		})
 	})
-	regSock("readline", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("readline", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, n, _, err := fdNFlags(args)
 		if err != nil {
 			return nil, err
 		}
-		if n < 0 || n >= b.hostReadLimit() {
+		if n < 0 || n >= hostReadLimit(b) {
 			// A line as long as the heap could never be allocated.
-			n = b.hostReadLimit()
+			n = hostReadLimit(b)
 		}
 		line, err := st.table.ReadLine(b.Context(), fd, n)
-		if err == nil && len(line) >= b.hostReadLimit() {
+		if err == nil && len(line) >= hostReadLimit(b) {
 			return nil, allocError(len(line) + 1)
 		}
 		st.stage = append(st.stage[:0], line...)
@@ -494,7 +495,7 @@ func init() {
 		return int64(len(line)), nil
 	})
 	// take(addr, n): copy n staged bytes into a Python buffer.
-	regSock("take", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("take", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		buf, err := b.ArgBuf(args, 0)
 		if err != nil {
 			return nil, err
@@ -503,8 +504,8 @@ func init() {
 		st.stage = st.stage[:0]
 		return int64(n), nil
 	})
-	regSock("settimeout", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("settimeout", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -514,10 +515,10 @@ func init() {
 		}
 		return nil, st.table.SetTimeout(fd, d)
 	})
-	regSock("setsockopt", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("setsockopt", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		var v [4]int
 		for i := range v {
-			x, err := ArgInt(args, i)
+			x, err := hostabi.ArgInt(args, i)
 			if err != nil {
 				return nil, err
 			}
@@ -533,31 +534,31 @@ func init() {
 		return nil, nil
 	})
 	// mcast(fd, addr, n, join): IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP.
-	regSock("mcast", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("mcast", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		fd, buf, err := fdBuf(b, args)
 		if err != nil {
 			return nil, err
 		}
-		join, err := ArgInt(args, 3)
+		join, err := hostabi.ArgInt(args, 3)
 		if err != nil {
 			return nil, err
 		}
 		return nil, st.table.Membership(fd, join != 0, buf)
 	})
-	regSock("pollflags", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("pollflags", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
-		ev, err := ArgInt(args, 1)
+		ev, err := hostabi.ArgInt(args, 1)
 		if err != nil {
 			return nil, err
 		}
 		return int64(st.table.PollFlags(fd, ev)), nil
 	})
 	// poll("fd:events;fd:events", timeout_ms) -> "revents;revents"
-	regSock("poll", func(b *Board, st *socketState, args []Value) (Value, error) {
-		spec, err := ArgStr(args, 0)
+	regSock("poll", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		spec, err := hostabi.ArgStr(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -602,8 +603,8 @@ func init() {
 		}
 		return sb.String(), nil
 	})
-	regSock("getaddrinfo", func(b *Board, st *socketState, args []Value) (Value, error) {
-		host, err := ArgStr(args, 0)
+	regSock("getaddrinfo", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		host, err := hostabi.ArgStr(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -613,38 +614,38 @@ func init() {
 		}
 		return a.String(), nil
 	})
-	regSock("print_pcbs", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("print_pcbs", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		var sb strings.Builder
 		st.table.PrintPCBs(&sb)
 		return sb.String(), nil
 	})
-	regSock("tls_flavor", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("tls_flavor", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		return string(st.table.TLSFlavor()), nil
 	})
 	// wrap(fd, server_side, hostname|None, verify, ca_addr, ca_len,
 	//      cert_addr, cert_len, key_addr, key_len, do_handshake) -> fd
-	regSock("wrap", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("wrap", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		var o sockets.TLSOptions
-		server, err := ArgInt(args, 1)
+		server, err := hostabi.ArgInt(args, 1)
 		if err != nil {
 			return nil, err
 		}
 		o.ServerSide = server != 0
 		if len(args) > 2 && args[2] != nil {
-			if o.ServerHostname, err = ArgStr(args, 2); err != nil {
+			if o.ServerHostname, err = hostabi.ArgStr(args, 2); err != nil {
 				return nil, err
 			}
 		}
-		if o.VerifyMode, err = ArgInt(args, 3); err != nil {
+		if o.VerifyMode, err = hostabi.ArgInt(args, 3); err != nil {
 			return nil, err
 		}
 		bufs := make([][]byte, 3)
 		for i := range bufs {
-			n, err := ArgInt(args, 5+2*i)
+			n, err := hostabi.ArgInt(args, 5+2*i)
 			if err != nil {
 				return nil, err
 			}
@@ -658,7 +659,7 @@ func init() {
 			bufs[i] = append([]byte(nil), p...)
 		}
 		o.CAData, o.Cert, o.Key = bufs[0], bufs[1], bufs[2]
-		hs, err := ArgInt(args, 10)
+		hs, err := hostabi.ArgInt(args, 10)
 		if err != nil {
 			return nil, err
 		}
@@ -668,11 +669,11 @@ func init() {
 	})
 	// tls_hello(hostname|None) -> length of axTLS's ClientHello record
 	// (staged for take).
-	regSock("tls_hello", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("tls_hello", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		host := ""
 		if len(args) > 0 && args[0] != nil {
 			var err error
-			if host, err = ArgStr(args, 0); err != nil {
+			if host, err = hostabi.ArgStr(args, 0); err != nil {
 				return nil, err
 			}
 		}
@@ -681,11 +682,11 @@ func init() {
 	})
 	// tls_check(key_addr, key_len, cert_addr, cert_len): axTLS's key and
 	// certificate loading, for streams that are not board sockets.
-	regSock("tls_check", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("tls_check", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		bufs := make([][]byte, 2)
 		keyOnly := false
 		for i := range bufs {
-			n, err := ArgInt(args, 1+2*i)
+			n, err := hostabi.ArgInt(args, 1+2*i)
 			if err != nil {
 				return nil, err
 			}
@@ -701,8 +702,8 @@ func init() {
 		}
 		return nil, sockets.CheckAxTLSKey(bufs[0], bufs[1], keyOnly)
 	})
-	regSock("peercert", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("peercert", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -718,7 +719,7 @@ func init() {
 // errmsg (the second argument of the last OSError, or None) is registered
 // without regSock's wrapper, which would clear it.
 func init() {
-	RegisterFunc("_sock", "errmsg", func(b *Board, args []Value) (Value, error) {
+	hostabi.RegisterFunc("_sock", "errmsg", func(b hostabi.Host, args []hostabi.Value) (hostabi.Value, error) {
 		st, _ := b.Value(socketKey{}).(*socketState)
 		if st == nil || st.errMsg == nil {
 			return nil, nil
@@ -729,28 +730,28 @@ func init() {
 	})
 }
 
-func fdHostPort(args []Value, i int) (int, string, int, error) {
-	fd, err := ArgInt(args, i)
+func fdHostPort(args []hostabi.Value, i int) (int, string, int, error) {
+	fd, err := hostabi.ArgInt(args, i)
 	if err != nil {
 		return 0, "", 0, err
 	}
-	host, err := ArgStr(args, i+1)
+	host, err := hostabi.ArgStr(args, i+1)
 	if err != nil {
 		return 0, "", 0, err
 	}
-	port, err := ArgInt(args, i+2)
+	port, err := hostabi.ArgInt(args, i+2)
 	if err != nil {
 		return 0, "", 0, err
 	}
 	return fd, host, port, nil
 }
 
-func fdBuf(b *Board, args []Value) (int, []byte, error) {
-	fd, err := ArgInt(args, 0)
+func fdBuf(b hostabi.Host, args []hostabi.Value) (int, []byte, error) {
+	fd, err := hostabi.ArgInt(args, 0)
 	if err != nil {
 		return 0, nil, err
 	}
-	n, err := ArgInt(args, 2)
+	n, err := hostabi.ArgInt(args, 2)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -761,15 +762,15 @@ func fdBuf(b *Board, args []Value) (int, []byte, error) {
 	return fd, buf, err
 }
 
-func fdNFlags(args []Value) (fd, n, flags int, err error) {
-	if fd, err = ArgInt(args, 0); err != nil {
+func fdNFlags(args []hostabi.Value) (fd, n, flags int, err error) {
+	if fd, err = hostabi.ArgInt(args, 0); err != nil {
 		return
 	}
-	if n, err = ArgInt(args, 1); err != nil {
+	if n, err = hostabi.ArgInt(args, 1); err != nil {
 		return
 	}
 	if len(args) > 2 && args[2] != nil {
-		flags, err = ArgInt(args, 2)
+		flags, err = hostabi.ArgInt(args, 2)
 	}
 	return
 }
@@ -785,7 +786,7 @@ func parsePollSpec(spec string) ([]sockets.PollReq, error) {
 		fd, err1 := strconv.Atoi(fdS)
 		ev, err2 := strconv.Atoi(evS)
 		if !ok || err1 != nil || err2 != nil {
-			return nil, ValueError("bad poll spec")
+			return nil, hostabi.ValueError("bad poll spec")
 		}
 		reqs = append(reqs, sockets.PollReq{FD: fd, Events: ev})
 	}

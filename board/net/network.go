@@ -1,14 +1,14 @@
-package board
+package net
 
 import (
-	"github.com/esp8266sim/esp8266sim/board/hostabi"
-
 	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 )
 
 // The network module's host side (module _network). The WiFi hardware is a
@@ -108,13 +108,13 @@ func (s *netState) reset() {
 
 // wlanOf returns the board's WLAN and its network state, noticing a hard
 // reset since the last call (the radio then rejoins as the SDK does).
-func wlanOf(b *Board) (WLAN, *netState, error) {
+func wlanOf(b hostabi.Host) (WLAN, *netState, error) {
 	w, _ := b.Env(WLANKey{}).(WLAN)
 	if w == nil {
-		return nil, nil, OSErrorMsg("no WiFi hardware on this board")
+		return nil, nil, hostabi.OSErrorMsg("no WiFi hardware on this board")
 	}
 	// Read bootAt itself: Elapsed()-Uptime() reads a realtime clock twice.
-	boot := int64(b.bootAt)
+	boot := int64(b.BootTime())
 	st, _ := b.Value(netStateKey{}).(*netState)
 	if st == nil {
 		st = &netState{bootAt: boot}
@@ -135,11 +135,11 @@ func wlanOf(b *Board) (WLAN, *netState, error) {
 
 // netCall is one call from network.py, decoded.
 type netCall struct {
-	b     *Board
+	b     hostabi.Host
 	w     WLAN
 	st    *netState
 	iface int
-	pos   []Value
+	pos   []hostabi.Value
 	kw    []kwArg
 	// plain asks for a result without tags (ifconfig's polling fast path).
 	plain bool
@@ -147,7 +147,7 @@ type netCall struct {
 
 type kwArg struct {
 	key string
-	val Value
+	val hostabi.Value
 }
 
 // Tags of values that network.py encodes as strings.
@@ -159,7 +159,7 @@ const (
 	tagOther = "\x05"
 )
 
-func decodeCall(b *Board, args []Value) (*netCall, error) {
+func decodeCall(b hostabi.Host, args []hostabi.Value) (*netCall, error) {
 	w, st, err := wlanOf(b)
 	if err != nil {
 		return nil, err
@@ -173,12 +173,12 @@ func decodeCall(b *Board, args []Value) (*netCall, error) {
 }
 
 // splitArgs decodes (iface, npos, positional..., key, value, ...).
-func splitArgs(args []Value) (*netCall, error) {
-	iface, err := ArgInt(args, 0)
+func splitArgs(args []hostabi.Value) (*netCall, error) {
+	iface, err := hostabi.ArgInt(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	n, err := ArgInt(args, 1)
+	n, err := hostabi.ArgInt(args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func splitArgs(args []Value) (*netCall, error) {
 	}
 	rest := args[2:]
 	if n < 0 || n > len(rest) || (len(rest)-n)%2 != 0 {
-		return nil, TypeError("bad call")
+		return nil, hostabi.TypeError("bad call")
 	}
 	c := &netCall{iface: iface, pos: rest[:n]}
 	for i := n; i+1 < len(rest); i += 2 {
@@ -207,16 +207,16 @@ func (c *netCall) nargs(min, max int, self bool) error {
 		n++
 	}
 	if len(c.kw) > 0 {
-		return TypeError("function doesn't take keyword arguments")
+		return hostabi.TypeError("function doesn't take keyword arguments")
 	}
 	if min == max && n != min {
-		return TypeError(fmt.Sprintf("function takes %d positional arguments but %d were given", min, n))
+		return hostabi.TypeError(fmt.Sprintf("function takes %d positional arguments but %d were given", min, n))
 	}
 	if n < min {
-		return TypeError(fmt.Sprintf("function missing %d required positional arguments", min-n))
+		return hostabi.TypeError(fmt.Sprintf("function missing %d required positional arguments", min-n))
 	}
 	if n > max {
-		return TypeError(fmt.Sprintf("function expected at most %d arguments, got %d", max, n))
+		return hostabi.TypeError(fmt.Sprintf("function expected at most %d arguments, got %d", max, n))
 	}
 	return nil
 }
@@ -225,15 +225,15 @@ func (c *netCall) nargs(min, max int, self bool) error {
 func (c *netCall) requireIf(want int) error {
 	if c.iface != want {
 		if want == staIF {
-			return OSErrorMsg("STA required")
+			return hostabi.OSErrorMsg("STA required")
 		}
-		return OSErrorMsg("AP required")
+		return hostabi.OSErrorMsg("AP required")
 	}
 	return nil
 }
 
 // typeName is the Python type name of a value from network.py.
-func typeName(v Value) string {
+func typeName(v hostabi.Value) string {
 	if s, ok := v.(string); ok {
 		switch {
 		case strings.HasPrefix(s, tagBytes):
@@ -247,15 +247,15 @@ func typeName(v Value) string {
 }
 
 // strData is mp_obj_str_get_data: the bytes of a str or bytes.
-func strData(v Value) (string, error) {
+func strData(v hostabi.Value) (string, error) {
 	s, ok := v.(string)
 	if !ok || strings.HasPrefix(s, tagTuple) {
-		return "", TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", typeName(v)))
+		return "", hostabi.TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", typeName(v)))
 	}
 	if strings.HasPrefix(s, tagBytes) {
 		b, err := hex.DecodeString(s[1:])
 		if err != nil {
-			return "", TypeError("bad bytes")
+			return "", hostabi.TypeError("bad bytes")
 		}
 		return string(b), nil
 	}
@@ -263,15 +263,15 @@ func strData(v Value) (string, error) {
 }
 
 // qstrOf is mp_obj_str_get_qstr: a str only.
-func qstrOf(v Value) (string, error) {
+func qstrOf(v hostabi.Value) (string, error) {
 	if typeName(v) != "str" {
-		return "", TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", typeName(v)))
+		return "", hostabi.TypeError(fmt.Sprintf("can't convert '%s' object to str implicitly", typeName(v)))
 	}
 	return v.(string), nil
 }
 
 // intOf is mp_obj_get_int.
-func intOf(v Value) (int, error) {
+func intOf(v hostabi.Value) (int, error) {
 	switch x := v.(type) {
 	case int64:
 		return int(x), nil
@@ -281,11 +281,11 @@ func intOf(v Value) (int, error) {
 		}
 		return 0, nil
 	}
-	return 0, TypeError(fmt.Sprintf("can't convert %s to int", typeName(v)))
+	return 0, hostabi.TypeError(fmt.Sprintf("can't convert %s to int", typeName(v)))
 }
 
 // floatOf is mp_obj_get_float.
-func floatOf(v Value) (float64, error) {
+func floatOf(v hostabi.Value) (float64, error) {
 	switch x := v.(type) {
 	case float64:
 		return x, nil
@@ -297,11 +297,11 @@ func floatOf(v Value) (float64, error) {
 		}
 		return 0, nil
 	}
-	return 0, TypeError(fmt.Sprintf("can't convert %s to float", typeName(v)))
+	return 0, hostabi.TypeError(fmt.Sprintf("can't convert %s to float", typeName(v)))
 }
 
 // truthy is mp_obj_is_true.
-func truthy(v Value) bool {
+func truthy(v hostabi.Value) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -318,24 +318,24 @@ func truthy(v Value) bool {
 }
 
 // items is mp_obj_get_array_fixed_n for a tuple or list of n items.
-func items(v Value, n int) ([]string, error) {
+func items(v hostabi.Value, n int) ([]string, error) {
 	s, ok := v.(string)
 	if !ok || !strings.HasPrefix(s, tagTuple) {
-		return nil, TypeError(fmt.Sprintf("object '%s' isn't a tuple or list", typeName(v)))
+		return nil, hostabi.TypeError(fmt.Sprintf("object '%s' isn't a tuple or list", typeName(v)))
 	}
 	var out []string
 	if len(s) > 1 {
 		out = strings.Split(s[1:], "\x1e")
 	}
 	if len(out) != n {
-		return nil, ValueError(fmt.Sprintf("requested length %d but object has length %d", n, len(out)))
+		return nil, hostabi.ValueError(fmt.Sprintf("requested length %d but object has length %d", n, len(out)))
 	}
 	return out, nil
 }
 
 // parseIPv4 is netutils_parse_ipv4_addr: digits and dots, four parts, each
 // taken modulo 256; anything after the address is ignored; "" is 0.0.0.0.
-func parseIPv4(v Value) (netip.Addr, error) {
+func parseIPv4(v hostabi.Value) (netip.Addr, error) {
 	s, err := strData(v)
 	if err != nil {
 		return netip.Addr{}, err
@@ -349,7 +349,7 @@ func parseIPv4(v Value) (netip.Addr, error) {
 	}
 	parts := strings.Split(s[:end], ".")
 	if len(parts) != 4 {
-		return netip.Addr{}, ValueError("invalid arguments")
+		return netip.Addr{}, hostabi.ValueError("invalid arguments")
 	}
 	var a [4]byte
 	for i, p := range parts {
@@ -364,13 +364,13 @@ func parseIPv4(v Value) (netip.Addr, error) {
 
 // item decodes an element of a tuple (strings stay strings, "\x04n" is an
 // int).
-func item(s string) Value {
+func item(s string) hostabi.Value {
 	if strings.HasPrefix(s, tagInt) {
 		n, _ := strconv.ParseInt(s[1:], 10, 64)
 		return n
 	}
 	if strings.HasPrefix(s, tagOther) {
-		return PyObject{}
+		return hostabi.PyObject{}
 	}
 	return s
 }
@@ -407,7 +407,7 @@ func boolInt(b bool) int {
 }
 
 func init() {
-	for name, f := range map[string]func(c *netCall) (Value, error){
+	for name, f := range map[string]func(c *netCall) (hostabi.Value, error){
 		"wlan":         netWLAN,
 		"active":       netActive,
 		"connect":      netConnect,
@@ -424,7 +424,7 @@ func init() {
 		"net_ipconfig": netModIpconfig,
 	} {
 		f := f
-		RegisterFunc("_network", name, func(b *Board, args []Value) (Value, error) {
+		hostabi.RegisterFunc("_network", name, func(b hostabi.Host, args []hostabi.Value) (hostabi.Value, error) {
 			c, err := decodeCall(b, args)
 			if err != nil {
 				return nil, err
@@ -435,7 +435,7 @@ func init() {
 }
 
 // WLAN(interface_id=0)
-func netWLAN(c *netCall) (Value, error) {
+func netWLAN(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(0, 1, false); err != nil {
 		return nil, err
 	}
@@ -450,12 +450,12 @@ func netWLAN(c *netCall) (Value, error) {
 	// entries), so 2..15 read past the table on a real board; the
 	// simulator refuses them like the out-of-range values.
 	if i != staIF && i != apIF {
-		return nil, &PyError{Type: "ValueError"}
+		return nil, &hostabi.PyError{Type: "ValueError"}
 	}
 	return i, nil
 }
 
-func netActive(c *netCall) (Value, error) {
+func netActive(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(1, 2, true); err != nil {
 		return nil, err
 	}
@@ -470,17 +470,17 @@ func netActive(c *netCall) (Value, error) {
 		return nil, err
 	}
 	if err := c.w.SetActive(c.iface, on != 0); err != nil {
-		return nil, OSErrorMsg("Cannot update i/f status")
+		return nil, hostabi.OSErrorMsg("Cannot update i/f status")
 	}
 	return nil, nil
 }
 
 // connect(ssid=None, key=None, *, bssid=None)
-func netConnect(c *netCall) (Value, error) {
+func netConnect(c *netCall) (hostabi.Value, error) {
 	if len(c.pos) > 2 {
-		return nil, TypeError("extra positional arguments given")
+		return nil, hostabi.TypeError("extra positional arguments given")
 	}
-	var ssid, key, bssid Value
+	var ssid, key, bssid hostabi.Value
 	if len(c.pos) > 0 {
 		ssid = c.pos[0]
 	}
@@ -489,7 +489,7 @@ func netConnect(c *netCall) (Value, error) {
 	}
 	for _, kv := range c.kw {
 		if kv.key != "bssid" {
-			return nil, TypeError(fmt.Sprintf("unexpected keyword argument '%s'", kv.key))
+			return nil, hostabi.TypeError(fmt.Sprintf("unexpected keyword argument '%s'", kv.key))
 		}
 		bssid = kv.val
 	}
@@ -518,7 +518,7 @@ func netConnect(c *netCall) (Value, error) {
 			return nil, err
 		}
 		if len(bs) != 6 {
-			return nil, &PyError{Type: "ValueError"}
+			return nil, &hostabi.PyError{Type: "ValueError"}
 		}
 		set = true
 	}
@@ -527,12 +527,12 @@ func netConnect(c *netCall) (Value, error) {
 	c.st.mu.Unlock()
 	c.w.SetHostname(host)
 	if err := c.w.Connect(set, s, k, []byte(bs)); err != nil {
-		return nil, OSErrorMsg("Cannot connect to AP")
+		return nil, hostabi.OSErrorMsg("Cannot connect to AP")
 	}
 	return nil, nil
 }
 
-func netDisconnect(c *netCall) (Value, error) {
+func netDisconnect(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(1, 1, true); err != nil {
 		return nil, err
 	}
@@ -543,7 +543,7 @@ func netDisconnect(c *netCall) (Value, error) {
 	return nil, nil
 }
 
-func netStatus(c *netCall) (Value, error) {
+func netStatus(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(1, 2, true); err != nil {
 		return nil, err
 	}
@@ -575,10 +575,10 @@ func netStatus(c *netCall) (Value, error) {
 		}
 		return encList(out), nil
 	}
-	return nil, ValueError("unknown status param")
+	return nil, hostabi.ValueError("unknown status param")
 }
 
-func netScan(c *netCall) (Value, error) {
+func netScan(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(1, 1, true); err != nil {
 		return nil, err
 	}
@@ -586,7 +586,7 @@ func netScan(c *netCall) (Value, error) {
 		return nil, err
 	}
 	if !c.w.Active(staIF) {
-		return nil, OSErrorMsg("STA must be active")
+		return nil, hostabi.OSErrorMsg("STA must be active")
 	}
 	var (
 		mu   sync.Mutex
@@ -600,7 +600,7 @@ func netScan(c *netCall) (Value, error) {
 		c.b.Wake()
 	})
 	if err != nil {
-		return nil, OSErrorMsg("STA must be active")
+		return nil, hostabi.OSErrorMsg("STA must be active")
 	}
 	for {
 		mu.Lock()
@@ -629,7 +629,7 @@ func netScan(c *netCall) (Value, error) {
 	return encList(out), nil
 }
 
-func netIsConnected(c *netCall) (Value, error) {
+func netIsConnected(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(1, 1, true); err != nil {
 		return nil, err
 	}
@@ -643,7 +643,7 @@ func ifTuple(c [4]netip.Addr) string {
 	return encTuple(addrStr(c[0]), addrStr(c[1]), addrStr(c[2]), addrStr(c[3]))
 }
 
-func netIfconfig(c *netCall) (Value, error) {
+func netIfconfig(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(1, 2, true); err != nil {
 		return nil, err
 	}
@@ -682,17 +682,17 @@ func netIfconfig(c *netCall) (Value, error) {
 		}
 	}
 	if err := c.w.SetIfConfig(c.iface, cfg); err != nil {
-		return nil, OSErrorMsg("wifi_set_ip_info() failed")
+		return nil, hostabi.OSErrorMsg("wifi_set_ip_info() failed")
 	}
 	return nil, nil
 }
 
 // WLAN.ipconfig('dhcp4'|'addr4'|'gw4') and ipconfig(dhcp4=, addr4=, gw4=)
-func netIpconfig(c *netCall) (Value, error) {
+func netIpconfig(c *netCall) (hostabi.Value, error) {
 	cur := c.w.IfConfig(c.iface)
 	if len(c.kw) == 0 {
 		if len(c.pos) != 1 {
-			return nil, TypeError("must query one param")
+			return nil, hostabi.TypeError("must query one param")
 		}
 		k, err := qstrOf(c.pos[0])
 		if err != nil {
@@ -706,17 +706,17 @@ func netIpconfig(c *netCall) (Value, error) {
 		case "gw4":
 			return addrStr(cur[2]), nil
 		}
-		return nil, ValueError("unexpected key")
+		return nil, hostabi.ValueError("unexpected key")
 	}
 	if len(c.pos) != 0 {
-		return nil, TypeError("can't specify pos and kw args")
+		return nil, hostabi.TypeError("can't specify pos and kw args")
 	}
 	touched := false
 	for _, kv := range c.kw {
 		switch kv.key {
 		case "dhcp4":
 			if c.iface != staIF {
-				return nil, ValueError("unexpected key")
+				return nil, hostabi.ValueError("unexpected key")
 			}
 			if on := truthy(kv.val); on != c.w.DHCP(staIF) {
 				c.w.SetDHCP(staIF, on)
@@ -727,7 +727,7 @@ func netIpconfig(c *netCall) (Value, error) {
 				if found {
 					n, err := strconv.Atoi(bits)
 					if err != nil {
-						return nil, ValueError(fmt.Sprintf("invalid syntax for integer with base 10: '%s'", bits))
+						return nil, hostabi.ValueError(fmt.Sprintf("invalid syntax for integer with base 10: '%s'", bits))
 					}
 					cur[1] = maskOf(n)
 				}
@@ -756,22 +756,22 @@ func netIpconfig(c *netCall) (Value, error) {
 			cur[2] = a
 			touched = true
 		default:
-			return nil, ValueError("unexpected key")
+			return nil, hostabi.ValueError("unexpected key")
 		}
 	}
 	if touched || c.iface == apIF {
 		if err := c.w.SetIfConfig(c.iface, cur); err != nil {
-			return nil, OSErrorMsg("wifi_set_ip_info() failed")
+			return nil, hostabi.OSErrorMsg("wifi_set_ip_info() failed")
 		}
 	}
 	return nil, nil
 }
 
 // network.ipconfig('dns') and ipconfig(dns=...)
-func netModIpconfig(c *netCall) (Value, error) {
+func netModIpconfig(c *netCall) (hostabi.Value, error) {
 	if len(c.kw) == 0 {
 		if len(c.pos) != 1 {
-			return nil, TypeError("must query one param")
+			return nil, hostabi.TypeError("must query one param")
 		}
 		k, err := qstrOf(c.pos[0])
 		if err != nil {
@@ -780,14 +780,14 @@ func netModIpconfig(c *netCall) (Value, error) {
 		if k == "dns" {
 			return addrStr(c.w.DNS()), nil
 		}
-		return nil, ValueError("unexpected key")
+		return nil, hostabi.ValueError("unexpected key")
 	}
 	if len(c.pos) != 0 {
-		return nil, TypeError("can't specify pos and kw args")
+		return nil, hostabi.TypeError("can't specify pos and kw args")
 	}
 	for _, kv := range c.kw {
 		if kv.key != "dns" {
-			return nil, ValueError("unexpected key")
+			return nil, hostabi.ValueError("unexpected key")
 		}
 		s, err := strData(kv.val)
 		if err != nil {
@@ -795,29 +795,29 @@ func netModIpconfig(c *netCall) (Value, error) {
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil || !a.Is4() {
-			return nil, ValueError("invalid arguments as dns server")
+			return nil, hostabi.ValueError("invalid arguments as dns server")
 		}
 		c.w.SetDNS(a)
 	}
 	return nil, nil
 }
 
-func netConfig(c *netCall) (Value, error) {
+func netConfig(c *netCall) (hostabi.Value, error) {
 	if len(c.pos) != 0 && len(c.kw) != 0 {
-		return nil, TypeError("either pos or kw args are allowed")
+		return nil, hostabi.TypeError("either pos or kw args are allowed")
 	}
 	if len(c.kw) != 0 {
 		return c.configSet()
 	}
 	if len(c.pos) != 1 {
-		return nil, TypeError("can query only one param")
+		return nil, hostabi.TypeError("can query only one param")
 	}
 	key, err := qstrOf(c.pos[0])
 	if err != nil {
 		return nil, err
 	}
 	req := -1
-	var val Value
+	var val hostabi.Value
 	ssid, _, auth, _, hidden := c.w.APSettings()
 	switch key {
 	case "mac":
@@ -851,7 +851,7 @@ func netConfig(c *netCall) (Value, error) {
 		val = c.st.pm
 		c.st.mu.Unlock()
 	default:
-		return nil, ValueError("unknown config param")
+		return nil, hostabi.ValueError("unknown config param")
 	}
 	if req >= 0 {
 		if err := c.requireIf(req); err != nil {
@@ -861,7 +861,7 @@ func netConfig(c *netCall) (Value, error) {
 	return val, nil
 }
 
-func (c *netCall) configSet() (Value, error) {
+func (c *netCall) configSet() (hostabi.Value, error) {
 	req := -1
 	ssid, key, auth, ch, hidden := c.w.APSettings()
 	apTouched := false
@@ -870,10 +870,10 @@ func (c *netCall) configSet() (Value, error) {
 		case "mac":
 			s, err := strData(kv.val)
 			if err != nil {
-				return nil, TypeError("object with buffer protocol required")
+				return nil, hostabi.TypeError("object with buffer protocol required")
 			}
 			if len(s) != 6 {
-				return nil, ValueError("invalid buffer length")
+				return nil, hostabi.ValueError("invalid buffer length")
 			}
 			// The simulated radio keeps its MAC (the NIC's address is fixed
 			// when the world is built).
@@ -904,10 +904,10 @@ func (c *netCall) configSet() (Value, error) {
 			}
 			ch = n
 			if err := c.w.SetChannel(n); err != nil {
-				return nil, OSErrorMsg("can't set channel")
+				return nil, hostabi.OSErrorMsg("can't set channel")
 			}
 		case "hostname", "dhcp_hostname":
-			if _, err := netHostname(&netCall{b: c.b, w: c.w, st: c.st, iface: -1, pos: []Value{kv.val}}); err != nil {
+			if _, err := netHostname(&netCall{b: c.b, w: c.w, st: c.st, iface: -1, pos: []hostabi.Value{kv.val}}); err != nil {
 				return nil, err
 			}
 		case "protocol":
@@ -931,7 +931,7 @@ func (c *netCall) configSet() (Value, error) {
 			c.st.pm = n
 			c.st.mu.Unlock()
 		default:
-			return nil, ValueError("unknown config param")
+			return nil, hostabi.ValueError("unknown config param")
 		}
 	}
 	if req >= 0 {
@@ -941,14 +941,14 @@ func (c *netCall) configSet() (Value, error) {
 	}
 	if c.iface == apIF && apTouched {
 		if err := c.w.SetAPSettings(ssid, key, auth, ch, hidden); err != nil {
-			return nil, OSErrorMsg("can't set AP config")
+			return nil, hostabi.OSErrorMsg("can't set AP config")
 		}
 	}
 	return nil, nil
 }
 
 // network.hostname([name])
-func netHostname(c *netCall) (Value, error) {
+func netHostname(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(0, 1, false); err != nil {
 		return nil, err
 	}
@@ -962,14 +962,14 @@ func netHostname(c *netCall) (Value, error) {
 		return nil, err
 	}
 	if len(h) > hostnameMaxLen {
-		return nil, &PyError{Type: "ValueError"}
+		return nil, &hostabi.PyError{Type: "ValueError"}
 	}
 	c.st.hostname = h
 	return nil, nil
 }
 
 // network.country([code])
-func netCountry(c *netCall) (Value, error) {
+func netCountry(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(0, 1, false); err != nil {
 		return nil, err
 	}
@@ -983,14 +983,14 @@ func netCountry(c *netCall) (Value, error) {
 		return nil, err
 	}
 	if len(s) != 2 {
-		return nil, &PyError{Type: "ValueError"}
+		return nil, &hostabi.PyError{Type: "ValueError"}
 	}
 	c.st.country = s
 	return nil, nil
 }
 
 // network.phy_mode([mode])
-func netPhyMode(c *netCall) (Value, error) {
+func netPhyMode(c *netCall) (hostabi.Value, error) {
 	if err := c.nargs(0, 1, false); err != nil {
 		return nil, err
 	}

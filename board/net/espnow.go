@@ -1,9 +1,11 @@
-package board
+package net
 
 import (
 	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 )
 
 // ESP-NOW: the ESP8266 port's _espnow module (ports/esp8266/modespnow.c)
@@ -39,7 +41,7 @@ const (
 type espnowKey struct{}
 
 type espnowState struct {
-	b       *Board
+	b       hostabi.Host
 	radio   ESPNowRadio
 	bufSize int
 	timeout time.Duration
@@ -55,17 +57,17 @@ type espnowState struct {
 	failed  int // of those, not acknowledged
 }
 
-func (b *Board) espnow() (*espnowState, error) {
+func espnow(b hostabi.Host) (*espnowState, error) {
 	if st, _ := b.Value(espnowKey{}).(*espnowState); st != nil {
-		if st.interp != any(b.mod) {
+		if st.interp != any(b.Instance()) {
 			st.setActive(false)
 			st.peers = map[[6]byte]int{}
-			st.interp = b.mod
+			st.interp = b.Instance()
 		}
 		return st, nil
 	}
 	radio, _ := b.Env(WLANKey{}).(ESPNowRadio)
-	st := &espnowState{b: b, radio: radio, bufSize: espnowDefaultBuf, timeout: espnowDefaultWait, peers: map[[6]byte]int{}, interp: b.mod}
+	st := &espnowState{b: b, radio: radio, bufSize: espnowDefaultBuf, timeout: espnowDefaultWait, peers: map[[6]byte]int{}, interp: b.Instance()}
 	b.SetValue(espnowKey{}, st)
 	b.OnClose(func() { st.setActive(false) })
 	return st, nil
@@ -108,44 +110,44 @@ func (st *espnowState) initialised() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.active {
-		return OSError(espnowNotInit)
+		return hostabi.OSError(espnowNotInit)
 	}
 	return nil
 }
 
 // Bytes cross as hex strings (espnow.py converts): host calls carry no
 // bytes objects.
-func hexArg(args []Value, i int) ([]byte, error) {
-	s, err := ArgStr(args, i)
+func hexArg(args []hostabi.Value, i int) ([]byte, error) {
+	s, err := hostabi.ArgStr(args, i)
 	if err != nil {
 		return nil, err
 	}
 	return hex.DecodeString(s)
 }
 
-func macArg(args []Value, i int) ([6]byte, error) {
+func macArg(args []hostabi.Value, i int) ([6]byte, error) {
 	var m [6]byte
 	p, err := hexArg(args, i)
 	if err != nil || len(p) != 6 {
-		return m, ValueError("invalid buffer length")
+		return m, hostabi.ValueError("invalid buffer length")
 	}
 	copy(m[:], p)
 	return m, nil
 }
 
 func init() {
-	RegisterConst("_espnow", "UNDEF", Undefined)
-	reg := func(name string, f func(b *Board, st *espnowState, args []Value) (Value, error)) {
-		RegisterFunc("_espnow", name, func(b *Board, args []Value) (Value, error) {
-			st, err := b.espnow()
+	hostabi.RegisterConst("_espnow", "UNDEF", hostabi.Undefined)
+	reg := func(name string, f func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error)) {
+		hostabi.RegisterFunc("_espnow", name, func(b hostabi.Host, args []hostabi.Value) (hostabi.Value, error) {
+			st, err := espnow(b)
 			if err != nil {
 				return nil, err
 			}
 			return f(b, st, args)
 		})
 	}
-	reg("active", func(b *Board, st *espnowState, args []Value) (Value, error) {
-		if len(args) > 0 && args[0] != Undefined {
+	reg("active", func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error) {
+		if len(args) > 0 && args[0] != hostabi.Undefined {
 			on, _ := args[0].(bool)
 			if n, ok := args[0].(int64); ok {
 				on = n != 0
@@ -156,12 +158,12 @@ func init() {
 		defer st.mu.Unlock()
 		return st.active, nil
 	})
-	reg("config", func(b *Board, st *espnowState, args []Value) (Value, error) {
-		rxbuf, err := ArgInt(args, 0)
+	reg("config", func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error) {
+		rxbuf, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}
-		ms, err := ArgInt(args, 1)
+		ms, err := hostabi.ArgInt(args, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -173,12 +175,12 @@ func init() {
 		}
 		return nil, nil
 	})
-	reg("add_peer", func(b *Board, st *espnowState, args []Value) (Value, error) {
+	reg("add_peer", func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error) {
 		mac, err := macArg(args, 0)
 		if err != nil {
 			return nil, err
 		}
-		ch, err := ArgInt(args, 1)
+		ch, err := hostabi.ArgInt(args, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -187,12 +189,12 @@ func init() {
 		}
 		// esp_now_add_peer fails (non-zero) for a known peer or a full list.
 		if _, dup := st.peers[mac]; dup || len(st.peers) >= espnowMaxPeers {
-			return nil, OSError(-1)
+			return nil, hostabi.OSError(-1)
 		}
 		st.peers[mac] = ch
 		return nil, nil
 	})
-	reg("del_peer", func(b *Board, st *espnowState, args []Value) (Value, error) {
+	reg("del_peer", func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error) {
 		mac, err := macArg(args, 0)
 		if err != nil {
 			return nil, err
@@ -200,7 +202,7 @@ func init() {
 		delete(st.peers, mac)
 		return nil, nil
 	})
-	reg("send", func(b *Board, st *espnowState, args []Value) (Value, error) {
+	reg("send", func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error) {
 		if err := st.initialised(); err != nil {
 			return nil, err
 		}
@@ -210,11 +212,11 @@ func init() {
 		}
 		msg, err := hexArg(args, 1)
 		if err != nil {
-			return nil, TypeError("object with buffer protocol required")
+			return nil, hostabi.TypeError("object with buffer protocol required")
 		}
-		syncSend := len(args) < 3 || args[2] == nil || args[2] == Undefined || args[2] == true || args[2] == int64(1)
+		syncSend := len(args) < 3 || args[2] == nil || args[2] == hostabi.Undefined || args[2] == true || args[2] == int64(1)
 		if len(msg) > espnowMaxData {
-			return nil, OSError(-1) // esp_now_send refuses an over-long message
+			return nil, hostabi.OSError(-1) // esp_now_send refuses an over-long message
 		}
 		if syncSend {
 			if err := st.waitAcks(); err != nil {
@@ -260,19 +262,19 @@ func init() {
 		defer st.mu.Unlock()
 		return st.failed == before, nil
 	})
-	reg("recv", func(b *Board, st *espnowState, args []Value) (Value, error) {
+	reg("recv", func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error) {
 		if err := st.initialised(); err != nil {
 			return nil, err
 		}
 		wait := st.timeout
-		if len(args) > 0 && args[0] != nil && args[0] != Undefined {
-			ms, err := ArgInt(args, 0)
+		if len(args) > 0 && args[0] != nil && args[0] != hostabi.Undefined {
+			ms, err := hostabi.ArgInt(args, 0)
 			if err != nil {
 				return nil, err
 			}
 			wait = time.Duration(ms) * time.Millisecond
 		}
-		deadline := b.clock.Elapsed() + wait
+		deadline := b.Clock().Elapsed() + wait
 		for {
 			st.mu.Lock()
 			if len(st.queue) > 0 {
@@ -283,7 +285,7 @@ func init() {
 				return hex.EncodeToString(pkt), nil
 			}
 			st.mu.Unlock()
-			left := deadline - b.clock.Elapsed()
+			left := deadline - b.Clock().Elapsed()
 			if wait >= 0 && left <= 0 {
 				return nil, nil
 			}
@@ -295,7 +297,7 @@ func init() {
 			}
 		}
 	})
-	reg("any", func(b *Board, st *espnowState, args []Value) (Value, error) {
+	reg("any", func(b hostabi.Host, st *espnowState, args []hostabi.Value) (hostabi.Value, error) {
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		return len(st.queue) > 0, nil
@@ -305,12 +307,12 @@ func init() {
 // waitAcks waits (up to the port's 100 ms fallback) for the pending sends'
 // acknowledgements.
 func (st *espnowState) waitAcks() error {
-	deadline := st.b.clock.Elapsed() + espnowAckWait
+	deadline := st.b.Clock().Elapsed() + espnowAckWait
 	for {
 		st.mu.Lock()
 		n := st.pending
 		st.mu.Unlock()
-		left := deadline - st.b.clock.Elapsed()
+		left := deadline - st.b.Clock().Elapsed()
 		if n == 0 || left <= 0 {
 			return nil
 		}

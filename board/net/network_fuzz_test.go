@@ -1,7 +1,9 @@
-package board
+package net
 
 import (
 	"testing"
+
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 )
 
 // The network module's host functions decode values a script passes:
@@ -34,7 +36,7 @@ func FuzzNetValues(f *testing.F) {
 			}
 		}
 		items(s, 2)
-		splitArgs([]Value{int64(0), int64(len(s) % 3), s, s})
+		splitArgs([]hostabi.Value{int64(0), int64(len(s) % 3), s, s})
 	})
 }
 

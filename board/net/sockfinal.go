@@ -1,6 +1,9 @@
-package board
+package net
 
-import "github.com/esp8266sim/esp8266sim/board/sockets"
+import (
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
+	"github.com/esp8266sim/esp8266sim/board/sockets"
+)
 
 // Sockets closed by the board's garbage collector.
 //
@@ -28,8 +31,8 @@ func (g socketGuard) Finalise() { _ = g.table.CloseKeepRepr(g.fd, true) }
 
 func init() {
 	// guard(fd) returns the proxy a socket keeps for its descriptor.
-	regSock("guard", func(b *Board, st *socketState, args []Value) (Value, error) {
-		fd, err := ArgInt(args, 0)
+	regSock("guard", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		fd, err := hostabi.ArgInt(args, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -1,8 +1,9 @@
-package board
+package net
 
 import (
 	"fmt"
 
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 	"github.com/esp8266sim/esp8266sim/board/sockets"
 )
 
@@ -15,17 +16,17 @@ import (
 
 // hostReadLimit is the most bytes one read may stage on the host for the
 // board: its whole GC heap (a larger result could never be allocated).
-func (b *Board) hostReadLimit() int { return b.cfg.HeapBytes }
+func hostReadLimit(b hostabi.Host) int { return b.HeapBytes() }
 
 // allocError is the MemoryError MicroPython's m_malloc_fail raises.
 func allocError(n int) error {
-	return &PyError{Type: "MemoryError", Arg: fmt.Sprintf("memory allocation failed, allocating %d bytes", n)}
+	return &hostabi.PyError{Type: "MemoryError", Arg: fmt.Sprintf("memory allocation failed, allocating %d bytes", n)}
 }
 
 // checkReadSize reports the MemoryError a real board raises for a read of
 // n bytes, which allocates n+1 (vstr_init_len).
-func (b *Board) checkReadSize(n int) error {
-	if n >= b.hostReadLimit() {
+func checkReadSize(b hostabi.Host, n int) error {
+	if n >= hostReadLimit(b) {
 		return allocError(n + 1)
 	}
 	return nil
@@ -35,7 +36,7 @@ func (b *Board) checkReadSize(n int) error {
 // queue refuses (OSError(ENOMEM), sockets.TxQueueFrames): like a busy-loop
 // poll the first few are free, then the board waits until a datagram has
 // left, so the queue drains as it does on the chip while it computes.
-func (st *socketState) txFull(b *Board, err error) error {
+func (st *socketState) txFull(b hostabi.Host, err error) error {
 	if sockets.Errno(err) != sockets.ENOMEM {
 		return nil
 	}
@@ -48,4 +49,15 @@ func (st *socketState) txFull(b *Board, err error) error {
 	}
 	st.txFails = 0
 	return st.table.Pause(b.Context(), wait)
+}
+
+// StagedBytes is the capacity of the host-side buffer socket reads are
+// staged in, which checkReadSize keeps within the board's heap (the
+// board's socket fuzz test checks that bound).
+func StagedBytes(b hostabi.Host) int {
+	st, _ := b.Value(socketKey{}).(*socketState)
+	if st == nil {
+		return 0
+	}
+	return cap(st.stage)
 }

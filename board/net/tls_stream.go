@@ -1,8 +1,9 @@
-package board
+package net
 
 import (
 	"errors"
 
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 	"github.com/esp8266sim/esp8266sim/board/sockets"
 )
 
@@ -23,7 +24,7 @@ type axStreams struct {
 // few fail there too.
 const maxAxStreams = 8
 
-func (b *Board) axStreams() *axStreams {
+func axStreamsOf(b hostabi.Host) *axStreams {
 	if s, _ := b.Value(axStreamsKey{}).(*axStreams); s != nil {
 		return s
 	}
@@ -32,12 +33,12 @@ func (b *Board) axStreams() *axStreams {
 	return s
 }
 
-func (b *Board) axStream(args []Value) (*sockets.AxStream, int, error) {
-	id, err := ArgInt(args, 0)
+func axStream(b hostabi.Host, args []hostabi.Value) (*sockets.AxStream, int, error) {
+	id, err := hostabi.ArgInt(args, 0)
 	if err != nil {
 		return nil, 0, err
 	}
-	s := b.axStreams().m[id]
+	s := axStreamsOf(b).m[id]
 	if s == nil {
 		return nil, id, &sockets.OSError{Errno: sockets.EBADF}
 	}
@@ -46,29 +47,29 @@ func (b *Board) axStream(args []Value) (*sockets.AxStream, int, error) {
 
 func init() {
 	// tls_snew(hostname|None) -> handle
-	regSock("tls_snew", func(b *Board, st *socketState, args []Value) (Value, error) {
+	regSock("tls_snew", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
 		host := ""
 		if len(args) > 0 && args[0] != nil {
 			var err error
-			if host, err = ArgStr(args, 0); err != nil {
+			if host, err = hostabi.ArgStr(args, 0); err != nil {
 				return nil, err
 			}
 		}
-		reg := b.axStreams()
+		reg := axStreamsOf(b)
 		if len(reg.m) >= maxAxStreams {
-			return nil, &PyError{Type: "MemoryError"}
+			return nil, &hostabi.PyError{Type: "MemoryError"}
 		}
 		reg.next++
 		reg.m[reg.next] = st.table.NewAxStream(host)
 		return int64(reg.next), nil
 	})
 	// tls_sfeed(handle, addr, len): what the stream read; len 0: its end.
-	regSock("tls_sfeed", func(b *Board, st *socketState, args []Value) (Value, error) {
-		s, _, err := b.axStream(args)
+	regSock("tls_sfeed", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		s, _, err := axStream(b, args)
 		if err != nil {
 			return nil, err
 		}
-		n, err := ArgInt(args, 2)
+		n, err := hostabi.ArgInt(args, 2)
 		if err != nil {
 			return nil, err
 		}
@@ -85,8 +86,8 @@ func init() {
 	})
 	// tls_sout(handle) -> length of the bytes to write to the stream
 	// (staged for take).
-	regSock("tls_sout", func(b *Board, st *socketState, args []Value) (Value, error) {
-		s, _, err := b.axStream(args)
+	regSock("tls_sout", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		s, _, err := axStream(b, args)
 		if err != nil {
 			return nil, err
 		}
@@ -94,8 +95,8 @@ func init() {
 		return int64(len(st.stage)), nil
 	})
 	// tls_shs(handle) -> 1 done, 0 waiting for the stream.
-	regSock("tls_shs", func(b *Board, st *socketState, args []Value) (Value, error) {
-		s, _, err := b.axStream(args)
+	regSock("tls_shs", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		s, _, err := axStream(b, args)
 		if err != nil {
 			return nil, err
 		}
@@ -109,8 +110,8 @@ func init() {
 		}
 	})
 	// tls_sneed(handle) -> how many bytes the engine wants from the stream.
-	regSock("tls_sneed", func(b *Board, st *socketState, args []Value) (Value, error) {
-		s, _, err := b.axStream(args)
+	regSock("tls_sneed", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		s, _, err := axStream(b, args)
 		if err != nil {
 			return nil, err
 		}
@@ -118,12 +119,12 @@ func init() {
 	})
 	// tls_sread(handle, n) -> bytes staged (>0), 0 at the end, -1 waiting
 	// for the stream.
-	regSock("tls_sread", func(b *Board, st *socketState, args []Value) (Value, error) {
-		s, _, err := b.axStream(args)
+	regSock("tls_sread", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		s, _, err := axStream(b, args)
 		if err != nil {
 			return nil, err
 		}
-		n, err := ArgInt(args, 1)
+		n, err := hostabi.ArgInt(args, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -139,12 +140,12 @@ func init() {
 	})
 	// tls_swrite(handle, addr, len) -> bytes taken; -1 waiting for the
 	// stream (handshake).
-	regSock("tls_swrite", func(b *Board, st *socketState, args []Value) (Value, error) {
-		s, _, err := b.axStream(args)
+	regSock("tls_swrite", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		s, _, err := axStream(b, args)
 		if err != nil {
 			return nil, err
 		}
-		n, err := ArgInt(args, 2)
+		n, err := hostabi.ArgInt(args, 2)
 		if err != nil {
 			return nil, err
 		}
@@ -166,13 +167,13 @@ func init() {
 	})
 	// tls_sclose(handle) -> length of the close_notify to write (staged);
 	// the handle is gone.
-	regSock("tls_sclose", func(b *Board, st *socketState, args []Value) (Value, error) {
-		s, id, err := b.axStream(args)
+	regSock("tls_sclose", func(b hostabi.Host, st *socketState, args []hostabi.Value) (hostabi.Value, error) {
+		s, id, err := axStream(b, args)
 		if err != nil {
 			return nil, err
 		}
 		s.Close()
-		delete(b.axStreams().m, id)
+		delete(axStreamsOf(b).m, id)
 		st.stage = append(st.stage[:0], s.Output()...)
 		return int64(len(st.stage)), nil
 	})
