@@ -71,7 +71,7 @@ type bootSnaps struct {
 	// onSetup, when set (tests), sees each board once its interpreter is
 	// set up, and whether a snapshot did it.
 	onSetup func(b *Board, restored bool)
-	byKey    map[string]*bootSnapshot
+	byKey   map[string]*bootSnapshot
 	// fresh holds the non-zero pages of a fresh instance's memory.
 	fresh map[uint32][]byte
 }
