@@ -231,8 +231,11 @@ func (b *Board) keepBootSnapshot(key string, rec *setupRecord) {
 // snapshotable reports whether the setup just run depended on nothing
 // but the snapshot's key and what the snapshot carries.
 func (b *Board) snapshotable(rec *setupRecord) bool {
+	// A setup that polled or took simulated time would leave the clock
+	// somewhere a restore does not.
 	if rec == nil || rec.console != 0 || len(rec.randoms) > 1 || b.pending != nil || b.hostFault != nil ||
-		len(b.fds.files) != 0 || b.cwd != "/" || b.mem == nil {
+		len(b.fds.files) != 0 || b.cwd != "/" || b.mem == nil || b.pollCount != 0 || b.pollOwed != 0 ||
+		b.clock.Elapsed() != rec.elapsed {
 		return false
 	}
 	for name := range rec.calls {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // setupRecord notes, while a fresh interpreter is prepared, everything the
@@ -20,6 +21,8 @@ type setupRecord struct {
 	randoms []uint32
 	paths   map[string]bool
 	console int
+	// elapsed is simulator time when the setup began.
+	elapsed time.Duration
 }
 
 // setupCall is a call of a host function without arguments and what it
@@ -29,8 +32,8 @@ type setupCall struct {
 	result string
 }
 
-func newSetupRecord() *setupRecord {
-	return &setupRecord{calls: map[string]int{}, paths: map[string]bool{}}
+func (b *Board) newSetupRecord() *setupRecord {
+	return &setupRecord{calls: map[string]int{}, paths: map[string]bool{}, elapsed: b.clock.Elapsed()}
 }
 
 // noteHost counts a host call made during setup (a no-op otherwise).

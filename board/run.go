@@ -166,7 +166,7 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 		return res, "", err
 	}
 	if !restored {
-		b.setupRec = newSetupRecord()
+		b.setupRec = b.newSetupRecord()
 		defer func() { b.setupRec = nil }()
 		if err := b.boot(ctx); err != nil {
 			return res, "", err
