@@ -76,12 +76,17 @@ func TestBootSnapshotMatchesSetup(t *testing.T) {
 		// up in full.
 		env2     map[any]any
 		fallback bool
+		// files2, when set, are the second board's files.
+		files2 map[string][]byte
 	}{
-		{"empty main", files(""), "", nil, false},
-		{"sockets", files("import network, socket, time\nprint('x')\n"), "", nil, false},
-		{"drivers", map[string][]byte{"main.py": []byte("import machine, neopixel, dht, onewire, asyncio, requests\n"), "data.txt": []byte("abc")}, "", nil, false},
-		{"interactive", files(""), "print(1)\r", nil, false},
-		{"other TLS flavour", files(""), "print(1)\r", map[any]any{SocketEnvKey{}: SocketEnv{TLS: "mbedtls"}}, true},
+		{"empty main", files(""), "", nil, false, nil},
+		{"sockets", files("import network, socket, time\nprint('x')\n"), "", nil, false, nil},
+		{"drivers", map[string][]byte{"main.py": []byte("import machine, neopixel, dht, onewire, asyncio, requests\n"), "data.txt": []byte("abc")}, "", nil, false, nil},
+		{"interactive", files(""), "print(1)\r", nil, false, nil},
+		{"other TLS flavour", files(""), "print(1)\r", map[any]any{SocketEnvKey{}: SocketEnv{TLS: "mbedtls"}}, true, nil},
+		// The current directory comes first on sys.path: the user's
+		// machine.py is what the setup's `import machine` compiles.
+		{"user's machine.py", files(""), "", nil, true, map[string][]byte{"main.py": nil, "machine.py": []byte("X = 1\n")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +101,9 @@ func TestBootSnapshotMatchesSetup(t *testing.T) {
 				cfg := Config{Name: name, Seed: seed, Files: tc.files}
 				if name == "second" {
 					cfg.Env = tc.env2
+					if tc.files2 != nil {
+						cfg.Files = tc.files2
+					}
 				}
 				if tc.stdin != "" {
 					cfg.Stdin = strings.NewReader(tc.stdin)
