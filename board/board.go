@@ -239,6 +239,9 @@ type Board struct {
 	flashInitDone bool
 	// extReset is set by ExternalReset until Run takes the reset.
 	extReset atomic.Bool
+	// setupRec records what the host was asked while a fresh interpreter
+	// is set up (bootsnap_record.go); nil otherwise. Board goroutine only.
+	setupRec *setupRecord
 	// safepoints counts the loop countdown's calls into Go (board/firmware/safepoint.go).
 	safepoints atomic.Uint64
 }
@@ -396,9 +399,18 @@ var errStopped = errors.New("board stopped")
 
 // boot instantiates a fresh interpreter (a hard or soft reset).
 func (b *Board) boot(ctx context.Context) error {
+	if err := b.instantiate(ctx); err != nil {
+		return err
+	}
+	return b.startInterpreter(ctx)
+}
+
+// instantiate replaces the interpreter instance with a fresh one (its
+// memory holds only the firmware's data segments) and resets the host's
+// per-instance state.
+func (b *Board) instantiate(ctx context.Context) error {
 	b.teardown()
-	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-	mod, err := b.fw.img.Runtime.InstantiateModule(withBoardMemory(ctx), b.fw.img.Compiled, cfg)
+	mod, err := b.fw.img.Runtime.InstantiateModule(withBoardMemory(ctx), b.fw.img.Compiled, wazeroFreshConfig())
 	if err != nil {
 		return fmt.Errorf("board %s: instantiating firmware: %w", b.cfg.Name, err)
 	}
@@ -430,7 +442,13 @@ func (b *Board) boot(ctx context.Context) error {
 	b.gcs = gcSafety{}
 	b.pollCount, b.pollOwed = 0, 0
 	b.interrupted.Store(false)
+	return nil
+}
 
+// startInterpreter starts MicroPython in a fresh instance, as the
+// pyscript build's loader does.
+func (b *Board) startInterpreter(ctx context.Context) error {
+	get := func(name string) api.Function { return b.mod.ExportedFunction(name) }
 	if b.fn.stackInit != nil {
 		if _, err := b.fn.stackInit.Call(ctx); err != nil {
 			return b.guestErr("initialising the stack", err)
@@ -465,6 +483,12 @@ func (b *Board) boot(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// wazeroFreshConfig instantiates the firmware without running anything:
+// the board calls its initialisers itself.
+func wazeroFreshConfig() wazero.ModuleConfig {
+	return wazero.NewModuleConfig().WithName("").WithStartFunctions()
 }
 
 // teardown closes the current interpreter instance, if any.

@@ -38,6 +38,10 @@ type Firmware struct {
 		intChar uint32
 	}
 
+	// snaps are the interpreters set up so far, replayed by later boots
+	// (bootsnap.go).
+	snaps bootSnaps
+
 	closeOnce sync.Once
 }
 

@@ -361,6 +361,14 @@ func (b *Board) runHostFunc(f hostFuncRef, args []Value) (v Value, err error) {
 			panic(&hostPanic{fn: f.module + "." + f.name, value: r, stack: debug.Stack()})
 		}
 	}()
+	if r := b.setupRec; r != nil {
+		r.calls[f.module+"."+f.name]++
+		v, err = f.fn(b, args)
+		if len(args) == 0 && err == nil {
+			r.replay = append(r.replay, setupCall{f, fmt.Sprintf("%#v", v)})
+		}
+		return v, err
+	}
 	return f.fn(b, args)
 }
 
@@ -374,7 +382,10 @@ func defineEnv(env wazero.HostModuleBuilder) {
 	i32 := api.ValueTypeI32
 	def := func(name string, params, results []api.ValueType, fn goFn) {
 		envFuncNames = append(envFuncNames, name)
-		env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(fn), params, results).Export(name)
+		env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, s []uint64) {
+			noteHost(ctx, name)
+			fn(ctx, m, s)
+		}), params, results).Export(name)
 	}
 	p := func(n int) []api.ValueType {
 		out := make([]api.ValueType, n)
@@ -405,7 +416,12 @@ func defineEnv(env wazero.HostModuleBuilder) {
 		s[0] = math.Float64bits(float64(b.clock.Now().UnixMilli()))
 	})
 	def("mp_js_random_u32", nil, r1, func(ctx context.Context, m api.Module, s []uint64) {
-		s[0] = uint64(boardFrom(ctx).rng.Uint32())
+		b := boardFrom(ctx)
+		v := b.rng.Uint32()
+		if b.setupRec != nil {
+			b.setupRec.randoms = append(b.setupRec.randoms, v)
+		}
+		s[0] = uint64(v)
 	})
 	def("has_attr", p(2), r1, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)

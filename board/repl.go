@@ -61,6 +61,9 @@ type outFilter struct {
 
 // consoleWrite sends what the firmware writes to the UART.
 func (b *Board) consoleWrite(p []byte) {
+	if b.setupRec != nil {
+		b.setupRec.console += len(p)
+	}
 	if b.bannerFix {
 		p = bytes.ReplaceAll(p, []byte("; JS with Emscripten"), []byte("; ESP module with ESP8266"))
 	}

@@ -159,47 +159,81 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	}()
 	// Before the preload scan, so boot.py's imports are preloaded.
 	b.firstBootSetup()
-	if err := b.boot(ctx); err != nil {
+	interactive := input != nil
+	key := b.snapKey(interactive)
+	restored, err := b.restoreBootSnapshot(ctx, key)
+	if err != nil {
 		return res, "", err
+	}
+	if !restored {
+		b.setupRec = b.newSetupRecord()
+		defer func() { b.setupRec = nil }()
+		if err := b.boot(ctx); err != nil {
+			return res, "", err
+		}
 	}
 	b.resetReq = ""
-	interactive := input != nil
 	b.cooked = interactive
 	if soft {
+		// Not part of the setup: it is written whatever the snapshot.
+		rec := b.setupRec
+		b.setupRec = nil
 		b.consoleWrite([]byte("MPY: soft reboot\r\n"))
+		b.setupRec = rec
 	}
-	// The script's budget is held free (contiguous, at the bottom of the
-	// heap) while the board's own modules load above it, then released.
-	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n_esp8266._probe()\n", b.cfg.HeapBytes)
-	if err := b.exec(ctx, setupSource+surfaceSource+hold+b.preloadSource(interactive)); err != nil {
-		return res, "", err
+	if !restored {
+		if err := b.setupInterpreter(ctx, interactive); err != nil {
+			return res, "", err
+		}
+		rec := b.setupRec
+		b.setupRec = nil
+		b.keepBootSnapshot(key, rec)
 	}
-	if err := b.applySurface(ctx); err != nil {
-		return res, "", err
-	}
-	if err := b.exec(ctx, "_esp8266._fill()\n_esp8266._release()\nimport gc\ngc.collect()\ndel gc\n"); err != nil {
-		return res, "", err
-	}
-	if err := b.exec(ctx, "_esp8266._settle()\n"); err != nil {
-		return res, "", err
-	}
-	if err := b.setupConsole(ctx); err != nil {
-		return res, "", err
-	}
-	// The RuntimeError a C stack overflow raises (cstack.go), made before
-	// the script runs and kept alive by the _esp8266 module.
-	if err := b.exec(ctx, "_esp8266._ovf = RuntimeError('maximum recursion depth exceeded')\nimport _board\n_board.overflow_exc(id(_esp8266._ovf))\ndel _board\n"); err != nil {
-		return res, "", err
-	}
-	if err := b.exec(ctx, "del _esp8266\n"); err != nil {
-		return res, "", err
-	}
-	if err := b.prepareCollector(ctx); err != nil {
-		return res, "", err
+	if h := b.fw.snaps.onSetup; h != nil {
+		h(b, restored)
 	}
 	inSetup = false
 	b.endSetup()
 	b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
+	return b.runFiles(ctx, input, soft)
+}
+
+// setupInterpreter prepares a freshly started interpreter as an ESP8266:
+// the board profile, the surface, the board's own modules, the script's
+// heap budget, the console and the collector.
+func (b *Board) setupInterpreter(ctx context.Context, interactive bool) error {
+	// The script's budget is held free (contiguous, at the bottom of the
+	// heap) while the board's own modules load above it, then released.
+	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n_esp8266._probe()\n", b.cfg.HeapBytes)
+	if err := b.exec(ctx, setupSource+surfaceSource+hold+b.preloadSource(interactive)); err != nil {
+		return err
+	}
+	if err := b.applySurface(ctx); err != nil {
+		return err
+	}
+	if err := b.exec(ctx, "_esp8266._fill()\n_esp8266._release()\nimport gc\ngc.collect()\ndel gc\n"); err != nil {
+		return err
+	}
+	if err := b.exec(ctx, "_esp8266._settle()\n"); err != nil {
+		return err
+	}
+	if err := b.setupConsole(ctx); err != nil {
+		return err
+	}
+	// The RuntimeError a C stack overflow raises (cstack.go), made before
+	// the script runs and kept alive by the _esp8266 module.
+	if err := b.exec(ctx, "_esp8266._ovf = RuntimeError('maximum recursion depth exceeded')\nimport _board\n_board.overflow_exc(id(_esp8266._ovf))\ndel _board\n"); err != nil {
+		return err
+	}
+	if err := b.exec(ctx, "del _esp8266\n"); err != nil {
+		return err
+	}
+	return b.prepareCollector(ctx)
+}
+
+// runFiles runs boot.py, main.py and the REPL in a set-up interpreter.
+func (b *Board) runFiles(ctx context.Context, input *stdinPump, soft bool) (res Result, again string, err error) {
+	interactive := input != nil
 
 	// main.c: boot.py always; main.py only in the friendly REPL mode and
 	// when boot.py did not end in an exception (pyexec_file_if_exists

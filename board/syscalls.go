@@ -70,9 +70,17 @@ func (b *Board) pathAt(dirfd int32, p uint32) (string, int) {
 		if !ok {
 			return "", eBADF
 		}
-		return cleanPath(of.path, name), 0
+		return b.notePath(cleanPath(of.path, name)), 0
 	}
-	return cleanPath(b.cwd, name), 0
+	return b.notePath(cleanPath(b.cwd, name)), 0
+}
+
+// notePath records a path the interpreter's setup looked at (bootsnap.go).
+func (b *Board) notePath(p string) string {
+	if b.setupRec != nil {
+		b.setupRec.paths[p] = true
+	}
+	return p
 }
 
 // writeStat fills an Emscripten struct stat (96 bytes).
@@ -343,7 +351,10 @@ func (b *Board) fstat(fd int32, buf uint32) uint64 {
 func defineWASI(w wazero.HostModuleBuilder) {
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	def := func(name string, params []api.ValueType, fn goFn) {
-		w.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(fn), params, []api.ValueType{i32}).Export(name)
+		w.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, s []uint64) {
+			noteHost(ctx, name)
+			fn(ctx, m, s)
+		}), params, []api.ValueType{i32}).Export(name)
 	}
 	def("fd_write", []api.ValueType{i32, i32, i32, i32}, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)

@@ -24,6 +24,9 @@ import (
 
 const SafepointImport = "__esp_safepoint"
 
+// SafepointCountdownExport names the exported countdown global.
+const SafepointCountdownExport = "__esp_safepoint_countdown"
+
 // SafepointEvery is how many loop iterations run between two safe points.
 // The interpreter's `while True: pass` runs a few hundred million loop
 // iterations a second, so this is well under a millisecond, and the host
@@ -267,7 +270,12 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := uleb(n)
+		// The countdown is exported too, so a boot snapshot (bootsnap.go)
+		// can restore it with the rest of the interpreter's state.
+		out := uleb(n + 1)
+		out = appendName(out, SafepointCountdownExport)
+		out = append(out, 0x03)
+		out = append(out, uleb(counter)...)
 		for k := uint64(0); k < n; k++ {
 			name, r, err := m.name(q, es.end)
 			if err != nil || r >= es.end {
