@@ -85,6 +85,7 @@ type netState struct {
 	phyMode  int
 	pm       int
 	bootAt   int64 // simulator time (ns) of the boot this state belongs to
+	woke     bool  // the radio was reset at a deep-sleep wake (hwsleep.go)
 }
 
 type netStateKey struct{}
@@ -123,10 +124,14 @@ func wlanOf(b *Board) (WLAN, *netState, error) {
 	st.mu.Lock()
 	rebooted := st.bootAt != boot
 	st.bootAt = boot
+	woke := st.woke
+	st.woke = false
 	st.mu.Unlock()
 	if rebooted {
 		st.reset()
-		w.Reset()
+		if !woke {
+			w.Reset()
+		}
 	}
 	return w, st, nil
 }

@@ -21,25 +21,30 @@ _freq = 80000000
 _handlers = {}
 
 
-def _irq():
-    # Schedule the handlers that became due, as the port's GPIO interrupt
-    # and os_timer callbacks do with mp_sched_schedule: they run at the
-    # next bytecode boundary.
-    s = _hw.take()
-    if not s:
-        return
-    for src in s.split(","):
-        h = _handlers.get(src)
-        if h is not None:
+def _run(_=None):
+    # The board's mp_handle_pending: it calls this from its waits (a sleep,
+    # a blocking socket call, input()) and queues it from the loop safe
+    # point so the VM runs it at its next jump, as the port's interrupt
+    # handlers queue theirs with mp_sched_schedule. Each due handler runs
+    # once, an exception printed as mp_call_function_1_protected does.
+    for s in _hw.irq_begin().split(","):
+        h = _handlers.get(s)
+        if h:
             try:
-                micropython.schedule(h[0], h[1])
-            except RuntimeError:
-                pass  # the queue is full: the interrupt is lost, as on the chip
+                h[0](h[1])
+            except BaseException as e:
+                import sys
+
+                sys.print_exception(e)
+    _hw.irq_end()
 
 
+# Hand the board its handler runner; the one schedule between the two
+# calls shows the board where the scheduler's queue is.
+_hw.sched_mark()
+micropython.schedule(_run, None)
+_hw.irq_hook(id(_run), id(None))
 import time as _time
-
-_time._irq = _irq
 
 
 def _call(r):
@@ -81,7 +86,7 @@ def freq(f=None):
 def idle():
     if _board.poll() is _U:
         raise _exc()
-    _irq()
+    _hw.serve()
 
 
 def disable_irq():
@@ -97,7 +102,7 @@ def lightsleep(ms=None):
         ms = 0xFFFFFFFF // 1000
     if ms < 0:
         ms = 0
-    _time._wait(ms * 1000)
+    _time.sleep_ms(ms)
 
 
 sleep = lightsleep
@@ -166,8 +171,7 @@ class Pin:
     def value(self, v=None):
         if v is None:
             return _call(_hw.pin_read(self._id))
-        if _call(_hw.pin_write(self._id, 1 if v else 0)):
-            _irq()
+        _call(_hw.pin_write(self._id, 1 if v else 0))
 
     def __call__(self, v=None):
         return self.value(v)
