@@ -308,6 +308,11 @@ func init() {
 		copy(a.buf, got)
 		return ok, nil
 	})
+	// spi_write(buf, len): SPI.write and SoftSPI.write clock buf out.
+	hwFunc("spi_write", "b", func(b *Board, a hwArgs) (Value, error) {
+		b.Hardware().SPIWrite(b.clock.Elapsed(), a.buf)
+		return nil, nil
+	})
 	// bitstream(pin, buf, len): machine.bitstream's frame.
 	hwFunc("bitstream", "pb", func(b *Board, a hwArgs) (Value, error) {
 		b.Hardware().Bitstream(b.clock.Elapsed(), a.n[0], a.buf)

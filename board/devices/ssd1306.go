@@ -8,9 +8,10 @@ import (
 	"sync"
 )
 
-// SSD1306 is a monochrome OLED controller (128×64 or 128×32) on I2C: a
-// control byte 0x80 (one command) or 0x00 (commands) or 0x40 (display
-// data) starts each write, as in the datasheet.
+// SSD1306 is a monochrome OLED controller (128×64 or 128×32) on I2C or
+// SPI. On I2C a control byte 0x80 (one command) or 0x00 (commands) or 0x40
+// (display data) starts each write, as in the datasheet; on SPI the D/C
+// pin tells them apart.
 type SSD1306 struct {
 	mu sync.Mutex
 	// Guarded by mu:
@@ -53,6 +54,20 @@ func (d *SSD1306) I2CWrite(data []byte) {
 		d.command(b)
 		if ctl&0x80 != 0 {
 			break // Co set: one command byte, then a new control byte
+		}
+	}
+}
+
+// SPIWrite implements machine.SPIDevice: in 4-wire SPI mode the D/C pin
+// tells commands (0) from display data (1).
+func (d *SSD1306) SPIWrite(data []byte, dc int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, b := range data {
+		if dc == 1 {
+			d.data(b)
+		} else {
+			d.command(b)
 		}
 	}
 }

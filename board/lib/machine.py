@@ -497,10 +497,13 @@ class I2C(SoftI2C):
 
 
 class _SPIBase:
-    # No SPI device is simulated yet: writes go nowhere, reads see MISO
-    # idle (0xff), as with nothing on the bus.
+    # Writes reach the devices whose chip select is low (board/machine's
+    # one SPI bus); reads see MISO idle (0xff): no simulated part answers.
     def write(self, buf):
-        pass
+        from uctypes import addressof
+
+        b = _buf(buf)
+        _hw.spi_write(addressof(b), len(b))
 
     def read(self, nbytes, write=0x00):
         return b"\xff" * nbytes
@@ -512,6 +515,7 @@ class _SPIBase:
     def write_readinto(self, write_buf, read_buf):
         if len(write_buf) != len(read_buf):
             raise ValueError("buffers must be the same length")
+        self.write(write_buf)
         self.readinto(read_buf)
 
     def deinit(self):
