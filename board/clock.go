@@ -68,6 +68,7 @@ func (b *Board) wait(d time.Duration) error {
 	// callbacks and the scheduler run during a sleep on the board, and so
 	// are interrupt handlers that become due (hwirq.go).
 	deadline := b.clock.Elapsed() + d
+	first := true // a wait of 0 still parks once (lets the world run)
 	for {
 		w := b.duptermIdle()
 		if w != nil {
@@ -75,11 +76,15 @@ func (b *Board) wait(d time.Duration) error {
 		}
 		b.serveIRQs()
 		left := max(deadline-b.clock.Elapsed(), 0)
+		if left == 0 && !first {
+			return nil
+		}
+		first = false
 		step := b.hwWaitStep(left)
 		if w != nil {
 			step = min(step, webreplPoll)
 		}
-		if err := b.waitFor(step); err != nil || step == left {
+		if err := b.waitFor(step); err != nil {
 			return err
 		}
 	}

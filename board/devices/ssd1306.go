@@ -182,3 +182,34 @@ func (d *SSD1306) PNG() []byte {
 	_ = png.Encode(&buf, img)
 	return buf.Bytes()
 }
+
+// FindBitmap reports where the panel shows bitmap (rows of '#' lit and
+// '.' dark, all the same length): the first x, y, scanning rows top to
+// bottom, at which every pixel matches; ok false when none does.
+func (d *SSD1306) FindBitmap(rows []string) (x, y int, ok bool) {
+	if len(rows) == 0 || len(rows[0]) == 0 {
+		return 0, 0, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	bw, bh := len(rows[0]), len(rows)
+	for y0 := 0; y0+bh <= d.h; y0++ {
+		for x0 := 0; x0+bw <= d.w; x0++ {
+			if d.matchLocked(rows, x0, y0) {
+				return x0, y0, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+func (d *SSD1306) matchLocked(rows []string, x0, y0 int) bool {
+	for dy, r := range rows {
+		for dx := 0; dx < len(r); dx++ {
+			if d.pixel(x0+dx, y0+dy) != (r[dx] == '#') {
+				return false
+			}
+		}
+	}
+	return true
+}
