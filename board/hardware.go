@@ -66,6 +66,7 @@ func (b *Board) hardware() *hardware {
 func (b *Board) hardwareBoot() {
 	b.hardwareOff()
 	b.irqBoot()
+	b.duptermBoot()
 	b.Hardware().Booted(b.clock.Elapsed(), b.resetCause)
 }
 

@@ -36,6 +36,10 @@ const maxUARTBuffer = 1 << 20
 // character (Ctrl-C while a program runs) raises KeyboardInterrupt at once;
 // other bytes wait for the REPL or the program to read them.
 func (b *Board) UARTWrite(p []byte) {
+	if b.uart0Detached(p) {
+		b.Wake()
+		return // os.dupterm(None, 1): the bytes are UART0's, not stdin's
+	}
 	start := 0
 	for i, c := range p {
 		if int32(c) != b.interruptChar() {

@@ -615,47 +615,50 @@ class UART:
         self._timeout_char = max(timeout_char, 13000 // self._baud + 1)
 
     def write(self, buf):
+        from uctypes import addressof
+
         b = _buf(buf.encode() if isinstance(buf, str) else buf)
         if self._id == 1:
-            from uctypes import addressof
-
             _hw.uart1(addressof(b), len(b))
         else:
-            import sys
-
-            sys.stdout.write(b.decode() if isinstance(b, (bytes, bytearray)) else b)
+            _hw.uart0_write(addressof(b), len(b))
         return len(b)
 
     def _can_read(self):
         if self._id == 1:
             raise OSError("UART(1) can't read")
 
+    # While UART0 is in the terminal (os.dupterm slot 1 at boot) what it
+    # receives goes straight to stdin, so read() returns None; once
+    # detached its bytes wait here.
     def any(self):
         self._can_read()
-        return _board.uart_any() if hasattr(_board, "uart_any") else 0
+        return _hw.uart0_any()
 
     def read(self, nbytes=None):
         self._can_read()
         n = self.any()
+        if not n and self._timeout:
+            _time.sleep_ms(self._timeout)
+            n = self.any()
         if not n:
-            if self._timeout:
-                _time.sleep_ms(self._timeout)
-                n = self.any()
-            if not n:
-                return None
-        import sys
-
+            return None
         if nbytes is not None:
             n = min(n, nbytes)
-        return sys.stdin.buffer.read(n)
+        from uctypes import addressof
+
+        b = bytearray(n)
+        return bytes(b[: _hw.uart0_read(addressof(b), n)])
 
     def readline(self):
         self._can_read()
-        if not self.any():
-            return None
-        import sys
-
-        return sys.stdin.buffer.readline()
+        out = b""
+        while self.any():
+            c = self.read(1)
+            out += c
+            if c == b"\n":
+                break
+        return out or None
 
     def readinto(self, buf, nbytes=None):
         d = self.read(len(buf) if nbytes is None else nbytes)
