@@ -54,3 +54,18 @@ func TestSSD1306OverSPI(t *testing.T) {
 		})
 	}
 }
+
+// A str is a buffer to the bus methods, its UTF-8 bytes on the wire, as
+// the quickref's i2c.writeto(0x3a, '12') relies on: '\x00\xaf' is three
+// bytes (0xaf is two in UTF-8), the last the SSD1306's "display on".
+func TestBusWritesTakeStr(t *testing.T) {
+	oled := devices.NewSSD1306(128, 64)
+	out, res, _ := runWired(t, "from machine import Pin, I2C\ni2c = I2C(scl=Pin(5), sda=Pin(4))\n"+
+		"print(i2c.writeto(0x3c, '\\x00\\xaf'))\n", func(h *machine.Hardware) { _ = h.AttachI2C(0x3c, oled) })
+	if res.Outcome != Finished || !strings.Contains(out, "3") {
+		t.Fatalf("outcome %v\n%s", res.Outcome, out)
+	}
+	if !oled.On() {
+		t.Error("the str's bytes did not reach the panel")
+	}
+}

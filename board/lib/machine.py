@@ -418,10 +418,12 @@ class RTC:
 
 
 def _buf(b):
-    from uctypes import addressof
-
+    # Anything with the buffer protocol, str included (its UTF-8 bytes),
+    # as mp_get_buffer_raise takes it.
     if isinstance(b, (bytes, bytearray)):
         return b
+    if isinstance(b, str):
+        return b.encode()
     return bytes(b)
 
 
