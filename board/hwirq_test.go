@@ -84,3 +84,13 @@ func TestIRQHandlersRunDuringWaitsAndSpins(t *testing.T) {
 		})
 	}
 }
+
+// At the REPL's prompt, with nobody typing, a Timer's callback still runs:
+// the port's stdin read calls mp_handle_pending while it waits.
+func TestIRQHandlersRunAtTheREPLPrompt(t *testing.T) {
+	s := startREPL(t, map[string][]byte{"boot.py": nil})
+	s.expect(">>> ")
+	s.send("from machine import Timer\r")
+	s.send("Timer(-1).init(period=300, mode=Timer.ONE_SHOT, callback=lambda t: print('fired', 6 * 7))\r")
+	s.expect("fired 42") // the handler's output, not the echoed line
+}

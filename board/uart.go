@@ -131,6 +131,13 @@ func (b *Board) uartReadREPL(ctx context.Context) (byte, bool, error) {
 		if w != nil {
 			wait = webreplPoll
 		}
+		// The REPL waiting for a key runs due interrupt handlers, as the
+		// port's stdin read calls mp_handle_pending (hwirq.go).
+		b.serveIRQs()
+		if b.uartAvailable() {
+			continue
+		}
+		wait = b.hwWaitStep(wait)
 		err := b.actor.Load().Park(ctx, wait)
 		if err != nil || ctx.Err() != nil || b.stopping.Load() {
 			return 0, false, errStopped
