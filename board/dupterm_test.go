@@ -82,14 +82,7 @@ func TestDuptermRoutesTheTerminal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := runTyped(t, tt.main, tt.typed)
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("console lacks %q (in order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
+			wantInOrder(t, out, tt.want)
 			for _, w := range tt.wantNot {
 				if strings.Contains(out, w) {
 					t.Errorf("console shows %q:\n%s", w, out)

@@ -240,7 +240,14 @@ func init() {
 	// schedLearn.
 	hwFunc("irq_hook", "ii", func(b *Board, a hwArgs) (Value, error) {
 		s := b.irq()
-		s.runID, s.noneID, s.hooked = uint32(a.n[0]), uint32(a.n[1]), true
+		run, none := uint32(a.n[0]), uint32(a.n[1])
+		// Once per boot (machine's import), and only what id() gives
+		// for a heap function and for None (an immediate or ROM
+		// object): the queue is handed these words as object pointers.
+		if s.hooked || run&3 != 0 || run < b.heapLow || run >= b.mem.Size() || none >= b.heapLow {
+			return nil, ValueError("irq_hook is machine's")
+		}
+		s.runID, s.noneID, s.hooked = run, none, true
 		b.schedLearn(s.runID, s.noneID)
 		// The learning schedule put _run in the queue.
 		s.queued = true

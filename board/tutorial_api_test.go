@@ -2,7 +2,6 @@ package board
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -86,14 +85,7 @@ func TestTutorialAPIs(t *testing.T) {
 			if res.Outcome != Finished {
 				t.Fatalf("outcome %v: %s\n%s", res.Outcome, res.Message, out)
 			}
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("console lacks %q (in order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
+			wantInOrder(t, out, tt.want)
 			if tt.check != nil {
 				tt.check(t, b.Hardware())
 			}
