@@ -84,14 +84,7 @@ func (b *Board) duptermTX(p []byte) {
 		d.inTX = false
 		d.mu.Unlock()
 	}()
-	ctx := b.runCtx
-	mod, err := b.importPy(ctx, "os")
-	if err != nil {
-		return
-	}
-	if fn, err := b.attrPy(ctx, mod, "_dt_tx"); err == nil {
-		_, _ = b.callPy(ctx, fn, string(p))
-	}
+	b.callNested("os", "_dt_tx", string(p))
 }
 
 func init() {

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"sync"
 	"time"
+
+	"github.com/tetratelabs/wazero/api"
 )
 
 // Interrupt handlers (Pin.irq, machine.Timer callbacks) run when the board
@@ -94,13 +96,57 @@ func (b *Board) serveIRQs() {
 	// would hold a slot of the firmware's proxy table, heap the script's.
 	// Errors are the handler's (printed by _run) or the run ending, which
 	// the wait that called us sees next.
+	b.callNested("machine", "_run", nil)
+}
+
+// nestedCalls caches, per interpreter and nesting depth, the exported
+// functions a host function uses to call Python while another Python call
+// is on the stack: wazero's call engine of an exported function is not
+// re-entrant (the outer call's state would be overwritten and its
+// exception lost), so each depth gets its own, as invoke_ does.
+type nestedCalls struct {
+	mod   api.Module
+	depth int
+	fns   [][3]api.Function // doImport, lookupAttr, cToJsCall
+}
+
+type nestedKey struct{}
+
+// callNested calls module.name(arg) (no argument when arg is nil) from a
+// host function, on call engines of its own; errors (the callee's
+// exception, the run ending) are dropped: the caller's own wait or output
+// goes on, and the run's end is seen there.
+func (b *Board) callNested(module, name string, arg Value) {
+	n, _ := b.Value(nestedKey{}).(*nestedCalls)
+	if n == nil || n.mod != b.mod {
+		n = &nestedCalls{mod: b.mod}
+		b.SetValue(nestedKey{}, n)
+	}
+	for len(n.fns) <= n.depth {
+		get := b.mod.ExportedFunction
+		n.fns = append(n.fns, [3]api.Function{get("mp_js_do_import"), get("proxy_c_to_js_lookup_attr"), get("proxy_c_to_js_call")})
+	}
+	saved := b.fn
+	f := n.fns[n.depth]
+	b.fn.doImport, b.fn.lookupAttr, b.fn.cToJsCall = f[0], f[1], f[2]
+	n.depth++
+	defer func() {
+		n.depth--
+		b.fn.doImport, b.fn.lookupAttr, b.fn.cToJsCall = saved.doImport, saved.lookupAttr, saved.cToJsCall
+	}()
 	ctx := b.runCtx
-	mod, err := b.importPy(ctx, "machine")
+	mod, err := b.importPy(ctx, module)
 	if err != nil {
 		return
 	}
-	if run, err := b.attrPy(ctx, mod, "_run"); err == nil {
-		_, _ = b.callPy(ctx, run)
+	fn, err := b.attrPy(ctx, mod, name)
+	if err != nil {
+		return
+	}
+	if arg == nil {
+		_, _ = b.callPy(ctx, fn)
+	} else {
+		_, _ = b.callPy(ctx, fn, arg)
 	}
 }
 

@@ -63,6 +63,14 @@ func TestIRQHandlersRunDuringWaitsAndSpins(t *testing.T) {
 			want: []string{"five expiries by 100"},
 		},
 		{
+			// The handler runs on call engines of its own: the waiting
+			// call's exception still reaches the top of the program.
+			name: "the waiting call's own uncaught error survives a handler run inside it",
+			main: button + "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nu.bind(('0.0.0.0', 5002))\nu.settimeout(2)\nu.recv(10)\n",
+			wire: press(500 * time.Millisecond),
+			want: []string{"handler 500", "OSError: [Errno 110] ETIMEDOUT"},
+		},
+		{
 			name: "a handler's exception is printed and the program goes on",
 			main: button + "def bad(p):\n    raise ValueError('in handler')\n" +
 				"Pin(0).irq(trigger=Pin.IRQ_FALLING, handler=bad)\ntime.sleep(2)\nprint('still running')\n",
