@@ -2,6 +2,7 @@ package board
 
 import (
 	"sync"
+	"time"
 )
 
 // os.dupterm on the ESP8266 (ports/esp8266/main.c, esp_mphal.c, uart.c):
@@ -87,7 +88,30 @@ func (b *Board) duptermTX(p []byte) {
 	b.callNested("os", "_dt_tx", string(p))
 }
 
+// duptermPoll is how often a wait for input polls a stream in a dupterm
+// slot, as the board's stdin read polls its dupterm streams.
+const duptermPoll = 20 * time.Millisecond
+
+// duptermRX polls the streams in the slots for input (os._dt_rx reads
+// them and hands the bytes to the UART receive path); false when no
+// stream sits in a slot.
+func (b *Board) duptermRX() bool {
+	d := b.dupterm()
+	d.mu.Lock()
+	poll := d.stream && !d.inTX && b.runCtx != nil
+	d.mu.Unlock()
+	if poll {
+		b.callNested("os", "_dt_rx", nil)
+	}
+	return poll
+}
+
 func init() {
+	// dupterm_rx(buf, len): bytes a dupterm stream gave, for stdin.
+	hwFunc("dupterm_rx", "b", func(b *Board, a hwArgs) (Value, error) {
+		b.uartReceiveWaiting(append([]byte(nil), a.buf...))
+		return nil, nil
+	})
 	// dupterm_set(uart0_slots, has_stream): os.dupterm changed the slots.
 	hwFunc("dupterm_set", "ii", func(b *Board, a hwArgs) (Value, error) {
 		d := b.dupterm()

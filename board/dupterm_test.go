@@ -67,6 +67,14 @@ func TestDuptermRoutesTheTerminal(t *testing.T) {
 			want: []string{"None", "duplicated", "seen by the stream: True"},
 		},
 		{
+			name: "a stream in a slot types into input()",
+			main: "import os, io\nclass K(io.IOBase):\n    def __init__(self):\n        self.keys = b'hello\\r'\n" +
+				"    def write(self, b):\n        return len(b)\n" +
+				"    def readinto(self, b):\n        n = len(self.keys)\n        b[:n] = self.keys\n        self.keys = b''\n        return n or None\n" +
+				"os.dupterm(K())\nx = input('> ')\nos.dupterm(None)\nprint('got', repr(x))\n",
+			want: []string{"got 'hello'"},
+		},
+		{
 			name: "a stream whose write raises is dropped",
 			main: "import os\nclass Bad:\n    def write(self, b):\n        raise ValueError('no')\n" +
 				"os.dupterm(Bad())\nprint('one')\nprint('slot now', os.dupterm(None))\n",

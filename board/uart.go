@@ -137,6 +137,12 @@ func (b *Board) uartReadREPL(ctx context.Context) (byte, bool, error) {
 		if b.uartAvailable() {
 			continue
 		}
+		if b.duptermRX() {
+			if b.uartAvailable() {
+				continue
+			}
+			wait = duptermPoll
+		}
 		wait = b.hwWaitStep(wait)
 		err := b.actor.Load().Park(ctx, wait)
 		if err != nil || ctx.Err() != nil || b.stopping.Load() {
@@ -154,7 +160,17 @@ func (b *Board) uartReadProgram() (byte, error) {
 		if c, ok, _ := b.uartTake(); ok {
 			return c, nil
 		}
-		// Park serves a WebREPL client, whose keys arrive here too.
+		// Park serves a WebREPL client, whose keys arrive here too; a
+		// stream in a dupterm slot is polled (dupterm.go).
+		if b.duptermRX() {
+			if b.uartAvailable() {
+				continue
+			}
+			if err := b.Park(duptermPoll); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if err := b.Park(-1); err != nil {
 			return 0, err
 		}

@@ -101,5 +101,25 @@ def _dt_tx(data):
             sys.print_exception(e)
 
 
+def _dt_rx():
+    # Input from the streams in the slots (called by the board while it
+    # waits for input): what readinto gives goes to stdin, as
+    # mp_os_dupterm_rx_chr reads the slots.
+    for i in (0, 1):
+        s = _dupterm[i]
+        if s is None or (s == 0 and not isinstance(s, bool)) or _isuart0(s):
+            continue
+        b = bytearray(32)
+        try:
+            n = s.readinto(b)
+        except Exception:
+            continue
+        if n:
+            from uctypes import addressof
+            import _hw
+
+            _hw.dupterm_rx(addressof(b), n)
+
+
 def dupterm_notify(obj_in):
     pass
