@@ -58,6 +58,9 @@ type bootSnapshot struct {
 	ovf       overflowRaise
 	kbdWords  []kbdWord
 	intChar   uint32
+	// irq is where machine's handler runner is (hwirq.go): machine's
+	// import tells the host during the setup.
+	irq irqState
 }
 
 type snapPage struct {
@@ -95,6 +98,9 @@ var pureSetupCalls = map[string]bool{
 	"call0": true, "call1": true, "call2": true, "calln": true,
 	"proxy_js_free_obj": true, "emscripten_resize_heap": true,
 	"mp_js_random_u32": true, "_board.probe": true, "_board.overflow_exc": true,
+	// machine's import hooks its interrupt runner (the snapshot carries
+	// irqState; the scheduler's layout is learnt once per firmware).
+	"_hw.sched_mark": true, "_hw.irq_hook": true, "_hw.irq_begin": true, "_hw.irq_end": true,
 }
 
 // replaySetupCalls are host functions without arguments whose effect is
@@ -165,6 +171,8 @@ func (b *Board) restoreBootSnapshot(ctx context.Context, key string) (bool, erro
 			b.mem.WriteUint32Le(s.randAddr, v)
 		}
 	}
+	irq := s.irq
+	b.SetValue(irqKey{}, &irq)
 	return true, nil
 }
 
@@ -220,6 +228,8 @@ func (b *Board) keepBootSnapshot(key string, rec *setupRecord) {
 	b.kbdMu.Lock()
 	s.kbdWords, s.intChar = b.kbdWords, b.intCharAddr
 	b.kbdMu.Unlock()
+	s.irq = *b.irq()
+	s.irq.mark = nil
 	bs.mu.Lock()
 	if bs.byKey == nil {
 		bs.byKey = map[string]*bootSnapshot{}

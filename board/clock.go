@@ -64,18 +64,27 @@ func (b *Board) Sleep(d time.Duration) error {
 }
 
 func (b *Board) wait(d time.Duration) error {
-	if b.duptermIdle() == nil {
-		return b.waitFor(d)
-	}
 	// A WebREPL client is served while the board waits, as lwIP's
-	// callbacks and the scheduler run during a sleep on the board.
+	// callbacks and the scheduler run during a sleep on the board, and so
+	// are interrupt handlers that become due (hwirq.go).
 	deadline := b.clock.Elapsed() + d
+	first := true // a wait of 0 still parks once (lets the world run)
 	for {
-		if w := b.duptermIdle(); w != nil {
+		w := b.duptermIdle()
+		if w != nil {
 			w.serve(b.Context())
 		}
+		b.serveIRQs()
 		left := max(deadline-b.clock.Elapsed(), 0)
-		if err := b.waitFor(min(left, webreplPoll)); err != nil || left == 0 {
+		if left == 0 && !first {
+			return nil
+		}
+		first = false
+		step := b.hwWaitStep(left)
+		if w != nil {
+			step = min(step, webreplPoll)
+		}
+		if err := b.waitFor(step); err != nil {
 			return err
 		}
 	}
@@ -102,6 +111,10 @@ func (b *Board) waitFor(d time.Duration) error {
 // wait for network events; their callbacks call Wake.
 func (b *Board) Park(timeout time.Duration) error {
 	b.pollCount, b.pollOwed = 0, 0
+	// Handlers due now run first; the park ends at the next hardware
+	// event that may make one due, and the caller re-checks its wait.
+	b.serveIRQs()
+	timeout = b.hwWaitStep(timeout)
 	if w := b.duptermIdle(); w != nil {
 		// Serve a WebREPL client while the board waits (a socket, input()).
 		w.serve(b.Context())

@@ -161,5 +161,6 @@ func defineSafepoint(env wazero.HostModuleBuilder) {
 		b := boardFrom(ctx) // abandons the guest if the run is over
 		b.safepoints.Add(1)
 		stack[0] = firmware.SafepointEvery
+		b.irqSafepoint() // interrupt handlers reach a busy loop (hwirq.go)
 	}), nil, []api.ValueType{api.ValueTypeI32}).Export(firmware.SafepointImport)
 }

@@ -173,14 +173,7 @@ func TestMachineScripts(t *testing.T) {
 			if res.Outcome != Finished {
 				t.Fatalf("outcome %v, want Finished\nconsole:\n%s", res.Outcome, out)
 			}
-			rest := out
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("console lacks %q (in order)\nconsole:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
+			wantInOrder(t, out, tt.want)
 		})
 	}
 }

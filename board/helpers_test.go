@@ -3,6 +3,7 @@ package board
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,3 +83,16 @@ func runScript(tb testing.TB, cfg Config, clock *vclock.Clock) (string, Result) 
 }
 
 func files(main string) map[string][]byte { return map[string][]byte{"main.py": []byte(main)} }
+
+// wantInOrder fails unless out contains each of want, in order.
+func wantInOrder(tb testing.TB, out string, want []string) {
+	tb.Helper()
+	rest := out
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			tb.Fatalf("console lacks %q (in order) in:\n%s", w, out)
+		}
+		rest = rest[i+len(w):]
+	}
+}

@@ -166,16 +166,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		l, _ := b.Value(pinLogKey{}).(*pinLog)
-		if l == nil {
-			l = &pinLog{}
-			b.SetValue(pinLogKey{}, l)
-		}
-		l.mu.Lock()
-		if len(l.writes) < 1<<16 {
-			l.writes = append(l.writes, PinWrite{At: b.clock.Elapsed(), Pin: pin, Value: v})
-		}
-		l.mu.Unlock()
+		b.logPinWrite(pin, v)
 		return nil, nil
 	})
 	RegisterFunc("_board", "urandom", func(b *Board, args []Value) (Value, error) {

@@ -362,9 +362,10 @@ func (b *Board) runHostFunc(f hostFuncRef, args []Value) (v Value, err error) {
 		}
 	}()
 	if r := b.setupRec; r != nil {
-		r.calls[f.module+"."+f.name]++
+		name := f.module + "." + f.name
+		r.calls[name]++
 		v, err = f.fn(b, args)
-		if len(args) == 0 && err == nil {
+		if len(args) == 0 && err == nil && !pureSetupCalls[name] {
 			r.replay = append(r.replay, setupCall{f, fmt.Sprintf("%#v", v)})
 		}
 		return v, err

@@ -93,7 +93,10 @@ func (b *Board) flushConsole() {
 // uartTX is the UART's transmit pin: the console, and a logged-in WebREPL
 // client (os.dupterm duplicates the terminal's output).
 func (b *Board) uartTX(p []byte) {
-	_, _ = b.console.Write(p)
+	if b.uart0Attached() {
+		_, _ = b.console.Write(p)
+	}
+	b.duptermTX(p)
 	if w := b.webREPL(); w != nil {
 		w.echo(p)
 	}

@@ -36,6 +36,10 @@ const maxUARTBuffer = 1 << 20
 // character (Ctrl-C while a program runs) raises KeyboardInterrupt at once;
 // other bytes wait for the REPL or the program to read them.
 func (b *Board) UARTWrite(p []byte) {
+	if b.uart0Detached(p) {
+		b.Wake()
+		return // os.dupterm(None, 1): the bytes are UART0's, not stdin's
+	}
 	start := 0
 	for i, c := range p {
 		if int32(c) != b.interruptChar() {
@@ -127,6 +131,19 @@ func (b *Board) uartReadREPL(ctx context.Context) (byte, bool, error) {
 		if w != nil {
 			wait = webreplPoll
 		}
+		// The REPL waiting for a key runs due interrupt handlers, as the
+		// port's stdin read calls mp_handle_pending (hwirq.go).
+		b.serveIRQs()
+		if b.uartAvailable() {
+			continue
+		}
+		if b.duptermRX() {
+			if b.uartAvailable() {
+				continue
+			}
+			wait = duptermPoll
+		}
+		wait = b.hwWaitStep(wait)
 		err := b.actor.Load().Park(ctx, wait)
 		if err != nil || ctx.Err() != nil || b.stopping.Load() {
 			return 0, false, errStopped
@@ -143,7 +160,17 @@ func (b *Board) uartReadProgram() (byte, error) {
 		if c, ok, _ := b.uartTake(); ok {
 			return c, nil
 		}
-		// Park serves a WebREPL client, whose keys arrive here too.
+		// Park serves a WebREPL client, whose keys arrive here too; a
+		// stream in a dupterm slot is polled (dupterm.go).
+		if b.duptermRX() {
+			if b.uartAvailable() {
+				continue
+			}
+			if err := b.Park(duptermPoll); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if err := b.Park(-1); err != nil {
 			return 0, err
 		}

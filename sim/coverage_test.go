@@ -195,6 +195,8 @@ var fieldCoverage = map[string]string{
 	"Device.height":               "TestDeviceFieldsTakeEffect",
 	"Device.count":                "TestHardwareExpectationsFailWhenWrong",
 	"Device.serial":               "TestDeviceFieldsTakeEffect",
+	"Device.cs":                   "TestHardwareExpectationsFailWhenWrong", // hw_spi_display: the SPI panel shows the text, cs 16 has none
+	"Device.dc":                   "TestShippedScenarios",                  // hw_spi_display: without D/C the panel takes data as commands and shows nothing
 	"Expect.pin":                  "TestHardwareExpectationsFailWhenWrong",
 	"PinExpect.pin":               "TestHardwareExpectationsFailWhenWrong",
 	"PinExpect.value":             "TestHardwareExpectationsFailWhenWrong",
@@ -212,6 +214,8 @@ var fieldCoverage = map[string]string{
 	"DisplayExpect.addr":          "TestHardwareExpectationsFailWhenWrong",
 	"DisplayExpect.png":           "TestShippedScenarios", // hw_display_strip matches; no wrong-PNG twin yet
 	"DisplayExpect.lit_min":       "TestHardwareExpectationsFailWhenWrong",
+	"DisplayExpect.cs":            "TestHardwareExpectationsFailWhenWrong",
+	"DisplayExpect.text":          "TestHardwareExpectationsFailWhenWrong",
 	"Scenario.links":              "TestShippedScenarios", // http_get_lossy, tcp_server_lossy
 	"Link.node":                   "TestShippedScenarios",
 	"Link.direction":              "TestImpairmentFlagsCombineWithScenarioLinks",

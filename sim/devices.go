@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/board/devices"
 	"github.com/esp8266sim/esp8266sim/board/machine"
 	"github.com/esp8266sim/esp8266sim/sim/report"
@@ -80,6 +81,10 @@ func wireDevices(h *machine.Hardware, devs []scenario.Device, trace func(at time
 			if w == 0 {
 				w, hgt = 128, 64
 			}
+			if d.CS != nil {
+				_ = h.AttachSPI(*d.CS, *d.DC, devices.NewSSD1306(w, hgt))
+				continue
+			}
 			_ = h.AttachI2C(i2cAddr(d), devices.NewSSD1306(w, hgt))
 		case "led", "neopixel":
 			// Outputs: the report and expectations read the pin or the
@@ -116,6 +121,9 @@ func deviceName(d scenario.Device) string {
 	if d.Kind == "uart_peer" {
 		return "uart_peer@UART1"
 	}
+	if d.Kind == "ssd1306" && d.CS != nil {
+		return fmt.Sprintf("ssd1306@spi-cs%d", *d.CS)
+	}
 	if d.Kind == "ssd1306" || d.Kind == "bme280" {
 		return fmt.Sprintf("%s@%#x", d.Kind, i2cAddr(d))
 	}
@@ -145,6 +153,9 @@ func describeHardware(e scenario.Expect) string {
 	if d := e.Display; d != nil {
 		if d.PNG != "" {
 			return fmt.Sprintf("the display shows %s", d.PNG)
+		}
+		if d.Text != "" {
+			return fmt.Sprintf("the display shows the text %q", d.Text)
 		}
 		return fmt.Sprintf("the display lights at least %d pixels", d.LitMin)
 	}
@@ -202,8 +213,23 @@ func (c *checker) checkHardware(ch *check, bn *boardNode, simEnd time.Duration, 
 			addr = 0x3c
 		}
 		disp := display(h, addr)
+		where := fmt.Sprintf("at %#x", addr)
+		if d.CS != nil {
+			disp, _ = h.SPIDevice(*d.CS).(*devices.SSD1306)
+			where = fmt.Sprintf("on SPI with cs %d", *d.CS)
+		}
 		if disp == nil {
-			verdict(false, "", fmt.Sprintf("no ssd1306 at %#x on the board", addr))
+			verdict(false, "", fmt.Sprintf("no ssd1306 %s on the board", where))
+			return
+		}
+		if d.Text != "" {
+			rows, err := board.TextBitmap(c.w.opts.Firmware, d.Text)
+			if err != nil {
+				verdict(false, "", err.Error())
+				return
+			}
+			x, y, ok := disp.FindBitmap(rows)
+			verdict(ok, fmt.Sprintf("%q drawn at (%d, %d)", d.Text, x, y), fmt.Sprintf("the panel does not show %q", d.Text))
 			return
 		}
 		lit := disp.Lit()

@@ -30,6 +30,13 @@ func TestHardwareExpectationsFailWhenWrong(t *testing.T) {
 			"{display: {lit_min: 100000}}",                        // a 128×64 panel has 8192 pixels
 			"{display: {addr: 0x3d, lit_min: 1}}",                 // the panel is at 0x3c
 		}},
+		{"hw_spi_display.yaml", []string{
+			`{display: {cs: 15, text: "Hello, SPJ"}}`, // one glyph differs
+			`{display: {cs: 15, text: "hello, SPI"}}`,
+			`{display: {cs: 15, text: "21.5F"}}`,
+			`{display: {cs: 16, text: "Hello, SPI"}}`, // no panel selected by GPIO 16
+			"{display: {lit_min: 1}}",                 // no panel at 0x3c on I2C
+		}},
 		{"hw_servo_pot.yaml", []string{
 			"{pwm: {pin: 12, freq: 50, duty: 26}}", // ends at duty 128
 			"{pwm: {pin: 12, freq: 1000, duty: 128}}",

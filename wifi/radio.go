@@ -485,6 +485,17 @@ func (r *Radio) SetDHCP(iface int, on bool) {
 // SetHostname sets the name the station's DHCP client sends.
 func (r *Radio) SetHostname(h string) { r.sta.SetHostname(h) }
 
+// PowerOff models the radio losing power in deep sleep: the station drops
+// its association without a word to the access point (which sees it gone)
+// and does not rejoin; the soft-AP goes off the air. Reset, at the wake
+// boot, brings both back as after any reset.
+func (r *Radio) PowerOff() {
+	r.sta.PowerOff()
+	if r.Active(IfAP) {
+		r.ap.SetDown(true)
+	}
+}
+
 // Reset models a hard reset of the board: the station rejoins its
 // remembered network if it was on; the soft-AP keeps its mode (both are in
 // the SDK's flash) and drops its stations.

@@ -259,6 +259,20 @@ func (s *Station) Disconnect() {
 	})
 }
 
+// PowerOff models the radio losing power (deep sleep): the association is
+// dropped without a word to the access point and nothing rejoins until
+// Reset (the wake boot).
+func (s *Station) PowerOff() {
+	s.air.do(func(fx *effects) {
+		if s.active {
+			fx.tracef(s.name, "%s radio off (deep sleep)", s.name)
+		}
+		s.teardownLocked(fx, false)
+		s.status = StatIdle
+		s.reconnect = false
+	})
+}
+
 // Reset models a hard reset of the board (machine.reset(), power cycle): the
 // association is dropped without a word to the access point, and if the
 // station interface was on (the SDK keeps its mode in flash) and a network

@@ -8,9 +8,10 @@ import (
 	"sync"
 )
 
-// SSD1306 is a monochrome OLED controller (128×64 or 128×32) on I2C: a
-// control byte 0x80 (one command) or 0x00 (commands) or 0x40 (display
-// data) starts each write, as in the datasheet.
+// SSD1306 is a monochrome OLED controller (128×64 or 128×32) on I2C or
+// SPI. On I2C a control byte 0x80 (one command) or 0x00 (commands) or 0x40
+// (display data) starts each write, as in the datasheet; on SPI the D/C
+// pin tells them apart.
 type SSD1306 struct {
 	mu sync.Mutex
 	// Guarded by mu:
@@ -53,6 +54,20 @@ func (d *SSD1306) I2CWrite(data []byte) {
 		d.command(b)
 		if ctl&0x80 != 0 {
 			break // Co set: one command byte, then a new control byte
+		}
+	}
+}
+
+// SPIWrite implements machine.SPIDevice: in 4-wire SPI mode the D/C pin
+// tells commands (0) from display data (1).
+func (d *SSD1306) SPIWrite(data []byte, dc int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, b := range data {
+		if dc == 1 {
+			d.data(b)
+		} else {
+			d.command(b)
 		}
 	}
 }
@@ -166,4 +181,35 @@ func (d *SSD1306) PNG() []byte {
 	var buf bytes.Buffer
 	_ = png.Encode(&buf, img)
 	return buf.Bytes()
+}
+
+// FindBitmap reports where the panel shows bitmap (rows of '#' lit and
+// '.' dark, all the same length): the first x, y, scanning rows top to
+// bottom, at which every pixel matches; ok false when none does.
+func (d *SSD1306) FindBitmap(rows []string) (x, y int, ok bool) {
+	if len(rows) == 0 || len(rows[0]) == 0 {
+		return 0, 0, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	bw, bh := len(rows[0]), len(rows)
+	for y0 := 0; y0+bh <= d.h; y0++ {
+		for x0 := 0; x0+bw <= d.w; x0++ {
+			if d.matchLocked(rows, x0, y0) {
+				return x0, y0, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+func (d *SSD1306) matchLocked(rows []string, x0, y0 int) bool {
+	for dy, r := range rows {
+		for dx := 0; dx < len(r); dx++ {
+			if d.pixel(x0+dx, y0+dy) != (r[dx] == '#') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -48,12 +48,6 @@ def check_fw():
     return True
 
 
-def deepsleep(us=0, *args):
-    import machine
-
-    machine.deepsleep(us // 1000)
-
-
 def dht_readinto(pin, buf):
     import machine
 

@@ -21,25 +21,30 @@ _freq = 80000000
 _handlers = {}
 
 
-def _irq():
-    # Schedule the handlers that became due, as the port's GPIO interrupt
-    # and os_timer callbacks do with mp_sched_schedule: they run at the
-    # next bytecode boundary.
-    s = _hw.take()
-    if not s:
-        return
-    for src in s.split(","):
-        h = _handlers.get(src)
-        if h is not None:
+def _run(_=None):
+    # The board's mp_handle_pending: it calls this from its waits (a sleep,
+    # a blocking socket call, input()) and queues it from the loop safe
+    # point so the VM runs it at its next jump, as the port's interrupt
+    # handlers queue theirs with mp_sched_schedule. Each due handler runs
+    # once, an exception printed as mp_call_function_1_protected does.
+    for s in _hw.irq_begin().split(","):
+        h = _handlers.get(s)
+        if h:
             try:
-                micropython.schedule(h[0], h[1])
-            except RuntimeError:
-                pass  # the queue is full: the interrupt is lost, as on the chip
+                h[0](h[1])
+            except BaseException as e:
+                import sys
+
+                sys.print_exception(e)
+    _hw.irq_end()
 
 
+# Hand the board its handler runner; the one schedule between the two
+# calls shows the board where the scheduler's queue is.
+_hw.sched_mark()
+micropython.schedule(_run, None)
+_hw.irq_hook(id(_run), id(None))
 import time as _time
-
-_time._irq = _irq
 
 
 def _call(r):
@@ -81,7 +86,7 @@ def freq(f=None):
 def idle():
     if _board.poll() is _U:
         raise _exc()
-    _irq()
+    _hw.serve()
 
 
 def disable_irq():
@@ -97,7 +102,7 @@ def lightsleep(ms=None):
         ms = 0xFFFFFFFF // 1000
     if ms < 0:
         ms = 0
-    _time._wait(ms * 1000)
+    _time.sleep_ms(ms)
 
 
 sleep = lightsleep
@@ -166,8 +171,7 @@ class Pin:
     def value(self, v=None):
         if v is None:
             return _call(_hw.pin_read(self._id))
-        if _call(_hw.pin_write(self._id, 1 if v else 0)):
-            _irq()
+        _call(_hw.pin_write(self._id, 1 if v else 0))
 
     def __call__(self, v=None):
         return self.value(v)
@@ -414,10 +418,12 @@ class RTC:
 
 
 def _buf(b):
-    from uctypes import addressof
-
+    # Anything with the buffer protocol, str included (its UTF-8 bytes),
+    # as mp_get_buffer_raise takes it.
     if isinstance(b, (bytes, bytearray)):
         return b
+    if isinstance(b, str):
+        return b.encode()
     return bytes(b)
 
 
@@ -493,10 +499,13 @@ class I2C(SoftI2C):
 
 
 class _SPIBase:
-    # No SPI device is simulated yet: writes go nowhere, reads see MISO
-    # idle (0xff), as with nothing on the bus.
+    # Writes reach the devices whose chip select is low (board/machine's
+    # one SPI bus); reads see MISO idle (0xff): no simulated part answers.
     def write(self, buf):
-        pass
+        from uctypes import addressof
+
+        b = _buf(buf)
+        _hw.spi_write(addressof(b), len(b))
 
     def read(self, nbytes, write=0x00):
         return b"\xff" * nbytes
@@ -508,6 +517,7 @@ class _SPIBase:
     def write_readinto(self, write_buf, read_buf):
         if len(write_buf) != len(read_buf):
             raise ValueError("buffers must be the same length")
+        self.write(write_buf)
         self.readinto(read_buf)
 
     def deinit(self):
@@ -607,47 +617,50 @@ class UART:
         self._timeout_char = max(timeout_char, 13000 // self._baud + 1)
 
     def write(self, buf):
+        from uctypes import addressof
+
         b = _buf(buf.encode() if isinstance(buf, str) else buf)
         if self._id == 1:
-            from uctypes import addressof
-
             _hw.uart1(addressof(b), len(b))
         else:
-            import sys
-
-            sys.stdout.write(b.decode() if isinstance(b, (bytes, bytearray)) else b)
+            _hw.uart0_write(addressof(b), len(b))
         return len(b)
 
     def _can_read(self):
         if self._id == 1:
             raise OSError("UART(1) can't read")
 
+    # While UART0 is in the terminal (os.dupterm slot 1 at boot) what it
+    # receives goes straight to stdin, so read() returns None; once
+    # detached its bytes wait here.
     def any(self):
         self._can_read()
-        return _board.uart_any() if hasattr(_board, "uart_any") else 0
+        return _hw.uart0_any()
 
     def read(self, nbytes=None):
         self._can_read()
         n = self.any()
+        if not n and self._timeout:
+            _time.sleep_ms(self._timeout)
+            n = self.any()
         if not n:
-            if self._timeout:
-                _time.sleep_ms(self._timeout)
-                n = self.any()
-            if not n:
-                return None
-        import sys
-
+            return None
         if nbytes is not None:
             n = min(n, nbytes)
-        return sys.stdin.buffer.read(n)
+        from uctypes import addressof
+
+        b = bytearray(n)
+        return bytes(b[: _hw.uart0_read(addressof(b), n)])
 
     def readline(self):
         self._can_read()
-        if not self.any():
-            return None
-        import sys
-
-        return sys.stdin.buffer.readline()
+        out = b""
+        while self.any():
+            c = self.read(1)
+            out += c
+            if c == b"\n":
+                break
+        return out or None
 
     def readinto(self, buf, nbytes=None):
         d = self.read(len(buf) if nbytes is None else nbytes)

@@ -46,21 +46,79 @@ def ilistdir(path="."):
 
 
 # dupterm slots (MICROPY_PY_OS_DUPTERM is 2 on the ESP8266); main.c puts
-# UART(0) in slot 1 for the REPL. The simulator keeps the slots but does
-# not yet reroute the console through them.
-_dupterm = [None, True]
+# UART(0) in slot 1 at every boot. The board routes the terminal by them
+# (board/dupterm.go): UART(0) out of every slot takes the REPL off the
+# serial port; a stream in a slot gets the terminal's output.
+_dupterm = [None, 0]  # 0 stands for the boot's UART(0) object
+
+
+def _isuart0(s):
+    import machine
+
+    return isinstance(s, machine.UART) and s._id == 0
 
 
 def dupterm(stream=None, index=0):
     if index < 0 or index > 1:
         raise ValueError("invalid dupterm index")
+    if stream is not None and not hasattr(stream, "write"):
+        raise OSError("stream operation not supported")
     prev = _dupterm[index]
-    if prev is True:
+    if prev == 0 and not isinstance(prev, bool):
         import machine
 
         prev = machine.UART(0, 115200)
     _dupterm[index] = stream
+    n = 0
+    py = 0
+    for s in _dupterm:
+        if (s == 0 and not isinstance(s, bool)) or _isuart0(s):
+            n += 1
+        elif s is not None:
+            py = 1
+    import _hw
+
+    _hw.dupterm_set(n, py)
     return prev
+
+
+def _dt_tx(data):
+    # The terminal's output, for the streams in the slots (called by the
+    # board); a stream whose write raises leaves its slot, as
+    # mp_os_dupterm_tx_strn deactivates it.
+    for i in (0, 1):
+        s = _dupterm[i]
+        if s is None or (s == 0 and not isinstance(s, bool)) or _isuart0(s):
+            continue
+        try:
+            s.write(data)
+        except Exception as e:
+            _dupterm[i] = None
+            dupterm(None, i)
+            import sys
+
+            print("dupterm: Exception in write() method, deactivating: ", end="")
+            sys.print_exception(e)
+
+
+def _dt_rx():
+    # Input from the streams in the slots (called by the board while it
+    # waits for input): what readinto gives goes to stdin, as
+    # mp_os_dupterm_rx_chr reads the slots.
+    for i in (0, 1):
+        s = _dupterm[i]
+        if s is None or (s == 0 and not isinstance(s, bool)) or _isuart0(s):
+            continue
+        b = bytearray(32)
+        try:
+            n = s.readinto(b)
+        except Exception:
+            continue
+        if n:
+            from uctypes import addressof
+            import _hw
+
+            _hw.dupterm_rx(addressof(b), n)
 
 
 def dupterm_notify(obj_in):

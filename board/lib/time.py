@@ -6,51 +6,23 @@ from _board import sleep as _sleep, sleep_ms as _sleep_ms, sleep_us as _sleep_us
 from _board import ticks_us as _ticks_us, ticks_cpu as _ticks_cpu
 from _board import time as _time, time_ns as _time_ns
 from _hostcall import U as _U, exc as _exc
-from _hw import wait as _hwwait
 
 _OFFSET = 946684800
 
 
-# _irq is set by machine when it is imported: it schedules the interrupt
-# handlers (Pin.irq, Timer) that became due during a wait, as the port's
-# interrupt handlers do with micropython.schedule.
-_irq = None
-
-
-def _wait(us):
-    # The wait ends early when a handler becomes due; the handler runs
-    # (scheduled) and the wait goes on for the time left. Whole
-    # microseconds throughout, so no float is allocated (heap_lock), at
-    # most 1000 s per host call (the host takes 32-bit ints).
-    while us > 0:
-        n = us if us < 1000000000 else 1000000000
-        r = _hwwait(n)
-        if r is _U:
-            raise _exc()
-        if r < 0:
-            us -= n
-            continue
-        _irq()
-        us -= n - r
-
-
+# A sleep is a wait of the board's: interrupt handlers that become due
+# during it run inside it, as mp_hal_delay_us runs mp_handle_pending.
 def sleep(seconds):
-    if _irq is not None and seconds > 0:
-        return _wait(int(seconds * 1000000))
     if _sleep(seconds) is _U:
         raise _exc()
 
 
 def sleep_ms(ms):
-    if _irq is not None and ms > 0:
-        return _wait(ms * 1000)
     if _sleep_ms(ms) is _U:
         raise _exc()
 
 
 def sleep_us(us):
-    if _irq is not None and us > 0:
-        return _wait(us)
     if _sleep_us(us) is _U:
         raise _exc()
 

@@ -18,7 +18,7 @@ func FuzzHardware(f *testing.F) {
 		for i := 0; i+2 < len(ops); i += 3 {
 			op, a, b := ops[i], int(int8(ops[i+1])), int(int8(ops[i+2]))
 			now += time.Duration(ops[i+2]) * time.Millisecond
-			switch op % 12 {
+			switch op % 13 {
 			case 0:
 				_ = h.InitPin(now, a, b%3, b&1, b%2)
 			case 1:
@@ -48,7 +48,15 @@ func FuzzHardware(f *testing.F) {
 				h.OneWireReset(now, a)
 				h.OneWireReadBit(a)
 				h.Bitstream(now, a, ops[i:])
+			case 12:
+				_ = h.AttachSPI(a, b, spiSink{})
+				h.SPIWrite(now, ops[i:])
 			}
 		}
 	})
 }
+
+// spiSink is an SPI part that takes anything.
+type spiSink struct{}
+
+func (spiSink) SPIWrite([]byte, int) {}

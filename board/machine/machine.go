@@ -55,6 +55,8 @@ func (e Event) Text() string {
 	case "i2c":
 		s = fmt.Sprintf("I2C %s %#x %d bytes", e.Detail, e.Pin, e.Value)
 		return s
+	case "spi":
+		s = fmt.Sprintf("SPI sent %d bytes", e.Value)
 	case "uart1":
 		s = fmt.Sprintf("UART1 sent %d bytes", e.Value)
 	case "wdt":
@@ -100,6 +102,7 @@ type Hardware struct {
 	ow      map[int][]OneWireDevice
 	flash   map[int][]byte // raw flash sectors written so far
 	strips  map[int][]byte // last bitstream frame per pin
+	spi     []spiSlot      // devices on the SPI bus
 }
 
 // New returns the peripherals of a board just powered on.

@@ -87,6 +87,7 @@ type netState struct {
 	phyMode  int
 	pm       int
 	bootAt   int64 // simulator time (ns) of the boot this state belongs to
+	woke     bool  // the radio was reset at a deep-sleep wake (hwsleep.go)
 }
 
 type netStateKey struct{}
@@ -125,10 +126,14 @@ func wlanOf(b hostabi.Host) (WLAN, *netState, error) {
 	st.mu.Lock()
 	rebooted := st.bootAt != boot
 	st.bootAt = boot
+	woke := st.woke
+	st.woke = false
 	st.mu.Unlock()
 	if rebooted {
 		st.reset()
-		w.Reset()
+		if !woke {
+			w.Reset()
+		}
 	}
 	return w, st, nil
 }
@@ -1005,4 +1010,29 @@ func netPhyMode(c *netCall) (hostabi.Value, error) {
 	}
 	c.st.phyMode = n
 	return nil, nil
+}
+
+// radioPower is the WLAN's radio switch for deep sleep (wifi.Radio).
+type radioPower interface{ PowerOff() }
+
+// RadioOff powers the board's radio off for deep sleep (the access point
+// sees the station go) and returns what the wake boot does: the SDK rejoins
+// the saved network at once, whether or not the script touches the network
+// module.
+func RadioOff(b hostabi.Host) (wake func()) {
+	w, _ := b.Env(WLANKey{}).(WLAN)
+	if p, ok := w.(radioPower); ok {
+		p.PowerOff()
+	}
+	return func() {
+		if w == nil {
+			return
+		}
+		w.Reset()
+		if st, _ := b.Value(netStateKey{}).(*netState); st != nil {
+			st.mu.Lock()
+			st.woke = true
+			st.mu.Unlock()
+		}
+	}
 }

@@ -31,6 +31,10 @@ type Device struct {
 	// Addr is an I2C device's 7-bit address; default 0x3C for ssd1306,
 	// 0x76 for bme280.
 	Addr int `json:"addr,omitempty"`
+	// CS and DC put an ssd1306 on the SPI bus instead of I2C: the GPIOs of
+	// its chip select and its data/command input.
+	CS *int `json:"cs,omitempty"`
+	DC *int `json:"dc,omitempty"`
 	// Width and Height are an ssd1306's panel size; default 128×64.
 	Width  int `json:"width,omitempty"`
 	Height int `json:"height,omitempty"`
@@ -95,9 +99,21 @@ func (v *validator) devices(f string, b *Board) {
 		} else if d.Pin != nil && d.Kind == "uart_peer" {
 			v.errf(df+".pin", "a uart_peer listens to UART1's TX (GPIO 2); leave pin out")
 		} else if d.Pin != nil && (d.Kind == "ssd1306" || d.Kind == "bme280") {
-			v.errf(df+".pin", "a %s is on the I2C bus; give its addr instead of a pin", d.Kind)
+			v.errf(df+".pin", "a %s is on the I2C bus; give its addr instead of a pin (an ssd1306 on SPI: cs and dc)", d.Kind)
 		} else if d.Pin != nil {
 			v.errf(df+".pin", "a %s is on the ADC input A0; leave pin out", d.Kind)
+		}
+		if d.CS != nil || d.DC != nil {
+			switch {
+			case d.Kind != "ssd1306":
+				v.errf(df+".cs", "only an ssd1306 goes on the SPI bus")
+			case d.CS == nil || d.DC == nil:
+				v.errf(df, "an ssd1306 on SPI needs both cs and dc")
+			case d.Addr != 0:
+				v.errf(df+".addr", "an ssd1306 on SPI (cs, dc) has no I2C address")
+			case !validGPIO(*d.CS) || !validGPIO(*d.DC) || *d.CS == *d.DC:
+				v.errf(df, "cs %d and dc %d must be two different usable GPIOs (0-5, 9, 10, 12-16)", *d.CS, *d.DC)
+			}
 		}
 		if d.Addr < 0 || d.Addr > 0x7f {
 			v.errf(df+".addr", "%#x is not a 7-bit I2C address", d.Addr)
@@ -177,8 +193,16 @@ func (v *validator) hardwareExpect(f string, e *Expect) {
 			v.errf(f+".pwm.duty", "%d: duty is 0 to 1023", *p.Duty)
 		}
 	}
-	if d := e.Display; d != nil && d.PNG == "" && d.LitMin <= 0 {
-		v.errf(f+".display", "set png (a reference image) or lit_min")
+	if d := e.Display; d != nil {
+		if d.PNG == "" && d.LitMin <= 0 && d.Text == "" {
+			v.errf(f+".display", "set png (a reference image), lit_min or text")
+		}
+		if len(d.Text) > 16 {
+			v.errf(f+".display.text", "%d characters: a 128-pixel panel shows at most 16", len(d.Text))
+		}
+		if d.CS != nil && (d.Addr != 0 || !validGPIO(*d.CS)) {
+			v.errf(f+".display.cs", "cs picks an SPI panel by its chip-select GPIO (0-5, 9, 10, 12-16), without addr")
+		}
 	}
 	if c := e.ResetCause; c != nil {
 		switch *c {
@@ -204,11 +228,17 @@ type NeoPixelExpect struct {
 type DisplayExpect struct {
 	// Addr is the display's I2C address; default 0x3C.
 	Addr int `json:"addr,omitempty"`
+	// CS picks a display on the SPI bus by its chip-select GPIO instead.
+	CS *int `json:"cs,omitempty"`
 	// PNG is a reference image (relative to the scenario file) the panel
 	// must equal pixel for pixel.
 	PNG string `json:"png,omitempty"`
 	// LitMin passes when at least this many pixels are lit.
 	LitMin int `json:"lit_min,omitempty"`
+	// Text passes when the panel shows this text somewhere, pixel for
+	// pixel as framebuf's text() draws it in the firmware's 8×8 font (lit
+	// on dark); 1 to 16 characters.
+	Text string `json:"text,omitempty"`
 }
 
 // PWMExpect is a pin's PWM output at the end of the run; unset parts
