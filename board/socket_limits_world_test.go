@@ -41,9 +41,6 @@ for how in ('readline', 'read'):
         print(how, 'MemoryError')
     s.close()
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "readline MemoryError", "read MemoryError")
 }

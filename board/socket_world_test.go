@@ -94,6 +94,24 @@ func goPeer(s *netstack.Sockets, f func() error) <-chan error {
 	return errc
 }
 
+// tcpPeer is a Go program on "pc" (10.0.0.1) serving the first connection
+// to addr with serve; the channel carries serve's result.
+func (l *lan) tcpPeer(addr string, imp netstack.Impairments, serve func(pc *netstack.Sockets, c *netstack.Conn) error) <-chan error {
+	l.t.Helper()
+	pc := l.peer("pc", 1, imp)
+	ln, err := pc.ListenTCP(ap(addr), 4)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		return serve(pc, c)
+	})
+}
+
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -173,13 +191,19 @@ func (l *lan) startTyped(name string, host byte, main string, env boardnet.Socke
 	return r
 }
 
-// wait waits for the script to end and returns its console.
-func (r *boardRun) wait(t testing.TB) string {
+// wait waits for the script to end and returns its console; then for each
+// of peers (goPeer's channels), failing the test with its error.
+func (r *boardRun) wait(t testing.TB, peers ...<-chan error) string {
 	t.Helper()
 	r.l.ready()
 	<-r.done
 	if r.err != nil {
 		t.Fatalf("Run: %v\nconsole:\n%s", r.err, r.console.String())
+	}
+	for _, p := range peers {
+		if err := <-p; err != nil {
+			t.Fatal(err)
+		}
 	}
 	return r.console.String()
 }
