@@ -112,6 +112,7 @@ func (l *lan) tcpPeer(addr string, imp netstack.Impairments, serve func(pc *nets
 	})
 }
 
+// syncBuf is a board console tests read while the board writes it.
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
