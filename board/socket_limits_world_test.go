@@ -13,11 +13,7 @@ import (
 // heap: both raise MemoryError, as vstr growth does on the chip.
 func TestStreamReadsCappedAtHeap(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:7"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:7", 4, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		for i := 0; i < 2; i++ {
 			c, err := ln.Accept()

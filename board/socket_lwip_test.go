@@ -29,11 +29,7 @@ import (
 // getaddrinfo's ERR_ARG, mp_obj_get_int on the port).
 func TestLwipSocketSurface(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:80", 4, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		c, err := ln.Accept()
 		if err != nil {

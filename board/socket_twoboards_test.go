@@ -231,11 +231,7 @@ print('took', time.ticks_diff(time.ticks_ms(), t0), 'ms')
 
 func TestPCBLimitFromScript(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:80", 16, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		var cs []io.ReadCloser
 		for i := 0; i < 5; i++ {
@@ -285,11 +281,7 @@ print('after 2*MSL ok')
 
 func TestBadScriptsNeverCrash(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:7"), 16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:7", 16, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		c, err := ln.Accept()
 		if err != nil {

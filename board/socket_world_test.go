@@ -94,15 +94,22 @@ func goPeer(s *netstack.Sockets, f func() error) <-chan error {
 	return errc
 }
 
+// listener is a peer at 10.0.0.1 listening on addr (TCP) with backlog.
+func (l *lan) listener(name, addr string, backlog int, imp netstack.Impairments) (*netstack.Sockets, *netstack.Listener) {
+	l.t.Helper()
+	pc := l.peer(name, 1, imp)
+	ln, err := pc.ListenTCP(ap(addr), backlog)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return pc, ln
+}
+
 // tcpPeer is a Go program on "pc" (10.0.0.1) serving the first connection
 // to addr with serve; the channel carries serve's result.
 func (l *lan) tcpPeer(addr string, imp netstack.Impairments, serve func(pc *netstack.Sockets, c *netstack.Conn) error) <-chan error {
 	l.t.Helper()
-	pc := l.peer("pc", 1, imp)
-	ln, err := pc.ListenTCP(ap(addr), 4)
-	if err != nil {
-		l.t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", addr, 4, imp)
 	return goPeer(pc, func() error {
 		c, err := ln.Accept()
 		if err != nil {
