@@ -238,27 +238,24 @@ func testBridgeEcho(t *testing.T, bin string) {
 	// stdout is the trace, then the JSON report (then the trace of the
 	// world closing).
 	out := sim.stdout.String()
-	i := strings.Index(out, "{\n  \"scenario\"")
-	if i < 0 {
-		t.Fatalf("no JSON report on stdout:\n%s", bridgeTail(out, 4000))
-	}
 	var rep struct {
 		Boards []struct {
 			Console []string `json:"console"`
 		} `json:"boards"`
 	}
-	if err := json.NewDecoder(strings.NewReader(out[i:])).Decode(&rep); err != nil || len(rep.Boards) != 1 {
-		t.Fatalf("JSON report: %v\n%s", err, bridgeTail(out, 4000))
+	trace := splitReport(t, out, &rep)
+	if len(rep.Boards) != 1 {
+		t.Fatalf("JSON report has %d boards, want 1\n%s", len(rep.Boards), bridgeTail(out, 4000))
 	}
 	console := rep.Boards[0].Console
 	if len(console) != 4 || !strings.HasPrefix(console[2], "client connected from ('192.168.1.1', ") || console[3] != "echoed 1000 lines" {
 		t.Errorf("board console %q; want it to accept a LAN peer and echo 1000 lines", console)
 	}
 	// The loss really applied on the simulated path, and TCP recovered.
-	if n := strings.Count(out[:i], "DROP (loss)"); n == 0 {
-		t.Errorf("the trace shows no frame lost to --loss 5%%:\n%s", bridgeTail(out[:i], 4000))
+	if n := strings.Count(trace, "DROP (loss)"); n == 0 {
+		t.Errorf("the trace shows no frame lost to --loss 5%%:\n%s", bridgeTail(trace, 4000))
 	} else {
-		t.Logf("%d frames lost on the simulated link, %d retransmissions", n, strings.Count(out[:i], "(retransmission)"))
+		t.Logf("%d frames lost on the simulated link, %d retransmissions", n, strings.Count(trace, "(retransmission)"))
 	}
 }
 
@@ -370,6 +367,21 @@ type bridgeSim struct {
 	stdout, stderr bridgeBuffer
 	done           chan struct{}
 	err            error
+}
+
+// splitReport splits esp8266sim's stdout with --trace --format json (the
+// trace, then the JSON report), decodes the report into rep and returns
+// the trace.
+func splitReport(t *testing.T, out string, rep any) string {
+	t.Helper()
+	i := strings.Index(out, "{\n  \"scenario\"")
+	if i < 0 {
+		t.Fatalf("no JSON report on stdout:\n%s", bridgeTail(out, 4000))
+	}
+	if err := json.NewDecoder(strings.NewReader(out[i:])).Decode(rep); err != nil {
+		t.Fatalf("JSON report: %v\n%s", err, bridgeTail(out, 4000))
+	}
+	return out[:i]
 }
 
 // bridgeStart runs esp8266sim; the test's cleanup stops it (Ctrl-C, then
