@@ -388,7 +388,14 @@ func splitReport(t *testing.T, out string, rep any) string {
 // kill) if it still runs.
 func bridgeStart(t *testing.T, bin string, args ...string) *bridgeSim {
 	t.Helper()
+	return bridgeStartIn(t, "", bin, args...)
+}
+
+// bridgeStartIn is bridgeStart in the directory dir ("": the test's).
+func bridgeStartIn(t *testing.T, dir, bin string, args ...string) *bridgeSim {
+	t.Helper()
 	s := &bridgeSim{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

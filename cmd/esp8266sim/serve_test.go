@@ -224,16 +224,7 @@ func TestReadmeServeExample(t *testing.T) {
 		t.Fatalf("first line of the example is not a serve command: %q", lines[0])
 	}
 	dir := t.TempDir()
-	s := &bridgeSim{cmd: exec.Command(bin, fields[1:]...), done: make(chan struct{})}
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
+	s := bridgeStartIn(t, dir, bin, fields[1:]...)
 	defer func() {
 		s.cmd.Process.Signal(os.Interrupt)
 		s.wait(t, 20*time.Second)
