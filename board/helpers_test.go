@@ -82,3 +82,21 @@ func runScript(tb testing.TB, cfg Config, clock *vclock.Clock) (string, Result) 
 }
 
 func files(main string) map[string][]byte { return map[string][]byte{"main.py": []byte(main)} }
+
+// scriptCase is a main.py and the console it must print.
+type scriptCase struct{ name, src, want string }
+
+// runScripts runs each case on a board of its own (sharing one clock) as a
+// subtest.
+func runScripts(t *testing.T, cases []scriptCase) {
+	t.Helper()
+	clock := newClock(t)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := runScript(t, Config{Files: files(tt.src)}, clock)
+			if got != tt.want {
+				t.Errorf("console = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
