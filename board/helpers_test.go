@@ -1,32 +1,16 @@
 package board
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 )
 
-// syncBuffer is a console safe to read while the board writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+// syncBuffer is a console the test reads while the board writes it.
+type syncBuffer = syncbuf.Buffer
 
 func testFirmware(tb testing.TB) *Firmware {
 	tb.Helper()

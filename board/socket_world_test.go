@@ -1,7 +1,6 @@
 package board_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/netip"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/esp8266sim/esp8266sim/board"
 	boardnet "github.com/esp8266sim/esp8266sim/board/net"
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -120,22 +120,7 @@ func (l *lan) tcpPeer(addr string, imp netstack.Impairments, serve func(pc *nets
 }
 
 // syncBuf is a board console tests read while the board writes it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuf = syncbuf.Buffer
 
 // boardRun is a board running a script.
 type boardRun struct {

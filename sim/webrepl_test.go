@@ -1,38 +1,22 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // syncBuffer is a console the test reads while the world writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // freePort is a loopback TCP port nobody listens on (now).
 func freePort(t *testing.T) int {

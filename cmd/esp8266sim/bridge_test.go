@@ -24,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 )
 
 func TestHostBridge(t *testing.T) {
@@ -452,22 +454,7 @@ func (s *bridgeSim) waitStderr(t *testing.T, want string, d time.Duration) {
 }
 
 // bridgeBuffer collects a process's output for concurrent readers.
-type bridgeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *bridgeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *bridgeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type bridgeBuffer struct{ syncbuf.Buffer }
 
 // waitFor waits until the buffer contains want.
 func (b *bridgeBuffer) waitFor(t *testing.T, what, want string, d time.Duration, s *bridgeSim) {
