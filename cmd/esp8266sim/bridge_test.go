@@ -57,7 +57,7 @@ func TestHostBridge(t *testing.T) {
 func testBridgeWebServer(t *testing.T, bin string) {
 	curl := bridgeNeedTool(t, "curl", "curl")
 	chromium := bridgeNeedTool(t, "/usr/bin/chromium", "chromium")
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	sim := bridgeStart(t, bin, "run", filepath.Join("..", "..", "scripts", "web_server.py"),
 		"--forward", fmt.Sprintf("%d:esp1:80", port), "--timeout", "2m")
@@ -155,7 +155,7 @@ func testBridgeWebServer(t *testing.T, bin string) {
 // the board's TCP client reaches it as host.sim.internal.
 func testBridgeNetcat(t *testing.T, bin string) {
 	nc := bridgeNeedTool(t, "nc.openbsd", "netcat-openbsd")
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	script := bridgeScript(t, "tcp_client_host.py", map[string]string{
 		"port = 8888 ": fmt.Sprintf("port = %d ", port),
 	})
@@ -219,7 +219,7 @@ func testBridgeNetcat(t *testing.T, bin string) {
 // through a forward to the board's echo server over a lossy link.
 func testBridgeEcho(t *testing.T, bin string) {
 	python := bridgeNeedTool(t, "python3", "python3")
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	sim := bridgeStart(t, bin, "run", filepath.Join("testdata", "bridge", "echo_server.py"),
 		"--forward", fmt.Sprintf("%d:esp1:7", port), "--loss", "5%", "--trace", "--format", "json", "--timeout", "2m")
 	sim.waitStderr(t, fmt.Sprintf("http://127.0.0.1:%d → esp1:7", port), 15*time.Second)
@@ -484,18 +484,6 @@ func (b *bridgeBuffer) waitFor(t *testing.T, what, want string, d time.Duration,
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// bridgeFreePort returns a loopback TCP port nothing listens on now.
-func bridgeFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
 }
 
 // bridgeWaitListening waits until something listens on 127.0.0.1:port,

@@ -33,6 +33,7 @@ for i in range(150):
         break
 `
 
+// freePort returns a loopback TCP port nothing listens on now.
 func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -65,7 +65,7 @@ func serveClient(t *testing.T, py, url, check string) string {
 func TestServe(t *testing.T) {
 	py := servePython(t)
 	bin := buildBinary(t)
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	s, dir := serveStart(t, bin, "--serial-tcp", fmt.Sprint(port))
 	pty := filepath.Join(dir, "esp1")
 	if target, err := os.Readlink(pty); err != nil || !strings.HasPrefix(target, "/dev/pts/") {
@@ -217,7 +217,7 @@ func TestReadmeServeExample(t *testing.T) {
 	_, block, _ = strings.Cut(block, "```sh\n")
 	block, _, _ = strings.Cut(block, "```")
 	lines := strings.Split(strings.TrimSpace(block), "\n")
-	port := fmt.Sprint(bridgeFreePort(t))
+	port := fmt.Sprint(freePort(t))
 	serveLine := strings.TrimSuffix(strings.TrimSpace(lines[0]), "&")
 	fields := strings.Fields(strings.ReplaceAll(serveLine, "4000", port))
 	if len(fields) < 2 || fields[0] != "bin/esp8266sim" || fields[1] != "serve" {
