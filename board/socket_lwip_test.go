@@ -1,7 +1,6 @@
 package board_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -380,12 +379,7 @@ c6.close()
 // timestamp. Read back from the medium's capture.
 func TestLwipOnTheWire(t *testing.T) {
 	l := newLAN(t)
-	var pcap bytes.Buffer
-	capt, err := netstack.NewCapture(&pcap, l.clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.medium.SetCapture(capt)
+	pcap, stopCapture := l.capture()
 	peer := l.tcpPeer("10.0.0.1:80", netstack.Impairments{}, func(pc *netstack.Sockets, c *netstack.Conn) error {
 		io.Copy(io.Discard, c)
 		c.Close()
@@ -411,11 +405,8 @@ c.close()
 `, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "got b'hi'")
-	l.medium.SetCapture(nil)
-	if err := capt.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rd, err := pcapgo.NewNgReader(&pcap, pcapgo.DefaultNgReaderOptions)
+	stopCapture()
+	rd, err := pcapgo.NewNgReader(pcap, pcapgo.DefaultNgReaderOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,12 +567,7 @@ srv.close()
 // Row 11: lwIP's udp_sendto sends to port 0 like any other port.
 func TestLwipSendToPortZero(t *testing.T) {
 	l := newLAN(t)
-	var pcap bytes.Buffer
-	capt, err := netstack.NewCapture(&pcap, l.clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.medium.SetCapture(capt)
+	pcap, stopCapture := l.capture()
 	l.node("pc", 1, netstack.Impairments{})
 	r := l.start("esp1", 2, `
 import socket, time
@@ -591,11 +577,8 @@ time.sleep(1)  # the datagram waits for ARP
 `, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "sent 4")
-	l.medium.SetCapture(nil)
-	if err := capt.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rd, err := pcapgo.NewNgReader(&pcap, pcapgo.DefaultNgReaderOptions)
+	stopCapture()
+	rd, err := pcapgo.NewNgReader(pcap, pcapgo.DefaultNgReaderOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

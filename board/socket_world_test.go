@@ -1,6 +1,7 @@
 package board_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/netip"
@@ -92,6 +93,25 @@ func goPeer(s *netstack.Sockets, f func() error) <-chan error {
 		errc <- f()
 	}()
 	return errc
+}
+
+// capture records the medium's frames (pcapng) into the buffer until stop,
+// which completes it.
+func (l *lan) capture() (pcap *bytes.Buffer, stop func()) {
+	l.t.Helper()
+	pcap = &bytes.Buffer{}
+	capt, err := netstack.NewCapture(pcap, l.clock)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.medium.SetCapture(capt)
+	return pcap, func() {
+		l.t.Helper()
+		l.medium.SetCapture(nil)
+		if err := capt.Close(); err != nil {
+			l.t.Fatal(err)
+		}
+	}
 }
 
 // listener is a peer at 10.0.0.1 listening on addr (TCP) with backlog.
