@@ -174,14 +174,7 @@ func TestAxTLSModuleSurface(t *testing.T) {
 	var subject pkix.Name
 	var suite uint16
 	peer := goPeer(pc, func() error {
-		var c net.Conn
-		var err error
-		for range 20 {
-			netstack.Sleep(l.ctx, pc.Actor, time.Second)
-			if c, err = pc.DialTCP(ap("10.0.0.2:443")); err == nil {
-				break
-			}
-		}
+		c, err := l.dialBoard(pc, "10.0.0.2:443")
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -112,6 +113,18 @@ func (l *lan) capture() (pcap *bytes.Buffer, stop func()) {
 			l.t.Fatal(err)
 		}
 	}
+}
+
+// dialBoard connects the peer to a server on a board, trying once a
+// second for 20 s while the board's script starts listening.
+func (l *lan) dialBoard(pc *netstack.Sockets, addr string) (c net.Conn, err error) {
+	for range 20 {
+		netstack.Sleep(l.ctx, pc.Actor, time.Second)
+		if c, err = pc.DialTCP(ap(addr)); err == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
 
 // listener is a peer at 10.0.0.1 listening on addr (TCP) with backlog.
