@@ -91,22 +91,12 @@ func TestSleepIsFastInFastMode(t *testing.T) {
 }
 
 func TestHeapBudget(t *testing.T) {
-	tests := []struct {
-		name, src, want string
-	}{
+	tests := []scriptCase{
 		{"16 KiB fits", "b = bytearray(16*1024)\nprint(len(b))\n", "16384\n"},
 		{"64 KiB does not", "try:\n    b = bytearray(64*1024)\nexcept MemoryError as e:\n    print('MemoryError', e)\n", "MemoryError memory allocation failed, allocating 65536 bytes\n"},
 		{"garbage is collected at host calls", "import time, gc\nfor i in range(3000):\n    s = [i] * 8\n    time.sleep_ms(1)\nprint('ok', gc.mem_free() > 20000)\n", "ok True\n"},
 	}
-	clock := newClock(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, _ := runScript(t, Config{Files: files(tt.src)}, clock)
-			if got != tt.want {
-				t.Errorf("console = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	runScripts(t, tests)
 }
 
 func TestHeapIsConfigurable(t *testing.T) {
@@ -195,7 +185,7 @@ func TestMACIsEspressif(t *testing.T) {
 }
 
 func TestGarbageCollectedInLoops(t *testing.T) {
-	tests := []struct{ name, src, want string }{
+	tests := []scriptCase{
 		{"printing loop with big ints", "x = 0\nfor i in range(3000):\n    x += i * 1000000\n    if i % 100 == 0:\n        print(i, end=' ')\nprint(x)\n", "0 100 200 300 400 500 600 700 800 900 1000 1100 1200 1300 1400 1500 1600 1700 1800 1900 2000 2100 2200 2300 2400 2500 2600 2700 2800 2900 4498500000000\n"},
 		{"pure loop with big ints", "x = 0\nfor i in range(20000):\n    x += i * 1000000\nprint(x)\n", "199990000000000\n"},
 		{"pure loop building strings", "s = ''\nfor i in range(5000):\n    s = str(i) + '-' + s[:100]\nprint(s[:10])\n", "4999-4998-\n"},
@@ -203,15 +193,7 @@ func TestGarbageCollectedInLoops(t *testing.T) {
 		{"ticks loop building strings", "import time\ns = ''\nfor i in range(2000):\n    s = str(i) + '-'\n    time.ticks_ms()\nprint(s)\n", "1999-\n"},
 		{"list from a generator across host calls", "import time\ndef g(n):\n    for i in range(n):\n        time.sleep_ms(0)\n        yield str(i)\nfor k in range(20):\n    l = list(g(300))\n    time.sleep_ms(0)\nprint(len(l), l[-1], ''.join(l)[-6:])\n", "300 299 298299\n"},
 	}
-	clock := newClock(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, _ := runScript(t, Config{Files: files(tt.src)}, clock)
-			if got != tt.want {
-				t.Errorf("console = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	runScripts(t, tests)
 }
 
 // TestGarbageCollectionKeepsLiveObjects churns garbage through the shapes

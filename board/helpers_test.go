@@ -1,33 +1,17 @@
 package board
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 )
 
-// syncBuffer is a console safe to read while the board writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+// syncBuffer is a console the test reads while the board writes it.
+type syncBuffer = syncbuf.Buffer
 
 func testFirmware(tb testing.TB) *Firmware {
 	tb.Helper()
@@ -94,5 +78,23 @@ func wantInOrder(tb testing.TB, out string, want []string) {
 			tb.Fatalf("console lacks %q (in order) in:\n%s", w, out)
 		}
 		rest = rest[i+len(w):]
+	}
+}
+
+// scriptCase is a main.py and the console it must print.
+type scriptCase struct{ name, src, want string }
+
+// runScripts runs each case on a board of its own (sharing one clock) as a
+// subtest.
+func runScripts(t *testing.T, cases []scriptCase) {
+	t.Helper()
+	clock := newClock(t)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := runScript(t, Config{Files: files(tt.src)}, clock)
+			if got != tt.want {
+				t.Errorf("console = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -33,7 +33,7 @@ func init() {
 }
 
 func TestHostModule(t *testing.T) {
-	tests := []struct{ name, src, want string }{
+	tests := []scriptCase{
 		{"error raised at the caller's line", "import _hosttest\nfrom _hostcall import U, exc\ndef recv():\n    r = _hosttest.timeout()\n    if r is U:\n        raise exc()\n    return r\n\nrecv()\n",
 			"Traceback (most recent call last):\n  File \"main.py\", line 9, in <module>\n  File \"main.py\", line 6, in recv\nOSError: [Errno 110] ETIMEDOUT\n"},
 		{"zero-copy buffer", "import _hosttest, uctypes\nb = bytearray(5)\nn = _hosttest.fill(uctypes.addressof(b), len(b))\nprint(n, b)\n", "5 bytearray(b'abcde')\n"},
@@ -41,15 +41,7 @@ func TestHostModule(t *testing.T) {
 		{"python objects come back as themselves", "import _hosttest as h\nl = [1]\nprint(h.echo(l) is l)\n", "True\n"},
 		{"no host files", "try:\n    open('/etc/passwd')\nexcept OSError as e:\n    print(e)\nimport os\nprint(os.listdir('/'))\n", "[Errno 2] ENOENT\n['boot.py', 'main.py']\n"},
 	}
-	clock := newClock(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, _ := runScript(t, Config{Files: files(tt.src)}, clock)
-			if got != tt.want {
-				t.Errorf("console:\n%s\nwant:\n%s", got, tt.want)
-			}
-		})
-	}
+	runScripts(t, tests)
 }
 
 func TestHostPanicEndsRunWithError(t *testing.T) {

@@ -6,13 +6,11 @@ package board_test
 // the way the sim layer does.
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,23 +24,6 @@ import (
 )
 
 var _ boardnet.WLAN = (*wifi.Radio)(nil)
-
-type console struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *console) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
-func (c *console) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.String()
-}
 
 // netWorld is the minimal simulated world: a clock, the air, access points
 // with a router and DHCP server each, and boards.
@@ -128,7 +109,7 @@ func (w *netWorld) router(cfg wifi.APConfig) *wifi.AccessPoint {
 type testBoard struct {
 	b       *board.Board
 	radio   *wifi.Radio
-	console *console
+	console *syncBuf
 	done    chan struct{}
 	res     board.Result
 	err     error
@@ -186,7 +167,7 @@ func (w *netWorld) boardWithInput(name string, mac byte, main string, in io.Read
 		w.t.Fatal(err)
 	}
 	w.t.Cleanup(radio.Close)
-	tb := &testBoard{radio: radio, console: &console{}, done: make(chan struct{})}
+	tb := &testBoard{radio: radio, console: &syncBuf{}, done: make(chan struct{})}
 	b, err := board.New(board.Config{
 		Name: name, MAC: [6]byte(hw), Seed: w.seed, Console: tb.console,
 		Files: map[string][]byte{"main.py": []byte(main)},

@@ -93,11 +93,7 @@ asyncio.run(main())
 
 func TestAsyncioOpenConnectionWaitFor(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("slow", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:7777"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("slow", "10.0.0.1:7777", 4, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		c, err := ln.Accept()
 		if err != nil {

@@ -80,11 +80,7 @@ func readRecord(c net.Conn) ([]byte, error) {
 // signature_algorithms then server_name and nothing else.
 func TestAxTLSClientHello(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("web", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:443"), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("web", "10.0.0.1:443", 2, netstack.Impairments{})
 	var rec []byte
 	peer := goPeer(pc, func() error {
 		c, err := ln.Accept()
@@ -132,11 +128,7 @@ except OSError as e:
 // does the same after a good handshake.
 func TestAxTLSPlainHTTPIsRecordOverflow(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("web", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:443"), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("web", "10.0.0.1:443", 2, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		c, err := ln.Accept()
 		if err != nil {
@@ -182,14 +174,7 @@ func TestAxTLSModuleSurface(t *testing.T) {
 	var subject pkix.Name
 	var suite uint16
 	peer := goPeer(pc, func() error {
-		var c net.Conn
-		var err error
-		for range 20 {
-			netstack.Sleep(l.ctx, pc.Actor, time.Second)
-			if c, err = pc.DialTCP(ap("10.0.0.2:443")); err == nil {
-				break
-			}
-		}
+		c, err := l.dialBoard(pc, "10.0.0.2:443")
 		if err != nil {
 			return err
 		}

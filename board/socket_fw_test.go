@@ -13,17 +13,8 @@ import (
 
 func TestScriptTCPClientHelloEcho(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:8888"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var heard []byte
-	peer := goPeer(pc, func() error {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
+	peer := l.tcpPeer("10.0.0.1:8888", netstack.Impairments{}, func(pc *netstack.Sockets, c *netstack.Conn) error {
 		buf := make([]byte, 64)
 		for !bytes.Contains(heard, []byte("IP.")) {
 			n, err := c.Read(buf)

@@ -13,11 +13,7 @@ import (
 // heap: both raise MemoryError, as vstr growth does on the chip.
 func TestStreamReadsCappedAtHeap(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:7"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:7", 4, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		for i := 0; i < 2; i++ {
 			c, err := ln.Accept()
@@ -41,9 +37,6 @@ for how in ('readline', 'read'):
         print(how, 'MemoryError')
     s.close()
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "readline MemoryError", "read MemoryError")
 }

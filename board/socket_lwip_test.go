@@ -1,7 +1,6 @@
 package board_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -29,11 +28,7 @@ import (
 // getaddrinfo's ERR_ARG, mp_obj_get_int on the port).
 func TestLwipSocketSurface(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:80", 4, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		c, err := ln.Accept()
 		if err != nil {
@@ -159,16 +154,7 @@ for i in range(2):
 // lwIP's tcp_process: ECONNRESET, and the socket polls POLLOUT|POLLHUP.
 func TestLwipResetAfterFIN(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := goPeer(pc, func() error {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
+	peer := l.tcpPeer("10.0.0.1:80", netstack.Impairments{}, func(pc *netstack.Sockets, c *netstack.Conn) error {
 		if err := c.CloseWrite(); err != nil {
 			return err
 		}
@@ -190,10 +176,7 @@ try:
 except OSError as e:
     print('send', e.errno)
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "eof b''", "poll 20", "send 104")
 }
 
@@ -201,16 +184,7 @@ except OSError as e:
 // one recv never joins segments.
 func TestLwipRecvOnePbuf(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := goPeer(pc, func() error {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
+	peer := l.tcpPeer("10.0.0.1:80", netstack.Impairments{}, func(pc *netstack.Sockets, c *netstack.Conn) error {
 		c.Endpoint().SocketOptions().SetDelayOption(false)
 		for _, n := range []int{1420, 1420, 80} {
 			if _, err := c.Write(make([]byte, n)); err != nil {
@@ -228,10 +202,7 @@ s.connect(('10.0.0.1', 80))
 time.sleep(1)
 print('recv', [len(s.recv(4096)) for i in range(3)])
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "recv [1420, 1420, 80]")
 }
 
@@ -280,10 +251,7 @@ except OSError as e:
     print('got', got, e.errno)
 print(elsewhere)
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "<socket state=5 timeout=4294967295 incoming=4>", "got [b'0', b'1', b'2', b'3'] 11",
 		"<socket state=5 timeout=4294967295 incoming=0>")
 }
@@ -338,10 +306,7 @@ s = socket.socket()
 s.bind(('', 80))
 print('bind after 2*MSL ok')
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "bind reuse 0 98", "bind reuse 1 98", "udp bind twice 98", "bind after 2*MSL ok")
 }
 
@@ -414,22 +379,8 @@ c6.close()
 // timestamp. Read back from the medium's capture.
 func TestLwipOnTheWire(t *testing.T) {
 	l := newLAN(t)
-	var pcap bytes.Buffer
-	capt, err := netstack.NewCapture(&pcap, l.clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.medium.SetCapture(capt)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := goPeer(pc, func() error {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
+	pcap, stopCapture := l.capture()
+	peer := l.tcpPeer("10.0.0.1:80", netstack.Impairments{}, func(pc *netstack.Sockets, c *netstack.Conn) error {
 		io.Copy(io.Discard, c)
 		c.Close()
 		d, err := pc.DialTCP(ap("10.0.0.2:81"))
@@ -452,16 +403,10 @@ c, a = srv.accept()
 print('got', c.recv(10))
 c.close()
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "got b'hi'")
-	l.medium.SetCapture(nil)
-	if err := capt.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rd, err := pcapgo.NewNgReader(&pcap, pcapgo.DefaultNgReaderOptions)
+	stopCapture()
+	rd, err := pcapgo.NewNgReader(pcap, pcapgo.DefaultNgReaderOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -622,12 +567,7 @@ srv.close()
 // Row 11: lwIP's udp_sendto sends to port 0 like any other port.
 func TestLwipSendToPortZero(t *testing.T) {
 	l := newLAN(t)
-	var pcap bytes.Buffer
-	capt, err := netstack.NewCapture(&pcap, l.clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.medium.SetCapture(capt)
+	pcap, stopCapture := l.capture()
 	l.node("pc", 1, netstack.Impairments{})
 	r := l.start("esp1", 2, `
 import socket, time
@@ -637,11 +577,8 @@ time.sleep(1)  # the datagram waits for ARP
 `, boardnet.SocketEnv{}, netstack.Impairments{})
 	out := r.wait(t)
 	wantLines(t, "esp1", out, "sent 4")
-	l.medium.SetCapture(nil)
-	if err := capt.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rd, err := pcapgo.NewNgReader(&pcap, pcapgo.DefaultNgReaderOptions)
+	stopCapture()
+	rd, err := pcapgo.NewNgReader(pcap, pcapgo.DefaultNgReaderOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -695,10 +632,7 @@ c, a = srv.accept()
 print('accepted on 81')
 c.close()
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "accepted on 81")
 	if a, b := <-results, <-results; a != "10.0.0.2:80 refused" || b != "10.0.0.2:81 connected" {
 		t.Errorf("peer: %q, %q; want port 80 refused (RST), 81 connected", a, b)

@@ -8,10 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -83,14 +81,7 @@ func TestTLSServerOnBoardAndPeerCert(t *testing.T) {
 	peer := goPeer(pc, func() error {
 		// The board may start listening later than a second in: retry a
 		// refused connection, as a client would.
-		var c net.Conn
-		var err error
-		for try := 0; try < 20; try++ {
-			netstack.Sleep(l.ctx, pc.Actor, time.Second)
-			if c, err = pc.DialTCP(ap("10.0.0.2:443")); err == nil {
-				break
-			}
-		}
+		c, err := l.dialBoard(pc, "10.0.0.2:443")
 		if err != nil {
 			return err
 		}

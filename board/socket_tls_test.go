@@ -145,10 +145,7 @@ get()
 get(server_hostname='www.example.com')
 print(hasattr(ssl, 'CERT_REQUIRED'))
 `, boardnet.SocketEnv{}, netstack.Impairments{Latency: 10 * time.Millisecond})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	if n := strings.Count(out, "b'hello over TLS from www.example.com\\n'"); n != 2 {
 		t.Errorf("want two pages over TLS:\n%s", out)
 	}
@@ -209,9 +206,6 @@ async def main():
 
 asyncio.run(main())
 `, boardnet.SocketEnv{}, netstack.Impairments{Latency: 5 * time.Millisecond})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, `b'HTTP/1.0 200 OK\r\n' b'hello over TLS from www.example.com\n'`)
 }

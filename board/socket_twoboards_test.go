@@ -160,16 +160,7 @@ s.close()
 
 func TestPeerResetMidStream(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:9000"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := goPeer(pc, func() error {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
+	peer := l.tcpPeer("10.0.0.1:9000", netstack.Impairments{}, func(pc *netstack.Sockets, c *netstack.Conn) error {
 		if _, err := c.Write([]byte("first part")); err != nil {
 			return err
 		}
@@ -194,26 +185,15 @@ for i in range(2):
         print('error', e.errno)
 s.close()
 `, boardnet.SocketEnv{}, netstack.Impairments{})
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "b'first part'", "error 104", "error 9")
 }
 
 func TestSendallUnderLoss(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:9100"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []byte
-	peer := goPeer(pc, func() error {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
+	peer := l.tcpPeer("10.0.0.1:9100", netstack.Impairments{}, func(pc *netstack.Sockets, c *netstack.Conn) error {
+		var err error
 		got, err = io.ReadAll(c)
 		c.Close()
 		return err
@@ -251,11 +231,7 @@ print('took', time.ticks_diff(time.ticks_ms(), t0), 'ms')
 
 func TestPCBLimitFromScript(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:80"), 16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:80", 16, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		var cs []io.ReadCloser
 		for i := 0; i < 5; i++ {
@@ -293,10 +269,7 @@ socket.print_pcbs()
 s = socket.socket()
 print('after 2*MSL ok')
 `, boardnet.SocketEnv{MaxTCPPCBs: 5}, netstack.Impairments{}) // a heap for 5 PCBs
-	out := r.wait(t)
-	if err := <-peer; err != nil {
-		t.Fatal(err)
-	}
+	out := r.wait(t, peer)
 	wantLines(t, "esp1", out, "socket 6 failed 12", "recycled a TIME_WAIT PCB", "after 2*MSL ok", "TIME-WAIT PCB states:")
 	if n := strings.Count(out, "State: TIME_WAIT"); n != 5 {
 		t.Errorf("print_pcbs listed %d TIME_WAIT PCBs, want 5:\n%s", n, out)
@@ -308,11 +281,7 @@ print('after 2*MSL ok')
 
 func TestBadScriptsNeverCrash(t *testing.T) {
 	l := newLAN(t)
-	pc := l.peer("pc", 1, netstack.Impairments{})
-	ln, err := pc.ListenTCP(ap("10.0.0.1:7"), 16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := l.listener("pc", "10.0.0.1:7", 16, netstack.Impairments{})
 	peer := goPeer(pc, func() error {
 		c, err := ln.Accept()
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/esp8266sim/esp8266sim/board"
 	boardnet "github.com/esp8266sim/esp8266sim/board/net"
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -94,22 +96,64 @@ func goPeer(s *netstack.Sockets, f func() error) <-chan error {
 	return errc
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// capture records the medium's frames (pcapng) into the buffer until stop,
+// which completes it.
+func (l *lan) capture() (pcap *bytes.Buffer, stop func()) {
+	l.t.Helper()
+	pcap = &bytes.Buffer{}
+	capt, err := netstack.NewCapture(pcap, l.clock)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.medium.SetCapture(capt)
+	return pcap, func() {
+		l.t.Helper()
+		l.medium.SetCapture(nil)
+		if err := capt.Close(); err != nil {
+			l.t.Fatal(err)
+		}
+	}
 }
 
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+// dialBoard connects the peer to a server on a board, trying once a
+// second for 20 s while the board's script starts listening.
+func (l *lan) dialBoard(pc *netstack.Sockets, addr string) (c net.Conn, err error) {
+	for range 20 {
+		netstack.Sleep(l.ctx, pc.Actor, time.Second)
+		if c, err = pc.DialTCP(ap(addr)); err == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
 
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// listener is a peer at 10.0.0.1 listening on addr (TCP) with backlog.
+func (l *lan) listener(name, addr string, backlog int, imp netstack.Impairments) (*netstack.Sockets, *netstack.Listener) {
+	l.t.Helper()
+	pc := l.peer(name, 1, imp)
+	ln, err := pc.ListenTCP(ap(addr), backlog)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return pc, ln
 }
+
+// tcpPeer is a Go program on "pc" (10.0.0.1) serving the first connection
+// to addr with serve; the channel carries serve's result.
+func (l *lan) tcpPeer(addr string, imp netstack.Impairments, serve func(pc *netstack.Sockets, c *netstack.Conn) error) <-chan error {
+	l.t.Helper()
+	pc, ln := l.listener("pc", addr, 4, imp)
+	return goPeer(pc, func() error {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		return serve(pc, c)
+	})
+}
+
+// syncBuf is a board console tests read while the board writes it.
+type syncBuf = syncbuf.Buffer
 
 // boardRun is a board running a script.
 type boardRun struct {
@@ -173,13 +217,19 @@ func (l *lan) startTyped(name string, host byte, main string, env boardnet.Socke
 	return r
 }
 
-// wait waits for the script to end and returns its console.
-func (r *boardRun) wait(t testing.TB) string {
+// wait waits for the script to end and returns its console; then for each
+// of peers (goPeer's channels), failing the test with its error.
+func (r *boardRun) wait(t testing.TB, peers ...<-chan error) string {
 	t.Helper()
 	r.l.ready()
 	<-r.done
 	if r.err != nil {
 		t.Fatalf("Run: %v\nconsole:\n%s", r.err, r.console.String())
+	}
+	for _, p := range peers {
+		if err := <-p; err != nil {
+			t.Fatal(err)
+		}
 	}
 	return r.console.String()
 }

@@ -17,26 +17,8 @@ import (
 // them with the result.
 func runYAMLCaptured(t *testing.T, yaml string) (res *Result, traceText string, pcap []byte) {
 	t.Helper()
-	sc, err := scenario.Parse("test.yaml", []byte(yaml), "yaml")
-	if err != nil {
-		t.Fatalf("scenario: %v", err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tr, capture lockedBuffer
-	w, err := New(sc, Options{Firmware: fw, Trace: &tr, Pcap: &capture})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if res, err = w.Run(ctx, RunOptions{}); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	w.Close()
+	res = runYAMLWith(t, yaml, Options{Trace: &tr, Pcap: &capture}) // closes the world: the buffers are complete
 	return res, string(tr.Bytes()), capture.Bytes()
 }
 

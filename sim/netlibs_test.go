@@ -2,46 +2,22 @@ package sim
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // runNetlib runs a scenario given inline like runYAML; with
 // ESP8266SIM_TEST_TRACE=1 it logs the world's trace.
 func runNetlib(t *testing.T, yaml string) *Result {
 	t.Helper()
-	sc, err := scenario.Parse("test.yaml", []byte(yaml), "yaml")
-	if err != nil {
-		t.Fatalf("scenario: %v", err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var trace bytes.Buffer
-	opts := Options{Firmware: fw}
+	var opts Options
 	if os.Getenv("ESP8266SIM_TEST_TRACE") != "" {
 		opts.Trace = &trace
 		defer func() { t.Logf("trace:\n%s", trace.String()) }()
 	}
-	w, err := New(sc, opts)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return res
+	return runYAMLWith(t, yaml, opts)
 }
 
 // wifiUp is the preamble of the library tests' board programs: join the

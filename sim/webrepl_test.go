@@ -1,38 +1,22 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/esp8266sim/esp8266sim/board"
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // syncBuffer is a console the test reads while the world writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // freePort is a loopback TCP port nobody listens on (now).
 func freePort(t *testing.T) int {
@@ -64,50 +48,9 @@ webrepl.start()
 func TestWebREPLFromTheHost(t *testing.T) {
 	py := needPythonWebsocket(t)
 	port := freePort(t)
-	sc, err := scenario.Parse("webrepl.yaml", []byte(fmt.Sprintf(`
-time_mode: realtime
-duration: 2m
-boards:
-  - name: esp1
-    files:
-      - {path: /webrepl_cfg.py, content: "PASS = 'secret'\n"}
-      - path: /boot.py
-        content: |
-%s
-forwards:
-  - "%d:esp1:8266"
-`, indentLines(webreplBoot, "          "), port)), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	console := &syncBuffer{}
-	w, err := New(sc, Options{Firmware: fw, Console: console})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(ctx, RunOptions{})
-	}()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(console.String(), "Started webrepl in normal mode") {
-		if time.Now().After(deadline) {
-			t.Fatalf("WebREPL did not start; console:\n%s", console.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	console, _ := startWorld(t, "webrepl.yaml", webreplYAML(port, "", ""), "Started webrepl in normal mode", "WebREPL did not start")
 	client := func(password string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, py, "testdata/webrepl_client.py", fmt.Sprintf("ws://127.0.0.1:%d/", port), password).CombinedOutput()
+		out, err := runPython(py, "testdata/webrepl_client.py", fmt.Sprintf("ws://127.0.0.1:%d/", port), password)
 		if err != nil {
 			t.Errorf("client: %v\n%s\nconsole:\n%s", err, out, console.String())
 		}
@@ -156,17 +99,7 @@ func TestWebREPLKeysReachInput(t *testing.T) {
 func webreplKeys(t *testing.T, read, extra string) {
 	py := needPythonWebsocket(t)
 	port := freePort(t)
-	sc, err := scenario.Parse("webrepl.yaml", []byte(fmt.Sprintf(`
-time_mode: realtime
-duration: 2m
-boards:
-  - name: esp1
-    files:
-      - {path: /webrepl_cfg.py, content: "PASS = 'secret'\n"}
-      - path: /boot.py
-        content: |
-%s
-    code: |
+	code := fmt.Sprintf(`    code: |
       import sys, time
       try:
           while True:
@@ -178,39 +111,9 @@ boards:
           %s
       except KeyboardInterrupt:
           print("interrupted")
-forwards:
-  - "%d:esp1:8266"
-%s`, indentLines(webreplBoot, "          "), read, port, extra)), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	console := &syncBuffer{}
-	w, err := New(sc, Options{Firmware: fw, Console: console})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(ctx, RunOptions{})
-	}()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(console.String(), "Started webrepl in normal mode") {
-		if time.Now().After(deadline) {
-			t.Fatalf("WebREPL did not start; console:\n%s", console.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cctx, ccancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer ccancel()
-	out, err := exec.CommandContext(cctx, py, "testdata/webrepl_input_client.py", fmt.Sprintf("ws://127.0.0.1:%d/", port), "secret").CombinedOutput()
+`, read)
+	console, _ := startWorld(t, "webrepl.yaml", webreplYAML(port, code, extra), "Started webrepl in normal mode", "WebREPL did not start")
+	out, err := runPython(py, "testdata/webrepl_input_client.py", fmt.Sprintf("ws://127.0.0.1:%d/", port), "secret")
 	if err != nil {
 		t.Fatalf("client: %v\n%s\nconsole:\n%s", err, out, console.String())
 	}
@@ -227,6 +130,68 @@ interrupt 'interrupted\r\n'
 			t.Errorf("the serial console lacks %q:\n%s", line, c)
 		}
 	}
+}
+
+// webreplYAML is a realtime world whose esp1 starts WebREPL (password
+// "secret") from boot.py, reached from the host's port; code is the rest
+// of esp1's entry (its "code:" block, or empty), tail the rest of the
+// scenario.
+func webreplYAML(port int, code, tail string) string {
+	return fmt.Sprintf(`
+time_mode: realtime
+duration: 2m
+boards:
+  - name: esp1
+    files:
+      - {path: /webrepl_cfg.py, content: "PASS = 'secret'\n"}
+      - path: /boot.py
+        content: |
+%s
+%sforwards:
+  - "%d:esp1:8266"
+%s`, indentLines(webreplBoot, "          "), code, port, tail)
+}
+
+// startWorld runs the scenario in the background until the test ends and
+// waits up to a minute for mark on the console (failing with what). It
+// returns the console and the end of that minute.
+func startWorld(t *testing.T, name, yaml, mark, what string) (*syncBuffer, time.Time) {
+	t.Helper()
+	sc, err := scenario.Parse(name, []byte(yaml), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := board.DefaultFirmware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := &syncBuffer{}
+	w, err := New(sc, Options{Firmware: fw, Console: console})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx, RunOptions{})
+	}()
+	t.Cleanup(func() { cancel(); <-done; w.Close() })
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(console.String(), mark) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s; console:\n%s", what, console.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return console, deadline
+}
+
+// runPython runs a host client (python3 with args), giving it a minute.
+func runPython(py string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, py, args...).CombinedOutput()
 }
 
 // needPythonWebsocket returns Debian's python3 with its websocket client,
@@ -345,7 +310,7 @@ console_input:
 func TestWebsocketModule(t *testing.T) {
 	py := needPythonWebsocket(t)
 	port := freePort(t)
-	sc, err := scenario.Parse("ws.yaml", []byte(fmt.Sprintf(`
+	console, deadline := startWorld(t, "ws.yaml", fmt.Sprintf(`
 time_mode: realtime
 duration: 1m
 boards:
@@ -385,34 +350,7 @@ boards:
       ws.close()
 forwards:
   - "%d:esp1:8080"
-`, indentLines(strings.ReplaceAll(wifiUp, "      ", ""), "      "), port)), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	console := &syncBuffer{}
-	w, err := New(sc, Options{Firmware: fw, Console: console})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(ctx, RunOptions{})
-	}()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(console.String(), "listening") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the board did not listen; console:\n%s", console.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+`, indentLines(strings.ReplaceAll(wifiUp, "      ", ""), "      "), port), "listening", "the board did not listen")
 	script := fmt.Sprintf(`import websocket
 ws = websocket.create_connection("ws://127.0.0.1:%d/", timeout=20, header={"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
 ws.send("hello\n")
@@ -421,9 +359,7 @@ op, data = ws.recv_data()
 print(op, data)
 ws.close()
 `, port)
-	cctx, ccancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer ccancel()
-	out, err := exec.CommandContext(cctx, py, "-c", script).CombinedOutput()
+	out, err := runPython(py, "-c", script)
 	if want := "'echo: hello\\n'\n2 b'\\x00\\x01\\x02'\n"; err != nil || string(out) != want {
 		t.Errorf("client: %v\n%s\nwant\n%s\nconsole:\n%s", err, out, want, console.String())
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/esp8266sim/esp8266sim/board"
 	boardnet "github.com/esp8266sim/esp8266sim/board/net"
 	"github.com/esp8266sim/esp8266sim/board/sockets"
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/internal/trace"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
 	"github.com/esp8266sim/esp8266sim/netstack"
@@ -814,22 +815,7 @@ func (u *boardUplink) apply() error {
 }
 
 // lockedBuffer is a bytes.Buffer safe for the capture writer and a reader.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
+type lockedBuffer = syncbuf.Buffer
 
 // boardNames lists the boards in creation order.
 func (w *World) boardNames() []string {

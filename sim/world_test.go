@@ -1,38 +1,15 @@
 package sim
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // runYAML builds and runs a scenario given inline.
 func runYAML(t *testing.T, yaml string) *Result {
 	t.Helper()
-	sc, err := scenario.Parse("test.yaml", []byte(yaml), "yaml")
-	if err != nil {
-		t.Fatalf("scenario: %v", err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := New(sc, Options{Firmware: fw})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return res
+	return runYAMLWith(t, yaml, Options{})
 }
 
 func TestPlainScriptRunsAndExpectationsAreChecked(t *testing.T) {

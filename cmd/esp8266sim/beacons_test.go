@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -16,32 +14,18 @@ import (
 // countBeacons counts the beacon frames on a capture's 802.11 interfaces.
 func countBeacons(t *testing.T, path string) int {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := pcapgo.NewNgReader(bytes.NewReader(data), pcapgo.NgReaderOptions{WantMixedLinkType: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for {
-		b, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return n
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachFrame(t, path, func(r *pcapgo.NgReader, b []byte, ci gopacket.CaptureInfo) {
 		intf, _ := r.Interface(ci.InterfaceIndex)
 		if intf.LinkType != layers.LinkTypeIEEE80211Radio || len(b) < 4 {
-			continue
+			return
 		}
 		// The frame control byte follows the radiotap header.
 		if rt := int(binary.LittleEndian.Uint16(b[2:4])); len(b) > rt && b[rt] == 0x80 {
 			n++
 		}
-	}
+	})
+	return n
 }
 
 // --beacons samples the access point's beacons: one per interval of

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 )
 
 func TestHostBridge(t *testing.T) {
@@ -55,7 +57,7 @@ func TestHostBridge(t *testing.T) {
 func testBridgeWebServer(t *testing.T, bin string) {
 	curl := bridgeNeedTool(t, "curl", "curl")
 	chromium := bridgeNeedTool(t, "/usr/bin/chromium", "chromium")
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	sim := bridgeStart(t, bin, "run", filepath.Join("..", "..", "scripts", "web_server.py"),
 		"--forward", fmt.Sprintf("%d:esp1:80", port), "--timeout", "2m")
@@ -153,7 +155,7 @@ func testBridgeWebServer(t *testing.T, bin string) {
 // the board's TCP client reaches it as host.sim.internal.
 func testBridgeNetcat(t *testing.T, bin string) {
 	nc := bridgeNeedTool(t, "nc.openbsd", "netcat-openbsd")
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	script := bridgeScript(t, "tcp_client_host.py", map[string]string{
 		"port = 8888 ": fmt.Sprintf("port = %d ", port),
 	})
@@ -217,7 +219,7 @@ func testBridgeNetcat(t *testing.T, bin string) {
 // through a forward to the board's echo server over a lossy link.
 func testBridgeEcho(t *testing.T, bin string) {
 	python := bridgeNeedTool(t, "python3", "python3")
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	sim := bridgeStart(t, bin, "run", filepath.Join("testdata", "bridge", "echo_server.py"),
 		"--forward", fmt.Sprintf("%d:esp1:7", port), "--loss", "5%", "--trace", "--format", "json", "--timeout", "2m")
 	sim.waitStderr(t, fmt.Sprintf("http://127.0.0.1:%d → esp1:7", port), 15*time.Second)
@@ -238,27 +240,24 @@ func testBridgeEcho(t *testing.T, bin string) {
 	// stdout is the trace, then the JSON report (then the trace of the
 	// world closing).
 	out := sim.stdout.String()
-	i := strings.Index(out, "{\n  \"scenario\"")
-	if i < 0 {
-		t.Fatalf("no JSON report on stdout:\n%s", bridgeTail(out, 4000))
-	}
 	var rep struct {
 		Boards []struct {
 			Console []string `json:"console"`
 		} `json:"boards"`
 	}
-	if err := json.NewDecoder(strings.NewReader(out[i:])).Decode(&rep); err != nil || len(rep.Boards) != 1 {
-		t.Fatalf("JSON report: %v\n%s", err, bridgeTail(out, 4000))
+	trace := splitReport(t, out, &rep)
+	if len(rep.Boards) != 1 {
+		t.Fatalf("JSON report has %d boards, want 1\n%s", len(rep.Boards), bridgeTail(out, 4000))
 	}
 	console := rep.Boards[0].Console
 	if len(console) != 4 || !strings.HasPrefix(console[2], "client connected from ('192.168.1.1', ") || console[3] != "echoed 1000 lines" {
 		t.Errorf("board console %q; want it to accept a LAN peer and echo 1000 lines", console)
 	}
 	// The loss really applied on the simulated path, and TCP recovered.
-	if n := strings.Count(out[:i], "DROP (loss)"); n == 0 {
-		t.Errorf("the trace shows no frame lost to --loss 5%%:\n%s", bridgeTail(out[:i], 4000))
+	if n := strings.Count(trace, "DROP (loss)"); n == 0 {
+		t.Errorf("the trace shows no frame lost to --loss 5%%:\n%s", bridgeTail(trace, 4000))
 	} else {
-		t.Logf("%d frames lost on the simulated link, %d retransmissions", n, strings.Count(out[:i], "(retransmission)"))
+		t.Logf("%d frames lost on the simulated link, %d retransmissions", n, strings.Count(trace, "(retransmission)"))
 	}
 }
 
@@ -372,11 +371,33 @@ type bridgeSim struct {
 	err            error
 }
 
+// splitReport splits esp8266sim's stdout with --trace --format json (the
+// trace, then the JSON report), decodes the report into rep and returns
+// the trace.
+func splitReport(t *testing.T, out string, rep any) string {
+	t.Helper()
+	i := strings.Index(out, "{\n  \"scenario\"")
+	if i < 0 {
+		t.Fatalf("no JSON report on stdout:\n%s", bridgeTail(out, 4000))
+	}
+	if err := json.NewDecoder(strings.NewReader(out[i:])).Decode(rep); err != nil {
+		t.Fatalf("JSON report: %v\n%s", err, bridgeTail(out, 4000))
+	}
+	return out[:i]
+}
+
 // bridgeStart runs esp8266sim; the test's cleanup stops it (Ctrl-C, then
 // kill) if it still runs.
 func bridgeStart(t *testing.T, bin string, args ...string) *bridgeSim {
 	t.Helper()
+	return bridgeStartIn(t, "", bin, args...)
+}
+
+// bridgeStartIn is bridgeStart in the directory dir ("": the test's).
+func bridgeStartIn(t *testing.T, dir, bin string, args ...string) *bridgeSim {
+	t.Helper()
 	s := &bridgeSim{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -433,22 +454,7 @@ func (s *bridgeSim) waitStderr(t *testing.T, want string, d time.Duration) {
 }
 
 // bridgeBuffer collects a process's output for concurrent readers.
-type bridgeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *bridgeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *bridgeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type bridgeBuffer struct{ syncbuf.Buffer }
 
 // waitFor waits until the buffer contains want.
 func (b *bridgeBuffer) waitFor(t *testing.T, what, want string, d time.Duration, s *bridgeSim) {
@@ -478,18 +484,6 @@ func (b *bridgeBuffer) waitFor(t *testing.T, what, want string, d time.Duration,
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// bridgeFreePort returns a loopback TCP port nothing listens on now.
-func bridgeFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
 }
 
 // bridgeWaitListening waits until something listens on 127.0.0.1:port,

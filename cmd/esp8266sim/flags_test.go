@@ -197,24 +197,11 @@ func TestRunOutputFlags(t *testing.T) {
 func TestReplFlags(t *testing.T) {
 	repl := func(args ...string) string {
 		t.Helper()
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		old := os.Stdin
-		os.Stdin = r
-		defer func() { os.Stdin = old; r.Close() }()
-		go func() {
-			w.WriteString("import gc, random\r")
-			w.WriteString("print('heap', gc.mem_free() + gc.mem_alloc() < 40000, 'rand', random.getrandbits(30))\r")
-			time.Sleep(2 * time.Second)
-			w.Close()
-		}()
-		var stdout, stderr bytes.Buffer
-		runWith(append([]string{"repl"}, args...), &stdout, &stderr)
-		m := regexp.MustCompile(`heap \w+ rand \d+`).FindString(stdout.String())
+		stdout, stderr := replTyped(t, "import gc, random\r"+
+			"print('heap', gc.mem_free() + gc.mem_alloc() < 40000, 'rand', random.getrandbits(30))\r", 2*time.Second, args...)
+		m := regexp.MustCompile(`heap \w+ rand \d+`).FindString(stdout)
 		if m == "" {
-			t.Fatalf("repl %v printed %q (stderr %q)", args, stdout.String(), stderr.String())
+			t.Fatalf("repl %v printed %q (stderr %q)", args, stdout, stderr)
 		}
 		return m
 	}
@@ -267,6 +254,18 @@ func clip(s string) string {
 
 // repl --wifi names the access point of the REPL's world.
 func TestReplWiFiFlag(t *testing.T) {
+	stdout, stderr := replTyped(t, "import network\r"+
+		"sta = network.WLAN(network.STA_IF); sta.active(True)\r"+
+		"print('seen', [n[0] for n in sta.scan()])\r", 3*time.Second, "--wifi", "ClassNet:secret123")
+	if !strings.Contains(stdout, "seen [b'ClassNet']") {
+		t.Errorf("repl --wifi ClassNet: scan printed %q (stderr %q)", stdout, stderr)
+	}
+}
+
+// replTyped runs `esp8266sim repl args...` with typed on its standard
+// input, which stays open for hold after it (the REPL's session).
+func replTyped(t *testing.T, typed string, hold time.Duration, args ...string) (stdout, stderr string) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -275,15 +274,11 @@ func TestReplWiFiFlag(t *testing.T) {
 	os.Stdin = r
 	defer func() { os.Stdin = old; r.Close() }()
 	go func() {
-		w.WriteString("import network\r")
-		w.WriteString("sta = network.WLAN(network.STA_IF); sta.active(True)\r")
-		w.WriteString("print('seen', [n[0] for n in sta.scan()])\r")
-		time.Sleep(3 * time.Second)
+		w.WriteString(typed)
+		time.Sleep(hold)
 		w.Close()
 	}()
-	var stdout, stderr bytes.Buffer
-	runWith([]string{"repl", "--wifi", "ClassNet:secret123"}, &stdout, &stderr)
-	if !strings.Contains(stdout.String(), "seen [b'ClassNet']") {
-		t.Errorf("repl --wifi ClassNet: scan printed %q (stderr %q)", stdout.String(), stderr.String())
-	}
+	var out, errOut bytes.Buffer
+	runWith(append([]string{"repl"}, args...), &out, &errOut)
+	return out.String(), errOut.String()
 }

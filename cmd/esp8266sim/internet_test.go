@@ -7,7 +7,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -94,10 +93,6 @@ func TestInternetHTTPGetTutorial(t *testing.T) {
 		}
 		// stdout is the trace, then the JSON report.
 		out := sim.stdout.String()
-		i := strings.Index(out, "{\n  \"scenario\"")
-		if i < 0 {
-			t.Fatalf("no JSON report on stdout:\n%s", bridgeTail(out, 4000))
-		}
 		var rep struct {
 			Boards []struct {
 				Console []string `json:"console"`
@@ -107,20 +102,21 @@ func TestInternetHTTPGetTutorial(t *testing.T) {
 				Flows       []string `json:"flows"`
 			} `json:"internet"`
 		}
-		if err := json.NewDecoder(strings.NewReader(out[i:])).Decode(&rep); err != nil || len(rep.Boards) != 1 {
-			t.Fatalf("JSON report: %v\n%s", err, bridgeTail(out, 4000))
+		trace := splitReport(t, out, &rep)
+		if len(rep.Boards) != 1 {
+			t.Fatalf("JSON report has %d boards, want 1\n%s", len(rep.Boards), bridgeTail(out, 4000))
 		}
 		if c := rep.Boards[0].Console; len(c) == 0 || c[len(c)-1] != "</body></html>" {
 			t.Errorf("the board's console does not end with the page: %q", c)
 		}
 		// The loss applied on the board's simulated link, and TCP
 		// recovered every byte.
-		if n := strings.Count(out[:i], "DROP (loss)"); n == 0 {
+		if n := strings.Count(trace, "DROP (loss)"); n == 0 {
 			t.Errorf("the trace shows no frame lost to --loss 10%%")
 		} else {
 			t.Logf("%d frames lost on the board's link", n)
 		}
-		if !strings.Contains(out[:i], "connected via host 127.0.0.2:80") {
+		if !strings.Contains(trace, "connected via host 127.0.0.2:80") {
 			t.Errorf("the trace does not name the host endpoint")
 		}
 		if !rep.Internet.RealNetwork || len(rep.Internet.Flows) != 1 ||

@@ -33,6 +33,7 @@ for i in range(150):
         break
 `
 
+// freePort returns a loopback TCP port nothing listens on now.
 func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,6 +67,76 @@ func readEvents(body io.Reader, out chan<- sse) {
 			ev = sse{}
 		}
 	}
+}
+
+// liveEvents follows a live view's event stream for a test.
+type liveEvents struct {
+	t      *testing.T
+	events chan sse
+	// stderr, when set, is shown when a wait fails.
+	stderr func() string
+}
+
+func followEvents(t *testing.T, body io.Reader, stderr func() string) *liveEvents {
+	l := &liveEvents{t: t, events: make(chan sse, 4096), stderr: stderr}
+	go readEvents(body, l.events)
+	return l
+}
+
+// wait returns the first event match accepts; the test fails when the
+// stream ends or within passes first.
+func (l *liveEvents) wait(what string, within time.Duration, match func(sse) bool) sse {
+	l.t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case ev, ok := <-l.events:
+			if !ok {
+				l.t.Fatalf("the event stream ended before %s", what)
+			}
+			if match(ev) {
+				return ev
+			}
+		case <-timeout:
+			if l.stderr != nil {
+				l.t.Fatalf("no %s within %s; stderr:\n%s", what, within, l.stderr())
+			}
+			l.t.Fatalf("no %s within %s", what, within)
+		}
+	}
+}
+
+// checkLivePage fails the test for each of wants the live page lacks.
+func checkLivePage(t *testing.T, base string, wants ...string) {
+	t.Helper()
+	page, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	for _, want := range wants {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("the live page lacks %q", want)
+		}
+	}
+}
+
+// switchAPOff posts what the page's "SimNet down" button posts and waits
+// for the trace to say the access point went off.
+func switchAPOff(t *testing.T, base string, events *liveEvents) {
+	t.Helper()
+	r, err := http.PostForm(base+"/fault", url.Values{"kind": {"ap_down"}, "target": {"SimNet"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("POST /fault: %s", r.Status)
+	}
+	events.wait("trace line 'SimNet switched off'", 5*time.Second, func(e sse) bool {
+		return e.name == "trace" && strings.Contains(e.data, "SimNet switched off")
+	})
 }
 
 // The live view (run --realtime --ui PORT, issue #19): the page's event
@@ -103,27 +174,8 @@ func TestLiveView(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	defer resp.Body.Close()
-	events := make(chan sse, 4096)
-	go readEvents(resp.Body, events)
-
-	wait := func(what string, within time.Duration, match func(sse) bool) sse {
-		t.Helper()
-		timeout := time.After(within)
-		for {
-			select {
-			case ev, ok := <-events:
-				if !ok {
-					t.Fatalf("the event stream ended before %s", what)
-				}
-				if match(ev) {
-					return ev
-				}
-			case <-timeout:
-				t.Fatalf("no %s within %s", what, within)
-			}
-		}
-	}
-	ev := wait("console line 'connected'", 30*time.Second, func(e sse) bool {
+	events := followEvents(t, resp.Body, nil)
+	ev := events.wait("console line 'connected'", 30*time.Second, func(e sse) bool {
 		return e.name == "console" && strings.Contains(e.data, "connected")
 	})
 	var c report.LiveConsole
@@ -134,32 +186,10 @@ func TestLiveView(t *testing.T) {
 		t.Errorf("console event %+v arrived %s after the print; want esp1's line within 1s", c, late)
 	}
 
-	page, err := http.Get(base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	html, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	for _, want := range []string{`data-kind="ap_down" data-target="SimNet"`, `data-label="auth request (open system)"`, "connected 192.168.1.100", "new EventSource('/events')"} {
-		if !bytes.Contains(html, []byte(want)) {
-			t.Errorf("the live page lacks %q", want)
-		}
-	}
-
-	// What the page's "SimNet down" button posts.
-	r, err := http.PostForm(base+"/fault", url.Values{"kind": {"ap_down"}, "target": {"SimNet"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	if r.StatusCode != http.StatusOK {
-		t.Fatalf("POST /fault: %s", r.Status)
-	}
-	wait("trace line 'SimNet switched off'", 5*time.Second, func(e sse) bool {
-		return e.name == "trace" && strings.Contains(e.data, "SimNet switched off")
-	})
+	checkLivePage(t, base, `data-kind="ap_down" data-target="SimNet"`, `data-label="auth request (open system)"`, "connected 192.168.1.100", "new EventSource('/events')")
+	switchAPOff(t, base, events)
 	// The station notices the missing beacons (6 s on the SDK).
-	wait("trace line 'esp1 disconnected'", 15*time.Second, func(e sse) bool {
+	events.wait("trace line 'esp1 disconnected'", 15*time.Second, func(e sse) bool {
 		return e.name == "trace" && strings.Contains(e.data, "esp1 disconnected")
 	})
 	select {

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -64,22 +63,7 @@ func TestImpairmentFlagsCombineWithScenarioLinks(t *testing.T) {
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // Ctrl-C (SIGINT) cancels a run: exit status 130, the summary says
 // CANCELLED (not PASS), and the socket table still shows the open socket.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,25 +31,7 @@ func TestServeLiveView(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	events := make(chan sse, 4096)
-	go readEvents(resp.Body, events)
-	wait := func(what string, within time.Duration, match func(sse) bool) sse {
-		t.Helper()
-		timeout := time.After(within)
-		for {
-			select {
-			case ev, ok := <-events:
-				if !ok {
-					t.Fatalf("the event stream ended before %s", what)
-				}
-				if match(ev) {
-					return ev
-				}
-			case <-timeout:
-				t.Fatalf("no %s within %s; stderr:\n%s", what, within, s.stderr.String())
-			}
-		}
-	}
+	events := followEvents(t, resp.Body, s.stderr.String)
 
 	// The PTY is already raw (no echo, no line discipline), as pyserial
 	// would leave it.
@@ -68,7 +49,7 @@ func TestServeLiveView(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The board's output, not its echo of the typed expression.
-	ev := wait("console line 'typed line'", 10*time.Second, func(e sse) bool {
+	ev := events.wait("console line 'typed line'", 10*time.Second, func(e sse) bool {
 		return e.name == "console" && strings.Contains(e.data, "typed line")
 	})
 	if late := time.Since(typed); late > time.Second {
@@ -82,29 +63,8 @@ func TestServeLiveView(t *testing.T) {
 		t.Errorf("console event %+v: want esp1's", c)
 	}
 
-	page, err := http.Get(base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	html, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	for _, want := range []string{`data-kind="ap_down" data-target="SimNet"`, "typed line", "new EventSource('/events')"} {
-		if !strings.Contains(string(html), want) {
-			t.Errorf("the live page lacks %q", want)
-		}
-	}
-
-	r, err := http.PostForm(base+"/fault", url.Values{"kind": {"ap_down"}, "target": {"SimNet"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	if r.StatusCode != http.StatusOK {
-		t.Fatalf("POST /fault: %s", r.Status)
-	}
-	wait("trace line 'SimNet switched off'", 5*time.Second, func(e sse) bool {
-		return e.name == "trace" && strings.Contains(e.data, "SimNet switched off")
-	})
+	checkLivePage(t, base, `data-kind="ap_down" data-target="SimNet"`, "typed line", "new EventSource('/events')")
+	switchAPOff(t, base, events)
 
 	s.cmd.Process.Signal(os.Interrupt)
 	if code := s.wait(t, 20*time.Second); code != 0 {

@@ -65,7 +65,7 @@ func serveClient(t *testing.T, py, url, check string) string {
 func TestServe(t *testing.T) {
 	py := servePython(t)
 	bin := buildBinary(t)
-	port := bridgeFreePort(t)
+	port := freePort(t)
 	s, dir := serveStart(t, bin, "--serial-tcp", fmt.Sprint(port))
 	pty := filepath.Join(dir, "esp1")
 	if target, err := os.Readlink(pty); err != nil || !strings.HasPrefix(target, "/dev/pts/") {
@@ -217,23 +217,14 @@ func TestReadmeServeExample(t *testing.T) {
 	_, block, _ = strings.Cut(block, "```sh\n")
 	block, _, _ = strings.Cut(block, "```")
 	lines := strings.Split(strings.TrimSpace(block), "\n")
-	port := fmt.Sprint(bridgeFreePort(t))
+	port := fmt.Sprint(freePort(t))
 	serveLine := strings.TrimSuffix(strings.TrimSpace(lines[0]), "&")
 	fields := strings.Fields(strings.ReplaceAll(serveLine, "4000", port))
 	if len(fields) < 2 || fields[0] != "bin/esp8266sim" || fields[1] != "serve" {
 		t.Fatalf("first line of the example is not a serve command: %q", lines[0])
 	}
 	dir := t.TempDir()
-	s := &bridgeSim{cmd: exec.Command(bin, fields[1:]...), done: make(chan struct{})}
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
+	s := bridgeStartIn(t, dir, bin, fields[1:]...)
 	defer func() {
 		s.cmd.Process.Signal(os.Interrupt)
 		s.wait(t, 20*time.Second)
