@@ -194,6 +194,9 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	if err := b.exec(ctx, "del _esp8266\n"); err != nil {
 		return res, "", err
 	}
+	if err := b.hideModules(ctx); err != nil {
+		return res, "", err
+	}
 	if err := b.prepareCollector(ctx); err != nil {
 		return res, "", err
 	}

@@ -65,7 +65,8 @@ func (b *Board) applySurface(ctx context.Context) error {
 		removeROMEntry(mem, lo, words[i], words[i+1])
 	}
 	redirectText(mem, lo, "pystack exhausted", "maximum recursion depth exceeded")
-	return b.exec(ctx, "del _surface\nimport sys\ndel sys.modules['_surface']\ndel sys\n")
+	// _surface stays loaded until hideModules is done with it.
+	return b.exec(ctx, "del _surface\n")
 }
 
 // removeROMEntry removes the entry (key, val) from the const mp_map_t that

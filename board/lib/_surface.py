@@ -83,3 +83,90 @@ def apply():
         sys.path.remove(".frozen")
     for d, names in _tables():
         _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
+
+
+# The ESP8266's built-in C modules that the board's Python modules stand
+# for: they are imported without entering sys.modules (py/builtinimport.c
+# returns built-ins straight from the module maps). Extensible ones
+# (MP_REGISTER_EXTENSIBLE_MODULE at v1.27) also answer to their u-name:
+# `import utime` is `time` (py/objmodule.c mp_module_get_builtin).
+_EXT = ("os", "time", "select", "socket", "machine", "websocket")
+_BUILTIN = ("gc", "esp", "lwip", "network", "tls")
+# Old names our /.frozen still serves as files; on the board they are the
+# u-aliases of the extensible modules above.
+_ALIASES = ("usocket", "uselect")
+
+
+def _set(d, name, value):
+    # Points the entry `name` of the ROM dict d at value; the caller keeps
+    # value alive (a ROM table is no GC root).
+    flags, alloc, table = _header(id(d) + 4)
+    n = flags >> 3
+    if flags & 7 != 7 or alloc != n:
+        return False
+    t = uctypes.bytearray_at(table, n * 8)
+    k = id(name)
+    for i in range(n):
+        if struct.unpack_from("<I", t, i * 8)[0] == k:
+            struct.pack_into("<I", t, i * 8 + 4, id(value))
+            return True
+    return False
+
+
+def _esp_sys(keep, streams):
+    # The firmware's own sys, with the ESP8266's platform and implementation
+    # written into its ROM dict and attrtuple: it stays a built-in (sys.x = 1
+    # raises AttributeError, sys.tracebacklimit is honoured).
+    import usys
+
+    d = usys.__dict__
+    p = "esp8266"
+    keep.append(p)
+    _set(d, "platform", p)
+    impl = usys.implementation
+    if len(impl) == 5 and impl[0] == "micropython":
+        # name, version, _machine, _mpy, _build: _mpy as the ESP8266 build
+        # (MICROPY_EMIT_XTENSA) reports it: .mpy version 6, sub-version 3 and
+        # MP_NATIVE_ARCH_XTENSA (9) in py/persistentcode.h.
+        m, b = "ESP module with ESP8266", "ESP8266_GENERIC"
+        keep.append(m)
+        keep.append(b)
+        items = uctypes.bytearray_at(id(impl) + 8, 20)
+        struct.pack_into("<III", items, 8, id(m), id(6 | (3 | 9 << 2) << 8), id(b))
+    if streams:
+        for k in streams:
+            keep.append(streams[k])
+            _set(d, k, streams[k])
+
+
+def hide():
+    # Moves the board's modules out of sys.modules: those standing for the
+    # ESP8266's C modules, and the simulator's own (_board, _sock, ...),
+    # become built-ins; the host writes them into the firmware's module
+    # maps. Returns the words for the host: the two maps' anchors (a key
+    # and value known to be in each), then (0 non-extensible | 1
+    # extensible, key, value) per entry.
+    import sys
+    import micropython
+    import utime
+    import _esp8266
+    from _board import keep as _keep
+
+    streams = _esp8266._streams
+
+    keep = []
+    _esp_sys(keep, streams)
+    words = [id("micropython"), id(micropython), id("time"), id(utime)]
+    mods = sys.modules
+    for k in list(mods):
+        v = mods[k]
+        if k in _EXT:
+            words += (0, id(k), id(v), 1, id(k), id(v))
+        elif k in _BUILTIN or (k[0] == "_" and k[:2] != "__" and k != "_surface"):
+            words += (0, id(k), id(v))
+        elif k not in _ALIASES and k != "_surface":
+            continue
+        keep.append(v)
+        del mods[k]
+    _keep(keep)
+    return " ".join(str(w) for w in words)

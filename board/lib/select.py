@@ -20,23 +20,26 @@ def _fd(obj):
         return None
 
 
-_builtin = None
+def _load_firmware_select():
+    # The firmware's own select (for sys.stdin and other firmware streams):
+    # with sys.path empty, import finds the built-in module, not this file.
+    # Taken at import: once this module is the board's built-in select
+    # (_surface.hide), `import select` gives this module.
+    import sys
+
+    saved = list(sys.path)
+    sys.path.clear()
+    try:
+        import select as m
+    finally:
+        sys.path.extend(saved)
+    return m
+
+
+_builtin = _load_firmware_select()
 
 
 def _firmware_select():
-    # The firmware's own select (for sys.stdin and other firmware streams):
-    # with sys.path empty, import finds the built-in module, not this file.
-    global _builtin
-    if _builtin is None:
-        import sys
-
-        saved = list(sys.path)
-        sys.path.clear()
-        try:
-            import select as m
-        finally:
-            sys.path.extend(saved)
-        _builtin = m
     return _builtin
 
 

@@ -1,0 +1,185 @@
+package board
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// On the ESP8266 the modules a script imports most (machine, network,
+// time, os, socket, gc, sys, ...) are C built-ins: py/builtinimport.c
+// returns them straight from the firmware's module maps, so they never
+// appear in sys.modules, and `import utime` reaches `time` through the
+// u-alias of the extensible map (py/objmodule.c mp_module_get_builtin).
+// The board's stand-ins for them are Python modules, and the simulator's
+// own modules (_board, _sock, ...) are registered host modules: both land
+// in sys.modules when they load. hideModules moves them into the
+// firmware's two built-in module maps instead, at boot, after the board's
+// modules have loaded (board/lib/_surface.py hide lists them).
+
+func init() {
+	// _board.keep(obj): the host holds the firmware's handle of obj for the
+	// life of the interpreter, so obj (and what it refers to) is a GC root:
+	// the module maps are in static memory, which the collector does not
+	// scan.
+	RegisterFunc("_board", "keep", func(b *Board, args []Value) (Value, error) {
+		if len(args) != 1 {
+			return nil, TypeError("keep() takes one argument")
+		}
+		o, ok := args[0].(PyObject)
+		if !ok {
+			return nil, TypeError("keep() takes an object")
+		}
+		for i, r := range b.refs.pendingFree {
+			if r == o.ref {
+				b.refs.pendingFree = append(b.refs.pendingFree[:i], b.refs.pendingFree[i+1:]...)
+				break
+			}
+		}
+		return nil, nil
+	})
+}
+
+// hideModules runs _surface.hide and writes its entries into the module
+// maps. Each map is a const mp_map_t (count<<3 | qstr keys, fixed and
+// ordered; alloc; table) searched linearly: the new table (C heap, never
+// freed while the interpreter lives) holds the old entries, with the value
+// of a key we also give replaced, then the new entries.
+func (b *Board) hideModules(ctx context.Context) error {
+	mod, err := b.importPy(ctx, "_surface")
+	if err != nil {
+		return err
+	}
+	fn, err := b.attrPy(ctx, mod, "hide")
+	if err != nil {
+		return err
+	}
+	v, err := b.callPy(ctx, fn)
+	if err != nil {
+		return err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("board %s: _surface.hide returned %T", b.cfg.Name, v)
+	}
+	var words []uint32
+	for _, f := range strings.Fields(s) {
+		n, err := strconv.ParseUint(f, 10, 32)
+		if err != nil {
+			return fmt.Errorf("board %s: _surface.hide: %w", b.cfg.Name, err)
+		}
+		words = append(words, uint32(n))
+	}
+	if len(words) < 4 || (len(words)-4)%3 != 0 {
+		return fmt.Errorf("board %s: _surface.hide returned %d words", b.cfg.Name, len(words))
+	}
+	var add [2][][2]uint32
+	for i := 4; i+2 < len(words); i += 3 {
+		m := words[i]
+		if m > 1 {
+			return fmt.Errorf("board %s: _surface.hide: map %d", b.cfg.Name, m)
+		}
+		add[m] = append(add[m], [2]uint32{words[i+1], words[i+2]})
+	}
+	for m := range 2 {
+		key, val := words[2*m], words[2*m+1]
+		hdr, ok := b.findROMMap(key, val)
+		if !ok {
+			return fmt.Errorf("board %s: module map %d not found", b.cfg.Name, m)
+		}
+		if err := b.extendROMMap(ctx, hdr, add[m]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findROMMap gives the address of the const map whose table holds the
+// entry (key, val), searching the window around val as applySurface does.
+func (b *Board) findROMMap(key, val uint32) (uint32, bool) {
+	lo := (val - min(val, surfaceWindow)) &^ 7
+	hi := min(val+surfaceWindow, b.mem.Size())
+	mem, ok := b.mem.Read(lo, hi-lo)
+	if !ok {
+		return 0, false
+	}
+	h, ok := romMapOf(mem, lo, key, val)
+	return lo + uint32(h), ok
+}
+
+// romMapOf finds the header of the const map (see removeROMEntry) whose
+// table holds the pair (key, val): its offset in mem.
+func romMapOf(mem []byte, base, key, val uint32) (int, bool) {
+	le := binary.LittleEndian
+	for e := 0; e+8 <= len(mem); e += 4 {
+		if le.Uint32(mem[e:]) != key || le.Uint32(mem[e+4:]) != val {
+			continue
+		}
+		ea := base + uint32(e)
+		for h := 0; h+12 <= len(mem); h += 4 {
+			flags, alloc, table := le.Uint32(mem[h:]), le.Uint32(mem[h+4:]), le.Uint32(mem[h+8:])
+			n := flags >> 3
+			if flags&7 != 7 || alloc != n || n == 0 || table < base || ea < table || ea >= table+8*n ||
+				(ea-table)%8 != 0 || uint64(table-base)+8*uint64(n) > uint64(len(mem)) {
+				continue
+			}
+			return h, true
+		}
+	}
+	return 0, false
+}
+
+// extendROMMap gives the const map at hdr a new table: its entries, the
+// values of keys in add replaced, then the rest of add.
+func (b *Board) extendROMMap(ctx context.Context, hdr uint32, add [][2]uint32) error {
+	if len(add) == 0 {
+		return nil
+	}
+	flags, _ := b.mem.ReadUint32Le(hdr)
+	table, _ := b.mem.ReadUint32Le(hdr + 8)
+	n := flags >> 3
+	old, ok := b.mem.Read(table, 8*n)
+	if !ok {
+		return fmt.Errorf("board %s: module map table outside memory", b.cfg.Name)
+	}
+	entries := mergeEntries(old, add)
+	p := b.malloc(ctx, uint32(8*len(entries)))
+	if p == 0 {
+		return fmt.Errorf("board %s: out of memory extending the module map", b.cfg.Name)
+	}
+	buf := make([]byte, 8*len(entries))
+	for i, e := range entries {
+		binary.LittleEndian.PutUint32(buf[8*i:], e[0])
+		binary.LittleEndian.PutUint32(buf[8*i+4:], e[1])
+	}
+	b.mem.Write(p, buf)
+	c := uint32(len(entries))
+	b.mem.WriteUint32Le(hdr, flags&7|c<<3)
+	b.mem.WriteUint32Le(hdr+4, c)
+	b.mem.WriteUint32Le(hdr+8, p)
+	return nil
+}
+
+// mergeEntries returns the (key, value) pairs of the table old with the
+// values of keys in add replaced, followed by add's other pairs in order.
+func mergeEntries(old []byte, add [][2]uint32) [][2]uint32 {
+	le := binary.LittleEndian
+	byKey := map[uint32]int{}
+	var out [][2]uint32
+	for i := 0; i+8 <= len(old); i += 8 {
+		k := le.Uint32(old[i:])
+		byKey[k] = len(out)
+		out = append(out, [2]uint32{k, le.Uint32(old[i+4:])})
+	}
+	for _, a := range add {
+		if i, ok := byKey[a[0]]; ok {
+			out[i][1] = a[1]
+			continue
+		}
+		byKey[a[0]] = len(out)
+		out = append(out, a)
+	}
+	return out
+}
