@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // On the ESP8266 the modules a script imports most (machine, network,
@@ -42,21 +43,23 @@ func init() {
 	})
 }
 
-// hideModules runs _surface.hide and writes its entries into the module
-// maps. Each map is a const mp_map_t (count<<3 | qstr keys, fixed and
-// ordered; alloc; table) searched linearly: the new table (C heap, never
-// freed while the interpreter lives) holds the old entries, with the value
-// of a key we also give replaced, then the new entries.
+// hideModules runs _surface.hide, which empties sys.modules, and writes
+// the modules into the firmware's maps: the extensible ones (_EXT) into
+// both, the frozen ones (_FROZEN) back into sys.modules, _DROP nowhere,
+// the rest into the non-extensible map. Each map is a const mp_map_t
+// (count<<3 | qstr keys, fixed and ordered; alloc; table) searched
+// linearly: its new table (C heap, live as long as the interpreter) holds
+// the old entries, the value of a key we also give replaced, then ours.
 func (b *Board) hideModules(ctx context.Context) error {
 	mod, err := b.importPy(ctx, "_surface")
 	if err != nil {
 		return err
 	}
-	fn, err := b.attrPy(ctx, mod, "hide")
+	hide, err := b.attrPy(ctx, mod, "hide")
 	if err != nil {
 		return err
 	}
-	v, err := b.callPy(ctx, fn)
+	v, err := b.callPy(ctx, hide)
 	if err != nil {
 		return err
 	}
@@ -64,28 +67,45 @@ func (b *Board) hideModules(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("board %s: _surface.hide returned %T", b.cfg.Name, v)
 	}
-	var words []uint32
+	var w []uint32
 	for _, f := range strings.Fields(s) {
 		n, err := strconv.ParseUint(f, 10, 32)
 		if err != nil {
 			return fmt.Errorf("board %s: _surface.hide: %w", b.cfg.Name, err)
 		}
-		words = append(words, uint32(n))
+		w = append(w, uint32(n))
 	}
-	if len(words) < 4 || (len(words)-4)%3 != 0 {
-		return fmt.Errorf("board %s: _surface.hide returned %d words", b.cfg.Name, len(words))
+	if len(w) != 9 {
+		return fmt.Errorf("board %s: _surface.hide returned %d words", b.cfg.Name, len(w))
 	}
-	var add [2][][2]uint32
-	for i := 4; i+2 < len(words); i += 3 {
-		m := words[i]
-		if m > 1 {
-			return fmt.Errorf("board %s: _surface.hide: map %d", b.cfg.Name, m)
+	keys, vals := b.listWords(w[4]), b.listWords(w[5])
+	if len(keys) != len(vals) {
+		return fmt.Errorf("board %s: _surface.hide: %d keys, %d values", b.cfg.Name, len(keys), len(vals))
+	}
+	set := func(t uint32) map[uint32]bool {
+		m := map[uint32]bool{}
+		for _, k := range b.tupleWords(t) {
+			m[k] = true
 		}
-		add[m] = append(add[m], [2]uint32{words[i+1], words[i+2]})
+		return m
+	}
+	ext, frozen, drop := set(w[6]), set(w[7]), set(w[8])
+	var add [2][][2]uint32
+	var back []string
+	for i, k := range keys {
+		switch e := [2]uint32{k, vals[i]}; {
+		case drop[k]:
+		case frozen[k]:
+			back = append(back, strconv.Itoa(i))
+		case ext[k]:
+			add[0] = append(add[0], e)
+			add[1] = append(add[1], e)
+		default:
+			add[0] = append(add[0], e)
+		}
 	}
 	for m := range 2 {
-		key, val := words[2*m], words[2*m+1]
-		hdr, ok := b.findROMMap(key, val)
+		hdr, ok := b.findROMMap(w[2*m], w[2*m+1])
 		if !ok {
 			return fmt.Errorf("board %s: module map %d not found", b.cfg.Name, m)
 		}
@@ -93,12 +113,60 @@ func (b *Board) hideModules(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	// A handle of a Python object lasts until the next call: look again.
+	if mod, err = b.importPy(ctx, "_surface"); err != nil {
+		return err
+	}
+	restore, err := b.attrPy(ctx, mod, "restore")
+	if err != nil {
+		return err
+	}
+	_, err = b.callPy(ctx, restore, strings.Join(back, " "))
+	return err
 }
+
+// listWords reads the items of the list object at addr (mp_obj_list_t:
+// base, alloc, len, items).
+func (b *Board) listWords(addr uint32) []uint32 {
+	n, _ := b.mem.ReadUint32Le(addr + 8)
+	items, _ := b.mem.ReadUint32Le(addr + 12)
+	return b.words(items, n)
+}
+
+// tupleWords reads the items of the tuple object at addr (base, len,
+// items...).
+func (b *Board) tupleWords(addr uint32) []uint32 {
+	n, _ := b.mem.ReadUint32Le(addr + 4)
+	return b.words(addr+8, n)
+}
+
+func (b *Board) words(addr, n uint32) []uint32 {
+	if n > 1<<12 {
+		return nil
+	}
+	data, ok := b.mem.Read(addr, 4*n)
+	if !ok {
+		return nil
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint32(data[4*i:])
+	}
+	return out
+}
+
+// romMaps remembers where each module map's header was found, by anchor:
+// the firmware's data segment is laid out the same at every boot, so the
+// scan runs once per process. A remembered place is checked before use.
+var romMaps sync.Map // [2]uint32{key, val} -> header address
 
 // findROMMap gives the address of the const map whose table holds the
 // entry (key, val), searching the window around val as applySurface does.
 func (b *Board) findROMMap(key, val uint32) (uint32, bool) {
+	anchor := [2]uint32{key, val}
+	if h, ok := romMaps.Load(anchor); ok && b.romMapHolds(h.(uint32), key, val) {
+		return h.(uint32), true
+	}
 	lo := (val - min(val, surfaceWindow)) &^ 7
 	hi := min(val+surfaceWindow, b.mem.Size())
 	mem, ok := b.mem.Read(lo, hi-lo)
@@ -106,7 +174,31 @@ func (b *Board) findROMMap(key, val uint32) (uint32, bool) {
 		return 0, false
 	}
 	h, ok := romMapOf(mem, lo, key, val)
-	return lo + uint32(h), ok
+	if !ok {
+		return 0, false
+	}
+	romMaps.Store(anchor, lo+uint32(h))
+	return lo + uint32(h), true
+}
+
+// romMapHolds reports whether hdr is a const map whose table holds the
+// entry (key, val).
+func (b *Board) romMapHolds(hdr, key, val uint32) bool {
+	w := b.words(hdr, 3)
+	if len(w) != 3 {
+		return false
+	}
+	n := w[0] >> 3
+	if w[0]&7 != 7 || w[1] != n || n == 0 {
+		return false
+	}
+	t := b.words(w[2], 2*n)
+	for i := 0; i+1 < len(t); i += 2 {
+		if t[i] == key && t[i+1] == val {
+			return true
+		}
+	}
+	return false
 }
 
 // romMapOf finds the header of the const map (see removeROMEntry) whose

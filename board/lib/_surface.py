@@ -85,16 +85,22 @@ def apply():
         _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
 
 
-# The ESP8266's built-in C modules that the board's Python modules stand
-# for: they are imported without entering sys.modules (py/builtinimport.c
-# returns built-ins straight from the module maps). Extensible ones
-# (MP_REGISTER_EXTENSIBLE_MODULE at v1.27) also answer to their u-name:
-# `import utime` is `time` (py/objmodule.c mp_module_get_builtin).
+# After boot the board's modules leave sys.modules: on the ESP8266 most are
+# C built-ins (machine, network, time, os, socket, gc, ...), which import
+# returns straight from the firmware's module maps (py/builtinimport.c),
+# and the simulator's own (_board, _sock, _esp8266, ...) are no module of
+# the board's. The host (board/modmap.go) writes them into the maps.
+# Extensible ones (MP_REGISTER_EXTENSIBLE_MODULE at v1.27) go into both
+# maps, so `import utime` is `time` (py/objmodule.c mp_module_get_builtin).
 _EXT = ("os", "time", "select", "socket", "machine", "websocket")
-_BUILTIN = ("gc", "esp", "lwip", "network", "tls")
-# Old names our /.frozen still serves as files; on the board they are the
-# u-aliases of the extensible modules above.
-_ALIASES = ("usocket", "uselect")
+# Frozen Python modules on the board: they stay in sys.modules once
+# imported, as frozen modules do.
+_FROZEN = ("apa102", "asyncio", "uasyncio", "dht", "ds18x20", "espnow", "mip", "neopixel", "ntptime",
+           "onewire", "requests", "urequests", "ssd1306", "ssl", "umqtt", "umqtt.simple", "umqtt.robust",
+           "upysh", "webrepl", "webrepl_setup")
+# Dropped without an entry: the old names our /.frozen serves as files
+# (on the board, u-aliases of the extensible modules) and this module.
+_DROP = ("usocket", "uselect", "_surface")
 
 
 def _set(d, name, value):
@@ -116,7 +122,7 @@ def _set(d, name, value):
 def _esp_sys(keep, streams):
     # The firmware's own sys, with the ESP8266's platform and implementation
     # written into its ROM dict and attrtuple: it stays a built-in (sys.x = 1
-    # raises AttributeError, sys.tracebacklimit is honoured).
+    # raises AttributeError, as basics/module2 expects).
     import usys
 
     d = usys.__dict__
@@ -139,34 +145,42 @@ def _esp_sys(keep, streams):
             _set(d, k, streams[k])
 
 
+_ks = None
+_vs = None
+
+
 def hide():
-    # Moves the board's modules out of sys.modules: those standing for the
-    # ESP8266's C modules, and the simulator's own (_board, _sock, ...),
-    # become built-ins; the host writes them into the firmware's module
-    # maps. Returns the words for the host: the two maps' anchors (a key
-    # and value known to be in each), then (0 non-extensible | 1
-    # extensible, key, value) per entry.
+    # Empties sys.modules and gives the host what it needs, as words: the
+    # two maps' anchors (a key and value known to be in each), then the
+    # addresses of the key and value lists and of _EXT, _FROZEN and _DROP.
+    # Loops stay in C: this runs at every boot.
+    global _ks, _vs
     import sys
     import micropython
     import utime
     import _esp8266
-    from _board import keep as _keep
+    from _board import keep
 
-    streams = _esp8266._streams
-
-    keep = []
-    _esp_sys(keep, streams)
-    words = [id("micropython"), id(micropython), id("time"), id(utime)]
+    k = []
+    _esp_sys(k, _esp8266._streams)
     mods = sys.modules
-    for k in list(mods):
-        v = mods[k]
-        if k in _EXT:
-            words += (0, id(k), id(v), 1, id(k), id(v))
-        elif k in _BUILTIN or (k[0] == "_" and k[:2] != "__" and k != "_surface"):
-            words += (0, id(k), id(v))
-        elif k not in _ALIASES and k != "_surface":
-            continue
-        keep.append(v)
-        del mods[k]
-    _keep(keep)
-    return " ".join(str(w) for w in words)
+    me = mods["_surface"]
+    _ks = list(mods)
+    _vs = list(mods.values())
+    mods.clear()
+    mods["_surface"] = me  # until restore
+    k.append(_ks)
+    k.append(_vs)
+    keep(k)
+    return "%d %d %d %d %d %d %d %d %d" % (
+        id("micropython"), id(micropython), id("time"), id(utime), id(_ks), id(_vs), id(_EXT), id(_FROZEN), id(_DROP))
+
+
+def restore(idx):
+    # Puts the frozen modules the host names back into sys.modules.
+    import sys
+
+    for i in idx.split():
+        i = int(i)
+        sys.modules[_ks[i]] = _vs[i]
+    del sys.modules["_surface"]
