@@ -45,8 +45,10 @@ func init() {
 
 // hideModules runs _surface.hide, which empties sys.modules, and writes
 // the modules into the firmware's maps: the extensible ones (_EXT) into
-// both, the frozen ones (_FROZEN) back into sys.modules, _DROP nowhere,
-// the rest into the non-extensible map. Each map is a const mp_map_t
+// the extensible map, their files off frozenDir (fs_frozen.go); the frozen
+// ones (_FROZEN) into the built-in map, hooked to enter sys.modules on
+// first import; packages (_PKG) back into sys.modules; _DROP nowhere; the
+// rest into the built-in map. Each map is a const mp_map_t
 // (count<<3 | qstr keys, fixed and ordered; alloc; table) searched
 // linearly: its new table (C heap, live as long as the interpreter) holds
 // the old entries, the value of a key we also give replaced, then ours.
@@ -67,39 +69,49 @@ func (b *Board) hideModules(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("board %s: _surface.hide returned %T", b.cfg.Name, v)
 	}
+	fields := strings.Fields(s)
+	if len(fields) < 10 {
+		return fmt.Errorf("board %s: _surface.hide returned %q", b.cfg.Name, s)
+	}
 	var w []uint32
-	for _, f := range strings.Fields(s) {
+	for _, f := range fields[:10] {
 		n, err := strconv.ParseUint(f, 10, 32)
 		if err != nil {
 			return fmt.Errorf("board %s: _surface.hide: %w", b.cfg.Name, err)
 		}
 		w = append(w, uint32(n))
 	}
-	if len(w) != 9 {
-		return fmt.Errorf("board %s: _surface.hide returned %d words", b.cfg.Name, len(w))
-	}
 	keys, vals := b.listWords(w[4]), b.listWords(w[5])
 	if len(keys) != len(vals) {
 		return fmt.Errorf("board %s: _surface.hide: %d keys, %d values", b.cfg.Name, len(keys), len(vals))
 	}
+	// names: the key words of _EXT and _FROZEN, in order, to their names.
+	names := map[uint32]string{}
 	set := func(t uint32) map[uint32]bool {
 		m := map[uint32]bool{}
 		for _, k := range b.tupleWords(t) {
 			m[k] = true
+			if len(names) < len(fields)-10 {
+				names[k] = fields[10+len(names)]
+			}
 		}
 		return m
 	}
-	ext, frozen, drop := set(w[6]), set(w[7]), set(w[8])
+	ext, frozen, pkg, drop := set(w[6]), set(w[7]), set(w[8]), set(w[9])
 	var add [2][][2]uint32
-	var back []string
+	var back, hooks []string
+	var files []string
 	for i, k := range keys {
 		switch e := [2]uint32{k, vals[i]}; {
 		case drop[k]:
-		case frozen[k]:
+		case pkg[k]:
 			back = append(back, strconv.Itoa(i))
-		case ext[k]:
+		case frozen[k]:
+			hooks = append(hooks, strconv.Itoa(i))
 			add[0] = append(add[0], e)
+		case ext[k]:
 			add[1] = append(add[1], e)
+			files = append(files, names[k])
 		default:
 			add[0] = append(add[0], e)
 		}
@@ -113,6 +125,7 @@ func (b *Board) hideModules(ctx context.Context) error {
 			return err
 		}
 	}
+	b.fs.hideFrozen(files)
 	// A handle of a Python object lasts until the next call: look again.
 	if mod, err = b.importPy(ctx, "_surface"); err != nil {
 		return err
@@ -121,7 +134,7 @@ func (b *Board) hideModules(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = b.callPy(ctx, restore, strings.Join(back, " "))
+	_, err = b.callPy(ctx, restore, strings.Join(back, " "), strings.Join(hooks, " "))
 	return err
 }
 

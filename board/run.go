@@ -171,6 +171,9 @@ func (b *Board) runOnce(ctx context.Context, input *stdinPump, soft bool) (res R
 	// The script's budget is held free (contiguous, at the bottom of the
 	// heap) while the board's own modules load above it, then released.
 	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n_esp8266._probe()\n", b.cfg.HeapBytes)
+	// The board's modules load from frozenDir (a boot's hideModules took
+	// the built-in ones off it).
+	b.fs.unhideFrozen()
 	if err := b.exec(ctx, setupSource+surfaceSource+hold+b.preloadSource(interactive)); err != nil {
 		return res, "", err
 	}
@@ -268,7 +271,10 @@ func (b *Board) runUserFile(ctx context.Context, file string) (typ, text string,
 // board's own modules (frozenDir) come first, ahead of the webassembly
 // firmware's frozen ones (time, os, asyncio are the board's own), then the
 // user's /lib and /. _esp8266 installs the board profile.
-const setupSource = "import sys\nsys.path[:] = ['', '" + frozenDir + "', '.frozen', '/lib', '/']\nimport _esp8266\ndel sys\n"
+// While the board's modules load, sys.path is frozenDir alone: a user's
+// file named like one of them (time.py) is neither run at boot nor taken
+// for the board's; _surface.hide sets the board's sys.path.
+const setupSource = "import sys\nsys.path[:] = ['" + frozenDir + "']\nimport _esp8266\ndel sys\n"
 
 // preloadSource imports, once at boot, the board's own modules its
 // scripts import (every module when the board is interactive), so their

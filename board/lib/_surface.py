@@ -75,12 +75,6 @@ def pairs():
 
 
 def apply():
-    import sys
-
-    # Frozen modules of the pyscript build (unittest, logging, binascii's
-    # Python extension...) are not the ESP8266's: its own are the board's /lib.
-    if ".frozen" in sys.path:
-        sys.path.remove(".frozen")
     for d, names in _tables():
         _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
 
@@ -89,15 +83,20 @@ def apply():
 # C built-ins (machine, network, time, os, socket, gc, ...), which import
 # returns straight from the firmware's module maps (py/builtinimport.c),
 # and the simulator's own (_board, _sock, _esp8266, ...) are no module of
-# the board's. The host (board/modmap.go) writes them into the maps.
-# Extensible ones (MP_REGISTER_EXTENSIBLE_MODULE at v1.27) go into both
-# maps, so `import utime` is `time` (py/objmodule.c mp_module_get_builtin).
+# the board's. The host (board/modmap.go) writes them into the maps:
+# the extensible ones (MP_REGISTER_EXTENSIBLE_MODULE at v1.27) into the
+# extensible map, which import consults after sys.path, so a user's
+# time.py still wins and `import utime` is `time` (py/objmodule.c
+# mp_module_get_builtin); the others into the built-in map.
 _EXT = ("os", "time", "select", "socket", "machine", "websocket")
-# Frozen Python modules on the board: they stay in sys.modules once
-# imported, as frozen modules do.
-_FROZEN = ("apa102", "asyncio", "uasyncio", "dht", "ds18x20", "espnow", "mip", "neopixel", "ntptime",
-           "onewire", "requests", "urequests", "ssd1306", "ssl", "umqtt", "umqtt.simple", "umqtt.robust",
-           "upysh", "webrepl", "webrepl_setup")
+# Frozen Python modules on the board: the built-in map holds them ('.frozen'
+# comes before '/lib' on the board's sys.path, so mip's /lib copies do not
+# shadow them), and the first import puts them into sys.modules, as
+# importing a frozen module does.
+_FROZEN = ("apa102", "asyncio", "uasyncio", "dht", "ds18x20", "espnow", "neopixel", "ntptime",
+           "onewire", "requests", "urequests", "ssd1306", "ssl", "upysh", "webrepl", "webrepl_setup")
+# Packages stay in sys.modules (their submodules are found through them).
+_PKG = ("mip", "umqtt", "umqtt.simple", "umqtt.robust")
 # Dropped without an entry: the old names our /.frozen serves as files
 # (on the board, u-aliases of the extensible modules) and this module.
 _DROP = ("usocket", "uselect", "_surface")
@@ -151,9 +150,10 @@ _vs = None
 
 def hide():
     # Empties sys.modules and gives the host what it needs, as words: the
-    # two maps' anchors (a key and value known to be in each), then the
-    # addresses of the key and value lists and of _EXT, _FROZEN and _DROP.
-    # Loops stay in C: this runs at every boot.
+    # two maps' anchors (a key and value known to be in each), the
+    # addresses of the key and value lists and of _EXT, _FROZEN, _PKG and
+    # _DROP; then the names of _EXT (and _FROZEN). Loops stay in C: this
+    # runs at every boot.
     global _ks, _vs
     import sys
     import micropython
@@ -163,6 +163,8 @@ def hide():
 
     k = []
     _esp_sys(k, _esp8266._streams)
+    # The board's sys.path, frozenDir standing for '.frozen' (board/fs.go).
+    sys.path[:] = ["", "/.frozen", "/lib", "/"]
     mods = sys.modules
     me = mods["_surface"]
     _ks = list(mods)
@@ -172,15 +174,32 @@ def hide():
     k.append(_ks)
     k.append(_vs)
     keep(k)
-    return "%d %d %d %d %d %d %d %d %d" % (
-        id("micropython"), id(micropython), id("time"), id(utime), id(_ks), id(_vs), id(_EXT), id(_FROZEN), id(_DROP))
+    return "%d %d %d %d %d %d %d %d %d %d " % (
+        id("micropython"), id(micropython), id("time"), id(utime), id(_ks), id(_vs), id(_EXT), id(_FROZEN), id(_PKG),
+        id(_DROP)) + " ".join(_EXT + _FROZEN)
 
 
-def restore(idx):
-    # Puts the frozen modules the host names back into sys.modules.
+def _first_import(name, mod):
+    # Called by import while `name` is a built-in (MICROPY_MODULE_BUILTIN_INIT):
+    # the module enters sys.modules, where later imports find it.
+    def __init__():
+        import sys
+
+        sys.modules[name] = mod
+        del mod.__init__
+
+    return __init__
+
+
+def restore(back, frozen):
+    # Puts the packages the host names back into sys.modules, and hooks
+    # the frozen modules' first import.
     import sys
 
-    for i in idx.split():
+    for i in back.split():
         i = int(i)
         sys.modules[_ks[i]] = _vs[i]
+    for i in frozen.split():
+        i = int(i)
+        _vs[i].__init__ = _first_import(_ks[i], _vs[i])
     del sys.modules["_surface"]
