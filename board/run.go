@@ -266,14 +266,13 @@ func (b *Board) runUserFile(ctx context.Context, file string) (typ, text string,
 	return b.execFile(ctx, file)
 }
 
-// setupSource prepares a fresh interpreter as an ESP8266, whose sys.path is
-// the current directory, the frozen modules, then "/lib" and "/": the
-// board's own modules (frozenDir) come first, ahead of the webassembly
-// firmware's frozen ones (time, os, asyncio are the board's own), then the
-// user's /lib and /. _esp8266 installs the board profile.
-// While the board's modules load, sys.path is frozenDir alone: a user's
-// file named like one of them (time.py) is neither run at boot nor taken
-// for the board's; _surface.hide sets the board's sys.path.
+// setupSource prepares a fresh interpreter as an ESP8266 (_esp8266
+// installs the board profile). While the board's modules load, sys.path is
+// frozenDir alone: a user's file named like one of them (time.py) is
+// neither run at boot nor taken for the board's, and the webassembly
+// firmware's frozen modules stay out of reach. _surface.hide then sets the
+// board's sys.path: the current directory, the frozen modules (frozenDir),
+// "/lib" and "/".
 const setupSource = "import sys\nsys.path[:] = ['" + frozenDir + "']\nimport _esp8266\ndel sys\n"
 
 // preloadSource imports, once at boot, the board's own modules its
