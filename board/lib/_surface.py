@@ -18,6 +18,7 @@ import struct
 #   MICROPY_PY_MATH_CONSTANTS/SPECIAL_FUNCTIONS/FACTORIAL/ISCLOSE 0
 #   MICROPY_PY_BINASCII_CRC32 0
 #   MICROPY_PY_BUILTINS_COMPILE/EXECFILE/NOTIMPLEMENTED/COMPLEX 0
+#   MICROPY_PY_DELATTR_SETATTR 0
 _STR = ("center", "partition", "rpartition", "splitlines")
 
 
@@ -34,6 +35,9 @@ def _tables():
         (math.__dict__, ("tau", "inf", "nan", "erf", "erfc", "gamma", "lgamma", "factorial", "isclose")),
         (binascii.__dict__, ("crc32",)),
         (builtins.__dict__, ("compile", "execfile", "NotImplemented", "complex")),
+        # MICROPY_PY_DELATTR_SETATTR 0 (objobject.c; the host also detaches
+        # the names from objtype.c's attribute stores, board/surface.go)
+        (object.__dict__, ("__setattr__", "__delattr__")),
     )
 
 
