@@ -79,6 +79,18 @@ def pairs():
 
 
 def apply():
+    # Before object loses them: the firmware's own names of the hooks and
+    # object's store, for the board's modules that stand for C types
+    # without an instance dict (tls.SSLContext).
+    import _esp8266
+
+    h = [None, object.__setattr__, None]
+    for k in object.__dict__:
+        if k == "__setattr__":
+            h[0] = k
+        elif k == "__delattr__":
+            h[2] = k
+    _esp8266._setattr_hook = tuple(h)
     for d, names in _tables():
         _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
 
