@@ -77,6 +77,13 @@ del a.x
 t('delattr plain', lambda: a.x)
 t('object.__setattr__', lambda: object.__setattr__)
 t('object.__delattr__', lambda: object.__delattr__)
+import os, vfs
+t('os.VfsPosix', lambda: os.VfsPosix)
+t('vfs.VfsPosix', lambda: vfs.VfsPosix)
+t('os.listdir', lambda: type(os.listdir('/')).__name__)
+import select
+t('poll fd', lambda: select.poll().register(0))
+t('select fd', lambda: select.select([0], [], [], 0))
 `
 	got, res := runScript(t, Config{Files: files(src)}, nil)
 	if res.Outcome != Finished {
@@ -101,6 +108,8 @@ t('object.__delattr__', lambda: object.__delattr__)
 		"mpy 9990", "frozen path False", "surface module False",
 		"called y", "setattr plain ok 1", "delattr plain AttributeError",
 		"object.__setattr__ AttributeError", "object.__delattr__ AttributeError",
+		"os.VfsPosix AttributeError", "vfs.VfsPosix AttributeError", "os.listdir ok list",
+		"poll fd OSError", "select fd OSError",
 	}
 	lines := strings.Split(strings.ReplaceAll(strings.TrimSpace(got), "\r\n", "\n"), "\n")
 	if len(lines) != len(want) {

@@ -19,6 +19,7 @@ import struct
 #   MICROPY_PY_BINASCII_CRC32 0
 #   MICROPY_PY_BUILTINS_COMPILE/EXECFILE/NOTIMPLEMENTED/COMPLEX 0
 #   MICROPY_PY_DELATTR_SETATTR 0
+#   MICROPY_VFS_POSIX 0
 _STR = ("center", "partition", "rpartition", "splitlines")
 
 
@@ -27,6 +28,8 @@ def _tables():
     import random
     import math
     import binascii
+    import uos
+    import vfs
 
     return (
         (str.__dict__, _STR),
@@ -38,6 +41,11 @@ def _tables():
         # MICROPY_PY_DELATTR_SETATTR 0 (objobject.c; the host also detaches
         # the names from objtype.c's attribute stores, board/surface.go)
         (object.__dict__, ("__setattr__", "__delattr__")),
+        # MICROPY_VFS_POSIX 0: ESP8266_GENERIC builds VfsFat and VfsLfs2
+        # (boards/ESP8266_GENERIC/mpconfigvariant.mk), which the simulator
+        # has not: the board's flash is the host's (board/fs.go).
+        (uos.__dict__, ("VfsPosix",)),
+        (vfs.__dict__, ("VfsPosix",)),
     )
 
 
