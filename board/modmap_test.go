@@ -97,3 +97,21 @@ func TestUserModuleShadowsExtensible(t *testing.T) {
 		t.Errorf("outcome %v, console %q, want %q", res.Outcome, got, want)
 	}
 }
+
+// The module maps are no GC root: the modules written into them survive
+// collections because the host keeps them (_board.keep). An interactive
+// board loads all its modules at boot, imported by nothing yet.
+func TestBuiltInModulesSurviveCollection(t *testing.T) {
+	src := `import gc
+gc.collect()
+junk = [bytearray(64) for i in range(200)]
+junk = None
+gc.collect()
+import ntptime, webrepl, dht, neopixel, esp, network
+print(type(ntptime).__name__, callable(ntptime.settime), callable(webrepl.start), callable(dht.DHT11), callable(neopixel.NeoPixel), callable(esp.flash_id), callable(network.WLAN))
+`
+	got, res := runScript(t, Config{Files: files(src), Stdin: strings.NewReader("")}, nil)
+	if !strings.HasPrefix(got, "module True True True True True True\r\n") {
+		t.Errorf("outcome %v; console:\n%s", res.Outcome, got)
+	}
+}
