@@ -65,10 +65,7 @@ func (b *Board) applySurface(ctx context.Context) error {
 		removeROMEntry(mem, lo, words[i], words[i+1])
 	}
 	redirectText(mem, lo, "pystack exhausted", "maximum recursion depth exceeded")
-	// MICROPY_PY_DELATTR_SETATTR is 0 on the ESP8266: a class's __setattr__
-	// and __delattr__ are plain methods, never called by attribute
-	// stores (py/objtype.c compares with these qstrs' numbers).
-	for _, q := range setattrQstrs {
+	for _, q := range detachedQstrs {
 		shortenQstr(mem, lo, q)
 	}
 	// _surface stays loaded until hideModules is done with it.
@@ -109,9 +106,15 @@ func removeROMEntry(mem []byte, base, key, val uint32) bool {
 	return false
 }
 
-// setattrQstrs are the names py/objtype.c calls on attribute stores and
-// deletions when MICROPY_PY_DELATTR_SETATTR is set.
-var setattrQstrs = []string{"__setattr__", "__delattr__"}
+// detachedQstrs are names the firmware's C code looks for by qstr number
+// where the ESP8266's has no such code: a script's name stops matching
+// (shortenQstr).
+//   - __setattr__, __delattr__: MICROPY_PY_DELATTR_SETATTR is 0, so a
+//     class's hooks are plain methods, never called by attribute stores
+//     (py/objtype.c).
+//   - ps1, ps2: MICROPY_PY_SYS_PS1_PS2 is 0, so sys has neither (the
+//     REPL's prompts are read by index, py/modsys.c sys_mutable_keys).
+var detachedQstrs = []string{"__setattr__", "__delattr__", "ps1", "ps2"}
 
 // surfaceWindow is how far around the built-in modules applySurface looks
 // (the firmware's data segment is some 120 KiB).

@@ -84,6 +84,8 @@ t('os.listdir', lambda: type(os.listdir('/')).__name__)
 import select
 t('poll fd', lambda: select.poll().register(0))
 t('select fd', lambda: select.select([0], [], [], 0))
+t('sys.ps1', lambda: sys.ps1)
+t('sys.ps2', lambda: sys.ps2)
 `
 	got, res := runScript(t, Config{Files: files(src)}, nil)
 	if res.Outcome != Finished {
@@ -109,7 +111,7 @@ t('select fd', lambda: select.select([0], [], [], 0))
 		"called y", "setattr plain ok 1", "delattr plain AttributeError",
 		"object.__setattr__ AttributeError", "object.__delattr__ AttributeError",
 		"os.VfsPosix AttributeError", "vfs.VfsPosix AttributeError", "os.listdir ok list",
-		"poll fd OSError", "select fd OSError",
+		"poll fd OSError", "select fd OSError", "sys.ps1 AttributeError", "sys.ps2 AttributeError",
 	}
 	lines := strings.Split(strings.ReplaceAll(strings.TrimSpace(got), "\r\n", "\n"), "\n")
 	if len(lines) != len(want) {
