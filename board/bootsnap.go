@@ -61,6 +61,9 @@ type bootSnapshot struct {
 	// irq is where machine's handler runner is (hwirq.go): machine's
 	// import tells the host during the setup.
 	irq irqState
+	// hidden are the board modules whose files hideModules took off
+	// frozenDir (fs_frozen.go): host state, re-applied at a restore.
+	hidden []string
 }
 
 type snapPage struct {
@@ -100,6 +103,8 @@ var pureSetupCalls = map[string]bool{
 	"mp_js_random_u32": true, "_board.probe": true, "_board.overflow_exc": true,
 	// machine's import hooks its interrupt runner (the snapshot carries
 	// irqState; the scheduler's layout is learnt once per firmware).
+	// hideModules' keep: its effect is on the refs the snapshot carries.
+	"_board.keep":    true,
 	"_hw.sched_mark": true, "_hw.irq_hook": true, "_hw.irq_begin": true, "_hw.irq_end": true,
 }
 
@@ -123,6 +128,8 @@ func (b *Board) restoreBootSnapshot(ctx context.Context, key string) (bool, erro
 	s := bs.byKey[key]
 	disabled := bs.disabled
 	bs.mu.Unlock()
+	// As the setup does first: the board's modules are on frozenDir.
+	b.fs.unhideFrozen()
 	if s == nil || disabled || b.fsFingerprint(s.fsPaths) != s.fsPrint {
 		return false, nil
 	}
@@ -173,6 +180,7 @@ func (b *Board) restoreBootSnapshot(ctx context.Context, key string) (bool, erro
 	}
 	irq := s.irq
 	b.SetValue(irqKey{}, &irq)
+	b.fs.hideFrozen(s.hidden)
 	return true, nil
 }
 
@@ -195,7 +203,14 @@ func (b *Board) keepBootSnapshot(key string, rec *setupRecord) {
 	if !ok {
 		return
 	}
-	s := &bootSnapshot{memSize: size, fsPaths: maps.Clone(rec.paths), fsPrint: b.fsFingerprint(rec.paths),
+	// The fingerprint is of the filesystem as the setup found it, before
+	// hideModules took the board's modules off frozenDir (a restore
+	// compares it after unhiding them, as the setup does first).
+	hidden := b.fs.hiddenFrozen()
+	b.fs.unhideFrozen()
+	fsPrint := b.fsFingerprint(rec.paths)
+	b.fs.hideFrozen(hidden)
+	s := &bootSnapshot{memSize: size, fsPaths: maps.Clone(rec.paths), fsPrint: fsPrint, hidden: hidden,
 		nRandoms: len(rec.randoms), heapLow: b.heapLow, gcRef: b.gcRef, gcScratch: b.gcScratch, roots: b.roots, ovf: b.ovf}
 	zero := make([]byte, snapPageSize)
 	for off := uint32(0); off+snapPageSize <= size; off += snapPageSize {

@@ -52,6 +52,9 @@ type flashFS struct {
 	files    map[string]*flashFile
 	dirs     map[string]time.Time
 	capacity int // bytes; writes beyond it fail with ENOSPC
+	// hidden holds frozenDir files taken off the filesystem while their
+	// modules are built-ins (fs_frozen.go); guarded by mu.
+	hidden map[string]*flashFile
 }
 
 type flashFile struct {

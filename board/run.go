@@ -205,6 +205,9 @@ func (b *Board) setupInterpreter(ctx context.Context, interactive bool) error {
 	// The script's budget is held free (contiguous, at the bottom of the
 	// heap) while the board's own modules load above it, then released.
 	hold := fmt.Sprintf("import _esp8266\n_esp8266._hold(%d)\n_esp8266._probe()\n", b.cfg.HeapBytes)
+	// The board's modules load from frozenDir (a boot's hideModules took
+	// the built-in ones off it).
+	b.fs.unhideFrozen()
 	if err := b.exec(ctx, setupSource+surfaceSource+hold+b.preloadSource(interactive)); err != nil {
 		return err
 	}
@@ -226,6 +229,9 @@ func (b *Board) setupInterpreter(ctx context.Context, interactive bool) error {
 		return err
 	}
 	if err := b.exec(ctx, "del _esp8266\n"); err != nil {
+		return err
+	}
+	if err := b.hideModules(ctx); err != nil {
 		return err
 	}
 	return b.prepareCollector(ctx)
@@ -294,12 +300,14 @@ func (b *Board) runUserFile(ctx context.Context, file string) (typ, text string,
 	return b.execFile(ctx, file)
 }
 
-// setupSource prepares a fresh interpreter as an ESP8266, whose sys.path is
-// the current directory, the frozen modules, then "/lib" and "/": the
-// board's own modules (frozenDir) come first, ahead of the webassembly
-// firmware's frozen ones (time, os, asyncio are the board's own), then the
-// user's /lib and /. _esp8266 installs the board profile.
-const setupSource = "import sys\nsys.path[:] = ['', '" + frozenDir + "', '.frozen', '/lib', '/']\nimport _esp8266\ndel sys\n"
+// setupSource prepares a fresh interpreter as an ESP8266 (_esp8266
+// installs the board profile). While the board's modules load, sys.path is
+// frozenDir alone: a user's file named like one of them (time.py) is
+// neither run at boot nor taken for the board's, and the webassembly
+// firmware's frozen modules stay out of reach. _surface.hide then sets the
+// board's sys.path: the current directory, the frozen modules (frozenDir),
+// "/lib" and "/".
+const setupSource = "import sys\nsys.path[:] = ['" + frozenDir + "']\nimport _esp8266\ndel sys\n"
 
 // preloadSource imports, once at boot, the board's own modules its
 // scripts import (every module when the board is interactive), so their

@@ -65,7 +65,11 @@ func (b *Board) applySurface(ctx context.Context) error {
 		removeROMEntry(mem, lo, words[i], words[i+1])
 	}
 	redirectText(mem, lo, "pystack exhausted", "maximum recursion depth exceeded")
-	return b.exec(ctx, "del _surface\nimport sys\ndel sys.modules['_surface']\ndel sys\n")
+	for _, q := range detachedQstrs {
+		shortenQstr(mem, lo, q)
+	}
+	// _surface stays loaded until hideModules is done with it.
+	return b.exec(ctx, "del _surface\n")
 }
 
 // removeROMEntry removes the entry (key, val) from the const mp_map_t that
@@ -102,6 +106,16 @@ func removeROMEntry(mem []byte, base, key, val uint32) bool {
 	return false
 }
 
+// detachedQstrs are names the firmware's C code looks for by qstr number
+// where the ESP8266's has no such code: a script's name stops matching
+// (shortenQstr).
+//   - __setattr__, __delattr__: MICROPY_PY_DELATTR_SETATTR is 0, so a
+//     class's hooks are plain methods, never called by attribute stores
+//     (py/objtype.c).
+//   - ps1, ps2: MICROPY_PY_SYS_PS1_PS2 is 0, so sys has neither (the
+//     REPL's prompts are read by index, py/modsys.c sys_mutable_keys).
+var detachedQstrs = []string{"__setattr__", "__delattr__", "ps1", "ps2"}
+
 // surfaceWindow is how far around the built-in modules applySurface looks
 // (the firmware's data segment is some 120 KiB).
 const surfaceWindow = 256 << 10
@@ -124,36 +138,78 @@ func redirectText(mem []byte, base uint32, from, to string) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	var w [4]byte
-	binary.LittleEndian.PutUint32(w[:], f)
+	at, ok := uniqueWord(mem, f)
+	if !ok || len(to) > 255 {
+		return false
+	}
+	l := qstrLength(mem, base, at, len(from))
+	if l == nil {
+		return false
+	}
+	*l = byte(len(to))
+	binary.LittleEndian.PutUint32(mem[at:], t)
+	return true
+}
+
+// uniqueWord gives the offset of the one aligned word of mem holding w.
+func uniqueWord(mem []byte, w uint32) (int, bool) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], w)
 	at := -1
 	for i := 0; i+4 <= len(mem); i += 4 {
-		if bytes.Equal(mem[i:i+4], w[:]) {
+		if bytes.Equal(mem[i:i+4], b[:]) {
 			if at >= 0 {
-				return false
+				return 0, false
 			}
 			at = i
 		}
 	}
-	// The message is a qstr of the firmware's static pool: its pointer sits
-	// in the pool's qstrs[], its length in the parallel lengths[] (one byte
-	// each) named by the pool header just before qstrs[]: ..., len,
-	// hashes, lengths. The length byte must read len(from). The hash stays the old
-	// one: interning the new text still finds its own qstr first.
+	return at, at >= 0
+}
+
+// qstrLength finds the length byte of the static qstr whose text pointer
+// sits at offset at, textLen long: the pointer is in the pool's qstrs[],
+// its length in the parallel lengths[] (one byte each) named by the pool
+// header just before qstrs[]: ..., alloc, len, hashes, lengths. The hash
+// stays the old one: interning the new text still finds its own qstr
+// first.
+func qstrLength(mem []byte, base uint32, at, textLen int) *byte {
 	le := binary.LittleEndian
 	for start := at; start >= 24 && at-start < 4*8192; start -= 4 {
-		n, hashes, lengths := le.Uint32(mem[start-12:]), le.Uint32(mem[start-8:]), le.Uint32(mem[start-4:])
+		alloc, n := le.Uint32(mem[start-16:]), le.Uint32(mem[start-12:])
+		hashes, lengths := le.Uint32(mem[start-8:]), le.Uint32(mem[start-4:])
 		idx := uint32(at-start) / 4
-		if idx >= n || hashes < base || int(hashes-base) >= len(mem) || lengths < base || int(lengths-base+idx) >= len(mem) {
+		// A static pool's counts are small; the words of qstrs[] itself
+		// (pointers) fail this. Its length byte must read the text's.
+		if n > 8192 || alloc > 8192 || idx >= n || hashes < base || int(hashes-base) >= len(mem) ||
+			lengths < base || int(lengths-base+n) > len(mem) || mem[lengths-base+idx] != byte(textLen) {
 			continue
 		}
-		l := &mem[lengths-base+idx]
-		if int(*l) != len(from) || len(to) > 255 {
-			continue
-		}
-		*l = byte(len(to))
-		le.PutUint32(mem[at:], t)
-		return true
+		return &mem[lengths-base+idx]
 	}
-	return false
+	return nil
+}
+
+// shortenQstr makes the firmware's static qstr text one byte shorter
+// (only its length byte changes), so the name no longer interns to it:
+// qstr_find_strn compares hash, length and text, and the binary search of
+// a sorted pool still sees the same text. Code that compares with the
+// qstr's number then never sees the name a script writes. Reports whether
+// it did; it does nothing unless the text and its pointer occur once.
+func shortenQstr(mem []byte, base uint32, text string) bool {
+	pat := append(append([]byte{0}, text...), 0)
+	i := bytes.Index(mem, pat)
+	if i < 0 || bytes.Index(mem[i+1:], pat) >= 0 {
+		return false
+	}
+	at, ok := uniqueWord(mem, base+uint32(i+1))
+	if !ok {
+		return false
+	}
+	l := qstrLength(mem, base, at, len(text))
+	if l == nil {
+		return false
+	}
+	*l--
+	return true
 }

@@ -64,6 +64,28 @@ import sys
 print('mpy', sys.implementation._mpy)
 print('frozen path', '.frozen' in sys.path)
 print('surface module', '_surface' in sys.modules)
+class A:
+    def __setattr__(self, k, v):
+        print('called', k)
+    def __delattr__(self, k):
+        print('called', k)
+a = A()
+a.x = 1
+a.__setattr__('y', 2)
+t('setattr plain', lambda: a.x)
+del a.x
+t('delattr plain', lambda: a.x)
+t('object.__setattr__', lambda: object.__setattr__)
+t('object.__delattr__', lambda: object.__delattr__)
+import os, vfs
+t('os.VfsPosix', lambda: os.VfsPosix)
+t('vfs.VfsPosix', lambda: vfs.VfsPosix)
+t('os.listdir', lambda: type(os.listdir('/')).__name__)
+import select
+t('poll fd', lambda: select.poll().register(0))
+t('select fd', lambda: select.select([0], [], [], 0))
+t('sys.ps1', lambda: sys.ps1)
+t('sys.ps2', lambda: sys.ps2)
 `
 	got, res := runScript(t, Config{Files: files(src)}, nil)
 	if res.Outcome != Finished {
@@ -86,6 +108,10 @@ print('surface module', '_surface' in sys.modules)
 		"compile NameError", "execfile NameError", "NotImplemented NameError", "complex NameError",
 		"exec ok None", "recursion maximum recursion depth exceeded",
 		"mpy 9990", "frozen path False", "surface module False",
+		"called y", "setattr plain ok 1", "delattr plain AttributeError",
+		"object.__setattr__ AttributeError", "object.__delattr__ AttributeError",
+		"os.VfsPosix AttributeError", "vfs.VfsPosix AttributeError", "os.listdir ok list",
+		"poll fd OSError", "select fd OSError", "sys.ps1 AttributeError", "sys.ps2 AttributeError",
 	}
 	lines := strings.Split(strings.ReplaceAll(strings.TrimSpace(got), "\r\n", "\n"), "\n")
 	if len(lines) != len(want) {
@@ -129,5 +155,27 @@ func TestRemoveROMEntry(t *testing.T) {
 	}
 	if removeROMEntry(mem, 0, 99, 99) {
 		t.Error("removed an absent entry")
+	}
+}
+
+// shortenQstr lowers the length byte of the static qstr whose pointer sits
+// in a pool's qstrs[], and nothing else.
+func TestShortenQstr(t *testing.T) {
+	le := binary.LittleEndian
+	mem := make([]byte, 256)
+	copy(mem[200:], "\x00__setattr__\x00")
+	// pool at 100: prev, total_prev_len, alloc, len, hashes, lengths, qstrs[2]
+	for i, w := range []uint32{0, 0, 10, 2, 160, 170, 190, 201} {
+		le.PutUint32(mem[100+4*i:], w)
+	}
+	mem[170], mem[171] = 3, 11
+	if !shortenQstr(mem, 0, "__setattr__") {
+		t.Fatal("not shortened")
+	}
+	if mem[171] != 10 || mem[170] != 3 || string(mem[201:212]) != "__setattr__" {
+		t.Errorf("lengths %d %d, text %q", mem[170], mem[171], mem[201:212])
+	}
+	if shortenQstr(mem, 0, "__setattr__") {
+		t.Error("shortened twice (the length byte no longer reads the text's)")
 	}
 }

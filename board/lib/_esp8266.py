@@ -1,13 +1,9 @@
 # Installs the ESP8266 profile in a fresh interpreter (run once per boot).
 import sys
 import gc
-import _sys
 from _board import rescue as _rescue
 import _gc
 
-_sys.__name__ = "sys"
-sys.modules["sys"] = _sys
-del sys.modules["_sys"]
 _gc.__name__ = "gc"
 sys.modules["gc"] = _gc
 del sys.modules["_gc"]
@@ -186,6 +182,9 @@ def _help(*args):
 
 
 _fw_help = None
+# The interactive board's sys.stdin/stdout/stderr, which _surface writes
+# into the firmware's sys.
+_streams = None
 
 
 def _console(interactive):
@@ -197,7 +196,8 @@ def _console(interactive):
     if interactive:
         import _stdio
 
-        _stdio.install(sys.modules["sys"], sys)
+        global _streams
+        _streams = _stdio.streams(sys)
         del sys.modules["_stdio"]
 
     _fw_help = builtins.help

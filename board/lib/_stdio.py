@@ -1,5 +1,5 @@
-# The UART as an interactive board's sys.stdin/stdout/stderr (installed by
-# _esp8266._console; a board nobody types at keeps the firmware's objects).
+# The UART as an interactive board's sys.stdin/stdout/stderr (made by
+# _esp8266._console, written into the firmware's sys by _surface; a board nobody types at keeps the firmware's objects).
 # sys.stdin reads the UART (shared/runtime/sys_stdio_mphal.c): read(n)
 # waits for n characters, "\r" arrives as "\n"; .buffer gives the bytes as
 # sent. Ctrl-C while it waits raises KeyboardInterrupt. The classes carry
@@ -110,7 +110,5 @@ def _make_out(raw, fd):
     return o
 
 
-def install(sys_module, fw_sys):
-    sys_module.stdin = _make_stdin()
-    sys_module.stdout = _make_out(fw_sys.stdout, 1)
-    sys_module.stderr = _make_out(fw_sys.stderr, 2)
+def streams(fw_sys):
+    return {"stdin": _make_stdin(), "stdout": _make_out(fw_sys.stdout, 1), "stderr": _make_out(fw_sys.stderr, 2)}

@@ -18,6 +18,8 @@ import struct
 #   MICROPY_PY_MATH_CONSTANTS/SPECIAL_FUNCTIONS/FACTORIAL/ISCLOSE 0
 #   MICROPY_PY_BINASCII_CRC32 0
 #   MICROPY_PY_BUILTINS_COMPILE/EXECFILE/NOTIMPLEMENTED/COMPLEX 0
+#   MICROPY_PY_DELATTR_SETATTR 0
+#   MICROPY_VFS_POSIX 0
 _STR = ("center", "partition", "rpartition", "splitlines")
 
 
@@ -26,6 +28,8 @@ def _tables():
     import random
     import math
     import binascii
+    import uos
+    import vfs
 
     return (
         (str.__dict__, _STR),
@@ -34,6 +38,14 @@ def _tables():
         (math.__dict__, ("tau", "inf", "nan", "erf", "erfc", "gamma", "lgamma", "factorial", "isclose")),
         (binascii.__dict__, ("crc32",)),
         (builtins.__dict__, ("compile", "execfile", "NotImplemented", "complex")),
+        # MICROPY_PY_DELATTR_SETATTR 0 (objobject.c; the host also detaches
+        # the names from objtype.c's attribute stores, board/surface.go)
+        (object.__dict__, ("__setattr__", "__delattr__")),
+        # MICROPY_VFS_POSIX 0: ESP8266_GENERIC builds VfsFat and VfsLfs2
+        # (boards/ESP8266_GENERIC/mpconfigvariant.mk), which the simulator
+        # has not: the board's flash is the host's (board/fs.go).
+        (uos.__dict__, ("VfsPosix",)),
+        (vfs.__dict__, ("VfsPosix",)),
     )
 
 
@@ -75,11 +87,143 @@ def pairs():
 
 
 def apply():
-    import sys
+    # Before object loses them: the firmware's own names of the hooks and
+    # object's store, for the board's modules that stand for C types
+    # without an instance dict (tls.SSLContext).
+    import _esp8266
 
-    # Frozen modules of the pyscript build (unittest, logging, binascii's
-    # Python extension...) are not the ESP8266's: its own are the board's /lib.
-    if ".frozen" in sys.path:
-        sys.path.remove(".frozen")
+    h = [None, object.__setattr__, None]
+    for k in object.__dict__:
+        if k == "__setattr__":
+            h[0] = k
+        elif k == "__delattr__":
+            h[2] = k
+    _esp8266._setattr_hook = tuple(h)
     for d, names in _tables():
         _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
+
+
+# After boot the board's modules leave sys.modules: on the ESP8266 most are
+# C built-ins (machine, network, time, os, socket, gc, ...), which import
+# returns straight from the firmware's module maps (py/builtinimport.c),
+# and the simulator's own (_board, _sock, _esp8266, ...) are no module of
+# the board's. The host (board/modmap.go) writes them into the maps:
+# the extensible ones (MP_REGISTER_EXTENSIBLE_MODULE at v1.27) into the
+# extensible map, which import consults after sys.path, so a user's
+# time.py still wins and `import utime` is `time` (py/objmodule.c
+# mp_module_get_builtin); the others into the built-in map.
+_EXT = ("os", "time", "select", "socket", "machine", "websocket")
+# Frozen Python modules on the board: the built-in map holds them ('.frozen'
+# comes before '/lib' on the board's sys.path, so mip's /lib copies do not
+# shadow them), and the first import puts them into sys.modules, as
+# importing a frozen module does.
+_FROZEN = ("apa102", "asyncio", "uasyncio", "dht", "ds18x20", "espnow", "neopixel", "ntptime",
+           "onewire", "requests", "urequests", "ssd1306", "ssl", "upysh", "webrepl", "webrepl_setup")
+# Packages stay in sys.modules (their submodules are found through them).
+_PKG = ("mip", "umqtt", "umqtt.simple", "umqtt.robust")
+# Dropped without an entry: the old names our /.frozen serves as files
+# (on the board, u-aliases of the extensible modules) and this module.
+_DROP = ("usocket", "uselect", "_surface")
+
+
+def _set(d, name, value):
+    # Points the entry `name` of the ROM dict d at value; the caller keeps
+    # value alive (a ROM table is no GC root).
+    flags, alloc, table = _header(id(d) + 4)
+    n = flags >> 3
+    if flags & 7 != 7 or alloc != n:
+        return False
+    t = uctypes.bytearray_at(table, n * 8)
+    k = id(name)
+    for i in range(n):
+        if struct.unpack_from("<I", t, i * 8)[0] == k:
+            struct.pack_into("<I", t, i * 8 + 4, id(value))
+            return True
+    return False
+
+
+def _esp_sys(keep, streams):
+    # The firmware's own sys, with the ESP8266's platform and implementation
+    # written into its ROM dict and attrtuple: it stays a built-in (sys.x = 1
+    # raises AttributeError, as basics/module2 expects).
+    import usys
+
+    d = usys.__dict__
+    p = "esp8266"
+    keep.append(p)
+    _set(d, "platform", p)
+    impl = usys.implementation
+    if len(impl) == 5 and impl[0] == "micropython":
+        # name, version, _machine, _mpy, _build: _mpy as the ESP8266 build
+        # (MICROPY_EMIT_XTENSA) reports it: .mpy version 6, sub-version 3 and
+        # MP_NATIVE_ARCH_XTENSA (9) in py/persistentcode.h.
+        m, b = "ESP module with ESP8266", "ESP8266_GENERIC"
+        keep.append(m)
+        keep.append(b)
+        items = uctypes.bytearray_at(id(impl) + 8, 20)
+        struct.pack_into("<III", items, 8, id(m), id(6 | (3 | 9 << 2) << 8), id(b))
+    if streams:
+        for k in streams:
+            keep.append(streams[k])
+            _set(d, k, streams[k])
+
+
+_ks = None
+_vs = None
+
+
+def hide():
+    # Empties sys.modules and gives the host what it needs, as words: the
+    # two maps' anchors (a key and value known to be in each), the
+    # addresses of the key and value lists and of _EXT, _FROZEN, _PKG and
+    # _DROP; then the names of _EXT (and _FROZEN). Loops stay in C: this
+    # runs at every boot.
+    global _ks, _vs
+    import sys
+    import micropython
+    import utime
+    import _esp8266
+    from _board import keep
+
+    k = []
+    _esp_sys(k, _esp8266._streams)
+    # The board's sys.path, frozenDir standing for '.frozen' (board/fs.go).
+    sys.path[:] = ["", "/.frozen", "/lib", "/"]
+    mods = sys.modules
+    me = mods["_surface"]
+    _ks = list(mods)
+    _vs = list(mods.values())
+    mods.clear()
+    mods["_surface"] = me  # until restore
+    k.append(_ks)
+    k.append(_vs)
+    keep(k)
+    return "%d %d %d %d %d %d %d %d %d %d " % (
+        id("micropython"), id(micropython), id("time"), id(utime), id(_ks), id(_vs), id(_EXT), id(_FROZEN), id(_PKG),
+        id(_DROP)) + " ".join(_EXT + _FROZEN)
+
+
+def _first_import(name, mod):
+    # Called by import while `name` is a built-in (MICROPY_MODULE_BUILTIN_INIT):
+    # the module enters sys.modules, where later imports find it.
+    def __init__():
+        import sys
+
+        sys.modules[name] = mod
+        del mod.__init__
+
+    return __init__
+
+
+def restore(back, frozen):
+    # Puts the packages the host names back into sys.modules, and hooks
+    # the frozen modules' first import.
+    import sys
+
+    for i in back.split():
+        i = int(i)
+        sys.modules[_ks[i]] = _vs[i]
+    for i in frozen.split():
+        i = int(i)
+        _vs[i].__init__ = _first_import(_ks[i], _vs[i])
+    del sys.modules["_surface"]

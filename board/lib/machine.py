@@ -380,15 +380,16 @@ class RTC:
         pass
 
     def datetime(self, t=None):
-        import utime
+        # The board's time (2000 epoch), whichever module utime names.
+        import time
 
         if t is None:
             s = _board.time()
-            y, mo, d, h, mi, se, wd, _ = utime.localtime(s + 946684800)
+            y, mo, d, h, mi, se, wd, _ = time.localtime(s)
             return (y, mo, d, wd, h, mi, se, _board.rtc_us())
         y, mo, d, _, h, mi, se = t[:7]
         us = t[7] if len(t) > 7 else 0
-        _board.rtc_set(utime.mktime((y, mo, d, h, mi, se, 0, 0)) - 946684800, us)
+        _board.rtc_set(time.mktime((y, mo, d, h, mi, se, 0, 0)), us)
 
     def memory(self, data=None):
         # User RTC memory: it survives resets and deep sleep.

@@ -20,23 +20,26 @@ def _fd(obj):
         return None
 
 
-_builtin = None
+def _load_firmware_select():
+    # The firmware's own select (for sys.stdin and other firmware streams):
+    # with sys.path empty, import finds the built-in module, not this file.
+    # Taken at import: once this module is the board's built-in select
+    # (_surface.hide), `import select` gives this module.
+    import sys
+
+    saved = list(sys.path)
+    sys.path.clear()
+    try:
+        import select as m
+    finally:
+        sys.path.extend(saved)
+    return m
+
+
+_builtin = _load_firmware_select()
 
 
 def _firmware_select():
-    # The firmware's own select (for sys.stdin and other firmware streams):
-    # with sys.path empty, import finds the built-in module, not this file.
-    global _builtin
-    if _builtin is None:
-        import sys
-
-        saved = list(sys.path)
-        sys.path.clear()
-        try:
-            import select as m
-        finally:
-            sys.path.extend(saved)
-        _builtin = m
     return _builtin
 
 
@@ -100,6 +103,7 @@ class poll:
         self._m = {}
 
     def register(self, obj, eventmask=POLLIN | POLLOUT):
+        _stream(obj)
         self._m[id(obj)] = [obj, eventmask, 0]
 
     def unregister(self, obj):
@@ -131,12 +135,21 @@ class poll:
                 yield (e[0], e[2])
 
 
+def _stream(obj):
+    # The ESP8266 builds modselect.c without its POSIX optimisations: an
+    # object must be a stream (mp_get_stream_raise), so a file descriptor
+    # number is refused when it is registered.
+    if type(obj) is int:
+        raise OSError("stream operation not supported")
+
+
 def select(rlist, wlist, xlist, timeout=None):
     m = {}
     for objs, ev in ((rlist, POLLIN), (wlist, POLLOUT), (xlist, POLLERR | POLLHUP)):
         for o in objs:
             e = m.get(id(o))
             if e is None:
+                _stream(o)
                 m[id(o)] = [o, ev, 0]
             else:
                 e[1] |= ev

@@ -111,16 +111,6 @@ class SSLContext:
         if _MBED:
             self._verify = mode
 
-    # The C type has no instance dict: other attributes cannot be added or
-    # deleted.
-    def __setattr__(self, name, value):
-        if name not in ("_p", "_cert", "_key", "_ca", "_verify", "verify_mode"):
-            raise AttributeError(name)
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name):
-        raise AttributeError(name)
-
     def load_cert_chain(self, cert, key):
         self._cert, self._key = cert, key
 
@@ -156,3 +146,23 @@ class SSLContext:
         if _MBED:
             return SSLSocket(_fd=fd)
         return SSLSocket(fd, sock)
+
+
+# The C type has no instance dict: other attributes cannot be added or
+# deleted. The board has no __setattr__ hook for classes
+# (MICROPY_PY_DELATTR_SETATTR 0), and the simulator's firmware calls only
+# the names _surface kept (board/lib/_surface.py), so they go in by those.
+def _ctx_setattr(self, name, value):
+    if name not in ("_p", "_cert", "_key", "_ca", "_verify", "verify_mode"):
+        raise AttributeError(name)
+    _setattr_hook[1](self, name, value)
+
+
+def _ctx_delattr(self, name):
+    raise AttributeError(name)
+
+
+from _esp8266 import _setattr_hook
+
+setattr(SSLContext, _setattr_hook[0], _ctx_setattr)
+setattr(SSLContext, _setattr_hook[2], _ctx_delattr)
