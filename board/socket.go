@@ -36,6 +36,10 @@ type SocketEnv struct {
 	// Stack is the board's gVisor stack; NIC its station interface.
 	Stack *stack.Stack
 	NIC   tcpip.NICID
+	// Link is the station interface's frame hooks (its *netstack.NIC):
+	// the board's TCP is shaped there to look like lwIP 1.4's on the wire.
+	// Nil leaves gVisor's frames as they are.
+	Link sockets.Link
 	// Resolver answers getaddrinfo (the simulated DNS).
 	Resolver sockets.Resolver
 	// MaxTCPPCBs, TimeWait and SendBuffer override the ESP8266 profile's
@@ -139,6 +143,7 @@ func (b *Board) socketState() (*socketState, error) {
 	cfg := sockets.Config{
 		Stack:        env.Stack,
 		NIC:          env.NIC,
+		Link:         env.Link,
 		Clock:        b.clock,
 		Actor:        boardActor{b},
 		Resolver:     env.Resolver,

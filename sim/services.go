@@ -308,6 +308,7 @@ func (w *World) boardEnv(bn *boardNode) map[any]any {
 		board.SocketEnvKey{}: &board.SocketEnv{
 			Stack:    bn.node.Stack(),
 			NIC:      bn.nic.ID(),
+			Link:     bn.nic,
 			Resolver: boardResolver{w: w, bn: bn},
 			Trace:    w.traceTo(name, ""),
 		},
