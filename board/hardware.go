@@ -335,7 +335,6 @@ func init() {
 		hw := b.Hardware()
 		d, ok := hw.DeepSleepFor(b.clock.Elapsed(), maxD)
 		b.hardwareOff() // the CPU and its peripherals are off
-		b.flushConsole()
 		if !ok {
 			for {
 				if err := b.Park(-1); err != nil && err != ErrInterrupted {

@@ -174,6 +174,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	invokeNames := defineInvokes(env, f.invokeSigs)
 	defineEnv(env)
 	defineSafepoint(env)
+	defineTracebackHide(env)
 	// Anything the firmware imports that we do not implement traps with a
 	// clear message instead of failing instantiation.
 	defined := map[string]bool{}
@@ -181,6 +182,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 		defined[name] = true
 	}
 	defined[safepointImport] = true
+	defined[tracebackHideImport] = true
 	for _, name := range invokeNames {
 		defined[name] = true
 	}

@@ -545,6 +545,58 @@ s.connect(('10.0.0.77', 80))
 	}
 }
 
+// Row 12 at the source: the frames of the board's own modules never enter
+// an exception's traceback (the firmware's mp_obj_exception_add_traceback
+// skips them, tracehide.go), so a traceback the script prints into an
+// io.StringIO or its own stream shows only the script's frames, as
+// modlwip's C methods give on the ESP8266; a user module's frames stay.
+func TestLwipTracebackInsideScriptHasOnlyScriptFrames(t *testing.T) {
+	l := newLAN(t)
+	r := l.start("esp1", 2, `
+import socket, sys, io, os
+def f():
+    s = socket.socket()
+    s.settimeout(0.2)
+    s.connect(('10.0.0.77', 80))
+buf = io.StringIO()
+try:
+    f()
+except OSError as e:
+    sys.print_exception(e, buf)
+class Lines(io.IOBase):
+    def __init__(self):
+        self.n = []
+    def write(self, b):
+        self.n.append(bytes(b).decode())
+        return len(b)
+out = Lines()
+try:
+    socket.socket().recv(1)
+except OSError as e:
+    sys.print_exception(e, out)
+try:
+    os.mkdir('lib')
+except OSError:
+    pass
+with open('lib/mine.py', 'w') as m:
+    m.write('import socket\ndef g():\n    socket.getaddrinfo("", 80)\n')
+import mine
+try:
+    mine.g()
+except OSError as e:
+    sys.print_exception(e, buf)
+print(repr(buf.getvalue()))
+print(repr(''.join(out.n)))
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := norm(r.wait(t))
+	want := `'Traceback (most recent call last):\n  File "main.py", line 9, in <module>\n  File "main.py", line 6, in f\nOSError: [Errno 110] ETIMEDOUT\n` +
+		`Traceback (most recent call last):\n  File "main.py", line 31, in <module>\n  File "/lib/mine.py", line 3, in g\nOSError: -12\n'` + "\n" +
+		`'Traceback (most recent call last):\n  File "main.py", line 20, in <module>\nOSError: [Errno 107] ENOTCONN\n'` + "\n"
+	if out != want {
+		t.Errorf("console =\n%s\nwant\n%s", out, want)
+	}
+}
+
 // Row 8: listen(backlog) as modlwip and lwIP 1.4 do it: every handshake
 // completes (TCP_LISTEN_BACKLOG is 0), the accept callback keeps
 // max(backlog, 1) connections, and one that finds the slots full is aborted:
