@@ -53,6 +53,7 @@ func (b *Board) takeExternalReset(ctx context.Context) bool {
 // hardBoot records a hard reset of the given cause: ticks restart from 0
 // and the REPL mode (a C global on the board) is friendly again.
 func (b *Board) hardBoot(cause int) {
+	b.powerOffSockets()
 	b.bootAt = b.clock.Elapsed()
 	b.resetCause = cause
 	b.replMode = friendlyREPL

@@ -177,6 +177,17 @@ func (b *Board) socketState() (*socketState, error) {
 	return st, nil
 }
 
+// powerOffSockets is a hard reset's effect on lwIP (the chip restarts):
+// every PCB, TIME_WAIT ones included, is gone, so the rebooted program can
+// bind the same ports at once; the next socket call starts a new table. A
+// soft reset (Ctrl-D) keeps lwIP's state, as the board's does.
+func (b *Board) powerOffSockets() {
+	if st, _ := b.Value(socketKey{}).(*socketState); st != nil {
+		st.table.PowerOff()
+		b.SetValue(socketKey{}, nil)
+	}
+}
+
 // idlePoll charges simulated CPU time to a socket call that found nothing
 // (EAGAIN, an empty zero-timeout poll), the way Board.PollYield charges
 // ticks_ms: the first calls are free, then each costs 100 µs doubling every

@@ -597,6 +597,52 @@ print(repr(''.join(out.n)))
 	}
 }
 
+// A hard reset restarts the chip and lwIP with it: the TIME_WAIT PCB that
+// made bind() fail with EADDRINUSE (row 9) is gone after machine.reset().
+func TestLwipHardResetForgetsTimeWait(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	peer := goPeer(pc, func() error {
+		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
+		c, err := pc.DialTCP(ap("10.0.0.2:80"))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, c)
+		return c.Close()
+	})
+	r := l.start("esp1", 2, `
+import socket, time, machine, os
+def bind():
+    s = socket.socket()
+    try:
+        s.bind(('', 80))
+        print('bind ok')
+    except OSError as e:
+        print('bind', e.errno)
+    s.close()
+if 'reset' in os.listdir():
+    print('cause', machine.reset_cause())
+    bind()
+else:
+    srv = socket.socket()
+    srv.bind(('', 80))
+    srv.listen(1)
+    c, a = srv.accept()
+    c.close()
+    srv.close()
+    time.sleep(1)
+    bind()
+    open('reset', 'w').close()
+    machine.reset()
+`, board.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "bind 98", "cause 4", "bind ok")
+}
+
 // Row 8: listen(backlog) as modlwip and lwIP 1.4 do it: every handshake
 // completes (TCP_LISTEN_BACKLOG is 0), the accept callback keeps
 // max(backlog, 1) connections, and one that finds the slots full is aborted:

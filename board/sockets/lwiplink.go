@@ -81,6 +81,8 @@ type wire struct {
 	flows    map[flowKey]*flow
 	order    []flowKey // flows by creation, for eviction
 	closed   bool
+	// silent drops the board's TCP frames (silence).
+	silent bool
 }
 
 // flowKey names a connection: the board's address and port, then the
@@ -171,6 +173,10 @@ func (w *wire) outbound(b []byte) []byte {
 		}
 	}
 	w.mu.Lock()
+	if w.silent {
+		w.mu.Unlock()
+		return nil
+	}
 	out, early := w.outboundLocked(f, flags, b)
 	w.mu.Unlock()
 	for _, e := range early {
@@ -388,6 +394,15 @@ func (w *wire) dropHeldLocked(fl *flow) {
 func (w *wire) untilTickLocked() time.Duration {
 	since := w.clock.Elapsed() - w.anchor
 	return tcpFastInterval - since%tcpFastInterval
+}
+
+// silence makes the link drop every TCP frame the board sends from now on
+// (a hard reset: the resets gVisor sends as its connections are aborted
+// never leave a board whose chip restarted).
+func (w *wire) silence() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.silent = true
 }
 
 // close stops every timer and drops held ACKs: the board is going away.

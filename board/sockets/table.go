@@ -1215,6 +1215,16 @@ func (t *Table) CloseOpen() {
 	}
 }
 
+// PowerOff is what a hard reset does to lwIP: the chip restarts and every
+// PCB is gone, TIME_WAIT included, without a word on the wire (the peers
+// learn of it when they next send). The table is closed afterwards.
+func (t *Table) PowerOff() {
+	if t.wire != nil {
+		t.wire.silence()
+	}
+	t.CloseAll()
+}
+
 // CloseAll aborts every socket and connection (the board is going away).
 func (t *Table) CloseAll() {
 	t.mu.Lock()
