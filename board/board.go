@@ -228,8 +228,6 @@ type Board struct {
 	// out filters what the firmware writes to the console while the REPL
 	// drives it (repl.go); board goroutine only.
 	out outFilter
-	// frames drops the board's own module frames from tracebacks.
-	frames frameFilter
 	// cooked turns "\n" into "\r\n" in what Python code prints, as the
 	// board's mp_hal_stdout_tx_strn_cooked does (interactive boards).
 	cooked bool

@@ -125,6 +125,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	invokeNames := defineInvokes(env, f.img.InvokeSigs)
 	defineEnv(env)
 	defineSafepoint(env)
+	defineTracebackHide(env)
 	// Anything the firmware imports that we do not implement traps with a
 	// clear message instead of failing instantiation.
 	defined := map[string]bool{}
@@ -132,6 +133,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 		defined[name] = true
 	}
 	defined[firmware.SafepointImport] = true
+	defined[firmware.TracebackHideImport] = true
 	for _, name := range invokeNames {
 		defined[name] = true
 	}

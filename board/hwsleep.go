@@ -19,7 +19,6 @@ func (b *Board) deepSleep(ms int) error {
 	hw := b.Hardware()
 	d, ok := hw.DeepSleepFor(b.clock.Elapsed(), maxD)
 	b.hardwareOff() // the CPU and its peripherals are off
-	b.flushConsole()
 	// So is the radio: the access point sees the station go.
 	wake := boardnet.RadioOff(b)
 	if !ok {

@@ -78,16 +78,7 @@ func (b *Board) consoleWrite(p []byte) {
 	if f.capture != nil {
 		f.capture.Write(p)
 	}
-	if p = b.frames.filter(p, b.isBoardFrame); len(p) > 0 {
-		b.uartTX(p)
-	}
-}
-
-// flushConsole writes what the traceback filter holds (end of a run).
-func (b *Board) flushConsole() {
-	if p := b.frames.flush(); len(p) > 0 {
-		b.uartTX(p)
-	}
+	b.uartTX(p)
 }
 
 // uartTX is the UART's transmit pin: the console, and a logged-in WebREPL

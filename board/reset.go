@@ -1,6 +1,10 @@
 package board
 
-import "context"
+import (
+	"context"
+
+	boardnet "github.com/esp8266sim/esp8266sim/board/net"
+)
 
 // Reset causes machine.reset_cause() reports (the SDK's rst_info.reason,
 // ports/esp8266/modmachine.c maps machine.*_RESET onto REASON_*).
@@ -53,6 +57,7 @@ func (b *Board) takeExternalReset(ctx context.Context) bool {
 // hardBoot records a hard reset of the given cause: ticks restart from 0
 // and the REPL mode (a C global on the board) is friendly again.
 func (b *Board) hardBoot(cause int) {
+	boardnet.PowerOffSockets(b)
 	b.bootAt = b.clock.Elapsed()
 	b.resetCause = cause
 	b.replMode = friendlyREPL

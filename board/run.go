@@ -60,7 +60,6 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 	stopCtx = ctx
 	defer b.teardown()
 	defer b.wd.disarm()
-	defer b.flushConsole()
 
 	var input *stdinPump
 	if b.cfg.Stdin != nil {
@@ -482,24 +481,9 @@ func (b *Board) execFile(ctx context.Context, name string) (typ, text string, er
 	var ge *guestException
 	if errors.As(err, &ge) {
 		typ, text := ge.split()
-		return typ, b.dropRunnerFrames(text), nil
+		return typ, text, nil
 	}
 	return "", "", err
-}
-
-// dropRunnerFrames removes the frames of the board's own modules (the host
-// runner, the frozenDir wrappers) from a traceback so it reads exactly as the
-// board prints it.
-func (b *Board) dropRunnerFrames(text string) string {
-	lines := strings.SplitAfter(text, "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if b.isBoardFrame([]byte(l)) {
-			continue
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "")
 }
 
 // builtin returns a handle to a builtins attribute.

@@ -374,7 +374,8 @@ c6.close()
 }
 
 // Row 14: on the wire the board's TCP is lwIP 1.4's: its SYN and SYN-ACK
-// offer MSS only (no SACK, timestamps or window scaling), its window is the
+// offer MSS only in a 24-byte header (no SACK, timestamps or window
+// scaling), its window is the
 // SDK's TCP_WND (4·TCP_MSS = 5840), and no segment of the board carries a
 // timestamp. Read back from the medium's capture.
 func TestLwipOnTheWire(t *testing.T) {
@@ -443,8 +444,8 @@ c.close()
 			if tcph.Window != 5840 {
 				t.Errorf("board's SYN (ACK %v) window %d, want TCP_WND 5840", tcph.ACK, tcph.Window)
 			}
-			if tcph.ACK && tcph.DataOffset != 6 {
-				t.Errorf("board's SYN-ACK header is %d words, want 6 (MSS only)", tcph.DataOffset)
+			if tcph.DataOffset != 6 {
+				t.Errorf("board's SYN (ACK %v) header is %d words, want 6 (MSS only, 24 bytes)", tcph.ACK, tcph.DataOffset)
 			}
 		} else if len(kinds) != 0 {
 			t.Errorf("board's segment %v carries options %v, want none", tcph.Seq, kinds)
@@ -487,6 +488,104 @@ s.connect(('10.0.0.77', 80))
 	if r.res.Traceback != "Traceback (most recent call last):\n  File \"main.py\", line 12, in <module>\nOSError: [Errno 110] ETIMEDOUT\n" {
 		t.Errorf("Result.Traceback = %q", r.res.Traceback)
 	}
+}
+
+// Row 12 at the source: the frames of the board's own modules never enter
+// an exception's traceback (the firmware's mp_obj_exception_add_traceback
+// skips them, tracehide.go), so a traceback the script prints into an
+// io.StringIO or its own stream shows only the script's frames, as
+// modlwip's C methods give on the ESP8266; a user module's frames stay.
+func TestLwipTracebackInsideScriptHasOnlyScriptFrames(t *testing.T) {
+	l := newLAN(t)
+	r := l.start("esp1", 2, `
+import socket, sys, io, os
+def f():
+    s = socket.socket()
+    s.settimeout(0.2)
+    s.connect(('10.0.0.77', 80))
+buf = io.StringIO()
+try:
+    f()
+except OSError as e:
+    sys.print_exception(e, buf)
+class Lines(io.IOBase):
+    def __init__(self):
+        self.n = []
+    def write(self, b):
+        self.n.append(bytes(b).decode())
+        return len(b)
+out = Lines()
+try:
+    socket.socket().recv(1)
+except OSError as e:
+    sys.print_exception(e, out)
+try:
+    os.mkdir('lib')
+except OSError:
+    pass
+with open('lib/mine.py', 'w') as m:
+    m.write('import socket\ndef g():\n    socket.getaddrinfo("", 80)\n')
+import mine
+try:
+    mine.g()
+except OSError as e:
+    sys.print_exception(e, buf)
+print(repr(buf.getvalue()))
+print(repr(''.join(out.n)))
+`, boardnet.SocketEnv{}, netstack.Impairments{})
+	out := norm(r.wait(t))
+	want := `'Traceback (most recent call last):\n  File "main.py", line 9, in <module>\n  File "main.py", line 6, in f\nOSError: [Errno 110] ETIMEDOUT\n` +
+		`Traceback (most recent call last):\n  File "main.py", line 31, in <module>\n  File "/lib/mine.py", line 3, in g\nOSError: -12\n'` + "\n" +
+		`'Traceback (most recent call last):\n  File "main.py", line 20, in <module>\nOSError: [Errno 107] ENOTCONN\n'` + "\n"
+	if out != want {
+		t.Errorf("console =\n%s\nwant\n%s", out, want)
+	}
+}
+
+// A hard reset restarts the chip and lwIP with it: the TIME_WAIT PCB that
+// made bind() fail with EADDRINUSE (row 9) is gone after machine.reset().
+func TestLwipHardResetForgetsTimeWait(t *testing.T) {
+	l := newLAN(t)
+	pc := l.peer("pc", 1, netstack.Impairments{})
+	peer := goPeer(pc, func() error {
+		netstack.Sleep(l.ctx, pc.Actor, 500*time.Millisecond)
+		c, err := pc.DialTCP(ap("10.0.0.2:80"))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, c)
+		return c.Close()
+	})
+	r := l.start("esp1", 2, `
+import socket, time, machine, os
+def bind():
+    s = socket.socket()
+    try:
+        s.bind(('', 80))
+        print('bind ok')
+    except OSError as e:
+        print('bind', e.errno)
+    s.close()
+if 'reset' in os.listdir():
+    print('cause', machine.reset_cause())
+    bind()
+else:
+    srv = socket.socket()
+    srv.bind(('', 80))
+    srv.listen(1)
+    c, a = srv.accept()
+    c.close()
+    srv.close()
+    time.sleep(1)
+    bind()
+    open('reset', 'w').close()
+    machine.reset()
+`, boardnet.SocketEnv{}, netstack.Impairments{})
+	out := r.wait(t)
+	if err := <-peer; err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "esp1", out, "bind 98", "cause 4", "bind ok")
 }
 
 // Row 8: listen(backlog) as modlwip and lwIP 1.4 do it: every handshake

@@ -184,7 +184,7 @@ func (l *lan) startTyped(name string, host byte, main string, env boardnet.Socke
 	l.t.Helper()
 	n, nic := l.node(name, host, imp)
 	r := &boardRun{l: l, console: &syncBuf{}, done: make(chan struct{})}
-	env.Stack, env.NIC = n.Stack(), nic.ID()
+	env.Stack, env.NIC, env.Link = n.Stack(), nic.ID(), nic
 	env.Trace = func(s string) {
 		r.mu.Lock()
 		r.traces = append(r.traces, name+" "+s)

@@ -147,6 +147,19 @@ func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 		if !f.forwarded && e.offload.Load() {
 			fillTransportChecksum(f.b)
 		}
+		if h := e.nic.hooks.Load(); h != nil && h.out != nil && !f.forwarded {
+			b := h.out(f.b)
+			if b == nil {
+				putFrame(f)
+				e.nic.node.clock.Poke()
+				continue
+			}
+			// A prefix of f.b, as SetFrameHooks asks; copy otherwise.
+			if len(b) > len(f.b) {
+				b = b[:len(f.b)]
+			}
+			f.b = f.b[:copy(f.b, b)]
+		}
 		att.transmit(f)
 	}
 	return n, nil
@@ -195,6 +208,9 @@ func (e *endpoint) receive(f *frame) {
 	default:
 		// The NIC's hardware filter: flooded unicast for someone else.
 		return
+	}
+	if h := e.nic.hooks.Load(); h != nil && h.in != nil && typ == tcpip.PacketHost {
+		h.in(f.b)
 	}
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(f.b)})
 	defer pkt.DecRef()

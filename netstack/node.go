@@ -142,6 +142,8 @@ type NIC struct {
 	// MTU lowers it while attached (setLinkMTU).
 	mtu uint32
 	att atomic.Pointer[Attachment]
+	// hooks are the owner's frame hooks (SetFrameHooks), or nil.
+	hooks atomic.Pointer[frameHooks]
 
 	mu struct {
 		sync.Mutex

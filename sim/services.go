@@ -308,6 +308,7 @@ func (w *World) boardEnv(bn *boardNode) map[any]any {
 		boardnet.SocketEnvKey{}: &boardnet.SocketEnv{
 			Stack:    bn.node.Stack(),
 			NIC:      bn.nic.ID(),
+			Link:     bn.nic,
 			Resolver: boardResolver{w: w, bn: bn},
 			Trace:    w.traceTo(name, ""),
 		},

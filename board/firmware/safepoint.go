@@ -54,9 +54,11 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hookType := -1
+	hookType, hideType := -1, -1
 	var typeParams []uint64
+	var typeRaw [][]byte
 	for k := uint64(0); k < nTypes; k++ {
+		entry := p
 		if p >= typeSec.end || wasm[p] != 0x60 {
 			return nil, errWasm
 		}
@@ -75,16 +77,31 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 			hookType = int(k)
 		}
 		p = r + int(nr)
+		typeRaw = append(typeRaw, wasm[entry:p])
+		if hideType < 0 && bytes.Equal(typeRaw[k], hideTypeEntry) {
+			hideType = int(k)
+		}
+	}
+	// The traceback filter (tracehide.go) patches one function, if the
+	// firmware has it.
+	hideTarget := findAddTraceback(wasm, find(3), codeSec, typeRaw)
+	var newTypes []byte
+	if hookType < 0 {
+		hookType = int(nTypes) + len(newTypes)/4
+		newTypes = append(newTypes, 0x60, 0x00, 0x01, 0x7f)
+	}
+	if hideTarget >= 0 && hideType < 0 {
+		hideType = int(nTypes) + len(newTypes)/4
+		newTypes = append(newTypes, hideTypeEntry...)
 	}
 	var typePayload []byte
-	if hookType < 0 {
-		hookType = int(nTypes)
+	if newTypes != nil {
 		rest, err := afterCount(wasm, typeSec.start, typeSec.end)
 		if err != nil {
 			return nil, err
 		}
-		typePayload = append(uleb(nTypes+1), rest...)
-		typePayload = append(typePayload, 0x60, 0x00, 0x01, 0x7f)
+		typePayload = append(uleb(nTypes+uint64(len(newTypes)/4)), rest...)
+		typePayload = append(typePayload, newTypes...)
 	}
 
 	// Imports: count functions and globals, then append ours.
@@ -135,15 +152,26 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	impPayload := append(uleb(nImports+1), impRest...)
+	added := uint64(1)
+	if hideTarget >= 0 {
+		added++
+	}
+	impPayload := append(uleb(nImports+added), impRest...)
 	impPayload = appendName(impPayload, "env")
 	impPayload = appendName(impPayload, SafepointImport)
 	impPayload = append(impPayload, 0x00)
 	impPayload = append(impPayload, uleb(uint64(hookType))...)
+	if hideTarget >= 0 {
+		impPayload = appendName(impPayload, "env")
+		impPayload = appendName(impPayload, TracebackHideImport)
+		impPayload = append(impPayload, 0x00)
+		impPayload = append(impPayload, uleb(uint64(hideType))...)
+	}
 	hook := funcImports
+	hide := uint64(funcImports) + 1
 	renumber := func(idx uint64) uint64 {
 		if idx >= uint64(hook) {
-			return idx + 1
+			return idx + added
 		}
 		return idx
 	}
@@ -254,6 +282,9 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 			}
 			body.Write(locals)
 			body.Write([]byte{0x01, 0x7f})
+			if int(k) == hideTarget {
+				body.Write(tracebackHidePrologue(hide))
+			}
 			if _, _, err := rewriteCode(&body, wasm, s, end, false, renumber, check(scratch)); err != nil {
 				return nil, fmt.Errorf("function %d: %w", k, err)
 			}

@@ -3,6 +3,7 @@ package firmware
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -61,15 +62,26 @@ func TestSafepointPatchCountsDownInEveryLoop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("patched firmware does not compile: %v", err)
 	}
+	// Two imports are added: the countdown's and the traceback filter's
+	// (tracehide.go).
 	orig, _ := rt.CompileModule(ctx, Wasm)
 	for name, def := range orig.ExportedFunctions() {
 		got, ok := cm.ExportedFunctions()[name]
-		if !ok || got.Index() != def.Index()+1 {
-			t.Errorf("export %s: index %v, want %d", name, got, def.Index()+1)
+		if !ok || got.Index() != def.Index()+2 {
+			t.Errorf("export %s: index %v, want %d", name, got, def.Index()+2)
 		}
 	}
-	if n := len(cm.ImportedFunctions()); n != len(orig.ImportedFunctions())+1 {
-		t.Errorf("%d imports after the patch, want one more than %d", n, len(orig.ImportedFunctions()))
+	if n := len(cm.ImportedFunctions()); n != len(orig.ImportedFunctions())+2 {
+		t.Errorf("%d imports after the patch, want two more than %d", n, len(orig.ImportedFunctions()))
+	}
+	var names []string
+	for _, f := range cm.ImportedFunctions() {
+		if mod, name, _ := f.Import(); mod == "env" && (name == SafepointImport || name == TracebackHideImport) {
+			names = append(names, name)
+		}
+	}
+	if want := []string{SafepointImport, TracebackHideImport}; !slices.Equal(names, want) {
+		t.Errorf("added imports %v, want %v", names, want)
 	}
 }
 

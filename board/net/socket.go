@@ -37,6 +37,10 @@ type SocketEnv struct {
 	// Stack is the board's gVisor stack; NIC its station interface.
 	Stack *stack.Stack
 	NIC   tcpip.NICID
+	// Link is the station interface's frame hooks (its *netstack.NIC):
+	// the board's TCP is shaped there to look like lwIP 1.4's on the wire.
+	// Nil leaves gVisor's frames as they are.
+	Link sockets.Link
 	// Resolver answers getaddrinfo (the simulated DNS).
 	Resolver sockets.Resolver
 	// MaxTCPPCBs, TimeWait and SendBuffer override the ESP8266 profile's
@@ -140,6 +144,7 @@ func socketsOf(b hostabi.Host) (*socketState, error) {
 	cfg := sockets.Config{
 		Stack:        env.Stack,
 		NIC:          env.NIC,
+		Link:         env.Link,
 		Clock:        b.Clock(),
 		Actor:        boardActor{b},
 		Resolver:     env.Resolver,
@@ -171,6 +176,17 @@ func socketsOf(b hostabi.Host) (*socketState, error) {
 	b.SetValue(socketKey{}, st)
 	b.OnClose(t.CloseAll)
 	return st, nil
+}
+
+// PowerOffSockets is a hard reset's effect on lwIP (the chip restarts):
+// every PCB, TIME_WAIT ones included, is gone, so the rebooted program can
+// bind the same ports at once; the next socket call starts a new table. A
+// soft reset (Ctrl-D) keeps lwIP's state, as the board's does.
+func PowerOffSockets(b hostabi.Host) {
+	if st, _ := b.Value(socketKey{}).(*socketState); st != nil {
+		st.table.PowerOff()
+		b.SetValue(socketKey{}, nil)
+	}
 }
 
 // idlePoll charges simulated CPU time to a socket call that found nothing

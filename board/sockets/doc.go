@@ -27,7 +27,10 @@
 //     out, a blocking connect gives up after 6 SYN retransmissions with
 //     ECONNABORTED), SO_REUSE (bind to a port a PCB holds, TIME_WAIT
 //     included, is EADDRINUSE), the local-address check of bind. SYNs carry
-//     MSS only and the window is TCP_WND, 5840 (lwipwire.go).
+//     MSS only in a 24-byte header, the window is TCP_WND, 5840, and ACKs
+//     are delayed to lwIP's 125 ms fast tick unless a second segment came
+//     (lwipwire.go, lwiplink.go: shaped on the board's link, given as
+//     Config.Link).
 //   - modlwip's receive side: one pbuf (segment) per recv, four datagrams
 //     per UDP socket (udpqueue.go), reprs <socket state=... timeout=...
 //     incoming=... off=...>.

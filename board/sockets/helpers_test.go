@@ -71,7 +71,7 @@ func (w *world) board(name string, host byte, cfg sockets.Config, imp netstack.I
 	b := &board{node: n}
 	b.actor = w.clock.NewActor(name)
 	w.t.Cleanup(b.actor.Close)
-	cfg.Stack, cfg.NIC, cfg.Clock, cfg.Actor = n.Stack(), nic.ID(), w.clock, b.actor
+	cfg.Stack, cfg.NIC, cfg.Link, cfg.Clock, cfg.Actor = n.Stack(), nic.ID(), nic, w.clock, b.actor
 	cfg.Trace = func(l string) { b.lines = append(b.lines, l) }
 	tb, err := sockets.New(cfg)
 	if err != nil {

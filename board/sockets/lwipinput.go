@@ -135,7 +135,8 @@ func (t *Table) activeConnsLocked() int {
 }
 
 // installInputFilter puts the lwIP input rule at the head of the board
-// stack's filter INPUT chain and the SYN rewrite in its OUTPUT chain.
+// stack's filter INPUT chain. What the board sends is shaped on the link
+// instead (lwiplink.go), after the stack's bookkeeping.
 func installInputFilter(s *stack.Stack, t *Table) {
 	accept := stack.Rule{Filter: stack.EmptyFilter4(), Target: &stack.AcceptTarget{NetworkProtocol: header.IPv4ProtocolNumber}}
 	table := stack.Table{
@@ -143,7 +144,6 @@ func installInputFilter(s *stack.Stack, t *Table) {
 			{Filter: stack.EmptyFilter4(), Matchers: []stack.Matcher{lwipInput{t}}, Target: &stack.DropTarget{NetworkProtocol: header.IPv4ProtocolNumber}},
 			accept, // INPUT
 			accept, // FORWARD
-			{Filter: stack.EmptyFilter4(), Target: synOutput{}},
 			accept, // OUTPUT
 			{Filter: stack.EmptyFilter4(), Target: &stack.ErrorTarget{NetworkProtocol: header.IPv4ProtocolNumber}},
 		},
@@ -158,7 +158,7 @@ func installInputFilter(s *stack.Stack, t *Table) {
 			stack.Prerouting:  stack.HookUnset,
 			stack.Input:       1,
 			stack.Forward:     2,
-			stack.Output:      4,
+			stack.Output:      3,
 			stack.Postrouting: stack.HookUnset,
 		},
 	}

@@ -2,7 +2,6 @@ package sockets
 
 import (
 	"fmt"
-	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
@@ -14,13 +13,14 @@ import (
 // On the wire the board's TCP is lwIP 1.4's, as esp-open-lwip configures it
 // (lwipopts.h and the SDK's defaults):
 //
-//   - A SYN or SYN-ACK carries the MSS option only: lwIP 1.4 has no SACK or
-//     window scaling and LWIP_TCP_TIMESTAMPS is 0. gVisor always offers
-//     timestamps and window scaling in an active open, so the board's
-//     outgoing SYN has them blanked (NOPs) on its way out (the peer then
-//     answers without them and both ends agree), and an incoming SYN has
-//     them blanked before the board's stack reads it (so its SYN-ACK
-//     carries MSS only, and neither end uses them).
+//   - A SYN or SYN-ACK carries the MSS option only, in a 24-byte header:
+//     lwIP 1.4 has no SACK or window scaling and LWIP_TCP_TIMESTAMPS is 0.
+//     gVisor always offers timestamps and window scaling in an active
+//     open, so the board's outgoing SYN has them cut out on the link
+//     (lwiplink.go; the peer then answers without them and both ends
+//     agree), and an incoming SYN has them blanked before the board's
+//     stack reads it (so its SYN-ACK carries MSS only, and neither end
+//     uses them).
 //   - The receive window is TCP_WND: 4·TCP_MSS. lwipopts.h reads TCP_WND,
 //     TCP_MAXRTX, TCP_SYNMAXRTX and MEMP_NUM_TCP_PCB from RAM words the
 //     binary SDK fills at boot (0x600011F0 and neighbours; espconn_tcp_set_*
@@ -28,9 +28,12 @@ import (
 //     defaults, not read from source.
 //   - Retransmissions: TCP_MAXRTX 12, TCP_SYNMAXRTX 6 (SynGiveUp), first
 //     RTO 1 s (tcp_alloc's 1000/TCP_SLOW_INTERVAL ticks, gVisor's too),
-//     none sooner than one 250 ms slow tick. lwIP's delayed ACK (up to one
-//     125 ms fast tick, every second segment at once) is not reproduced:
-//     gVisor acknowledges each batch of segments at once.
+//     none sooner than one 250 ms slow tick (TCP_SLOW_INTERVAL, twice
+//     esp-open-lwip's TCP_TMR_INTERVAL of 125 ms).
+//   - Delayed ACK: an ACK after a lone in-sequence segment waits for the
+//     next 125 ms fast tick, a second segment is acknowledged at once
+//     (tcp_in.c's tcp_ack). gVisor acknowledges each batch at once, so the
+//     link holds those ACKs back (lwiplink.go).
 //
 // Simulated servers keep gVisor's Linux-like TCP: only the board's stack is
 // changed.
@@ -49,7 +52,7 @@ func configureBoardTCP(s *stack.Stack) error {
 	synRetries := tcpip.TCPSynRetriesOption(6)
 	// tcp_slowtmr checks retransmissions every 250 ms slow tick, so none
 	// fires sooner than one tick after the segment left.
-	minRTO := tcpip.TCPMinRTOOption(250 * time.Millisecond)
+	minRTO := tcpip.TCPMinRTOOption(tcpSlowInterval)
 	// lwIP 1.4 recovers with three duplicate ACKs (fast retransmit) and
 	// the RTO; it has no RACK or tail loss probes.
 	recovery := tcpip.TCPRecovery(0)
@@ -68,30 +71,6 @@ func configureBoardTCP(s *stack.Stack) error {
 		}
 	}
 	return nil
-}
-
-// synOutput is the OUTPUT target: the board's SYN leaves with the MSS
-// option only. The other options become NOPs in place, so the segment keeps
-// gVisor's 40-byte header (lwIP's is 24 bytes): re-sending a shorter copy
-// from the target and dropping the original confuses gVisor's connection
-// tracking, and the SYN-ACK is then lost.
-type synOutput struct{}
-
-var _ stack.Target = synOutput{}
-
-// Action implements stack.Target.
-func (synOutput) Action(pkt *stack.PacketBuffer, hook stack.Hook, _ *stack.Route, _ stack.AddressableEndpoint) (stack.RuleVerdict, int) {
-	if hook != stack.Output || pkt.NetworkProtocolNumber != header.IPv4ProtocolNumber || pkt.TransportProtocolNumber != header.TCPProtocolNumber {
-		return stack.RuleAccept, 0
-	}
-	th := header.TCP(pkt.TransportHeader().Slice())
-	if len(th) < header.TCPMinimumSize || int(th.DataOffset()) > len(th) {
-		return stack.RuleAccept, 0
-	}
-	if f := th.Flags(); f.Contains(header.TCPFlagSyn) && !f.Contains(header.TCPFlagAck) {
-		blankSynOptions(th)
-	}
-	return stack.RuleAccept, 0
 }
 
 // blankSynOptions turns every option of an incoming SYN but MSS into NOPs,

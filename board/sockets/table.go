@@ -124,6 +124,10 @@ type Config struct {
 	Stack *stack.Stack
 	// NIC is the board's station interface.
 	NIC tcpip.NICID
+	// Link is that interface's frame hooks (a *netstack.NIC): through it
+	// the board's TCP looks like lwIP 1.4's on the wire (24-byte SYNs,
+	// delayed ACKs; lwiplink.go). Nil leaves gVisor's frames as they are.
+	Link Link
 	// Clock is the world's clock.
 	Clock *vclock.Clock
 	// Actor is the board's actor; blocking calls park it.
@@ -246,6 +250,11 @@ type Table struct {
 	closed map[int]time.Duration
 	// drain takes completed connections out of gVisor for the listeners.
 	drain *drainer
+
+	// wire shapes the board's frames on Config.Link (nil without one);
+	// unhook removes its hooks.
+	wire   *wire
+	unhook func()
 }
 
 // Stats counts what happened in a table.
@@ -320,6 +329,10 @@ func New(cfg Config) (*Table, error) {
 	}
 	t := &Table{cfg: cfg, maxPCBs: cfg.MaxTCPPCBs, socks: map[int]*sock{}, nextFD: 3}
 	installInputFilter(cfg.Stack, t)
+	if cfg.Link != nil {
+		t.wire = newWire(cfg.Clock, cfg.Link.SendFrame)
+		t.unhook = cfg.Link.SetFrameHooks(t.wire.outbound, t.wire.inbound)
+	}
 	return t, nil
 }
 
@@ -1202,6 +1215,16 @@ func (t *Table) CloseOpen() {
 	}
 }
 
+// PowerOff is what a hard reset does to lwIP: the chip restarts and every
+// PCB is gone, TIME_WAIT included, without a word on the wire (the peers
+// learn of it when they next send). The table is closed afterwards.
+func (t *Table) PowerOff() {
+	if t.wire != nil {
+		t.wire.silence()
+	}
+	t.CloseAll()
+}
+
 // CloseAll aborts every socket and connection (the board is going away).
 func (t *Table) CloseAll() {
 	t.mu.Lock()
@@ -1230,6 +1253,10 @@ func (t *Table) CloseAll() {
 	}
 	for _, o := range orphans {
 		o.ep.Abort()
+	}
+	if t.wire != nil {
+		t.wire.close()
+		t.unhook()
 	}
 }
 

@@ -1,0 +1,71 @@
+package board
+
+import (
+	"context"
+	"strings"
+
+	"github.com/esp8266sim/esp8266sim/board/firmware"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// The traceback filter's host side: board/firmware/tracehide.go patches
+// mp_obj_exception_add_traceback to ask env.__esp_tb_hide first.
+
+// tracebackHide is a board's memo of which qstrs name its own modules'
+// files, for the firmware instance mod (a reboot interns them anew).
+type tracebackHide struct {
+	mod     api.Module
+	hidden  map[uint32]bool
+	scratch uint32 // 12 bytes of guest memory for the proxy conversion
+	convert api.Function
+}
+
+type tracebackHideKey struct{}
+
+// hidesTracebackFile reports whether qstr q is the file name of one of the
+// board's own modules (in frozenDir).
+func (b *Board) hidesTracebackFile(ctx context.Context, q uint32) bool {
+	h, _ := b.Value(tracebackHideKey{}).(*tracebackHide)
+	if h == nil || h.mod != b.mod {
+		h = &tracebackHide{mod: b.mod, hidden: map[uint32]bool{}}
+		b.SetValue(tracebackHideKey{}, h)
+	}
+	if v, ok := h.hidden[q]; ok {
+		return v
+	}
+	if h.convert == nil {
+		h.convert = b.mod.ExportedFunction("proxy_convert_mp_to_js_obj_cside")
+		if h.convert == nil {
+			return false
+		}
+		h.scratch = b.malloc(ctx, 12)
+	}
+	// A qstr object in MICROPY_OBJ_REPR_A is (q << 3) | 2; the proxy
+	// converter hands back its bytes (kind, length, address).
+	if _, err := h.convert.Call(ctx, uint64(q)<<3|2, uint64(h.scratch)); err != nil {
+		panic(err)
+	}
+	hide := false
+	if int32(b.u32(h.scratch)) == mpStr {
+		n, p := b.u32(h.scratch+4), b.u32(h.scratch+8)
+		if name, ok := b.mem.Read(p, n); ok {
+			hide = strings.HasPrefix(string(name), frozenDir+"/")
+		}
+	}
+	h.hidden[q] = hide
+	return hide
+}
+
+// defineTracebackHide adds env.__esp_tb_hide: the patched
+// mp_obj_exception_add_traceback's question.
+func defineTracebackHide(env wazero.HostModuleBuilder) {
+	env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
+		b := boardFrom(ctx)
+		q := uint32(stack[0])
+		stack[0] = 0
+		if b.hidesTracebackFile(ctx, q) {
+			stack[0] = 1
+		}
+	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).Export(firmware.TracebackHideImport)
+}
