@@ -37,6 +37,9 @@ const (
 // functions; the count resets whenever the board really waits (Sleep, Park).
 // It returns ErrInterrupted after Ctrl-C, or an error ending the run.
 func (b *Board) PollYield() error {
+	if b.cpu.model == CPUBoard {
+		return b.statusPoll()
+	}
 	b.pollCount++
 	if b.pollCount <= pollFree {
 		return nil
@@ -64,6 +67,7 @@ func (b *Board) Sleep(d time.Duration) error {
 }
 
 func (b *Board) wait(d time.Duration) error {
+	d += b.takeOwed() // the board's clock is ahead by what it owes
 	if b.duptermIdle() == nil {
 		return b.waitFor(d)
 	}
@@ -82,7 +86,12 @@ func (b *Board) wait(d time.Duration) error {
 }
 
 func (b *Board) waitFor(d time.Duration) error {
-	return b.block(func(ctx context.Context) error {
+	return b.block(b.sleepFor(d))
+}
+
+// sleepFor is a wait of d simulator time, for block or blockAs.
+func (b *Board) sleepFor(d time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		deadline := b.clock.Elapsed() + d
 		for {
 			left := deadline - b.clock.Elapsed()
@@ -93,7 +102,7 @@ func (b *Board) waitFor(d time.Duration) error {
 				return err
 			}
 		}
-	})
+	}
 }
 
 // Park parks the board until Wake is called, timeout of simulator time
@@ -102,6 +111,11 @@ func (b *Board) waitFor(d time.Duration) error {
 // wait for network events; their callbacks call Wake.
 func (b *Board) Park(timeout time.Duration) error {
 	b.pollCount, b.pollOwed = 0, 0
+	if owed := b.takeOwed(); owed > 0 {
+		// Pay the CPU time first and return: a Wake during the payment
+		// would otherwise be lost; callers re-check what they wait for.
+		return b.wait(owed)
+	}
 	if w := b.duptermIdle(); w != nil {
 		// Serve a WebREPL client while the board waits (a socket, input()).
 		w.serve(b.Context())
@@ -130,6 +144,13 @@ func (b *Board) Context() context.Context {
 
 // block runs a wait with the watchdog paused and translates its outcome.
 func (b *Board) block(f func(ctx context.Context) error) error {
+	return b.blockAs(f, true)
+}
+
+// blockAs is block; pauseWatchdog false keeps the watchdog running, for
+// the time the board spends computing (cputime.go): a runaway loop still
+// runs Python code while it pays its CPU time.
+func (b *Board) blockAs(f func(ctx context.Context) error, pauseWatchdog bool) error {
 	if b.closed.Load() {
 		return errStopped
 	}
@@ -137,12 +158,16 @@ func (b *Board) block(f func(ctx context.Context) error) error {
 	b.intMu.Lock()
 	b.blocking = true
 	b.intMu.Unlock()
-	b.wd.pause()
+	if pauseWatchdog {
+		b.wd.pause()
+	}
 	err := f(ctx)
 	b.intMu.Lock()
 	b.blocking = false
 	b.intMu.Unlock()
-	b.wd.resume()
+	if pauseWatchdog {
+		b.wd.resume()
+	}
 	if err != nil || ctx.Err() != nil || b.closed.Load() || b.stopping.Load() {
 		return errStopped
 	}

@@ -359,6 +359,7 @@ func (b *Board) runHostFunc(f hostFuncRef, args []Value) (v Value, err error) {
 			panic(&hostPanic{fn: f.module + "." + f.name, value: r, stack: debug.Stack()})
 		}
 	}()
+	b.cpuHostCall()
 	return f.fn(b, args)
 }
 
@@ -392,7 +393,7 @@ func defineEnv(env wazero.HostModuleBuilder) {
 	})
 	def("mp_js_ticks_ms", nil, r1, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)
-		if err := b.PollYield(); err != nil && isStop(err) {
+		if err := b.timeRead(); err != nil && isStop(err) {
 			panic(err)
 		}
 		b.collectIfPending(ctx)
@@ -552,6 +553,7 @@ func (b *Board) enterHost(ctx context.Context) {
 func (b *Board) attr(ref uint32, name string) (Value, bool) {
 	switch o := b.refs.get(ref).(type) {
 	case hostModuleRef:
+		b.cpuFrozenDone()
 		f, v, ok := lookupHost(o.name, name)
 		if !ok {
 			return nil, false

@@ -76,6 +76,7 @@ func (b *Board) consoleWrite(p []byte) {
 		f.capture.Write(p)
 	}
 	if p = b.frames.filter(p, b.isBoardFrame); len(p) > 0 {
+		b.chargeConsole(len(p))
 		b.uartTX(p)
 	}
 }

@@ -271,7 +271,9 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := uleb(n)
+		// The countdown is exported too: the CPU model reads how much of
+		// it was spent at each host crossing (cputime.go).
+		out := uleb(n + 1)
 		for k := uint64(0); k < n; k++ {
 			name, r, err := m.name(q, es.end)
 			if err != nil || r >= es.end {
@@ -290,6 +292,9 @@ func patchLoopSafepoints(wasm []byte) ([]byte, error) {
 			out = append(out, uleb(idx)...)
 			q = r
 		}
+		out = appendName(out, countdownExport)
+		out = append(out, 3)
+		out = append(out, uleb(counter)...)
 		rebuilt[7] = out
 	}
 
@@ -624,5 +629,6 @@ func defineSafepoint(env wazero.HostModuleBuilder) {
 		b := boardFrom(ctx) // abandons the guest if the run is over
 		b.safepoints.Add(1)
 		stack[0] = safepointEvery
+		b.cpuSafepoint()
 	}), nil, []api.ValueType{api.ValueTypeI32}).Export(safepointImport)
 }

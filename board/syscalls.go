@@ -139,6 +139,9 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 				return
 			}
 			of.file = file
+			if readOnly(pth) && !of.write {
+				b.cpuFrozenImport()
+			}
 		}
 		s[0] = uint64(uint32(b.fds.add(of)))
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/sim/report"
 	"github.com/esp8266sim/esp8266sim/wifi"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // boardStopTimeout bounds the wall time boards may take to stop once the
@@ -434,6 +435,9 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 		Console:  bn.console,
 		Watchdog: w.opts.Watchdog,
 		Env:      w.boardEnv(bn),
+	}
+	if w.sc.CPU == scenario.CPUNative {
+		cfg.CPU = board.CPUNative
 	}
 	if h := bn.inst.Board.Heap; h > 0 {
 		cfg.HeapBytes = int(h)

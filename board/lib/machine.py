@@ -76,6 +76,7 @@ def freq(f=None):
     if f != 80000000 and f != 160000000:
         raise ValueError("frequency can only be either 80Mhz or 160MHz")
     _freq = f
+    _board.set_freq(f)
 
 
 def idle():

@@ -1,0 +1,183 @@
+package board
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// loop10kRef is what a 10,000-iteration `for i in range(n): pass` takes on
+// the ESP8266 at 80 MHz by the model calibrated on pystone (RATIONALE.md,
+// "Executed work costs simulated time"): 2.222 µs per counted iteration,
+// about 8.3 iterations per pass.
+const loop10kRef = 184_000 // µs
+
+// timings runs main.py and returns the integers it printed as "name value".
+func timings(t *testing.T, cfg Config, main string) map[string]int {
+	t.Helper()
+	cfg.Files = files(main)
+	out, res := runScript(t, cfg, nil)
+	if res.Outcome != Finished {
+		t.Fatalf("outcome %v: %s\n%s", res.Outcome, res.Traceback, out)
+	}
+	got := map[string]int{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		if v, err := strconv.Atoi(f[1]); err == nil {
+			got[f[0]] = v
+		}
+	}
+	return got
+}
+
+const loopScript = `
+import time, machine
+def loop(n):
+    t0 = time.ticks_us()
+    for i in range(n):
+        pass
+    return time.ticks_diff(time.ticks_us(), t0)
+print("loop80", loop(10000))
+machine.freq(160000000)
+print("loop160", loop(10000))
+machine.freq(80000000)
+print("again80", loop(10000))
+`
+
+func TestCPUTimeLoopCostsBoardTime(t *testing.T) {
+	got := timings(t, Config{}, loopScript)
+	l80, l160, again := got["loop80"], got["loop160"], got["again80"]
+	if l80 < loop10kRef*3/4 || l80 > loop10kRef*5/4 {
+		t.Errorf("10,000-iteration loop at 80 MHz took %d µs, want %d µs ± 25%%", l80, loop10kRef)
+	}
+	if half := float64(l160) / float64(l80); half < 0.48 || half > 0.52 {
+		t.Errorf("at 160 MHz the loop took %d µs, %.2f× the 80 MHz time; want half", l160, half)
+	}
+	if d := again - l80; d < -l80/100 || d > l80/100 {
+		t.Errorf("back at 80 MHz the loop took %d µs, first %d µs", again, l80)
+	}
+}
+
+func TestCPUTimeSameRunSameTimes(t *testing.T) {
+	script := loopScript + `
+t0 = time.ticks_us()
+print("x" * 300)
+print("print", time.ticks_diff(time.ticks_us(), t0))
+print("uptime", time.ticks_us())
+`
+	a := timings(t, Config{Seed: 7}, script)
+	b := timings(t, Config{Seed: 7}, script)
+	if len(a) != 5 {
+		t.Fatalf("got %v", a)
+	}
+	for k, v := range a {
+		if b[k] != v {
+			t.Errorf("%s: %d then %d µs in the same run", k, v, b[k])
+		}
+	}
+}
+
+func TestCPUTimeConsoleCostsUARTTime(t *testing.T) {
+	// 2000 characters and "\n" at 115200 baud, 10 bits a byte: 174 ms on
+	// the wire; print returns with the FIFO's 128 bytes still to send.
+	for _, tc := range []struct {
+		name   string
+		setup  string
+		wantMS float64
+	}{
+		{"115200", "", 2001 * 10 / 115.2},
+		{"9600", "_board.console_baud(9600)", 2001 * 10 / 9.6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := timings(t, Config{}, "import time, _board\n"+tc.setup+`
+t0 = time.ticks_us()
+print("x" * 2000)
+print("print", time.ticks_diff(time.ticks_us(), t0))
+`)
+			ms := float64(got["print"]) / 1000
+			if ms < tc.wantMS*0.9 || ms > tc.wantMS*1.1 {
+				t.Errorf("printing 2000 characters took %.1f ms, want %.1f ms ± 10%%", ms, tc.wantMS)
+			}
+		})
+	}
+}
+
+func TestCPUNativeCodeIsFree(t *testing.T) {
+	got := timings(t, Config{CPU: CPUNative}, loopScript)
+	if got["loop80"] != 0 || got["loop160"] != 0 {
+		t.Errorf("with CPUNative the loops took %d and %d µs, want 0", got["loop80"], got["loop160"])
+	}
+}
+
+func TestParseCPUModel(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want CPUModel
+		ok   bool
+	}{{"", CPUBoard, true}, {"board", CPUBoard, true}, {"native", CPUNative, true}, {"fast", CPUBoard, false}} {
+		if got, ok := ParseCPUModel(tc.in); got != tc.want || ok != tc.ok {
+			t.Errorf("ParseCPUModel(%q) = %v, %v", tc.in, got, ok)
+		}
+	}
+}
+
+func TestCPUTimeSpinningPollJumps(t *testing.T) {
+	// machine.idle() in a loop is a spin on a status poll: the board
+	// parks instead of executing each pass, yet the loop ends on time.
+	got := timings(t, Config{}, `
+import time, machine
+t0 = time.ticks_ms()
+n = 0
+while time.ticks_diff(time.ticks_ms(), t0) < 2000:
+    machine.idle()
+    n += 1
+print("passes", n)
+print("elapsed", time.ticks_diff(time.ticks_ms(), t0))
+`)
+	// Executing every pass (~150 µs each) would be over 13,000 passes.
+	if n := got["passes"]; n == 0 || n > 1000 {
+		t.Errorf("the spin ran %d passes, want a few hundred jumps", n)
+	}
+	if e := got["elapsed"]; e < 2000 || e > 2000+int(jumpMax.Milliseconds())+5 {
+		t.Errorf("the 2 s spin ended after %d ms", e)
+	}
+}
+
+func init() {
+	// A host function standing for C work the board does (the TLS engine's).
+	RegisterFunc("_cputest", "work_ms", func(b *Board, args []Value) (Value, error) {
+		ms, err := ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		b.ChargeCPU(time.Duration(ms) * time.Millisecond)
+		return nil, nil
+	})
+}
+
+func TestChargeCPUCostsBoardTime(t *testing.T) {
+	script := `
+import time, machine, _cputest
+t0 = time.ticks_us()
+_cputest.work_ms(500)
+print("at80", time.ticks_diff(time.ticks_us(), t0))
+machine.freq(160000000)
+t0 = time.ticks_us()
+_cputest.work_ms(500)
+print("at160", time.ticks_diff(time.ticks_us(), t0))
+`
+	got := timings(t, Config{}, script)
+	if v := got["at80"]; v < 500_000 || v > 510_000 {
+		t.Errorf("500 ms of charged work took %d µs at 80 MHz", v)
+	}
+	if v := got["at160"]; v < 250_000 || v > 260_000 {
+		t.Errorf("500 ms of charged work took %d µs at 160 MHz", v)
+	}
+	if got := timings(t, Config{CPU: CPUNative}, script); got["at80"] != 0 {
+		t.Errorf("CPUNative: charged work took %d µs", got["at80"])
+	}
+}
