@@ -311,6 +311,9 @@ func (b *Board) beginSetup() {
 }
 
 func (b *Board) endSetup() {
+	// The setup's own executed code is free: count it while inSetup holds,
+	// or the first user host call would be charged for it (cputime.go).
+	b.cpuSync()
 	b.intMu.Lock()
 	b.inSetup = false
 	pending := b.deferredInt

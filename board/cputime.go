@@ -1,6 +1,9 @@
 package board
 
 import (
+	"fmt"
+	"os"
+	"runtime/debug"
 	"context"
 	"time"
 
@@ -165,6 +168,9 @@ func (b *Board) cpuAdd(n uint64) {
 		return
 	}
 	b.cpu.ps += int64(n) * cpuPsPerIter * 80 / b.cpu.mhz
+	if n > 10000 && os.Getenv("CPUDEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "cpuAdd %d\n%s\n", n, debug.Stack())
+	}
 }
 
 func (b *Board) inSetupNow() bool {

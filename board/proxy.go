@@ -296,7 +296,7 @@ func (b *Board) releasePyRefs(ctx context.Context) {
 	for len(b.refs.pendingFree) > 0 {
 		ref := b.refs.pendingFree[0]
 		b.refs.pendingFree = b.refs.pendingFree[1:]
-		if _, err := b.fn.freeObj.Call(ctx, uint64(ref)); err != nil {
+		if _, err := b.topCall(ctx, b.fn.freeObj, uint64(ref)); err != nil {
 			panic(err)
 		}
 	}
@@ -585,7 +585,7 @@ func (b *Board) registerModule(ctx context.Context, name string) error {
 		val = (p + uint32(len(name)+1) + 3) &^ 3
 	}
 	b.writeJS(ctx, val, hostModuleRef{name: name})
-	_, err := b.fn.registerModule.Call(ctx, uint64(p), uint64(val))
+	_, err := b.topCall(ctx, b.fn.registerModule, uint64(p), uint64(val))
 	b.callFree(p)
 	if err != nil {
 		return b.guestErr("registering module "+name, err)

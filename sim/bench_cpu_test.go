@@ -18,11 +18,6 @@ func resetPeakRSS() {
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
-// indent makes a program a YAML block scalar's body.
-func indent(src string) string {
-	return "      " + strings.ReplaceAll(strings.TrimRight(src, "\n"), "\n", "\n      ")
-}
-
 var pystoneRate = regexp.MustCompile(`pystones/s (\d+)`)
 
 // BenchmarkPystone: our pystone-like program (testdata/bench/stones.py) on
@@ -53,7 +48,7 @@ print("pystones/s", 500 * 1000000 // time.ticks_diff(time.ticks_us(), t0))
 		b.Run(p.name, func(b *testing.B) {
 			var rate float64
 			for i := 0; i < b.N; i++ {
-				res, _ := benchWorld(b, "name: pystone\nduration: 10m\nboards:\n  - name: esp1\n    code: |\n"+indent(p.src)+"\n")
+				res, _ := benchWorld(b, "name: pystone\nduration: 10m\nboards:\n  - name: esp1\n    code: |\n"+indent(p.src, 6)+"\n")
 				m := pystoneRate.FindStringSubmatch(res.Boards[0].Console)
 				if m == nil {
 					b.Fatalf("no rate in %q", res.Boards[0].Console)
@@ -100,7 +95,7 @@ func BenchmarkFleetTutorial(b *testing.B) {
 			resetPeakRSS()
 			var wall time.Duration
 			for i := 0; i < b.N; i++ {
-				res, d := benchWorld(b, fmt.Sprintf(tutorialFleetYAML, n, indent(string(src))))
+				res, d := benchWorld(b, fmt.Sprintf(tutorialFleetYAML, n, indent(string(src), 6)))
 				wall += d
 				ok := 0
 				for _, br := range res.Boards {

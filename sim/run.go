@@ -14,8 +14,8 @@ import (
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/sim/report"
-	"github.com/esp8266sim/esp8266sim/wifi"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
+	"github.com/esp8266sim/esp8266sim/wifi"
 )
 
 // boardStopTimeout bounds the wall time boards may take to stop once the
