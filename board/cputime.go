@@ -1,9 +1,6 @@
 package board
 
 import (
-	"fmt"
-	"os"
-	"runtime/debug"
 	"context"
 	"time"
 
@@ -63,18 +60,23 @@ const cpuPsPerIter = 2_222_000
 // computation and network; larger is cheaper in wall time.
 const cpuPark = 5 * time.Millisecond
 
-// Idle polling: a status poll (isconnected, status, a non-blocking recv
-// that found nothing) that follows the previous one within idlePollIters
-// counted iterations is part of a spin loop. After pollFree such polls the
-// board stops executing the loop and parks instead — woken by any event
-// that wakes it (network callbacks) or after a jump growing from
-// jumpMin to jumpMax — and the parked time is the time the loop would have
-// spun. What the script sees changes only on events, so it sees each change
-// at most jumpMax late (the board would see it one loop pass late).
+// Idle polling: a status poll (isconnected, status, a pin read, a
+// non-blocking recv that found nothing) that follows the previous one
+// within idlePollIters counted iterations (about 4 ms of code) is part of
+// a spin loop. Once a spin has lasted spinBeforeJump of board time, executed
+// pass by pass, the board stops executing the loop and parks instead —
+// woken by any event that wakes it (network callbacks) or after a jump
+// growing from jumpMin to jumpMax — and the parked time is the time the
+// loop would have spun. What the script sees changes only on events, so it
+// sees each change at most jumpMax late (the board would see it one loop
+// pass late). spinBeforeJump keeps short counted loops exact: 100 reads of
+// a pin or of isconnected() take 100 passes' time, as on the board, where
+// jumping from the 33rd poll on made each take up to 20 ms.
 const (
-	idlePollIters = 20_000
-	jumpMin       = 100 * time.Microsecond
-	jumpMax       = 20 * time.Millisecond
+	idlePollIters  = 2_000
+	spinBeforeJump = 20 * time.Millisecond
+	jumpMin        = 100 * time.Microsecond
+	jumpMax        = 20 * time.Millisecond
 )
 
 // uartFIFO is the ESP8266 UART's transmit FIFO: mp_hal_stdout_tx_strn
@@ -99,8 +101,10 @@ type cpuMeter struct {
 	// baud is UART0's rate; txEnd the uptime at which its last byte has left.
 	baud  int
 	txEnd time.Duration
-	// lastPoll is iters at the last status poll.
-	lastPoll uint64
+	// lastPoll is iters at the last status poll; spinStart the uptime
+	// of the first poll of the current spin.
+	lastPoll  uint64
+	spinStart time.Duration
 	// frozen is set while the board loads one of its own /lib modules.
 	frozen bool
 	// inGC is set during a garbage collection.
@@ -168,9 +172,6 @@ func (b *Board) cpuAdd(n uint64) {
 		return
 	}
 	b.cpu.ps += int64(n) * cpuPsPerIter * 80 / b.cpu.mhz
-	if n > 10000 && os.Getenv("CPUDEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "cpuAdd %d\n%s\n", n, debug.Stack())
-	}
 }
 
 func (b *Board) inSetupNow() bool {
@@ -284,18 +285,19 @@ func (b *Board) chargeConsole(n int) {
 // counted; a spin on it jumps ahead (see idlePollIters).
 func (b *Board) statusPoll() error {
 	b.cpuSync()
-	if b.cpu.iters-b.cpu.lastPoll <= idlePollIters {
+	if b.cpu.iters-b.cpu.lastPoll <= idlePollIters && b.pollCount > 0 {
 		b.pollCount++
 	} else {
 		b.pollCount = 1
+		b.cpu.spinStart = b.Uptime()
 	}
 	b.cpu.lastPoll = b.cpu.iters
-	if b.pollCount <= pollFree {
+	if b.Uptime()-b.cpu.spinStart < spinBeforeJump {
 		b.cpuPay(cpuPark)
 		return nil
 	}
 	jump := jumpMax
-	if shift := (b.pollCount - pollFree) / 8; shift < 8 {
+	if shift := b.pollCount / 8; shift < 8 {
 		if j := jumpMin << shift; j < jumpMax {
 			jump = j
 		}

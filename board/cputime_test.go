@@ -90,12 +90,18 @@ func TestCPUTimeConsoleCostsUARTTime(t *testing.T) {
 		wantMS float64
 	}{
 		{"115200", "", 2001 * 10 / 115.2},
-		{"9600", "_board.console_baud(9600)", 2001 * 10 / 9.6},
+		{"UART(0, 9600)", "machine.UART(0, 9600)", 2001 * 10 / 9.6},
+		{"init(baudrate=)", "machine.UART(0).init(baudrate=230400)", 2001 * 10 / 230.4},
+		// UART(1, baud) sets the ROM's rate without reprogramming UART0 …
+		{"UART(1, 9600)", "machine.UART(1, 9600)", 2001 * 10 / 115.2},
+		// … until UART(0) is set up again (machine_uart.c, UartDev).
+		{"UART(1) then UART(0)", "machine.UART(1, 9600)\nmachine.UART(0)", 2001 * 10 / 9.6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := timings(t, Config{}, "import time, _board\n"+tc.setup+`
+			got := timings(t, Config{}, "import time, machine\n"+tc.setup+`
+s = "x" * 2000
 t0 = time.ticks_us()
-print("x" * 2000)
+print(s)
 print("print", time.ticks_diff(time.ticks_us(), t0))
 `)
 			ms := float64(got["print"]) / 1000
