@@ -148,6 +148,7 @@ func (b *Board) socketState() (*socketState, error) {
 		KeepTimeWait: env.KeepTimeWait,
 		TLS:          env.TLS,
 		Rand:         simrand.Reader(b.cfg.Seed, "board/"+b.cfg.Name+"/tls"),
+		ChargeCPU:    b.ChargeCPU,
 	}
 	if cfg.Stack == nil {
 		cfg.Stack = stack.New(stack.Options{

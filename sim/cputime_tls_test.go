@@ -1,0 +1,89 @@
+package sim
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esp8266sim/esp8266sim/board/sockets"
+)
+
+// httpsTiming joins the default world's WiFi, connects to www.example.com
+// (HTTPS, a 2048-bit RSA leaf) and prints how long wrap_socket's handshake
+// and the whole GET took on the board's clock.
+const httpsTiming = `
+import network, socket, ssl, time
+sta = network.WLAN(network.STA_IF)
+sta.active(True)
+sta.connect("SimNet", "esp8266sim")
+while not sta.isconnected():
+    time.sleep_ms(50)
+addr = socket.getaddrinfo("www.example.com", 443)[0][-1]
+s = socket.socket()
+s.connect(addr)
+t0 = time.ticks_us()
+ss = ssl.wrap_socket(s, server_hostname="www.example.com")
+t1 = time.ticks_us()
+ss.write(b"GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: close\r\n\r\n")
+body = ss.read(512)
+t2 = time.ticks_us()
+ss.close()
+print("ok" if b"Example Domain" in body else "no page")
+print("handshake", time.ticks_diff(t1, t0))
+print("get", time.ticks_diff(t2, t0))
+`
+
+func httpsTimes(t *testing.T, set ...string) map[string]int {
+	t.Helper()
+	res := runDefaultWorld(t, httpsTiming, set...)
+	out := res.Boards[0].Console
+	if !strings.Contains(out, "ok\n") {
+		t.Fatalf("the HTTPS GET failed:\n%s", out)
+	}
+	got := map[string]int{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			if v, err := strconv.Atoi(f[1]); err == nil {
+				got[f[0]] = v
+			}
+		}
+	}
+	return got
+}
+
+// TestHTTPSHandshakeCostsAxTLSTime: an HTTPS GET from the board blocks for
+// axTLS's modelled CPU time on top of the network's round trips: the RSA
+// public operation with the server's 2048-bit key and the key derivation
+// (board/sockets/axtls_cost.go). The native run is the same world with
+// free code, so the difference is the board's CPU time in the handshake.
+func TestHTTPSHandshakeCostsAxTLSTime(t *testing.T) {
+	board := httpsTimes(t)
+	native := httpsTimes(t, "cpu=native")
+	want := sockets.AxClientHandshake(2048)
+	extra := time.Duration(board["handshake"]-native["handshake"]) * time.Microsecond
+	// The Python around the engine (the ssl module, the socket calls) adds
+	// its own few milliseconds.
+	if extra < want || extra > want+20*time.Millisecond {
+		t.Errorf("the handshake took %v on the board and %v with free code: %v more, want axTLS's %v (+ up to 20 ms of Python)",
+			time.Duration(board["handshake"])*time.Microsecond, time.Duration(native["handshake"])*time.Microsecond, extra, want)
+	}
+	if board["get"] <= board["handshake"] {
+		t.Errorf("GET %d µs, handshake %d µs", board["get"], board["handshake"])
+	}
+}
+
+// The modelled figures grow with the key as the operations do: the public
+// operation with the key's square, the CRT private one with its cube.
+func TestAxTLSCostsScaleWithKeySize(t *testing.T) {
+	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(b) }
+	if r := ratio(sockets.AxRSAPublic(2048), sockets.AxRSAPublic(1024)); r < 3.99 || r > 4.01 {
+		t.Errorf("RSA-2048 public / RSA-1024 public = %.2f, want 4", r)
+	}
+	if r := ratio(sockets.AxRSAPrivate(2048), sockets.AxRSAPrivate(1024)); r < 7.99 || r > 8.01 {
+		t.Errorf("RSA-2048 private / RSA-1024 private = %.2f, want 8", r)
+	}
+	if sockets.AxServerHandshake(1024) <= sockets.AxClientHandshake(4096) {
+		t.Errorf("a 1024-bit private operation (%v) should outweigh a 4096-bit public one (%v)", sockets.AxServerHandshake(1024), sockets.AxClientHandshake(4096))
+	}
+}
