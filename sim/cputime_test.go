@@ -87,3 +87,58 @@ func TestAxTLSCostsScaleWithKeySize(t *testing.T) {
 		t.Errorf("a 1024-bit private operation (%v) should outweigh a 4096-bit public one (%v)", sockets.AxServerHandshake(1024), sockets.AxClientHandshake(4096))
 	}
 }
+
+// loopTiming times a 10,000-iteration loop and a 2000-character print.
+const loopTiming = `
+import time
+t0 = time.ticks_us()
+for i in range(10000):
+    pass
+print("loop", time.ticks_diff(time.ticks_us(), t0))
+s = "x" * 2000
+t0 = time.ticks_us()
+print(s)
+print("print", time.ticks_diff(time.ticks_us(), t0))
+`
+
+func consoleInts(out string) map[string]int {
+	got := map[string]int{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			if v, err := strconv.Atoi(f[1]); err == nil {
+				got[f[0]] = v
+			}
+		}
+	}
+	return got
+}
+
+// The scenario's cpu key: board (the default) charges the loop and the
+// print their ESP8266 time; native makes both free.
+func TestScenarioCPUField(t *testing.T) {
+	def := consoleInts(runDefaultWorld(t, loopTiming, "boards[0].wifi=null").Boards[0].Console)
+	brd := consoleInts(runDefaultWorld(t, loopTiming, "boards[0].wifi=null", "cpu=board").Boards[0].Console)
+	nat := consoleInts(runDefaultWorld(t, loopTiming, "boards[0].wifi=null", "cpu=native").Boards[0].Console)
+	if def["loop"] < 100_000 || def["print"] < 150_000 {
+		t.Errorf("default: loop %d µs, print %d µs; want ESP8266 time", def["loop"], def["print"])
+	}
+	if brd["loop"] != def["loop"] || brd["print"] != def["print"] {
+		t.Errorf("cpu: board gave %v, the default %v", brd, def)
+	}
+	if nat["loop"] != 0 || nat["print"] != 0 {
+		t.Errorf("cpu: native: loop %d µs, print %d µs; want 0", nat["loop"], nat["print"])
+	}
+}
+
+// Same seed, same timings: two runs of a world whose board computes,
+// prints and fetches over HTTPS read identical clocks.
+func TestSameSeedSameCPUTimings(t *testing.T) {
+	a := runDefaultWorld(t, loopTiming+httpsTiming).Boards[0].Console
+	b := runDefaultWorld(t, loopTiming+httpsTiming).Boards[0].Console
+	if a != b {
+		t.Errorf("two runs with one seed differ:\n--- first\n%s\n--- second\n%s", a, b)
+	}
+	if got := consoleInts(a); got["loop"] == 0 || got["handshake"] == 0 {
+		t.Errorf("the timings are missing: %v", got)
+	}
+}
