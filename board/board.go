@@ -245,6 +245,8 @@ type Board struct {
 	// cpu charges executed code simulated time (cputime.go); board
 	// goroutine only.
 	cpu cpuMeter
+	// computing is set while the board parks to pay CPU time (cputime.go).
+	computing atomic.Bool
 }
 
 type exports struct {

@@ -199,7 +199,10 @@ func (b *Board) cpuPay(min time.Duration) {
 		return
 	}
 	b.cpu.ps -= int64(d) * 1000
-	if err := b.blockAs(b.sleepFor(d), false); err != nil {
+	b.computing.Store(true)
+	err := b.blockAs(b.sleepFor(d), false)
+	b.computing.Store(false)
+	if err != nil {
 		if isStop(err) {
 			panic(errStopped)
 		}
@@ -260,6 +263,19 @@ func (b *Board) takeOwed() time.Duration {
 	d := b.cpuOwed()
 	b.cpu.ps -= int64(d) * 1000
 	return d
+}
+
+// cpuBeforeConsole pays the owed CPU time before the script's console
+// output goes out, so the output reaches the world at the board's time:
+// a print after 25 ms of code is seen at 25 ms, and what the script does
+// right after it (raise, crash) happens at that instant too, before the
+// world can act on the printed text (end the run once expectations hold).
+func (b *Board) cpuBeforeConsole() {
+	if b.cpu.model != CPUBoard || b.inSetupNow() {
+		return
+	}
+	b.cpuSync()
+	b.cpuPay(time.Nanosecond)
 }
 
 // chargeConsole charges UART time for n bytes written to the console:
@@ -362,6 +378,11 @@ func init() {
 		return nil, nil
 	})
 }
+
+// Computing reports whether the board is parked paying CPU time: busy
+// computing as far as the world is concerned, not waiting. Safe from any
+// goroutine.
+func (b *Board) Computing() bool { return b.computing.Load() }
 
 // ChargeCPU charges d of CPU time at 80 MHz (half at 160 MHz) for work the
 // board does in C that the simulator does in Go: an extension layer calls
