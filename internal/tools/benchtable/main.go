@@ -118,7 +118,7 @@ var rows = []row{
 	{"fleet 1000 boards: peak RSS", single("BenchmarkFleetHTTPGet/boards=1000", "peak-RSS-MiB", 1, "%.0f MiB"), "≤ 6144 MiB"},
 	{"fleet 1000 boards: frames per wall second", single("BenchmarkFleetHTTPGet/boards=1000", "frames/s", 1, "%.0f"), ""},
 	{"1000-board fleet, unmodified http_get tutorial: wall and peak RSS", wallAndRSS("BenchmarkFleetTutorial/boards=1000"), "≤ 15 s, ≤ 2048 MiB"},
-	{"pystones/s simulated vs ESP8266 reference (own pystone-like program)", pystones("BenchmarkPystone/own"), "203–233 ±25%"},
+	{"pystones/s simulated vs ESP8266 reference", pystones("BenchmarkPystone/own"), "203–233 ±25%"},
 	{"pystones/s simulated vs ESP8266 reference (perf_bench pystone from $MPY_DIR)", pystones("BenchmarkPystone/upstream"), "203–233 ±25%"},
 	{"fast-forward, sleep-dominated", single("BenchmarkFastForwardSleep", "sim-s/wall-s", 1, "%.0f×"), "≥ 1000×"},
 	{"fast-forward, traffic-dominated", single("BenchmarkFastForwardTraffic", "sim-s/wall-s", 1, "%.1f×"), ""},
