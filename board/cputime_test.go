@@ -9,9 +9,9 @@ import (
 
 // loop10kRef is what a 10,000-iteration `for i in range(n): pass` takes on
 // the ESP8266 at 80 MHz by the model calibrated on pystone (RATIONALE.md,
-// "Executed work costs simulated time"): 2.222 µs per counted iteration,
-// about 8.3 iterations per pass.
-const loop10kRef = 184_000 // µs
+// "Executed work costs simulated time"): 1.6 µs per counted iteration,
+// about 8.4 iterations per pass.
+const loop10kRef = 134_000 // µs
 
 // timings runs main.py and returns the integers it printed as "name value".
 func timings(t *testing.T, cfg Config, main string) map[string]int {
