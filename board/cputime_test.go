@@ -187,3 +187,30 @@ print("at160", time.ticks_diff(time.ticks_us(), t0))
 		t.Errorf("CPUNative: charged work took %d µs", got["at80"])
 	}
 }
+
+// The collections the firmware runs when the host's own calls return to
+// its top level (cpugc.go) are not the script's code: main.py's first
+// statement used to read ticks_ms ≈ 515, half a second of collector loops
+// charged at the script's rate.
+func TestCPUTimeTopLevelCollectionsAreNotScriptTime(t *testing.T) {
+	got := timings(t, Config{}, "import time\nprint('first', time.ticks_ms())\n")
+	if v, ok := got["first"]; !ok || v > 100 {
+		t.Errorf("main.py's first statement read ticks_ms %d (ok %v), want under 100 ms: compiling two lines", v, ok)
+	}
+}
+
+// A short counted loop of status polls is executed, not jumped: 100
+// machine.idle() calls take 100 calls' code time, as on the board (jumping
+// from the 33rd poll made each take up to 20 ms).
+func TestCPUTimeShortPollLoopIsExact(t *testing.T) {
+	got := timings(t, Config{}, `
+import time, machine
+t0 = time.ticks_us()
+for i in range(100):
+    machine.idle()
+print("polls", time.ticks_diff(time.ticks_us(), t0))
+`)
+	if v := got["polls"]; v <= 0 || v > int(spinBeforeJump/time.Microsecond) {
+		t.Errorf("100 machine.idle() calls took %d µs, want their code's time (under %v)", v, spinBeforeJump)
+	}
+}
