@@ -147,9 +147,10 @@ func (b *Board) block(f func(ctx context.Context) error) error {
 	return b.blockAs(f, true)
 }
 
-// blockAs is block; pauseWatchdog false keeps the watchdog running, for
-// the time the board spends computing (cputime.go): a runaway loop still
-// runs Python code while it pays its CPU time.
+// blockAs is block; pauseWatchdog false holds the watchdog instead, for
+// the time the board spends paying CPU time (cputime.go): the wall time
+// parked is not counted, and the budget is not renewed either, since a
+// runaway loop is still running Python code between its payments.
 func (b *Board) blockAs(f func(ctx context.Context) error, pauseWatchdog bool) error {
 	if b.closed.Load() {
 		return errStopped
@@ -160,6 +161,8 @@ func (b *Board) blockAs(f func(ctx context.Context) error, pauseWatchdog bool) e
 	b.intMu.Unlock()
 	if pauseWatchdog {
 		b.wd.pause()
+	} else {
+		b.wd.hold()
 	}
 	err := f(ctx)
 	b.intMu.Lock()
@@ -167,6 +170,8 @@ func (b *Board) blockAs(f func(ctx context.Context) error, pauseWatchdog bool) e
 	b.intMu.Unlock()
 	if pauseWatchdog {
 		b.wd.resume()
+	} else {
+		b.wd.release()
 	}
 	if err != nil || ctx.Err() != nil || b.closed.Load() || b.stopping.Load() {
 		return errStopped
@@ -227,6 +232,11 @@ type watchdog struct {
 	fired   bool
 	onFire  func()
 	stopped bool
+	// deadline is when the running timer fires; held, while the board
+	// pays CPU time (cputime.go), with left the budget still unspent.
+	deadline time.Time
+	held     bool
+	left     time.Duration
 }
 
 func (w *watchdog) arm(budget time.Duration, onFire func()) {
@@ -235,15 +245,49 @@ func (w *watchdog) arm(budget time.Duration, onFire func()) {
 	if budget <= 0 || w.stopped {
 		return
 	}
-	w.budget, w.onFire, w.armed, w.paused, w.fired = budget, onFire, true, false, false
+	w.budget, w.onFire, w.armed, w.paused, w.fired, w.held = budget, onFire, true, false, false, false
 	w.startLocked()
 }
 
-func (w *watchdog) startLocked() {
+func (w *watchdog) startLocked() { w.startFor(w.budget) }
+
+// hold stops the clock of a running budget without renewing it: the board
+// is parked paying CPU time, which is neither running code (a fleet's
+// board may wait there for seconds of wall time while the others catch
+// up) nor a wait (a runaway loop pays every few milliseconds and must not
+// get a fresh budget each time). release continues with what was left.
+func (w *watchdog) hold() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.armed || w.paused || w.held || w.stopped {
+		return
+	}
+	w.held = true
+	w.left = max(time.Until(w.deadline), 0)
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-	w.timer = time.AfterFunc(w.budget, func() {
+}
+
+func (w *watchdog) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.held {
+		return
+	}
+	w.held = false
+	if !w.armed || w.paused || w.stopped {
+		return
+	}
+	w.startFor(w.left)
+}
+
+func (w *watchdog) startFor(d time.Duration) {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.deadline = time.Now().Add(d)
+	w.timer = time.AfterFunc(d, func() {
 		w.mu.Lock()
 		if !w.armed || w.paused || w.stopped {
 			w.mu.Unlock()
@@ -274,7 +318,7 @@ func (w *watchdog) resume() {
 	if !w.armed || !w.paused || w.stopped {
 		return
 	}
-	w.paused = false
+	w.paused, w.held = false, false
 	w.startLocked()
 }
 

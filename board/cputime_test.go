@@ -214,3 +214,32 @@ print("polls", time.ticks_diff(time.ticks_us(), t0))
 		t.Errorf("100 machine.idle() calls took %d µs, want their code's time (under %v)", v, spinBeforeJump)
 	}
 }
+
+// While a board pays CPU time the watchdog is held: the wall time parked
+// (a fleet's board can wait there for seconds while the others catch up)
+// does not count, and the budget is not renewed either, so a runaway loop
+// that pays every few milliseconds is still stopped.
+func TestWatchdogHeldWhilePayingCPU(t *testing.T) {
+	var w watchdog
+	fired := make(chan struct{}, 1)
+	w.arm(150*time.Millisecond, func() { fired <- struct{}{} })
+	defer w.stop()
+	time.Sleep(50 * time.Millisecond) // 50 ms of code
+	w.hold()
+	time.Sleep(300 * time.Millisecond) // parked: not counted
+	select {
+	case <-fired:
+		t.Fatal("the watchdog fired while held")
+	default:
+	}
+	w.release()
+	for i := 0; i < 3; i++ { // more payments: the budget is not renewed
+		w.hold()
+		w.release()
+	}
+	select {
+	case <-fired:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the watchdog never fired after its budget of running time")
+	}
+}
