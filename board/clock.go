@@ -236,6 +236,7 @@ type watchdog struct {
 	// pays CPU time (cputime.go), with left the budget still unspent.
 	deadline time.Time
 	held     bool
+	heldAt   time.Time
 	left     time.Duration
 }
 
@@ -255,7 +256,8 @@ func (w *watchdog) startLocked() { w.startFor(w.budget) }
 // is parked paying CPU time, which is neither running code (a fleet's
 // board may wait there for seconds of wall time while the others catch
 // up) nor a wait (a runaway loop pays every few milliseconds and must not
-// get a fresh budget each time). release continues with what was left.
+// get a fresh budget each time). release continues with what was left,
+// less up to holdAllowance of the park.
 func (w *watchdog) hold() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -263,11 +265,19 @@ func (w *watchdog) hold() {
 		return
 	}
 	w.held = true
+	w.heldAt = time.Now()
 	w.left = max(time.Until(w.deadline), 0)
 	if w.timer != nil {
 		w.timer.Stop()
 	}
 }
+
+// holdAllowance is how much of one payment's parked wall time the budget
+// still counts: the park's own cost (a busy loop pays every few ms of
+// board time and spends most of its wall time in those parks, so they
+// must count or the watchdog fires seconds late), but not a fleet board's
+// long wait for the others.
+const holdAllowance = time.Millisecond
 
 func (w *watchdog) release() {
 	w.mu.Lock()
@@ -279,7 +289,7 @@ func (w *watchdog) release() {
 	if !w.armed || w.paused || w.stopped {
 		return
 	}
-	w.startFor(w.left)
+	w.startFor(max(w.left-min(time.Since(w.heldAt), holdAllowance), 0))
 }
 
 func (w *watchdog) startFor(d time.Duration) {
