@@ -289,7 +289,16 @@ func (w *watchdog) release() {
 	if !w.armed || w.paused || w.stopped {
 		return
 	}
-	w.startFor(max(w.left-min(time.Since(w.heldAt), holdAllowance), 0))
+	d := w.left - min(time.Since(w.heldAt), holdAllowance)
+	if d <= 0 && !w.fired {
+		// Fire now: a timer of 0 would run on another goroutine, and a
+		// loop that pays every few microseconds of wall time holds (stops)
+		// it again before it gets to run.
+		w.fired = true
+		go w.onFire()
+		return
+	}
+	w.startFor(max(d, 0))
 }
 
 func (w *watchdog) startFor(d time.Duration) {
