@@ -63,6 +63,9 @@ type Config struct {
 	// MaxResets bounds how many machine.reset()/soft resets one Run follows
 	// before returning ResetLoop; zero means 8.
 	MaxResets int
+	// CPU says whether executed code costs ESP8266 CPU time (CPUBoard,
+	// the default) or nothing (CPUNative); see cputime.go.
+	CPU CPUModel
 	// Env carries values for extension layers (sockets, network), keyed by
 	// a type the extension owns; read them with Board.Env.
 	Env map[any]any
@@ -242,6 +245,11 @@ type Board struct {
 	setupRec *setupRecord
 	// safepoints counts the loop countdown's calls into Go (board/firmware/safepoint.go).
 	safepoints atomic.Uint64
+	// cpu charges executed code simulated time (cputime.go); board
+	// goroutine only.
+	cpu cpuMeter
+	// computing is set while the board parks to pay CPU time (cputime.go).
+	computing atomic.Bool
 }
 
 type exports struct {
@@ -355,7 +363,7 @@ func (b *Board) OnClose(f func()) {
 func (b *Board) Files() map[string][]byte { return b.fs.snapshot() }
 
 // Uptime is the simulator time since the board's last hard reset.
-func (b *Board) Uptime() time.Duration { return b.clock.Elapsed() - b.bootAt }
+func (b *Board) Uptime() time.Duration { return b.clock.Elapsed() - b.bootAt + b.cpuOwed() }
 
 // Close stops the board and releases its memory. It is idempotent and may
 // be called from any goroutine; a Run in progress returns Stopped.
@@ -439,6 +447,7 @@ func (b *Board) instantiate(ctx context.Context) error {
 	b.roots = rootList{}
 	b.gcs = gcSafety{}
 	b.pollCount, b.pollOwed = 0, 0
+	b.resetCPU(mod)
 	b.interrupted.Store(false)
 	return nil
 }
@@ -620,6 +629,7 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	}
 	b.collecting = true
 	defer func() { b.collecting = false }()
+	defer b.cpuGC()()
 	b.inv.lastGC = b.inv.calls
 	n := b.copyStackRoots(ctx)
 	b.mem.WriteUint32Le(l.ExternalCallDepth, 0)

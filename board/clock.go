@@ -37,6 +37,9 @@ const (
 // functions; the count resets whenever the board really waits (Sleep, Park).
 // It returns ErrInterrupted after Ctrl-C, or an error ending the run.
 func (b *Board) PollYield() error {
+	if b.cpu.model == CPUBoard {
+		return b.statusPoll()
+	}
 	b.pollCount++
 	if b.pollCount <= pollFree {
 		return nil
@@ -64,6 +67,7 @@ func (b *Board) Sleep(d time.Duration) error {
 }
 
 func (b *Board) wait(d time.Duration) error {
+	d += b.takeOwed() // the board's clock is ahead by what it owes
 	// A WebREPL client is served while the board waits, as lwIP's
 	// callbacks and the scheduler run during a sleep on the board, and so
 	// are interrupt handlers that become due (hwirq.go).
@@ -91,7 +95,12 @@ func (b *Board) wait(d time.Duration) error {
 }
 
 func (b *Board) waitFor(d time.Duration) error {
-	return b.block(func(ctx context.Context) error {
+	return b.block(b.sleepFor(d))
+}
+
+// sleepFor is a wait of d simulator time, for block or blockAs.
+func (b *Board) sleepFor(d time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		deadline := b.clock.Elapsed() + d
 		for {
 			left := deadline - b.clock.Elapsed()
@@ -102,7 +111,7 @@ func (b *Board) waitFor(d time.Duration) error {
 				return err
 			}
 		}
-	})
+	}
 }
 
 // Park parks the board until Wake is called, timeout of simulator time
@@ -111,6 +120,11 @@ func (b *Board) waitFor(d time.Duration) error {
 // wait for network events; their callbacks call Wake.
 func (b *Board) Park(timeout time.Duration) error {
 	b.pollCount, b.pollOwed = 0, 0
+	if owed := b.takeOwed(); owed > 0 {
+		// Pay the CPU time first and return: a Wake during the payment
+		// would otherwise be lost; callers re-check what they wait for.
+		return b.wait(owed)
+	}
 	// Handlers due now run first; the park ends at the next hardware
 	// event that may make one due, and the caller re-checks its wait.
 	b.serveIRQs()
@@ -143,6 +157,14 @@ func (b *Board) Context() context.Context {
 
 // block runs a wait with the watchdog paused and translates its outcome.
 func (b *Board) block(f func(ctx context.Context) error) error {
+	return b.blockAs(f, true)
+}
+
+// blockAs is block; pauseWatchdog false holds the watchdog instead, for
+// the time the board spends paying CPU time (cputime.go): the wall time
+// parked is not counted, and the budget is not renewed either, since a
+// runaway loop is still running Python code between its payments.
+func (b *Board) blockAs(f func(ctx context.Context) error, pauseWatchdog bool) error {
 	if b.closed.Load() {
 		return errStopped
 	}
@@ -150,12 +172,20 @@ func (b *Board) block(f func(ctx context.Context) error) error {
 	b.intMu.Lock()
 	b.blocking = true
 	b.intMu.Unlock()
-	b.wd.pause()
+	if pauseWatchdog {
+		b.wd.pause()
+	} else {
+		b.wd.hold()
+	}
 	err := f(ctx)
 	b.intMu.Lock()
 	b.blocking = false
 	b.intMu.Unlock()
-	b.wd.resume()
+	if pauseWatchdog {
+		b.wd.resume()
+	} else {
+		b.wd.release()
+	}
 	if err != nil || ctx.Err() != nil || b.closed.Load() || b.stopping.Load() {
 		return errStopped
 	}
@@ -215,6 +245,12 @@ type watchdog struct {
 	fired   bool
 	onFire  func()
 	stopped bool
+	// deadline is when the running timer fires; held, while the board
+	// pays CPU time (cputime.go), with left the budget still unspent.
+	deadline time.Time
+	held     bool
+	heldAt   time.Time
+	left     time.Duration
 }
 
 func (w *watchdog) arm(budget time.Duration, onFire func()) {
@@ -223,15 +259,67 @@ func (w *watchdog) arm(budget time.Duration, onFire func()) {
 	if budget <= 0 || w.stopped {
 		return
 	}
-	w.budget, w.onFire, w.armed, w.paused, w.fired = budget, onFire, true, false, false
+	w.budget, w.onFire, w.armed, w.paused, w.fired, w.held = budget, onFire, true, false, false, false
 	w.startLocked()
 }
 
-func (w *watchdog) startLocked() {
+func (w *watchdog) startLocked() { w.startFor(w.budget) }
+
+// hold stops the clock of a running budget without renewing it: the board
+// is parked paying CPU time, which is neither running code (a fleet's
+// board may wait there for seconds of wall time while the others catch
+// up) nor a wait (a runaway loop pays every few milliseconds and must not
+// get a fresh budget each time). release continues with what was left,
+// less up to holdAllowance of the park.
+func (w *watchdog) hold() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.armed || w.paused || w.held || w.stopped {
+		return
+	}
+	w.held = true
+	w.heldAt = time.Now()
+	w.left = max(time.Until(w.deadline), 0)
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-	w.timer = time.AfterFunc(w.budget, func() {
+}
+
+// holdAllowance is how much of one payment's parked wall time the budget
+// still counts: the park's own cost (a busy loop pays every few ms of
+// board time and spends most of its wall time in those parks, so they
+// must count or the watchdog fires seconds late), but not a fleet board's
+// long wait for the others.
+const holdAllowance = time.Millisecond
+
+func (w *watchdog) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.held {
+		return
+	}
+	w.held = false
+	if !w.armed || w.paused || w.stopped {
+		return
+	}
+	d := w.left - min(time.Since(w.heldAt), holdAllowance)
+	if d <= 0 && !w.fired {
+		// Fire now: a timer of 0 would run on another goroutine, and a
+		// loop that pays every few microseconds of wall time holds (stops)
+		// it again before it gets to run.
+		w.fired = true
+		go w.onFire()
+		return
+	}
+	w.startFor(max(d, 0))
+}
+
+func (w *watchdog) startFor(d time.Duration) {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.deadline = time.Now().Add(d)
+	w.timer = time.AfterFunc(d, func() {
 		w.mu.Lock()
 		if !w.armed || w.paused || w.stopped {
 			w.mu.Unlock()
@@ -262,7 +350,7 @@ func (w *watchdog) resume() {
 	if !w.armed || !w.paused || w.stopped {
 		return
 	}
-	w.paused = false
+	w.paused, w.held = false, false
 	w.startLocked()
 }
 
@@ -299,6 +387,9 @@ func (b *Board) beginSetup() {
 }
 
 func (b *Board) endSetup() {
+	// The setup's own executed code is free: count it while inSetup holds,
+	// or the first user host call would be charged for it (cputime.go).
+	b.cpuSync()
 	b.intMu.Lock()
 	b.inSetup = false
 	pending := b.deferredInt

@@ -163,6 +163,7 @@ func defineSafepoint(env wazero.HostModuleBuilder) {
 		b := boardFrom(ctx) // abandons the guest if the run is over
 		b.safepoints.Add(1)
 		stack[0] = firmware.SafepointEvery
+		b.cpuSafepoint()
 		b.irqSafepoint() // interrupt handlers reach a busy loop (hwirq.go)
 	}), nil, []api.ValueType{api.ValueTypeI32}).Export(firmware.SafepointImport)
 }

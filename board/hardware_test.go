@@ -18,7 +18,10 @@ import (
 func runWired(tb testing.TB, main string, wire func(h *machine.Hardware)) (string, Result, *Board) {
 	tb.Helper()
 	var out syncBuffer
-	cfg := Config{Name: "esp1", Console: &out, Files: files(main)}
+	// Native CPU: these tests pin timer, pin-edge and wake instants to the
+	// millisecond from boot, and the scripts' own code (imports, setup)
+	// would add its CPU time to each (cputime.go).
+	cfg := Config{Name: "esp1", Console: &out, Files: files(main), CPU: CPUNative}
 	b, err := New(cfg, testFirmware(tb), newClock(tb))
 	if err != nil {
 		tb.Fatalf("New: %v", err)

@@ -68,7 +68,7 @@ func init() {
 			return nil, err
 		}
 		if ms <= 0 {
-			return nil, b.PollYield()
+			return nil, b.yieldZero()
 		}
 		return nil, b.Sleep(time.Duration(ms * float64(time.Millisecond)))
 	})
@@ -78,18 +78,18 @@ func init() {
 			return nil, err
 		}
 		if us <= 0 {
-			return nil, b.PollYield()
+			return nil, b.yieldZero()
 		}
 		return nil, b.Sleep(time.Duration(us * float64(time.Microsecond)))
 	})
 	RegisterFunc("_board", "ticks_us", func(b *Board, args []Value) (Value, error) {
-		if err := b.PollYield(); err != nil {
+		if err := b.timeRead(); err != nil {
 			return nil, err
 		}
 		return int64(b.Uptime().Microseconds() % ticksPeriod), nil
 	})
 	RegisterFunc("_board", "ticks_cpu", func(b *Board, args []Value) (Value, error) {
-		if err := b.PollYield(); err != nil {
+		if err := b.timeRead(); err != nil {
 			return nil, err
 		}
 		return int64((b.Uptime().Nanoseconds() * 80 / 1000) % ticksPeriod), nil

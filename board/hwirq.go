@@ -55,8 +55,8 @@ var schedLayouts sync.Map // *Firmware → schedLayout
 // issue #20's CPU model) that a busy loop spends while it waits for an
 // interrupt: without it simulated time would stand still in fast mode and
 // the button press or timer expiry the loop waits for would never come.
-// The board charges it only while a handler is armed; #20's CPU model,
-// when merged, charges every interval and replaces this.
+// The board charges it only while a handler is armed and only with
+// --cpu native: the CPU model (cputime.go) charges every interval itself.
 const spinCharge = 145 * time.Microsecond
 
 // irqState is the board's side of the handler runner, reset at each boot.
@@ -175,7 +175,10 @@ func (b *Board) irqSafepoint() {
 	hw := b.Hardware()
 	now := b.clock.Elapsed()
 	if !hw.Advance(now) {
-		if _, armed := hw.Next(now); !armed {
+		if _, armed := hw.Next(now); !armed || b.cpu.model == CPUBoard {
+			// Under the CPU model the loop paid its own time
+			// (cpuSafepoint); spinCharge stands in for it only
+			// with --cpu native.
 			return
 		}
 		// Only the clock moves during the park: no Python runs here.

@@ -298,7 +298,7 @@ func (b *Board) releasePyRefs(ctx context.Context) {
 	for len(b.refs.pendingFree) > 0 {
 		ref := b.refs.pendingFree[0]
 		b.refs.pendingFree = b.refs.pendingFree[1:]
-		if _, err := b.fn.freeObj.Call(ctx, uint64(ref)); err != nil {
+		if _, err := b.topCall(ctx, b.fn.freeObj, uint64(ref)); err != nil {
 			panic(err)
 		}
 	}
@@ -361,6 +361,7 @@ func (b *Board) runHostFunc(f hostFuncRef, args []Value) (v Value, err error) {
 			panic(&hostPanic{fn: f.module + "." + f.name, value: r, stack: debug.Stack()})
 		}
 	}()
+	b.cpuHostCall()
 	if r := b.setupRec; r != nil {
 		name := f.module + "." + f.name
 		r.calls[name]++
@@ -406,7 +407,7 @@ func defineEnv(env wazero.HostModuleBuilder) {
 	})
 	def("mp_js_ticks_ms", nil, r1, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)
-		if err := b.PollYield(); err != nil && isStop(err) {
+		if err := b.timeRead(); err != nil && isStop(err) {
 			panic(err)
 		}
 		b.collectIfPending(ctx)
@@ -571,6 +572,7 @@ func (b *Board) enterHost(ctx context.Context) {
 func (b *Board) attr(ref uint32, name string) (Value, bool) {
 	switch o := b.refs.get(ref).(type) {
 	case hostModuleRef:
+		b.cpuFrozenDone()
 		f, v, ok := hostabi.Lookup(o.name, name)
 		if !ok {
 			return nil, false
@@ -602,7 +604,7 @@ func (b *Board) registerModule(ctx context.Context, name string) error {
 		val = (p + uint32(len(name)+1) + 3) &^ 3
 	}
 	b.writeJS(ctx, val, hostModuleRef{name: name})
-	_, err := b.fn.registerModule.Call(ctx, uint64(p), uint64(val))
+	_, err := b.topCall(ctx, b.fn.registerModule, uint64(p), uint64(val))
 	b.callFree(p)
 	if err != nil {
 		return b.guestErr("registering module "+name, err)

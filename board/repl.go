@@ -78,6 +78,7 @@ func (b *Board) consoleWrite(p []byte) {
 	if f.capture != nil {
 		f.capture.Write(p)
 	}
+	b.chargeConsole(len(p))
 	b.uartTX(p)
 }
 
@@ -185,7 +186,7 @@ func (b *Board) repl(ctx context.Context, soft bool) (again string, err error) {
 		// A fresh instance starts friendly: switch it silently, then print
 		// what pyexec_raw_repl prints on entry.
 		b.out = outFilter{mute: true}
-		if _, err := b.fn.replInit.Call(ctx); err != nil {
+		if _, err := b.topCall(ctx, b.fn.replInit); err != nil {
 			return "", b.guestErr("starting the REPL", err)
 		}
 		if _, err := b.feed(ctx, ctrlA); err != nil {
@@ -200,7 +201,7 @@ func (b *Board) repl(ctx context.Context, soft bool) (again string, err error) {
 			b.out = outFilter{drop: []byte("\r\n")}
 		}
 		b.bannerFix = true
-		_, err := b.fn.replInit.Call(ctx)
+		_, err := b.topCall(ctx, b.fn.replInit)
 		b.bannerFix = false
 		b.out = outFilter{}
 		if err != nil {
@@ -305,7 +306,7 @@ func (b *Board) afterREPLChar(r int32) (string, bool) {
 func (b *Board) feed(ctx context.Context, c byte) (int32, error) {
 	b.wd.arm(b.cfg.Watchdog, b.watchdogFired)
 	b.bannerFix = true
-	r, err := b.fn.replChar.Call(ctx, uint64(c))
+	r, err := b.topCall(ctx, b.fn.replChar, uint64(c))
 	b.bannerFix = false
 	b.wd.disarm()
 	b.afterTopLevel(ctx)

@@ -400,7 +400,7 @@ func (b *Board) exec(ctx context.Context, src string) error {
 	b.mem.Write(p, []byte(src))
 	b.mem.WriteByte(p+uint32(len(src)), 0)
 	out := (p + uint32(len(src)) + 4) &^ 3
-	if _, err := b.fn.doExec.Call(ctx, uint64(p), uint64(len(src)), uint64(out)); err != nil {
+	if _, err := b.topCall(ctx, b.fn.doExec, uint64(p), uint64(len(src)), uint64(out)); err != nil {
 		return b.guestErr("running setup", err)
 	}
 	_, err := b.readMP(out)
@@ -520,7 +520,7 @@ func (b *Board) importPy(ctx context.Context, name string) (PyObject, error) {
 	defer b.callFree(p)
 	b.mem.Write(p, append([]byte(name), 0))
 	out := (p + uint32(len(name)) + 4) &^ 3
-	if _, err := b.fn.doImport.Call(ctx, uint64(p), uint64(out)); err != nil {
+	if _, err := b.topCall(ctx, b.fn.doImport, uint64(p), uint64(out)); err != nil {
 		return PyObject{}, b.guestErr("importing "+name, err)
 	}
 	return b.readObj(out, "import "+name)
@@ -534,7 +534,7 @@ func (b *Board) attrPy(ctx context.Context, obj PyObject, attr string) (PyObject
 	defer b.callFree(p)
 	b.mem.Write(p, append([]byte(attr), 0))
 	out := (p + uint32(len(attr)) + 4) &^ 3
-	if _, err := b.fn.lookupAttr.Call(ctx, uint64(obj.Ref()), uint64(p), uint64(out)); err != nil {
+	if _, err := b.topCall(ctx, b.fn.lookupAttr, uint64(obj.Ref()), uint64(p), uint64(out)); err != nil {
 		return PyObject{}, b.guestErr("looking up "+attr, err)
 	}
 	return b.readObj(out, "attribute "+attr)
@@ -564,7 +564,7 @@ func (b *Board) callPy(ctx context.Context, fn PyObject, args ...Value) (Value, 
 		b.writeJS(ctx, p+12*uint32(i), a)
 	}
 	out := p + 12*n
-	if _, err := b.fn.cToJsCall.Call(ctx, uint64(fn.Ref()), uint64(n), uint64(p), uint64(out)); err != nil {
+	if _, err := b.topCall(ctx, b.fn.cToJsCall, uint64(fn.Ref()), uint64(n), uint64(p), uint64(out)); err != nil {
 		return nil, b.guestErr("calling Python", err)
 	}
 	return b.readMP(out)

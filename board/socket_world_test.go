@@ -197,6 +197,9 @@ func (l *lan) startTyped(name string, host byte, main string, env boardnet.Socke
 		HeapBytes: heap,
 		Env:       map[any]any{boardnet.SocketEnvKey{}: &env},
 		Stdin:     stdinOf(keys),
+		// These tests pin lwIP's timings to the millisecond; the CPU
+		// model (cputime_test.go) would add the code's time to each.
+		CPU: board.CPUNative,
 	}, l.fw, l.clock)
 	if err != nil {
 		l.t.Fatalf("board.New: %v", err)

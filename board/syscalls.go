@@ -147,6 +147,9 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 				return
 			}
 			of.file = file
+			if readOnly(pth) && !of.write {
+				b.cpuFrozenImport()
+			}
 		}
 		s[0] = uint64(uint32(b.fds.add(of)))
 	})
@@ -360,6 +363,9 @@ func defineWASI(w wazero.HostModuleBuilder) {
 		b := boardFrom(ctx)
 		fd, iovs, n, nwritten := int32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
 		total := 0
+		if fd == 1 || fd == 2 || fd == cookedStdout || fd == cookedStderr {
+			b.cpuBeforeConsole()
+		}
 		for i := uint32(0); i < n && i < 1024; i++ {
 			ptr, ln := b.u32(iovs+8*i), b.u32(iovs+8*i+4)
 			data, ok := b.mem.Read(ptr, ln)

@@ -113,6 +113,7 @@ func BenchmarkFleetHTTPGet(b *testing.B) {
 			if n > 100 && testing.Short() {
 				b.Skip("1000-board fleet skipped in -short mode")
 			}
+			resetPeakRSS()
 			var wall time.Duration
 			var frames uint64
 			for i := 0; i < b.N; i++ {

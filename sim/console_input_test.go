@@ -47,8 +47,7 @@ expect:
 			}
 			// The Ctrl-C lands at 1 s of the board's clock, during the sleep
 			// after the last blink: that blink was at most 100 ms before.
-			// Fast mode: 10 blinks at 0..900 ms (11 if the wake at 1 s goes
-			// first). Real time counts the board's own work as time (boot,
+			// Real time counts the board's own work as time (boot,
 			// each loop), so a loaded machine makes fewer blinks, but the
 			// last one still sits within 100 ms before the key; slack covers
 			// a wake the OS delivers late.
@@ -59,7 +58,10 @@ expect:
 			n, _ := strconv.Atoi(want[1])
 			last, _ := strconv.Atoi(want[2])
 			if mode == "fast" {
-				if !(n == 10 && last == 900) && !(n == 11 && last == 1000) {
+				// Each pass's code costs CPU time (board/cputime.go), and
+				// main.py starts after its compile: fewer than 10 blinks,
+				// the last within 100 ms before the key.
+				if n < 5 || n > 11 || last < 900 || last > 1000 {
 					t.Errorf("%d blinks, the last at %d ms, before the Ctrl-C at 1 s", n, last)
 				}
 				return

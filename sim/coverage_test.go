@@ -75,6 +75,7 @@ var fieldCoverage = map[string]string{
 	"Scenario.seed":                 "TestSameSeedSameRunSeveralBoards",
 	"Scenario.duration":             "TestFullScenarioRuns",
 	"Scenario.time_mode":            "TestConsoleInputCtrlC",
+	"Scenario.cpu":                  "TestScenarioCPUField",
 	"Scenario.wifi":                 "TestMoreScenarioFieldsTakeEffect",
 	"WiFi.access_points":            "TestMoreScenarioFieldsTakeEffect",
 	"AccessPoint.name":              "TestMoreScenarioFieldsTakeEffect",

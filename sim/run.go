@@ -14,8 +14,22 @@ import (
 	"github.com/esp8266sim/esp8266sim/internal/simrand"
 	"github.com/esp8266sim/esp8266sim/netstack"
 	"github.com/esp8266sim/esp8266sim/sim/report"
+	"github.com/esp8266sim/esp8266sim/sim/scenario"
 	"github.com/esp8266sim/esp8266sim/wifi"
 )
+
+// anyComputing reports whether a board is paying CPU time.
+func (w *World) anyComputing() bool {
+	for _, bn := range w.boards {
+		bn.mu.Lock()
+		b := bn.board
+		bn.mu.Unlock()
+		if b != nil && b.Computing() {
+			return true
+		}
+	}
+	return false
+}
 
 // boardStopTimeout bounds the wall time boards may take to stop once the
 // run has ended.
@@ -187,8 +201,19 @@ func (w *World) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 			endReason <- reason
 		})
 	}
+	// A board paying CPU time (board/cputime.go) is computing, not
+	// waiting: the end waits for it to reach its next real wait, as it
+	// does for a board whose code runs between two instants.
+	var tryEnd func(reason string)
+	tryEnd = func(reason string) {
+		if w.anyComputing() {
+			w.clock.AfterFunc(time.Millisecond, func() { tryEnd(reason) })
+			return
+		}
+		finish(reason)
+	}
 	end := func(reason string) {
-		w.clock.AfterFunc(time.Nanosecond, func() { finish(reason) })
+		w.clock.AfterFunc(time.Nanosecond, func() { tryEnd(reason) })
 	}
 	checks.onDecided = func() {
 		if checks.allDecided() {
@@ -434,6 +459,9 @@ func (w *World) startBoard(bn *boardNode, stdin *consoleInput) (*board.Board, er
 		Console:  bn.console,
 		Watchdog: w.opts.Watchdog,
 		Env:      w.boardEnv(bn),
+	}
+	if w.sc.CPU == scenario.CPUNative {
+		cfg.CPU = board.CPUNative
 	}
 	if h := bn.inst.Board.Heap; h > 0 {
 		cfg.HeapBytes = int(h)

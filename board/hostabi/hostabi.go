@@ -56,6 +56,10 @@ type Host interface {
 	// Instance identifies the running firmware instance: it changes at
 	// every reset, so state that holds Python objects can tell it is stale.
 	Instance() any
+	// ChargeCPU charges d of ESP8266 CPU time at 80 MHz for work the board
+	// does in C that the simulator does in Go (axTLS's RSA operations);
+	// nothing under --cpu native.
+	ChargeCPU(d time.Duration)
 }
 
 // Finaliser is a host object handed to the firmware whose release by the

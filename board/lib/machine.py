@@ -81,6 +81,7 @@ def freq(f=None):
     if f != 80000000 and f != 160000000:
         raise ValueError("frequency can only be either 80Mhz or 160MHz")
     _freq = f
+    _board.set_freq(f)
 
 
 def idle():
@@ -585,6 +586,10 @@ class SoftSPI(_SPIBase):
             (self._baud, self._pol, self._pha) + self._pins)
 
 
+# UartDev.baut_rate in the ESP8266 ROM: the rate uart_setup programs.
+_uartdev_baud = 115200
+
+
 class UART:
     # UART0 is the console (REPL); UART1 only transmits, on GPIO 2.
     def __init__(self, id, *args, **kw):
@@ -596,8 +601,10 @@ class UART:
         self.init(*args, **kw)
 
     def init(self, baudrate=0, bits=0, parity=-1, stop=0, *, tx=None, rx=None, rxbuf=0, timeout=0, timeout_char=0):
+        global _uartdev_baud
         if baudrate > 0:
             self._baud = baudrate
+            _uartdev_baud = baudrate
         if bits:
             if bits not in (5, 6, 7, 8):
                 raise ValueError("invalid data bits")
@@ -616,6 +623,11 @@ class UART:
             self._rxbuf = rxbuf
         self._timeout = timeout
         self._timeout_char = max(timeout_char, 13000 // self._baud + 1)
+        if self._id == 0:
+            # uart_setup(0) programs the ROM's UartDev rate, which any
+            # UART's last baudrate= set (machine_uart.c): the console's
+            # output then costs that rate's time.
+            _board.console_baud(_uartdev_baud)
 
     def write(self, buf):
         from uctypes import addressof

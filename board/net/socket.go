@@ -154,6 +154,7 @@ func socketsOf(b hostabi.Host) (*socketState, error) {
 		KeepTimeWait: env.KeepTimeWait,
 		TLS:          env.TLS,
 		Rand:         simrand.Reader(b.Seed(), "board/"+b.Name()+"/tls"),
+		ChargeCPU:    b.ChargeCPU,
 	}
 	if cfg.Stack == nil {
 		cfg.Stack = stack.New(stack.Options{

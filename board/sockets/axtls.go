@@ -136,6 +136,10 @@ type axClient struct {
 	// certRequested: the server sent CertificateRequest.
 	certRequested bool
 
+	// charge is told the CPU time of the handshake's RSA operation and
+	// key derivation (axtls_cost.go); nil: free.
+	charge func(time.Duration)
+
 	plain  []byte
 	failed error
 	eof    bool
@@ -385,6 +389,9 @@ func (c *axClient) finishClient() error {
 	seed := append(append([]byte(nil), c.clientRandom[:]...), c.serverRandom[:]...)
 	c.master = prf12(pre, "master secret", seed, 48)
 	c.keys()
+	if c.charge != nil {
+		c.charge(AxClientHandshake(pub.N.BitLen()))
+	}
 	if err := c.writeRecord(recCCS, []byte{1}); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ type AxStream struct {
 func (t *Table) NewAxStream(host string) *AxStream {
 	s := &AxStream{}
 	s.c = newAxClient(streamIO{s}, t.cfg.Rand, t.cfg.Clock.Now, host)
+	s.c.charge = t.charge
 	return s
 }
 

@@ -177,10 +177,12 @@ func (t *Table) wrapAxTLS(ctx context.Context, fd int, o TLSOptions) (int, error
 			// Skeleton mode keeps no sessions.
 			SessionTicketsDisabled: true,
 		}
-		ts := &tlsSock{under: s, conn: tls.Server(adapt, cfg), adapt: adapt, buf: make([]byte, axMaxPlain)}
+		srv := &axServerConn{Conn: tls.Server(adapt, cfg), bits: rsaBits(kp), charge: t.charge}
+		ts := &tlsSock{under: s, conn: srv, adapt: adapt, buf: make([]byte, axMaxPlain)}
 		return t.addTLS(s, ts), nil
 	}
 	c := newAxClient(adapt, t.cfg.Rand, t.cfg.Clock.Now, o.ServerHostname)
+	c.charge = t.charge
 	ts := &tlsSock{under: s, conn: c, adapt: adapt, buf: make([]byte, axMaxRecord)}
 	if o.DoHandshake {
 		if err := c.Handshake(); err != nil {

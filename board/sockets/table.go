@@ -162,6 +162,10 @@ type Config struct {
 	// Rand feeds TLS; nil means crypto/rand. Pass a seeded reader for
 	// reproducible captures.
 	Rand io.Reader
+	// ChargeCPU, if set, is told the CPU time the board's C code spends
+	// where the simulator works in Go: axTLS's RSA operations and key
+	// derivation (axtls_cost.go). Called on the board's goroutine.
+	ChargeCPU func(time.Duration)
 	// Trace, if set, receives one line per socket call, e.g.
 	// "socket.connect(('93.184.216.34', 80))".
 	Trace func(call string)

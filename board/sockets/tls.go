@@ -496,6 +496,8 @@ func (t *Table) PeerCert(fd int) ([]byte, error) {
 	switch c := s.tls.conn.(type) {
 	case *tls.Conn:
 		certs = c.ConnectionState().PeerCertificates
+	case *axServerConn:
+		certs = c.ConnectionState().PeerCertificates
 	case *axClient:
 		certs = c.PeerCertificates()
 	}

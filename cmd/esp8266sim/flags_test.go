@@ -46,6 +46,7 @@ var flagCoverage = map[string]string{
 	"run --fail-text":          "TestQuickChecks",
 	"run --watchdog":           "TestRunOutputFlags",
 	"run --cpus":               "TestCPUsPolicy",
+	"run --cpu":                "TestCPUFlag",
 	"run --beacons":            "TestBeaconsFlag",
 	"run --display-dir":        "TestDisplayDirFlag",
 	"run --report":             "TestHTMLReportInBrowser",

@@ -170,8 +170,10 @@ func TestPollEchoFastMode(t *testing.T) {
 	if ratio := float64(fastFrames-fastACKs) / float64(realFrames-realACKs); ratio < 0.8 || ratio > 1.2 {
 		t.Errorf("fast mode used %d frames besides pure ACKs, realtime %d: ratio %.2f, want within 20%%", fastFrames-fastACKs, realFrames-realACKs, ratio)
 	}
-	if fastData < 256 || fastACKs > fastData {
-		t.Errorf("fast mode sent %d pure ACKs for %d TCP data frames; want at most one each", fastACKs, fastData)
+	// One more for the FIN: under the CPU model the board answers a
+	// segment after its code's time, so the peer ACKs every one alone.
+	if fastData < 256 || fastACKs > fastData+1 {
+		t.Errorf("fast mode sent %d pure ACKs for %d TCP data frames; want at most one each (and the FIN's)", fastACKs, fastData)
 	}
 	start := time.Now()
 	_, lossy, _ := runJSON(t, "run", script, "--loss", "20%", "--seed", "7", "--timeout", "10s")
@@ -186,7 +188,11 @@ func TestPollEchoFastMode(t *testing.T) {
 // host (160,000 sendto grew the process by 350 MB).
 func TestUDPSendBackPressure(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := runWith([]string{"run", filepath.Join("testdata", "udp_flood.py")}, &stdout, &stderr)
+	// Native CPU: under the CPU model each pass of the script's loop costs
+	// at least the radio's 0.5 ms per 1000-byte datagram (the socket
+	// module's Python is charged, C on the board: RATIONALE.md, "Known
+	// overcharges"), so the queue drains as fast as the script fills it.
+	code := runWith([]string{"run", filepath.Join("testdata", "udp_flood.py"), "--cpu", "native"}, &stdout, &stderr)
 	var sent, nomem, other int
 	if _, err := fmt.Sscanf(stdout.String(), "sent %d ENOMEM %d other %d", &sent, &nomem, &other); err != nil || code != 0 {
 		t.Fatalf("exit %d, console %q: %v\n%s", code, stdout.String(), err, stderr.String())

@@ -64,6 +64,8 @@ type worldFlags struct {
 	// desk makes "no argument" mean the default world with no script (a
 	// board on a desk) instead of the default scenario; serve and repl.
 	desk bool
+	// cpu is --cpu: board or native (cputime.go).
+	cpu string
 }
 
 func (f *worldFlags) register(cmd *cobra.Command) {
@@ -93,6 +95,7 @@ func (f *worldFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.expectText, "expect-text", nil, "pass once a board's console shows TEXT (repeatable)")
 	fl.StringArrayVar(&f.failText, "fail-text", nil, "fail at once when a board's console shows TEXT (repeatable)")
 	fl.DurationVar(&f.watchdog, "watchdog", 0, "wall-clock time Python code may run without waiting before it is stopped (default 20s)")
+	fl.StringVar(&f.cpu, "cpu", "", "what the boards' code costs in simulated time: board (ESP8266 CPU time at 80/160 MHz, console output at the UART's baud; the default) or native (nothing)")
 	fl.IntVar(&f.cpus, "cpus", 0, "CPUs the simulator may use (default: 1 in fast mode, where one board runs at a time and more only slow it down and may reorder frames sent at one simulated instant; all in realtime; GOMAXPROCS if set)")
 }
 
@@ -124,6 +127,13 @@ func (f *worldFlags) overrides(cmd *cobra.Command) (scenario.Overrides, error) {
 	}
 	if f.realtime {
 		o.Set = append(o.Set, "time_mode=realtime")
+	}
+	switch f.cpu {
+	case "":
+	case "board", "native":
+		o.Set = append(o.Set, "cpu="+f.cpu)
+	default:
+		return o, usagef("--cpu must be board or native, e.g. --cpu native")
 	}
 	// A value the flag's default (0) stands for must still be refused when
 	// given: --cpus 0 or --watchdog -1s silently meant "the default" or

@@ -45,6 +45,10 @@
 //
 // # A complete example
 //
+// The top-level key cpu (not in the example) is board (the default: the
+// boards' code costs ESP8266 CPU time, see board/cputime.go) or native (code
+// is free in simulated time).
+//
 // Every section, annotated (testdata/good/full.yaml; the same scenario is
 // in full.toml and full.json):
 //

@@ -24,6 +24,10 @@ type Scenario struct {
 	// TimeMode is "fast" (default) or "realtime"; realtime is the default
 	// when the scenario has forwards or allow_host_ports.
 	TimeMode TimeMode `json:"time_mode,omitempty"`
+	// CPU is "board" (default: executed code costs ESP8266 CPU time at
+	// 80 or 160 MHz, console output UART time) or "native" (code takes no
+	// simulated time, as before the CPU model).
+	CPU CPUModel `json:"cpu,omitempty"`
 	// WiFi holds the access points. When the key is absent one default
 	// access point is created (see DefaultSSID); an explicit empty list
 	// means no WiFi at all.

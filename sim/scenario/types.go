@@ -265,6 +265,22 @@ func (m *TimeMode) decodeScalar(s scalar) error {
 	return decodeEnum(s, m.enumValues(), func(v string) { *m = TimeMode(v) })
 }
 
+// CPUModel says whether the boards' executed code costs simulated time.
+type CPUModel string
+
+// CPU models.
+const (
+	// CPUBoard charges ESP8266 CPU time for executed code (the default).
+	CPUBoard CPUModel = "board"
+	// CPUNative makes executed code free in simulated time.
+	CPUNative CPUModel = "native"
+)
+
+func (CPUModel) enumValues() []string { return []string{string(CPUBoard), string(CPUNative)} }
+func (m *CPUModel) decodeScalar(s scalar) error {
+	return decodeEnum(s, m.enumValues(), func(v string) { *m = CPUModel(v) })
+}
+
 // Security is an access point's authentication mode.
 type Security string
 

@@ -83,6 +83,30 @@ func slowdown(a, b string) func(map[string]result) (string, bool) {
 	}
 }
 
+// wallAndRSS prints a whole-world benchmark's wall time and peak RSS.
+func wallAndRSS(bench string) func(map[string]result) (string, bool) {
+	return func(all map[string]result) (string, bool) {
+		w, okW := metric(all, bench, "wall-s")
+		m, okM := metric(all, bench, "peak-RSS-MiB")
+		if !okW || !okM {
+			return "", false
+		}
+		return fmt.Sprintf("%.2f s, %.0f MiB", w, m), true
+	}
+}
+
+// pystones prints a simulated pystone rate against the ESP8266's 203–233
+// at 80 MHz (micropython PR #2067).
+func pystones(bench string) func(map[string]result) (string, bool) {
+	return func(all map[string]result) (string, bool) {
+		v, ok := metric(all, bench, "pystones/s")
+		if !ok {
+			return "", false
+		}
+		return fmt.Sprintf("%.0f vs 218: %+.0f%%", v, 100*(v-218)/218), true
+	}
+}
+
 var rows = []row{
 	{"firmware compile (once per process)", single("BenchmarkFirmwareCompile", "ns/op", 1e-6, "%.1f ms"), "one-time"},
 	{"boot one board to idle", single("BenchmarkBoot", "ns/op", 1e-6, "%.2f ms"), "≤ 5 ms"},
@@ -93,6 +117,9 @@ var rows = []row{
 	{"fleet 1000 boards: wall time", single("BenchmarkFleetHTTPGet/boards=1000", "wall-s", 1, "%.2f s"), "≤ 60 s"},
 	{"fleet 1000 boards: peak RSS", single("BenchmarkFleetHTTPGet/boards=1000", "peak-RSS-MiB", 1, "%.0f MiB"), "≤ 6144 MiB"},
 	{"fleet 1000 boards: frames per wall second", single("BenchmarkFleetHTTPGet/boards=1000", "frames/s", 1, "%.0f"), ""},
+	{"1000-board fleet, unmodified http_get tutorial: wall and peak RSS", wallAndRSS("BenchmarkFleetTutorial/boards=1000"), "≤ 15 s, ≤ 2048 MiB"},
+	{"pystones/s simulated vs ESP8266 reference", pystones("BenchmarkPystone/own"), "203–233 ±25%"},
+	{"pystones/s simulated vs ESP8266 reference (perf_bench pystone from $MPY_DIR)", pystones("BenchmarkPystone/upstream"), "203–233 ±25%"},
 	{"fast-forward, sleep-dominated", single("BenchmarkFastForwardSleep", "sim-s/wall-s", 1, "%.0f×"), "≥ 1000×"},
 	{"fast-forward, traffic-dominated", single("BenchmarkFastForwardTraffic", "sim-s/wall-s", 1, "%.1f×"), ""},
 	{"TCP board → host vs raw gVisor", ratio("BenchmarkTCPBoardToHost", "BenchmarkTCPThroughputDirect", "MB/s"), "≥ 25%"},
@@ -143,7 +170,7 @@ func main() {
 	} else {
 		// Whole-world benchmarks (fleets, fast-forward) run once: one
 		// iteration is seconds to minutes. The rest get Go's usual 1 s.
-		heavy := "Fleet|FastForward|ForwardSoak|ConsoleLines|PollEchoFrames"
+		heavy := "Fleet|FastForward|ForwardSoak|Pystone|ConsoleLines|PollEchoFrames"
 		for _, pass := range []struct{ bench, skip, benchtime string }{
 			{".", heavy, "1s"},
 			{heavy, "", "1x"},
