@@ -94,21 +94,21 @@ var compilationCache = wazero.NewCompilationCache()
 
 // CompileFirmware compiles a firmware image held in memory.
 func CompileFirmware(wasm []byte, source string) (*Firmware, error) {
-	return compileFirmware(wasm, source, compilationCache, true)
+	return compileFirmware(wasm, source, compilationCache, true, true)
 }
 
 // compileUncached compiles without the process cache (for benchmarks).
 func compileUncached(wasm []byte) (*Firmware, error) {
-	return compileFirmware(wasm, "benchmark", nil, true)
+	return compileFirmware(wasm, "benchmark", nil, true, true)
 }
 
 // compileWithoutSafepoints compiles the firmware without the loop countdown
 // (safepoint.go), for the benchmark that measures the countdown's cost.
 func compileWithoutSafepoints(wasm []byte) (*Firmware, error) {
-	return compileFirmware(wasm, "benchmark", nil, false)
+	return compileFirmware(wasm, "benchmark", nil, false, true)
 }
 
-func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache, loopSafepoints bool) (*Firmware, error) {
+func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache, loopSafepoints, boardFloats bool) (*Firmware, error) {
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return nil, fmt.Errorf("%w (%s is not a WebAssembly module)", ErrFirmware, source)
 	}
@@ -123,9 +123,19 @@ func compileFirmware(wasm []byte, source string, cache wazero.CompilationCache, 
 		cfg = cfg.WithCompilationCache(cache)
 	}
 	patched := wasm
+	if boardFloats {
+		// The ESP8266's single-precision floats (floatpatch.go).
+		p, _, ok, err := patchFloats(patched)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+		}
+		if ok {
+			patched = p
+		}
+	}
 	if loopSafepoints {
 		var err error
-		if patched, err = patchLoopSafepoints(wasm); err != nil {
+		if patched, err = patchLoopSafepoints(patched); err != nil {
 			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
 		}
 	}
@@ -174,6 +184,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	invokeNames := defineInvokes(env, f.invokeSigs)
 	defineEnv(env)
 	defineSafepoint(env)
+	defineFloatFormat(env)
 	// Anything the firmware imports that we do not implement traps with a
 	// clear message instead of failing instantiation.
 	defined := map[string]bool{}
@@ -181,6 +192,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 		defined[name] = true
 	}
 	defined[safepointImport] = true
+	defined[floatFormatImport] = true
 	for _, name := range invokeNames {
 		defined[name] = true
 	}

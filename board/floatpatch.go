@@ -1,0 +1,348 @@
+package board
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// The ESP8266 keeps a float in the object word as a float32 without its two
+// low mantissa bits (MICROPY_FLOAT_IMPL_FLOAT, MICROPY_OBJ_REPR_C); the
+// pyscript firmware boxes a double. So, when the firmware is compiled, we
+// rewrite it (as safepoint.go and invoke.go do) in three places:
+//
+//   - Every store of a new float object's value (mp_obj_new_float and the
+//     copies the compiler inlined into the float type's constructor, unary
+//     and binary operations) first rounds the double to float32 and drops
+//     the two low bits the way the board's mp_obj_float_get refills them.
+//     Sums, products, quotients and square roots of float32 values computed
+//     in double and rounded once are exactly the float32 results, so
+//     arithmetic matches; 1e38*10 overflows to inf; int(123456789.0) is the
+//     board's 123456768.
+//   - The float constants in the firmware's data (math.pi, math.e, …) get
+//     the board's values.
+//   - mp_format_float's body becomes a call to the host (floatfmt.go), which
+//     formats with the board's rules and float32 arithmetic.
+//
+// The module has no name section, so the functions are found by signature
+// and behaviour: mp_obj_new_float is the (f64)→i32 function that allocates,
+// stores the float type's address at offset 0 and the f64 at offset 8;
+// mp_format_float is the (f64, i32×5)→i32 function that writes "INF"/"NAN".
+// A firmware where they are not found is run unpatched (doubles).
+
+// floatPatch is what patchFloats found.
+type floatPatch struct {
+	floatType  uint32   // address of mp_type_float
+	newFloat   uint32   // function index of mp_obj_new_float (before patching)
+	format     uint32   // function index of mp_format_float (before patching)
+	storeFuncs []uint32 // functions whose float-object stores were rounded
+	stores     int      // f64.store instructions rounded
+	constants  int      // float constants in data rewritten
+}
+
+// patchFloats returns the firmware with the board's float precision and
+// formatter, and what it changed; ok is false (and wasm is returned as it
+// was) when the firmware's float code is not recognised.
+func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
+	secs, err := splitSections(wasm)
+	if err != nil {
+		return nil, fp, false, err
+	}
+	typeSec, impSec, funcSec, codeSec := secs.find(1), secs.find(2), secs.find(3), secs.find(10)
+	if typeSec == nil || impSec == nil || funcSec == nil || codeSec == nil {
+		return wasm, fp, false, nil
+	}
+	types, err := readTypes(wasm, typeSec)
+	if err != nil {
+		return nil, fp, false, err
+	}
+	funcImports, err := countFuncImports(wasm, impSec)
+	if err != nil {
+		return nil, fp, false, err
+	}
+	funcTypes, err := readFuncTypes(wasm, funcSec, len(types))
+	if err != nil {
+		return nil, fp, false, err
+	}
+	bodies, err := readBodies(wasm, codeSec)
+	if err != nil {
+		return nil, fp, false, err
+	}
+	if len(bodies) != len(funcTypes) {
+		return nil, fp, false, errWasm
+	}
+	newFloatSig := funcType{[]byte{0x7c}, []byte{0x7f}}.key()
+	formatSig := funcType{[]byte{0x7c, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f}, []byte{0x7f}}.key()
+
+	// Decode every body once: the patch needs instruction boundaries.
+	code := make([][]wasmInstr, len(bodies))
+	for k, b := range bodies {
+		if code[k], err = decodeBody(wasm, b[0], b[1]); err != nil {
+			return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+		}
+	}
+
+	newFloat, format := -1, -1
+	formatType := uint64(0)
+	for k, ft := range funcTypes {
+		switch types[ft].key() {
+		case newFloatSig:
+			if t, ok := storesFloatObject(code[k]); ok && newFloat < 0 {
+				newFloat, fp.floatType = k, t
+			}
+		case formatSig:
+			if writesInfNan(code[k]) {
+				if format >= 0 {
+					return wasm, fp, false, nil // ambiguous
+				}
+				format, formatType = k, ft
+			}
+		}
+	}
+	if newFloat < 0 || format < 0 {
+		return wasm, fp, false, nil
+	}
+	fp.newFloat, fp.format = funcImports+uint32(newFloat), funcImports+uint32(format)
+
+	// The appended import takes index funcImports; defined functions move up.
+	hook := uint64(funcImports)
+	renumber := func(idx uint64) uint64 {
+		if idx >= hook {
+			return idx + 1
+		}
+		return idx
+	}
+
+	var codeOut bytes.Buffer
+	codeOut.Write(uleb(uint64(len(bodies))))
+	var body bytes.Buffer
+	for k, b := range bodies {
+		body.Reset()
+		switch {
+		case k == format:
+			body.WriteByte(0) // no locals
+			for p := 0; p < 6; p++ {
+				body.WriteByte(0x20)
+				body.Write(uleb(uint64(p)))
+			}
+			body.WriteByte(0x10)
+			body.Write(uleb(hook))
+			body.WriteByte(0x0b)
+		case storesType(code[k], fp.floatType):
+			rounded, n, err := roundFloatStores(wasm, b, code[k], len(types[funcTypes[k]].params))
+			if err != nil {
+				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+			}
+			fp.storeFuncs = append(fp.storeFuncs, funcImports+uint32(k))
+			fp.stores += n
+			if err := renumberBody(&body, rounded, 0, len(rounded), renumber); err != nil {
+				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+			}
+		default:
+			if err := renumberBody(&body, wasm, b[0], b[1], renumber); err != nil {
+				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+			}
+		}
+		codeOut.Write(uleb(uint64(body.Len())))
+		codeOut.Write(body.Bytes())
+	}
+
+	impPayload, err := appendFuncImport(wasm, impSec, "env", floatFormatImport, uint64(formatType))
+	if err != nil {
+		return nil, fp, false, err
+	}
+	rebuilt := map[byte][]byte{2: impPayload, 10: codeOut.Bytes()}
+	if err := renumberOtherSections(wasm, secs, renumber, rebuilt); err != nil {
+		return nil, fp, false, err
+	}
+	if ds := secs.find(11); ds != nil {
+		payload, n, err := roundFloatConstants(wasm, ds, fp.floatType)
+		if err != nil {
+			return nil, fp, false, err
+		}
+		rebuilt[11] = payload
+		fp.constants = n
+	}
+
+	var res bytes.Buffer
+	res.Grow(len(wasm) + 4096)
+	res.Write(wasm[:8])
+	m := &wasmModule{data: wasm}
+	for _, s := range secs {
+		if s.id == 0 {
+			if name, _, err := m.name(s.start, s.end); err == nil && name == "name" {
+				continue // function names would be off by one
+			}
+		}
+		payload, ok := rebuilt[s.id]
+		if !ok {
+			res.Write(wasm[s.hdr:s.end])
+			continue
+		}
+		res.WriteByte(s.id)
+		res.Write(uleb(uint64(len(payload))))
+		res.Write(payload)
+	}
+	return res.Bytes(), fp, true, nil
+}
+
+// boardFloat is the value a float object holds on the board.
+func boardFloat(x float64) float64 { return float64(reprC(float32(x))) }
+
+// roundSeq rounds the f64 on top of the stack to the board's value (see
+// reprC), using scratch, an i32 local:
+//
+//	f32.demote_f64; i32.reinterpret_f32; local.tee s; i32.const -4; i32.and
+//	local.get s; i32.const 2; i32.shr_u; i32.const 3; i32.and; i32.or
+//	f32.reinterpret_i32; f64.promote_f32
+//
+// NaN stays NaN: a demoted NaN keeps its quiet bit.
+func roundSeq(scratch uint64) []byte {
+	s := []byte{0xb6, 0xbc, 0x22}
+	s = append(s, uleb(scratch)...)
+	s = append(s, 0x41, 0x7c, 0x71, 0x20)
+	s = append(s, uleb(scratch)...)
+	return append(s, 0x41, 0x02, 0x76, 0x41, 0x03, 0x71, 0x72, 0xbe, 0xbb)
+}
+
+// roundFloatStores returns body b of a function with nParams parameters
+// with one i32 local added and roundSeq before every f64.store at offset 8
+// (a float object's value).
+func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams int) ([]byte, int, error) {
+	nl, p, err := readULEB(wasm, b[0])
+	if err != nil || nl > uint64(b[1]) {
+		return nil, 0, errWasm
+	}
+	scratch := uint64(nParams)
+	for l := uint64(0); l < nl; l++ {
+		var c uint64
+		if c, p, err = readULEB(wasm, p); err != nil || p >= b[1] {
+			return nil, 0, errWasm
+		}
+		scratch += c
+		p++
+	}
+	var out bytes.Buffer
+	out.Write(uleb(nl + 1))
+	locals, err := afterCount(wasm, b[0], p)
+	if err != nil {
+		return nil, 0, err
+	}
+	out.Write(locals)
+	out.Write([]byte{0x01, 0x7f})
+	seq := roundSeq(scratch)
+	n := 0
+	at := p
+	for _, in := range ins {
+		if in.op == 0x39 && in.off == 8 {
+			out.Write(wasm[at:in.at])
+			out.Write(seq)
+			at = in.at
+			n++
+		}
+	}
+	out.Write(wasm[at:b[1]])
+	return out.Bytes(), n, nil
+}
+
+// roundFloatConstants rewrites, in the data section, every float object
+// laid out as {&mp_type_float, padding, f64} to the board's value.
+func roundFloatConstants(wasm []byte, ds *section, floatType uint32) ([]byte, int, error) {
+	payload := append([]byte(nil), wasm[ds.start:ds.end]...)
+	n, p, err := readULEB(payload, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	var tb [4]byte
+	binary.LittleEndian.PutUint32(tb[:], floatType)
+	count := 0
+	for k := uint64(0); k < n; k++ {
+		flags, q, err := readULEB(payload, p)
+		if err != nil || flags > 2 {
+			return nil, 0, errWasm
+		}
+		p = q
+		base := int64(-1)
+		if flags == 2 {
+			if _, p, err = readULEB(payload, p); err != nil {
+				return nil, 0, err
+			}
+		}
+		if flags != 1 {
+			// Offset expression: i32.const N; end is the only form we read.
+			if p+1 < len(payload) && payload[p] == 0x41 {
+				var v int64
+				if v, q, err = readSLEB(payload, p+1); err == nil && q < len(payload) && payload[q] == 0x0b {
+					base, p = v, q+1
+				}
+			}
+			if base < 0 {
+				return nil, 0, errWasm
+			}
+		}
+		size, q, err := readULEB(payload, p)
+		if err != nil || size > uint64(len(payload)) || q+int(size) > len(payload) {
+			return nil, 0, errWasm
+		}
+		seg := payload[q : q+int(size)]
+		p = q + int(size)
+		if base < 0 {
+			continue
+		}
+		for i := 0; i+16 <= len(seg); i++ {
+			if (base+int64(i))%8 != 0 || !bytes.Equal(seg[i:i+4], tb[:]) || binary.LittleEndian.Uint32(seg[i+4:]) != 0 {
+				continue
+			}
+			bits := binary.LittleEndian.Uint64(seg[i+8:])
+			if bits>>52&0x7ff == 0 {
+				continue // zero or denormal: two pointers, not a float
+			}
+			v := math.Float64frombits(bits)
+			binary.LittleEndian.PutUint64(seg[i+8:], math.Float64bits(boardFloat(v)))
+			count++
+		}
+	}
+	return payload, count, nil
+}
+
+// storesFloatObject reports whether a (f64)→i32 body is mp_obj_new_float:
+// a call (the allocation), i32.const T; i32.store (the type) and an
+// f64.store at offset 8 (the value); it returns T.
+func storesFloatObject(ins []wasmInstr) (uint32, bool) {
+	var t uint32
+	call, value := false, false
+	for i, in := range ins {
+		switch {
+		case in.op == 0x10:
+			call = true
+		case in.op == 0x39 && in.off == 8:
+			value = true
+		case in.op == 0x41 && in.imm > 0 && i+1 < len(ins) && ins[i+1].op == 0x36 && ins[i+1].off == 0:
+			t = uint32(in.imm)
+		}
+	}
+	return t, call && value && t != 0 && len(ins) < 32
+}
+
+// storesType reports whether a body stores type address t as an object
+// header (i32.const t; i32.store offset=0).
+func storesType(ins []wasmInstr, t uint32) bool {
+	for i, in := range ins {
+		if in.op == 0x41 && in.imm == int64(t) && i+1 < len(ins) && ins[i+1].op == 0x36 && ins[i+1].off == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// writesInfNan reports whether a body uses the letters of "INF" and "NAN".
+func writesInfNan(ins []wasmInstr) bool {
+	seen := map[int64]bool{}
+	for _, in := range ins {
+		if in.op == 0x41 {
+			seen[in.imm] = true
+		}
+	}
+	return seen['F'] && seen['N'] && seen['A'] && seen['I']
+}
