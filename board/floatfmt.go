@@ -29,7 +29,10 @@ import (
 // is math.Pow rounded to float32; both are exact for the powers of five up
 // to 5^10 that nearly every conversion uses.
 
-const floatFormatImport = "__esp_format_float"
+const (
+	floatFormatImport = "__esp_format_float"
+	floatParseImport  = "__esp_parse_float"
+)
 
 // Board float parameters (py/formatfloat.c, py/parsenum.c for float32).
 const (
@@ -78,6 +81,14 @@ func decimalExp(num float32, d int) float32 {
 // reader does: digits into a 32-bit mantissa (digits past its capacity
 // only move the exponent), then decimalExp.
 func parseBoardFloat(s []byte) float32 {
+	v, _, _ := readBoardFloat(s)
+	return v
+}
+
+// readBoardFloat is the board's mp_parse_float_internal: the value, how many
+// bytes it read (it stops at the first it does not know), and false for an
+// exponent mark with no digits after it.
+func readBoardFloat(s []byte) (float32, int, bool) {
 	const (
 		intg = iota
 		frac
@@ -98,7 +109,9 @@ func parseBoardFloat(s []byte) float32 {
 			expExtra++
 		}
 	}
-	for i := 0; i < len(s); i++ {
+	i := 0
+scan:
+	for ; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= '0' && c <= '9':
@@ -130,16 +143,19 @@ func parseBoardFloat(s []byte) float32 {
 				expNeg = s[i+1] == '-'
 				i++
 			}
+			if i+1 == len(s) {
+				return 0, i + 1, false
+			}
 		case c == '_':
 		default:
-			i = len(s)
+			break scan
 		}
 	}
 	if expNeg {
 		expVal = -expVal
 	}
 	expVal += expExtra + zInt
-	return decimalExp(float32(mant), expVal)
+	return decimalExp(float32(mant), expVal), i, true
 }
 
 // fltDiff is the board's comparison of a read-back value with the value
@@ -469,4 +485,27 @@ func defineFloatFormat(env wazero.HostModuleBuilder) {
 		stack[0] = uint64(len(text))
 	}), []api.ValueType{api.ValueTypeF64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
 		[]api.ValueType{api.ValueTypeI32}).Export(floatFormatImport)
+}
+
+// defineFloatParse adds env.__esp_parse_float, which the patched firmware's
+// mp_parse_float_internal calls: (str, len, result pointer) → the address
+// after the last byte read, or 0 for a malformed exponent. The result is
+// the board's float32 reading, as the f64 the firmware stores.
+func defineFloatParse(env wazero.HostModuleBuilder) {
+	env.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
+		str, n, res := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
+		text, ok := m.Memory().Read(str, n)
+		if !ok {
+			stack[0] = 0
+			return
+		}
+		v, used, ok := readBoardFloat(text)
+		if !ok {
+			stack[0] = 0
+			return
+		}
+		m.Memory().WriteFloat64Le(res, float64(v))
+		stack[0] = uint64(str + uint32(used))
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		[]api.ValueType{api.ValueTypeI32}).Export(floatParseImport)
 }

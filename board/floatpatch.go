@@ -36,6 +36,8 @@ type floatPatch struct {
 	floatType  uint32   // address of mp_type_float
 	newFloat   uint32   // function index of mp_obj_new_float (before patching)
 	format     uint32   // function index of mp_format_float (before patching)
+	parse      uint32   // function index of mp_parse_float_internal
+	getFloat   uint32   // function index of mp_obj_get_float_maybe
 	storeFuncs []uint32 // functions whose float-object stores were rounded
 	stores     int      // f64.store instructions rounded
 	constants  int      // float constants in data rewritten
@@ -74,6 +76,9 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 	}
 	newFloatSig := funcType{[]byte{0x7c}, []byte{0x7f}}.key()
 	formatSig := funcType{[]byte{0x7c, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f}, []byte{0x7f}}.key()
+	parseSig := funcType{[]byte{0x7f, 0x7f, 0x7f}, []byte{0x7f}}.key()
+	getFloatSig := funcType{[]byte{0x7f, 0x7f}, []byte{0x7f}}.key()
+	binOpSig := funcType{[]byte{0x7f, 0x7c, 0x7f}, []byte{0x7f}}.key()
 
 	// Decode every body once: the patch needs instruction boundaries.
 	code := make([][]wasmInstr, len(bodies))
@@ -83,8 +88,8 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 		}
 	}
 
-	newFloat, format := -1, -1
-	formatType := uint64(0)
+	newFloat, format, parse := -1, -1, -1
+	var formatType, parseType uint64
 	for k, ft := range funcTypes {
 		switch types[ft].key() {
 		case newFloatSig:
@@ -98,18 +103,26 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 				}
 				format, formatType = k, ft
 			}
+		case parseSig:
+			if readsDecimal(code[k]) {
+				if parse >= 0 {
+					return wasm, fp, false, nil
+				}
+				parse, parseType = k, ft
+			}
 		}
 	}
-	if newFloat < 0 || format < 0 {
+	if newFloat < 0 || format < 0 || parse < 0 {
 		return wasm, fp, false, nil
 	}
-	fp.newFloat, fp.format = funcImports+uint32(newFloat), funcImports+uint32(format)
+	fp.newFloat, fp.format, fp.parse = funcImports+uint32(newFloat), funcImports+uint32(format), funcImports+uint32(parse)
 
-	// The appended import takes index funcImports; defined functions move up.
-	hook := uint64(funcImports)
+	// The appended imports take indices funcImports and funcImports+1;
+	// defined functions move up by two.
+	formatHook, parseHook := uint64(funcImports), uint64(funcImports)+1
 	renumber := func(idx uint64) uint64 {
-		if idx >= hook {
-			return idx + 1
+		if idx >= formatHook {
+			return idx + 2
 		}
 		return idx
 	}
@@ -119,24 +132,36 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 	var body bytes.Buffer
 	for k, b := range bodies {
 		body.Reset()
+		sig := types[funcTypes[k]]
 		switch {
 		case k == format:
-			body.WriteByte(0) // no locals
-			for p := 0; p < 6; p++ {
-				body.WriteByte(0x20)
-				body.Write(uleb(uint64(p)))
-			}
-			body.WriteByte(0x10)
-			body.Write(uleb(hook))
-			body.WriteByte(0x0b)
+			body.Write(forwardBody(6, formatHook))
+		case k == parse:
+			body.Write(forwardBody(3, parseHook))
 		case storesType(code[k], fp.floatType):
-			rounded, n, err := roundFloatStores(wasm, b, code[k], len(types[funcTypes[k]].params))
+			// mp_obj_float_binary_op takes its left operand as a double:
+			// on the board an int operand is converted to float32.
+			entry := -1
+			if sig.key() == binOpSig {
+				entry = 1
+			}
+			rounded, n, err := roundFloatStores(wasm, b, code[k], len(sig.params), entry)
 			if err != nil {
 				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
 			}
 			fp.storeFuncs = append(fp.storeFuncs, funcImports+uint32(k))
 			fp.stores += n
 			if err := renumberBody(&body, rounded, 0, len(rounded), renumber); err != nil {
+				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+			}
+		case sig.key() == getFloatSig && convertsToFloat(code[k], fp.floatType):
+			// mp_obj_get_float_maybe: an int becomes a float32 on the board.
+			demoted, n := demoteFloatResult(wasm, b, code[k])
+			if n != 1 {
+				return wasm, fp, false, nil
+			}
+			fp.getFloat = funcImports + uint32(k)
+			if err := renumberBody(&body, demoted, 0, len(demoted), renumber); err != nil {
 				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
 			}
 		default:
@@ -148,7 +173,7 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 		codeOut.Write(body.Bytes())
 	}
 
-	impPayload, err := appendFuncImport(wasm, impSec, "env", floatFormatImport, uint64(formatType))
+	impPayload, err := appendFuncImports(wasm, impSec, "env", []string{floatFormatImport, floatParseImport}, []uint64{formatType, parseType})
 	if err != nil {
 		return nil, fp, false, err
 	}
@@ -206,10 +231,40 @@ func roundSeq(scratch uint64) []byte {
 	return append(s, 0x41, 0x02, 0x76, 0x41, 0x03, 0x71, 0x72, 0xbe, 0xbb)
 }
 
+// forwardBody is a body that passes its n parameters to function hook and
+// returns its result.
+func forwardBody(n int, hook uint64) []byte {
+	out := []byte{0} // no locals
+	for p := 0; p < n; p++ {
+		out = append(out, 0x20)
+		out = append(out, uleb(uint64(p))...)
+	}
+	out = append(out, 0x10)
+	out = append(out, uleb(hook)...)
+	return append(out, 0x0b)
+}
+
+// demoteFloatResult returns body b with f32.demote_f64; f64.promote_f32
+// before every f64.store at offset 0 (the value it hands back).
+func demoteFloatResult(wasm []byte, b [2]int, ins []wasmInstr) ([]byte, int) {
+	var out []byte
+	at, n := b[0], 0 // the locals are copied unchanged with the code
+	for _, in := range ins {
+		if in.op == 0x39 && in.off == 0 {
+			out = append(out, wasm[at:in.at]...)
+			out = append(out, 0xb6, 0xbb)
+			at = in.at
+			n++
+		}
+	}
+	return append(out, wasm[at:b[1]]...), n
+}
+
 // roundFloatStores returns body b of a function with nParams parameters
 // with one i32 local added and roundSeq before every f64.store at offset 8
-// (a float object's value).
-func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams int) ([]byte, int, error) {
+// (a float object's value); with entry >= 0, f64 parameter entry is first
+// rounded to float32.
+func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams, entry int) ([]byte, int, error) {
 	nl, p, err := readULEB(wasm, b[0])
 	if err != nil || nl > uint64(b[1]) {
 		return nil, 0, errWasm
@@ -231,6 +286,12 @@ func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams int) ([]by
 	}
 	out.Write(locals)
 	out.Write([]byte{0x01, 0x7f})
+	if entry >= 0 {
+		out.WriteByte(0x20)
+		out.Write(uleb(uint64(entry)))
+		out.Write([]byte{0xb6, 0xbb, 0x21})
+		out.Write(uleb(uint64(entry)))
+	}
 	seq := roundSeq(scratch)
 	n := 0
 	at := p
@@ -334,6 +395,42 @@ func storesType(ins []wasmInstr, t uint32) bool {
 		}
 	}
 	return false
+}
+
+// readsDecimal reports whether a body is a decimal reader: it skips '_'
+// and caps its mantissa at 0x1999999999999998 (or 0x19999998).
+func readsDecimal(ins []wasmInstr) bool {
+	us, capped := false, false
+	for _, in := range ins {
+		switch {
+		case in.op == 0x41 && in.imm == '_':
+			us = true
+		case in.op == 0x42 && in.imm == 0x1999999999999998, in.op == 0x41 && in.imm == 0x19999998:
+			capped = true
+		}
+	}
+	return us && capped
+}
+
+// convertsToFloat reports whether a (i32, i32)→i32 body is
+// mp_obj_get_float_maybe: it converts a small int (f64.convert_i32_s),
+// checks for the float type and stores one f64 through its pointer.
+func convertsToFloat(ins []wasmInstr, floatType uint32) bool {
+	conv, typ, stores := false, false, 0
+	for _, in := range ins {
+		switch {
+		case in.op == 0xb7:
+			conv = true
+		case in.op == 0x41 && in.imm == int64(floatType):
+			typ = true
+		case in.op == 0x39:
+			if in.off != 0 {
+				return false
+			}
+			stores++
+		}
+	}
+	return conv && typ && stores == 1
 }
 
 // writesInfNan reports whether a body uses the letters of "INF" and "NAN".

@@ -185,6 +185,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	defineEnv(env)
 	defineSafepoint(env)
 	defineFloatFormat(env)
+	defineFloatParse(env)
 	// Anything the firmware imports that we do not implement traps with a
 	// clear message instead of failing instantiation.
 	defined := map[string]bool{}
@@ -192,7 +193,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 		defined[name] = true
 	}
 	defined[safepointImport] = true
-	defined[floatFormatImport] = true
+	defined[floatFormatImport], defined[floatParseImport] = true, true
 	for _, name := range invokeNames {
 		defined[name] = true
 	}

@@ -255,9 +255,9 @@ func renumberBody(out *bytes.Buffer, b []byte, start, end int, renumber func(uin
 	return err
 }
 
-// appendFuncImport returns the import section's payload with a function
-// import of type ti appended.
-func appendFuncImport(wasm []byte, sec *section, mod, name string, ti uint64) ([]byte, error) {
+// appendFuncImports returns the import section's payload with function
+// imports mod.names[i] of types types[i] appended.
+func appendFuncImports(wasm []byte, sec *section, mod string, names []string, types []uint64) ([]byte, error) {
 	n, _, err := readULEB(wasm, sec.start)
 	if err != nil {
 		return nil, err
@@ -266,11 +266,14 @@ func appendFuncImport(wasm []byte, sec *section, mod, name string, ti uint64) ([
 	if err != nil {
 		return nil, err
 	}
-	out := append(uleb(n+1), rest...)
-	out = appendName(out, mod)
-	out = appendName(out, name)
-	out = append(out, 0x00)
-	return append(out, uleb(ti)...), nil
+	out := append(uleb(n+uint64(len(names))), rest...)
+	for i, name := range names {
+		out = appendName(out, mod)
+		out = appendName(out, name)
+		out = append(out, 0x00)
+		out = append(out, uleb(types[i])...)
+	}
+	return out, nil
 }
 
 // renumberOtherSections renumbers the function indices in the global,
