@@ -41,6 +41,87 @@ type floatPatch struct {
 	storeFuncs []uint32 // functions whose float-object stores were rounded
 	stores     int      // f64.store instructions rounded
 	constants  int      // float constants in data rewritten
+	// heapLockFree: float objects are made even while the heap is locked.
+	heapLockFree bool
+}
+
+// heapLockBypass is what lets a float object be allocated while the heap
+// is locked: on the board a float lives in the object word and allocates
+// nothing, so float maths works under micropython.heap_lock(). Here the
+// object still takes 16 bytes of the heap, but its allocation ignores the
+// user's lock (not the collector's own flag, kept so a finaliser running
+// during a sweep still cannot allocate).
+type heapLockBypass struct {
+	alloc   uint64 // m_malloc: raises MemoryError on failure
+	gcAlloc uint64 // gc_alloc(size, flags): returns 0 on failure
+	depth   uint32 // address of the 16-bit gc_lock_depth
+}
+
+// findHeapLock reads, from mp_obj_new_float's body, the allocator it calls
+// (m_malloc: gc_alloc(n, 0), raising when that returns 0) and, from
+// gc_alloc, the address of gc_lock_depth (the first 16-bit load).
+func findHeapLock(code [][]wasmInstr, funcImports uint32, newFloat []wasmInstr) *heapLockBypass {
+	var alloc uint64
+	calls := 0
+	for _, in := range newFloat {
+		if in.op == 0x10 {
+			alloc, calls = uint64(in.imm), calls+1
+		}
+	}
+	if calls != 1 || alloc < uint64(funcImports) || alloc-uint64(funcImports) >= uint64(len(code)) {
+		return nil
+	}
+	ins := code[alloc-uint64(funcImports)]
+	var gcAlloc uint64
+	for i := 0; i+2 < len(ins); i++ {
+		if ins[i].op == 0x20 && ins[i].imm == 0 && ins[i+1].op == 0x41 && ins[i+1].imm == 0 && ins[i+2].op == 0x10 {
+			gcAlloc = uint64(ins[i+2].imm)
+			break
+		}
+	}
+	if gcAlloc < uint64(funcImports) || gcAlloc-uint64(funcImports) >= uint64(len(code)) || len(ins) > 24 {
+		return nil
+	}
+	g := code[gcAlloc-uint64(funcImports)]
+	for i := 0; i+1 < len(g); i++ {
+		if g[i].op == 0x41 && g[i+1].op == 0x2f {
+			addr := uint64(g[i].imm) + g[i+1].off
+			if g[i].imm < 0 || addr > 1<<32-2 {
+				return nil
+			}
+			return &heapLockBypass{alloc: alloc, gcAlloc: gcAlloc, depth: uint32(addr)}
+		}
+	}
+	return nil
+}
+
+// seq replaces `i32.const 16; call m_malloc` with an allocation made with
+// the lock depth cleared (but for the collector's flag, bit 0) and then
+// restored; if it fails, m_malloc is called as before, so a full heap
+// still raises MemoryError. s and t are scratch i32 locals.
+func (h *heapLockBypass) seq(s, t uint64) []byte {
+	d := uleb(uint64(h.depth))
+	var c []byte
+	c = append(c, 0x41, 0x00, 0x2f, 0x01)
+	c = append(append(c, d...), 0x21)
+	c = append(c, uleb(s)...)
+	c = append(c, 0x41, 0x00, 0x20)
+	c = append(c, uleb(s)...)
+	c = append(c, 0x41, 0x01, 0x71, 0x3b, 0x01)
+	c = append(c, d...)
+	c = append(c, 0x41, 0x10, 0x41, 0x00, 0x10)
+	c = append(append(c, uleb(h.gcAlloc)...), 0x21)
+	c = append(c, uleb(t)...)
+	c = append(c, 0x41, 0x00, 0x20)
+	c = append(c, uleb(s)...)
+	c = append(append(c, 0x3b, 0x01), d...)
+	c = append(c, 0x20)
+	c = append(c, uleb(t)...)
+	c = append(c, 0x45, 0x04, 0x40, 0x41, 0x10, 0x10)
+	c = append(append(c, uleb(h.alloc)...), 0x21)
+	c = append(c, uleb(t)...)
+	c = append(c, 0x0b, 0x20)
+	return append(c, uleb(t)...)
 }
 
 // patchFloats returns the firmware with the board's float precision and
@@ -116,6 +197,8 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 		return wasm, fp, false, nil
 	}
 	fp.newFloat, fp.format, fp.parse = funcImports+uint32(newFloat), funcImports+uint32(format), funcImports+uint32(parse)
+	lock := findHeapLock(code, funcImports, code[newFloat])
+	fp.heapLockFree = lock != nil
 
 	// The appended imports take indices funcImports and funcImports+1;
 	// defined functions move up by two.
@@ -145,7 +228,7 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 			if sig.key() == binOpSig {
 				entry = 1
 			}
-			rounded, n, err := roundFloatStores(wasm, b, code[k], len(sig.params), entry)
+			rounded, n, err := roundFloatStores(wasm, b, code[k], len(sig.params), entry, lock)
 			if err != nil {
 				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
 			}
@@ -261,10 +344,11 @@ func demoteFloatResult(wasm []byte, b [2]int, ins []wasmInstr) ([]byte, int) {
 }
 
 // roundFloatStores returns body b of a function with nParams parameters
-// with one i32 local added and roundSeq before every f64.store at offset 8
+// with two i32 locals added and roundSeq before every f64.store at offset 8
 // (a float object's value); with entry >= 0, f64 parameter entry is first
-// rounded to float32.
-func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams, entry int) ([]byte, int, error) {
+// rounded to float32; with lock, the float objects' allocations ignore the
+// heap lock.
+func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams, entry int, lock *heapLockBypass) ([]byte, int, error) {
 	nl, p, err := readULEB(wasm, b[0])
 	if err != nil || nl > uint64(b[1]) {
 		return nil, 0, errWasm
@@ -285,7 +369,7 @@ func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams, entry int
 		return nil, 0, err
 	}
 	out.Write(locals)
-	out.Write([]byte{0x01, 0x7f})
+	out.Write([]byte{0x02, 0x7f})
 	if entry >= 0 {
 		out.WriteByte(0x20)
 		out.Write(uleb(uint64(entry)))
@@ -295,12 +379,17 @@ func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams, entry int
 	seq := roundSeq(scratch)
 	n := 0
 	at := p
-	for _, in := range ins {
-		if in.op == 0x39 && in.off == 8 {
+	for i, in := range ins {
+		switch {
+		case in.op == 0x39 && in.off == 8:
 			out.Write(wasm[at:in.at])
 			out.Write(seq)
 			at = in.at
 			n++
+		case lock != nil && in.op == 0x41 && in.imm == 16 && i+2 < len(ins) && ins[i+1].op == 0x10 && uint64(ins[i+1].imm) == lock.alloc:
+			out.Write(wasm[at:in.at])
+			out.Write(lock.seq(scratch, scratch+1))
+			at = ins[i+2].at
 		}
 	}
 	out.Write(wasm[at:b[1]])

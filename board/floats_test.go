@@ -117,7 +117,7 @@ func TestFloatPatchFindsTheFirmwaresFloatCode(t *testing.T) {
 	if fp.constants != 5 {
 		t.Errorf("rewrote %d float constants, want 5", fp.constants)
 	}
-	if fp.getFloat == 0 || fp.parse == 0 || fp.format == 0 {
+	if fp.getFloat == 0 || fp.parse == 0 || fp.format == 0 || !fp.heapLockFree {
 		t.Errorf("did not find every function: %+v", fp)
 	}
 	again, _, ok, err := patchFloats(out)
@@ -173,6 +173,37 @@ func TestBoardFloatFormatter(t *testing.T) {
 		v, used, ok := readBoardFloat([]byte(c.in))
 		if v != c.want || used != c.used || ok != c.ok {
 			t.Errorf("read(%q) = %v, %d, %v; want %v, %d, %v", c.in, v, used, ok, c.want, c.used, c.ok)
+		}
+	}
+}
+
+// TestFloatMathsUnderHeapLock: on the board a float lives in the object
+// word, so float maths works with the heap locked; here the float object's
+// allocation ignores the user's lock. Other allocations still fail.
+func TestFloatMathsUnderHeapLock(t *testing.T) {
+	out := runOn(t, testFirmware(t), `
+import micropython
+def maths(x):
+    micropython.heap_lock()
+    y = x * 2.0 + 1
+    z = float(3) / 7
+    w = -y
+    micropython.heap_unlock()
+    return y, z, w
+def locked_list():
+    micropython.heap_lock()
+    try:
+        return [1, 2, 3]
+    except MemoryError:
+        return 'MemoryError'
+    finally:
+        micropython.heap_unlock()
+print(maths(1.5))
+print(locked_list())
+`)
+	for _, want := range []string{"(4.0, 0.4285714, -4.0)", "MemoryError"} {
+		if !strings.Contains(out, want+"\r\n") && !strings.Contains(out, want+"\n") {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }
