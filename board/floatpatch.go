@@ -43,6 +43,8 @@ type floatPatch struct {
 	constants  int      // float constants in data rewritten
 	// heapLockFree: float objects are made even while the heap is locked.
 	heapLockFree bool
+	// noComplex: number literals cannot be imaginary.
+	noComplex bool
 }
 
 // heapLockBypass is what lets a float object be allocated while the heap
@@ -160,6 +162,7 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 	parseSig := funcType{[]byte{0x7f, 0x7f, 0x7f}, []byte{0x7f}}.key()
 	getFloatSig := funcType{[]byte{0x7f, 0x7f}, []byte{0x7f}}.key()
 	binOpSig := funcType{[]byte{0x7f, 0x7c, 0x7f}, []byte{0x7f}}.key()
+	decimalSig := funcType{[]byte{0x7f, 0x7f, 0x7f, 0x7f, 0x7f}, []byte{0x7f}}.key()
 
 	// Decode every body once: the patch needs instruction boundaries.
 	code := make([][]wasmInstr, len(bodies))
@@ -199,6 +202,18 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 	fp.newFloat, fp.format, fp.parse = funcImports+uint32(newFloat), funcImports+uint32(format), funcImports+uint32(parse)
 	lock := findHeapLock(code, funcImports, code[newFloat])
 	fp.heapLockFree = lock != nil
+	// mp_parse_num_decimal(str, len, allow_imag, force_complex, lex): the
+	// (i32×5)→i32 function that calls the reader.
+	decimal := -1
+	for k, ft := range funcTypes {
+		if types[ft].key() == decimalSig && calls(code[k], uint64(funcImports)+uint64(parse)) {
+			if decimal >= 0 {
+				decimal = -1
+				break
+			}
+			decimal = k
+		}
+	}
 
 	// The appended imports take indices funcImports and funcImports+1;
 	// defined functions move up by two.
@@ -221,6 +236,28 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 			body.Write(forwardBody(6, formatHook))
 		case k == parse:
 			body.Write(forwardBody(3, parseHook))
+		case k == decimal:
+			// No complex numbers on the board (MICROPY_PY_BUILTINS_COMPLEX
+			// 0): allow_imag is forced to 0, so `1j` is a SyntaxError
+			// when compiled ("invalid syntax for number"; the board says
+			// "complex values not supported", a text the firmware lacks).
+			nl, p, err := readULEB(wasm, b[0])
+			if err != nil || nl > uint64(b[1]) {
+				return nil, fp, false, errWasm
+			}
+			for l := uint64(0); l < nl; l++ {
+				if _, p, err = readULEB(wasm, p); err != nil || p >= b[1] {
+					return nil, fp, false, errWasm
+				}
+				p++
+			}
+			patched := append([]byte(nil), wasm[b[0]:p]...)
+			patched = append(patched, 0x41, 0x00, 0x21, 0x02) // i32.const 0; local.set 2
+			patched = append(patched, wasm[p:b[1]]...)
+			if err := renumberBody(&body, patched, 0, len(patched), renumber); err != nil {
+				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+			}
+			fp.noComplex = true
 		case storesType(code[k], fp.floatType):
 			// mp_obj_float_binary_op takes its left operand as a double:
 			// on the board an int operand is converted to float32.
@@ -480,6 +517,16 @@ func storesFloatObject(ins []wasmInstr) (uint32, bool) {
 func storesType(ins []wasmInstr, t uint32) bool {
 	for i, in := range ins {
 		if in.op == 0x41 && in.imm == int64(t) && i+1 < len(ins) && ins[i+1].op == 0x36 && ins[i+1].off == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// calls reports whether a body calls function fi.
+func calls(ins []wasmInstr, fi uint64) bool {
+	for _, in := range ins {
+		if in.op == 0x10 && uint64(in.imm) == fi {
 			return true
 		}
 	}
