@@ -45,6 +45,8 @@ type floatPatch struct {
 	heapLockFree bool
 	// noComplex: number literals cannot be imaginary.
 	noComplex bool
+	// complexText: with the board's message; noPow3: pow(a, b, c) raises.
+	complexText, noPow3 bool
 }
 
 // heapLockBypass is what lets a float object be allocated while the heap
@@ -214,6 +216,33 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 			decimal = k
 		}
 	}
+	// The board's texts for complex literals and three-argument pow, and
+	// what raises them (numlang.go).
+	texts, textAt := boardTexts()
+	var raise raiseSeq
+	var nie uint64
+	pow, powCall := -1, 0
+	ds := secs.find(11)
+	if ds != nil && lowDataFree(wasm[ds.start:ds.end], boardTextAddr, uint32(len(texts))) {
+		if at, ok := dataString(wasm, ds, "invalid syntax for number"); ok && decimal >= 0 {
+			if r, ok := findRaise(code[decimal], at); ok {
+				raise = r
+			}
+		}
+		if at, ok := dataString(wasm, ds, "only slices with step=1 (aka None) are supported"); ok {
+			if f, ok := findRaiser(code, at); ok {
+				nie = f
+				for k, ft := range funcTypes {
+					if types[ft].key() == getFloatSig {
+						if last, ok := findPow3(code[k]); ok {
+							pow, powCall = k, last
+							break
+						}
+					}
+				}
+			}
+		}
+	}
 
 	// The appended imports take indices funcImports and funcImports+1;
 	// defined functions move up by two.
@@ -236,11 +265,17 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 			body.Write(forwardBody(6, formatHook))
 		case k == parse:
 			body.Write(forwardBody(3, parseHook))
+		case k == pow:
+			patched := pow3Body(wasm, b, code[k], powCall, nie, textAt[pow3Text])
+			if err := renumberBody(&body, patched, 0, len(patched), renumber); err != nil {
+				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+			}
+			fp.noPow3 = true
 		case k == decimal:
 			// No complex numbers on the board (MICROPY_PY_BUILTINS_COMPLEX
-			// 0): allow_imag is forced to 0, so `1j` is a SyntaxError
-			// when compiled ("invalid syntax for number"; the board says
-			// "complex values not supported", a text the firmware lacks).
+			// 0): a literal ending in j raises the board's ValueError
+			// through the lexer (a SyntaxError). Failing that, allow_imag
+			// is forced to 0 ("invalid syntax for number").
 			nl, p, err := readULEB(wasm, b[0])
 			if err != nil || nl > uint64(b[1]) {
 				return nil, fp, false, errWasm
@@ -252,7 +287,12 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 				p++
 			}
 			patched := append([]byte(nil), wasm[b[0]:p]...)
-			patched = append(patched, 0x41, 0x00, 0x21, 0x02) // i32.const 0; local.set 2
+			if raise.newExc != 0 {
+				patched = append(patched, raise.complexEntry(textAt[complexText])...)
+				fp.complexText = true
+			} else {
+				patched = append(patched, 0x41, 0x00, 0x21, 0x02) // i32.const 0; local.set 2
+			}
 			patched = append(patched, wasm[p:b[1]]...)
 			if err := renumberBody(&body, patched, 0, len(patched), renumber); err != nil {
 				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
@@ -301,10 +341,15 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 	if err := renumberOtherSections(wasm, secs, renumber, rebuilt); err != nil {
 		return nil, fp, false, err
 	}
-	if ds := secs.find(11); ds != nil {
+	if ds != nil {
 		payload, n, err := roundFloatConstants(wasm, ds, fp.floatType)
 		if err != nil {
 			return nil, fp, false, err
+		}
+		if fp.complexText || fp.noPow3 {
+			if payload, err = appendDataSegment(payload, boardTextAddr, texts); err != nil {
+				return nil, fp, false, err
+			}
 		}
 		rebuilt[11] = payload
 		fp.constants = n
@@ -437,45 +482,12 @@ func roundFloatStores(wasm []byte, b [2]int, ins []wasmInstr, nParams, entry int
 // laid out as {&mp_type_float, padding, f64} to the board's value.
 func roundFloatConstants(wasm []byte, ds *section, floatType uint32) ([]byte, int, error) {
 	payload := append([]byte(nil), wasm[ds.start:ds.end]...)
-	n, p, err := readULEB(payload, 0)
-	if err != nil {
-		return nil, 0, err
-	}
 	var tb [4]byte
 	binary.LittleEndian.PutUint32(tb[:], floatType)
 	count := 0
-	for k := uint64(0); k < n; k++ {
-		flags, q, err := readULEB(payload, p)
-		if err != nil || flags > 2 {
-			return nil, 0, errWasm
-		}
-		p = q
-		base := int64(-1)
-		if flags == 2 {
-			if _, p, err = readULEB(payload, p); err != nil {
-				return nil, 0, err
-			}
-		}
-		if flags != 1 {
-			// Offset expression: i32.const N; end is the only form we read.
-			if p+1 < len(payload) && payload[p] == 0x41 {
-				var v int64
-				if v, q, err = readSLEB(payload, p+1); err == nil && q < len(payload) && payload[q] == 0x0b {
-					base, p = v, q+1
-				}
-			}
-			if base < 0 {
-				return nil, 0, errWasm
-			}
-		}
-		size, q, err := readULEB(payload, p)
-		if err != nil || size > uint64(len(payload)) || q+int(size) > len(payload) {
-			return nil, 0, errWasm
-		}
-		seg := payload[q : q+int(size)]
-		p = q + int(size)
+	err := eachDataSegment(payload, func(base int64, seg []byte) {
 		if base < 0 {
-			continue
+			return
 		}
 		for i := 0; i+16 <= len(seg); i++ {
 			if (base+int64(i))%8 != 0 || !bytes.Equal(seg[i:i+4], tb[:]) || binary.LittleEndian.Uint32(seg[i+4:]) != 0 {
@@ -489,6 +501,9 @@ func roundFloatConstants(wasm []byte, ds *section, floatType uint32) ([]byte, in
 			binary.LittleEndian.PutUint64(seg[i+8:], math.Float64bits(boardFloat(v)))
 			count++
 		}
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	return payload, count, nil
 }
