@@ -47,6 +47,9 @@ type floatPatch struct {
 	noComplex bool
 	// complexText: with the board's message; noPow3: pow(a, b, c) raises.
 	complexText, noPow3 bool
+	// timestamps: time.localtime/gmtime sites reading their argument
+	// without rounding.
+	timestamps int
 }
 
 // heapLockBypass is what lets a float object be allocated while the heap
@@ -254,8 +257,48 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 		return idx
 	}
 
+	// Timestamps: the double build reads them with mp_obj_get_float and
+	// truncates (shared/timeutils: time.localtime, gmtime), where the board
+	// reads an integer; rounding them to float32 would move a 2024 date by
+	// up to a minute. Those sites call unrounded copies of mp_obj_get_float
+	// and mp_obj_get_float_maybe, appended as two new functions.
+	maybeK, getK := -1, -1
+	for k, ft := range funcTypes {
+		if types[ft].key() == getFloatSig && convertsToFloat(code[k], fp.floatType) {
+			maybeK = k
+			break
+		}
+	}
+	stampSites := map[int][]int{}
+	if maybeK >= 0 {
+		getSig := funcType{[]byte{0x7f}, []byte{0x7c}}.key()
+		for k, ft := range funcTypes {
+			if types[ft].key() == getSig && len(code[k]) < 40 && calls(code[k], uint64(funcImports)+uint64(maybeK)) {
+				getK = k
+				break
+			}
+		}
+	}
+	if getK >= 0 {
+		get := int64(funcImports) + int64(getK)
+		for k, ins := range code {
+			for i := 0; i+2 < len(ins); i++ {
+				if ins[i].op == 0x10 && ins[i].imm == get && ins[i+1].op == 0x9d && ins[i+2].op == 0xfc &&
+					ins[i+2].at+1 < len(wasm) && wasm[ins[i+2].at+1] == 0x03 { // i32.trunc_sat_f64_u
+					stampSites[k] = append(stampSites[k], i)
+				}
+			}
+		}
+	}
+	extra := 0
+	if len(stampSites) > 0 {
+		extra = 2
+	}
+	exactMaybe := uint64(funcImports) + uint64(len(bodies)) // pre-renumbering indices
+	exactGet := exactMaybe + 1
+
 	var codeOut bytes.Buffer
-	codeOut.Write(uleb(uint64(len(bodies))))
+	codeOut.Write(uleb(uint64(len(bodies) + extra)))
 	var body bytes.Buffer
 	for k, b := range bodies {
 		body.Reset()
@@ -324,6 +367,12 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 			if err := renumberBody(&body, demoted, 0, len(demoted), renumber); err != nil {
 				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
 			}
+		case len(stampSites[k]) > 0:
+			patched := retargetCalls(wasm, b, code[k], stampSites[k], exactGet)
+			if err := renumberBody(&body, patched, 0, len(patched), renumber); err != nil {
+				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
+			}
+			fp.timestamps += len(stampSites[k])
 		default:
 			if err := renumberBody(&body, wasm, b[0], b[1], renumber); err != nil {
 				return nil, fp, false, fmt.Errorf("function %d: %w", k, err)
@@ -332,12 +381,41 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 		codeOut.Write(uleb(uint64(body.Len())))
 		codeOut.Write(body.Bytes())
 	}
+	var funcPayload []byte
+	if extra > 0 {
+		// The unrounded copies: mp_obj_get_float_maybe as it was, and
+		// mp_obj_get_float calling that copy.
+		for _, c := range []struct {
+			k      int
+			patchd []byte
+		}{
+			{maybeK, wasm[bodies[maybeK][0]:bodies[maybeK][1]]},
+			{getK, retargetCalls(wasm, bodies[getK], code[getK], callsTo(code[getK], uint64(funcImports)+uint64(maybeK)), exactMaybe)},
+		} {
+			body.Reset()
+			if err := renumberBody(&body, c.patchd, 0, len(c.patchd), renumber); err != nil {
+				return nil, fp, false, fmt.Errorf("function %d copy: %w", c.k, err)
+			}
+			codeOut.Write(uleb(uint64(body.Len())))
+			codeOut.Write(body.Bytes())
+		}
+		rest, err := afterCount(wasm, funcSec.start, funcSec.end)
+		if err != nil {
+			return nil, fp, false, err
+		}
+		funcPayload = append(uleb(uint64(len(funcTypes)+2)), rest...)
+		funcPayload = append(funcPayload, uleb(funcTypes[maybeK])...)
+		funcPayload = append(funcPayload, uleb(funcTypes[getK])...)
+	}
 
 	impPayload, err := appendFuncImports(wasm, impSec, "env", []string{floatFormatImport, floatParseImport}, []uint64{formatType, parseType})
 	if err != nil {
 		return nil, fp, false, err
 	}
 	rebuilt := map[byte][]byte{2: impPayload, 10: codeOut.Bytes()}
+	if funcPayload != nil {
+		rebuilt[3] = funcPayload
+	}
 	if err := renumberOtherSections(wasm, secs, renumber, rebuilt); err != nil {
 		return nil, fp, false, err
 	}
@@ -536,6 +614,34 @@ func storesType(ins []wasmInstr, t uint32) bool {
 		}
 	}
 	return false
+}
+
+// callsTo lists the positions of the calls to function fi in a body.
+func callsTo(ins []wasmInstr, fi uint64) []int {
+	var at []int
+	for i, in := range ins {
+		if in.op == 0x10 && uint64(in.imm) == fi {
+			at = append(at, i)
+		}
+	}
+	return at
+}
+
+// retargetCalls returns body b with the call instructions at positions
+// sites (indices into ins) calling function to instead.
+func retargetCalls(wasm []byte, b [2]int, ins []wasmInstr, sites []int, to uint64) []byte {
+	var out []byte
+	at := b[0]
+	for _, i := range sites {
+		out = append(out, wasm[at:ins[i].at]...)
+		out = append(out, 0x10)
+		out = append(out, uleb(to)...)
+		at = b[1]
+		if i+1 < len(ins) {
+			at = ins[i+1].at
+		}
+	}
+	return append(out, wasm[at:b[1]]...)
 }
 
 // calls reports whether a body calls function fi.

@@ -42,12 +42,13 @@ var floatCases = []struct {
 	{"accumulate", "sum([0.1]*10) == 1.0", "True", "False"},
 	{"imaginary literal", "fails('exec(\"1j\")')", "SyntaxError: complex values not supported", "ok"},
 	{"pow3", "fails('pow(2, 3, 5)')", "NotImplementedError: 3-arg pow() not supported", "ok"},
+	{"timestamp", "time.localtime(762566398)[:6]", "(2024, 2, 29, 23, 59, 58)", "(2024, 2, 29, 23, 59, 58)"},
 	{"no imaginary part", "fails('float(\"1j\")')", "ValueError: invalid syntax for number", "ValueError: invalid syntax for number"},
 }
 
 func floatScript() string {
 	var b strings.Builder
-	b.WriteString("import math, struct, array\n")
+	b.WriteString("import math, struct, array, time\n")
 	b.WriteString("def fails(src):\n try:\n  eval(src)\n  return 'ok'\n except Exception as e:\n  return '%s: %s' % (type(e).__name__, e)\n")
 	for _, c := range floatCases {
 		b.WriteString("print(" + c.expr + ")\n")
@@ -121,7 +122,7 @@ func TestFloatPatchFindsTheFirmwaresFloatCode(t *testing.T) {
 	if fp.constants != 5 {
 		t.Errorf("rewrote %d float constants, want 5", fp.constants)
 	}
-	if fp.getFloat == 0 || fp.parse == 0 || fp.format == 0 || !fp.heapLockFree || !fp.noComplex || !fp.complexText || !fp.noPow3 {
+	if fp.getFloat == 0 || fp.parse == 0 || fp.format == 0 || !fp.heapLockFree || !fp.noComplex || !fp.complexText || !fp.noPow3 || fp.timestamps == 0 {
 		t.Errorf("did not find every function: %+v", fp)
 	}
 	again, _, ok, err := patchFloats(out)
