@@ -10,7 +10,7 @@ import (
 // The ESP8266 keeps a float in the object word as a float32 without its two
 // low mantissa bits (MICROPY_FLOAT_IMPL_FLOAT, MICROPY_OBJ_REPR_C); the
 // pyscript firmware boxes a double. So, when the firmware is compiled, we
-// rewrite it (as safepoint.go and invoke.go do) in three places:
+// rewrite it (as safepoint.go and invoke.go do):
 //
 //   - Every store of a new float object's value (mp_obj_new_float and the
 //     copies the compiler inlined into the float type's constructor, unary
@@ -20,16 +20,26 @@ import (
 //     in double and rounded once are exactly the float32 results, so
 //     arithmetic matches; 1e38*10 overflows to inf; int(123456789.0) is the
 //     board's 123456768.
+//   - An int meeting a float becomes a float32 first, as on the board
+//     (mp_obj_get_float_maybe's result, mp_obj_float_binary_op's left
+//     operand); time.localtime/gmtime, which the double build feeds through
+//     mp_obj_get_float where the board reads an integer, get unrounded
+//     copies of the two getters.
 //   - The float constants in the firmware's data (math.pi, math.e, …) get
 //     the board's values.
-//   - mp_format_float's body becomes a call to the host (floatfmt.go), which
-//     formats with the board's rules and float32 arithmetic.
+//   - mp_format_float and mp_parse_float_internal become calls to the host
+//     (floatfmt.go), which formats and reads with the board's rules in
+//     float32 arithmetic.
+//   - Float objects are allocated even while the heap is locked.
+//   - Complex literals and three-argument pow raise the board's errors
+//     (numlang.go).
 //
 // The module has no name section, so the functions are found by signature
 // and behaviour: mp_obj_new_float is the (f64)→i32 function that allocates,
 // stores the float type's address at offset 0 and the f64 at offset 8;
-// mp_format_float is the (f64, i32×5)→i32 function that writes "INF"/"NAN".
-// A firmware where they are not found is run unpatched (doubles).
+// mp_format_float is the (f64, i32×5)→i32 function that writes "INF"/"NAN";
+// the reader skips '_' and caps its mantissa; and so on below. A firmware
+// where the core of them is not found is run unpatched (doubles).
 
 // floatPatch is what patchFloats found.
 type floatPatch struct {
