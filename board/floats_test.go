@@ -2,6 +2,7 @@ package board
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -211,4 +212,24 @@ print(locked_list())
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// FuzzBoardFloatText feeds the host side of the patched formatter and
+// reader what a script can make the firmware pass (any float, format
+// character, precision, sign; any text): a result, never a panic, and the
+// text fits the firmware's buffer.
+func FuzzBoardFloatText(f *testing.F) {
+	f.Add(uint64(0x3fb999999999999a), int8(33), byte('g'), int16(99), byte(0), []byte("0.1"))
+	f.Add(uint64(0x7ff0000000000000), int8(33), byte('F'), int16(-1), byte('+'), []byte("1e"))
+	f.Add(uint64(0x47efffffe0000000), int8(4), byte('f'), int16(1000), byte(' '), []byte("1_0.5e-99x"))
+	f.Fuzz(func(t *testing.T, bits uint64, size int8, fmtc byte, prec int16, sign byte, text []byte) {
+		out := formatBoardFloat(math.Float64frombits(bits), int(size), fmtc, int(prec), sign)
+		if size >= 19 && len(out) >= int(size) {
+			t.Errorf("%d bytes for a %d-byte buffer: %q", len(out), size, out)
+		}
+		_, n, _ := readBoardFloat(text)
+		if n > len(text) {
+			t.Errorf("read %d of %d bytes", n, len(text))
+		}
+	})
 }
