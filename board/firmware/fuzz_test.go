@@ -13,6 +13,7 @@ func FuzzFirmwareImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _, _ = PatchDyncalls(data)
 		_, _ = PatchLoopSafepoints(data)
+		_, _, _, _ = patchFloats(data)
 		_ = findLayout(data)
 		if m, err := parseWasm(data); err == nil {
 			for _, fi := range m.exports {

@@ -33,6 +33,9 @@ type Options struct {
 	// NoSafepoints leaves out the loop countdown (safepoint.go), for the
 	// benchmark that measures its cost.
 	NoSafepoints bool
+	// DoubleFloats leaves the wasm build's double-precision floats
+	// (floatpatch.go), for tests that compare with the unpatched firmware.
+	DoubleFloats bool
 }
 
 // Layout holds addresses inside the firmware's linear memory found by
@@ -61,9 +64,19 @@ func Compile(wasm []byte, source string, opts Options) (*Image, error) {
 		cfg = cfg.WithCompilationCache(opts.Cache)
 	}
 	patched := wasm
+	if !opts.DoubleFloats {
+		// The ESP8266's single-precision floats (floatpatch.go).
+		p, _, ok, err := patchFloats(patched)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+		}
+		if ok {
+			patched = p
+		}
+	}
 	if !opts.NoSafepoints {
 		var err error
-		if patched, err = PatchLoopSafepoints(wasm); err != nil {
+		if patched, err = PatchLoopSafepoints(patched); err != nil {
 			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
 		}
 	}
