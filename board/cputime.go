@@ -385,12 +385,17 @@ func (b *Board) Computing() bool { return b.computing.Load() }
 
 // ChargeCPU charges d of CPU time at 80 MHz (half at 160 MHz) for work the
 // board does in C that the simulator does in Go: an extension layer calls
-// it from a host function (the TLS engine for axTLS's RSA operations). It
-// does nothing under CPUNative. Board goroutine only.
+// it from a host function (the TLS engine for axTLS's RSA operations) and
+// the board is parked for it at once. It does nothing under CPUNative.
+// Board goroutine only.
 func (b *Board) ChargeCPU(d time.Duration) {
 	if b.cpu.model != CPUBoard || d <= 0 {
 		return
 	}
 	b.cpuSync()
 	b.cpu.ps += int64(d) * 1000 * 80 / b.cpu.mhz
+	// The CPU is busy now: what the caller does next (send the TLS
+	// flight) happens after it, as on the board, not overlapped with the
+	// network wait that would otherwise pay it.
+	b.cpuPay(0)
 }

@@ -382,6 +382,12 @@ func (c *axClient) finishClient() error {
 	if err != nil {
 		return axErr(axBadCertificate)
 	}
+	// The board's CPU is busy with the RSA operation and the key
+	// derivation before ClientKeyExchange leaves: the charge blocks here,
+	// so the flight goes out when it would on the board.
+	if c.charge != nil {
+		c.charge(AxClientHandshake(pub.N.BitLen()))
+	}
 	body := append([]byte{byte(len(enc) >> 8), byte(len(enc))}, enc...)
 	if err := c.sendHandshake(hsClientKeyX, body); err != nil {
 		return err
@@ -389,9 +395,6 @@ func (c *axClient) finishClient() error {
 	seed := append(append([]byte(nil), c.clientRandom[:]...), c.serverRandom[:]...)
 	c.master = prf12(pre, "master secret", seed, 48)
 	c.keys()
-	if c.charge != nil {
-		c.charge(AxClientHandshake(pub.N.BitLen()))
-	}
 	if err := c.writeRecord(recCCS, []byte{1}); err != nil {
 		return err
 	}
