@@ -19,6 +19,8 @@ type endpoint struct {
 	// checksums alone and WritePackets fills those of the node's own
 	// packets (see checksum.go).
 	offload atomic.Bool
+	// filtered counts the frames the receive filter dropped (rxfilter.go).
+	filtered atomic.Uint64
 
 	mu struct {
 		sync.RWMutex
@@ -207,6 +209,9 @@ func (e *endpoint) receive(f *frame) {
 		typ = tcpip.PacketHost
 	default:
 		// The NIC's hardware filter: flooded unicast for someone else.
+		return
+	}
+	if typ != tcpip.PacketHost && e.unheard(f.b) {
 		return
 	}
 	if h := e.nic.hooks.Load(); h != nil && h.in != nil && typ == tcpip.PacketHost {

@@ -144,6 +144,8 @@ type NIC struct {
 	att atomic.Pointer[Attachment]
 	// hooks are the owner's frame hooks (SetFrameHooks), or nil.
 	hooks atomic.Pointer[frameHooks]
+	// dropUnheard is DropUnheardBroadcasts' switch (rxfilter.go).
+	dropUnheard atomic.Bool
 
 	mu struct {
 		sync.Mutex

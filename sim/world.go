@@ -607,6 +607,11 @@ func (w *World) buildBoard(in scenario.Instance) error {
 	if err != nil {
 		return err
 	}
+	// A board's stack has no default transport handler and gets raw
+	// sockets only from its socket table, which switches this off on the
+	// first one: the NIC may drop the fleet's DHCP broadcasts to ports the
+	// board does not listen on before gVisor reads them (issue #20).
+	nic.DropUnheardBroadcasts(true)
 	bn := &boardNode{inst: in, node: node, nic: nic, mac: mac, done: make(chan struct{})}
 	bn.console = newConsole(in.Name, w.clock, w.opts.Console, w.opts.RawConsole)
 	bn.console.keep = w.opts.ConsoleKeep

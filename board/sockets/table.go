@@ -477,6 +477,11 @@ func (t *Table) Socket(af, typ, proto int) (int, error) {
 		tcpipErr tcpip.Error
 	)
 	if s.raw {
+		// A raw socket sees datagrams no UDP endpoint is bound for: the
+		// NIC must stop dropping unheard broadcasts (netstack rxfilter.go).
+		if d, ok := t.cfg.Link.(interface{ DropUnheardBroadcasts(bool) }); ok {
+			d.DropUnheardBroadcasts(false)
+		}
 		ep, tcpipErr = t.cfg.Stack.NewRawEndpoint(tcpip.TransportProtocolNumber(proto), ipv4.ProtocolNumber, s.wq, true)
 		if tcpipErr != nil {
 			// raw_new failed (the stack has no raw sockets): modlwip

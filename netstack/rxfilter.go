@@ -1,0 +1,103 @@
+package netstack
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// The receive filter drops, before gVisor parses them, broadcast frames a
+// station's stack is certain to drop without a trace: in a fleet every
+// board's DHCP DISCOVER and REQUEST and every ARP request is flooded to a
+// thousand stations, and walking each copy through gVisor's IPv4 input
+// (iptables, connection tracking, the demuxer) was a third of a
+// 1000-board run's CPU for no observable effect (issue #20).
+//
+// Only what gVisor provably drops is dropped here, and nothing the links
+// see changes (loss draws, counters, capture and trace all happen before
+// the frame reaches the NIC):
+//
+//   - An ARP request whose target is none of the stack's addresses. gVisor's
+//     arp.endpoint.HandlePacket returns at once for it (the
+//     requestsReceivedUnknownTargetAddress counter), before it learns the
+//     sender: nothing but its own statistics, which nobody reads, changes.
+//     Spoofing NICs (a NAT's) claim every address, and CheckLocalAddress
+//     says so.
+//   - An IPv4 UDP datagram to the limited broadcast address for whose port
+//     no UDP endpoint is bound, on a NIC whose owner promised (with
+//     DropUnheardBroadcasts) that the stack has no raw sockets and no
+//     default transport handler: the demuxer then finds no endpoint, counts
+//     UnknownPortErrors and, the destination being a broadcast, sends no
+//     ICMP (RFC 1122 3.2.2). Fragments and packets with options go through.
+
+// rxFilterOff turns the whole filter off: the tests compare what a stack
+// does with and without it.
+var rxFilterOff atomic.Bool
+
+// DropUnheardBroadcasts switches the UDP half of the receive filter on or
+// off. The caller promises that while it is on the NIC's node has no raw
+// sockets (they would see every datagram) and no default transport handler
+// (Stack.SetTransportProtocolHandler): the board's socket table, which
+// creates every socket of a board's stack, switches it.
+func (c *NIC) DropUnheardBroadcasts(on bool) { c.dropUnheard.Store(on) }
+
+// unheard reports whether the stack would drop the non-unicast frame b
+// without effect (see above).
+func (e *endpoint) unheard(b []byte) bool {
+	if rxFilterOff.Load() {
+		return false
+	}
+	if e.dropsUnheard(b) {
+		e.filtered.Add(1)
+		return true
+	}
+	return false
+}
+
+func (e *endpoint) dropsUnheard(b []byte) bool {
+	s := e.nic.node.stack
+	switch header.Ethernet(b).Type() {
+	case header.ARPProtocolNumber:
+		a := header.ARP(b[header.EthernetMinimumSize:])
+		if !a.IsValid() || a.Op() != header.ARPRequest {
+			return false
+		}
+		target := tcpip.AddrFrom4Slice(a.ProtocolAddressTarget())
+		return s.CheckLocalAddress(0, header.IPv4ProtocolNumber, target) == 0
+	case header.IPv4ProtocolNumber:
+		if !e.nic.dropUnheard.Load() {
+			return false
+		}
+		ip := header.IPv4(b[header.EthernetMinimumSize:])
+		if len(ip) < header.IPv4MinimumSize+header.UDPMinimumSize || ip.HeaderLength() != header.IPv4MinimumSize ||
+			ip.TransportProtocol() != header.UDPProtocolNumber || ip.DestinationAddress() != header.IPv4Broadcast ||
+			ip.More() || ip.FragmentOffset() != 0 {
+			return false
+		}
+		udp := ip[header.IPv4MinimumSize:]
+		// Every key the demuxer tries for a broadcast (transport_demuxer.go
+		// iterEndpointsLocked): exact, no local address, no remote part,
+		// local port only. Each is looked up first when asked for itself.
+		id := stack.TransportEndpointID{
+			LocalPort:     binary.BigEndian.Uint16(udp[2:]),
+			LocalAddress:  header.IPv4Broadcast,
+			RemotePort:    binary.BigEndian.Uint16(udp[0:]),
+			RemoteAddress: ip.SourceAddress(),
+		}
+		for _, v := range [...]stack.TransportEndpointID{
+			id,
+			{LocalPort: id.LocalPort, RemotePort: id.RemotePort, RemoteAddress: id.RemoteAddress},
+			{LocalPort: id.LocalPort, LocalAddress: id.LocalAddress},
+			{LocalPort: id.LocalPort},
+		} {
+			if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, v, e.nic.id) != nil {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
