@@ -19,8 +19,9 @@ type endpoint struct {
 	// checksums alone and WritePackets fills those of the node's own
 	// packets (see checksum.go).
 	offload atomic.Bool
-	// filtered counts the frames the receive filter dropped (rxfilter.go).
-	filtered atomic.Uint64
+	// filteredARP and filteredUDP count the frames the receive filter
+	// dropped (rxfilter.go).
+	filteredARP, filteredUDP atomic.Uint64
 
 	mu struct {
 		sync.RWMutex

@@ -50,32 +50,41 @@ func (e *endpoint) unheard(b []byte) bool {
 	if rxFilterOff.Load() {
 		return false
 	}
-	if e.dropsUnheard(b) {
-		e.filtered.Add(1)
-		return true
+	drop, udp := e.dropsUnheard(b)
+	if drop && udp {
+		e.filteredUDP.Add(1)
+	} else if drop {
+		e.filteredARP.Add(1)
 	}
-	return false
+	return drop
 }
 
-func (e *endpoint) dropsUnheard(b []byte) bool {
+// FilteredBroadcasts counts the frames the NIC's receive filter kept from
+// its stack: ARP requests for other addresses and unheard UDP broadcasts.
+func (c *NIC) FilteredBroadcasts() (arp, udp uint64) {
+	return c.ep.filteredARP.Load(), c.ep.filteredUDP.Load()
+}
+
+// dropsUnheard decides for unheard; udp tells which half dropped.
+func (e *endpoint) dropsUnheard(b []byte) (drop, udp bool) {
 	s := e.nic.node.stack
 	switch header.Ethernet(b).Type() {
 	case header.ARPProtocolNumber:
 		a := header.ARP(b[header.EthernetMinimumSize:])
 		if !a.IsValid() || a.Op() != header.ARPRequest {
-			return false
+			return false, false
 		}
 		target := tcpip.AddrFrom4Slice(a.ProtocolAddressTarget())
-		return s.CheckLocalAddress(0, header.IPv4ProtocolNumber, target) == 0
+		return s.CheckLocalAddress(0, header.IPv4ProtocolNumber, target) == 0, false
 	case header.IPv4ProtocolNumber:
 		if !e.nic.dropUnheard.Load() {
-			return false
+			return false, false
 		}
 		ip := header.IPv4(b[header.EthernetMinimumSize:])
 		if len(ip) < header.IPv4MinimumSize+header.UDPMinimumSize || ip.HeaderLength() != header.IPv4MinimumSize ||
 			ip.TransportProtocol() != header.UDPProtocolNumber || ip.DestinationAddress() != header.IPv4Broadcast ||
 			ip.More() || ip.FragmentOffset() != 0 {
-			return false
+			return false, false
 		}
 		udp := ip[header.IPv4MinimumSize:]
 		// Every key the demuxer tries for a broadcast (transport_demuxer.go
@@ -94,10 +103,10 @@ func (e *endpoint) dropsUnheard(b []byte) bool {
 			{LocalPort: id.LocalPort},
 		} {
 			if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, v, e.nic.id) != nil {
-				return false
+				return false, false
 			}
 		}
-		return true
+		return true, true
 	}
-	return false
+	return false, false
 }

@@ -110,7 +110,8 @@ func TestReceiveFilterDropsOnlyWhatTheStackDrops(t *testing.T) {
 					t.Fatal(err)
 				}
 				egress, _ := cnic.att.Load().Stats()
-				filtered := cnic.ep.filtered.Load()
+				arp, udp := cnic.FilteredBroadcasts()
+				filtered := arp + udp
 				_, _, learned := cnic.Neighbor(ip("10.0.0.1"))
 				wantFiltered := tc.filtered && !off
 				if (filtered == 1) != wantFiltered || filtered > 1 {
