@@ -54,6 +54,8 @@ type Node struct {
 	seed  uint64
 	trace *trace.Log
 	stack *stack.Stack
+	// nicCount is len(mu.nics), read by the receive filter (rxfilter.go).
+	nicCount atomic.Int32
 
 	mu struct {
 		sync.Mutex
@@ -193,6 +195,7 @@ func (n *Node) AddNIC(m *Medium, cfg NICConfig) (*NIC, error) {
 	n.mu.Lock()
 	nic.ep.offload.Store(n.mu.forwarding)
 	n.mu.nics = append(n.mu.nics, nic)
+	n.nicCount.Store(int32(len(n.mu.nics)))
 	n.mu.Unlock()
 
 	if cfg.Addr.IsValid() {

@@ -87,23 +87,32 @@ func (e *endpoint) dropsUnheard(b []byte) (drop, udp bool) {
 			return false, false
 		}
 		udp := ip[header.IPv4MinimumSize:]
-		// Every key the demuxer tries for a broadcast (transport_demuxer.go
-		// iterEndpointsLocked): exact, no local address, no remote part,
-		// local port only. Each is looked up first when asked for itself.
 		id := stack.TransportEndpointID{
 			LocalPort:     binary.BigEndian.Uint16(udp[2:]),
 			LocalAddress:  header.IPv4Broadcast,
 			RemotePort:    binary.BigEndian.Uint16(udp[0:]),
 			RemoteAddress: ip.SourceAddress(),
 		}
-		for _, v := range [...]stack.TransportEndpointID{
-			id,
-			{LocalPort: id.LocalPort, RemotePort: id.RemotePort, RemoteAddress: id.RemoteAddress},
-			{LocalPort: id.LocalPort, LocalAddress: id.LocalAddress},
-			{LocalPort: id.LocalPort},
-		} {
-			if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, v, e.nic.id) != nil {
-				return false, false
+		// The demuxer delivers a broadcast to the endpoints under every key
+		// it tries (transport_demuxer.go iterEndpointsLocked: exact, no
+		// local address, no remote part, local port only);
+		// FindTransportEndpoint tries the same keys and returns the first
+		// one's endpoint for this NIC or for any NIC. On a one-NIC node every
+		// endpoint is for this NIC or any, so nil means no key holds one.
+		// With more NICs the first key's endpoints may be bound to another
+		// NIC, so each key is asked for itself (it is then tried first).
+		if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, id, e.nic.id) != nil {
+			return false, false
+		}
+		if e.nic.node.nicCount.Load() > 1 {
+			for _, v := range [...]stack.TransportEndpointID{
+				{LocalPort: id.LocalPort, RemotePort: id.RemotePort, RemoteAddress: id.RemoteAddress},
+				{LocalPort: id.LocalPort, LocalAddress: id.LocalAddress},
+				{LocalPort: id.LocalPort},
+			} {
+				if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, v, e.nic.id) != nil {
+					return false, false
+				}
 			}
 		}
 		return true, true

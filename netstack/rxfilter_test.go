@@ -88,11 +88,23 @@ func TestReceiveFilterDropsOnlyWhatTheStackDrops(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, off := range []bool{false, true} {
+			for _, run := range []struct{ off, twoNICs bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+				off := run.off
 				rxFilterOff.Store(off)
 				w := newWorld(t, vclock.Fast, 1)
 				_, anic := w.node("a", 1, 1, Impairments{})
 				c, cnic := w.node("c", 3, 1, Impairments{})
+				if run.twoNICs {
+					// A second NIC makes the filter ask the demuxer key by key.
+					other, err := NewMedium(MediumConfig{Name: "other", Clock: w.clock})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(other.Close)
+					if _, err := c.AddNIC(other, NICConfig{Addr: netip.MustParsePrefix("10.1.0.3/24")}); err != nil {
+						t.Fatal(err)
+					}
+				}
 				cnic.DropUnheardBroadcasts(tc.unheard)
 				var pc *PacketConn
 				if tc.listen.IsValid() {
@@ -115,18 +127,18 @@ func TestReceiveFilterDropsOnlyWhatTheStackDrops(t *testing.T) {
 				_, _, learned := cnic.Neighbor(ip("10.0.0.1"))
 				wantFiltered := tc.filtered && !off
 				if (filtered == 1) != wantFiltered || filtered > 1 {
-					t.Errorf("filter off=%v: %d frames filtered, want filtered=%v", off, filtered, wantFiltered)
+					t.Errorf("filter off=%v, two NICs=%v: %d frames filtered, want filtered=%v", off, run.twoNICs, filtered, wantFiltered)
 				}
 				if egress.Frames != tc.replies {
-					t.Errorf("filter off=%v: station sent %d frames, want %d\n%s", off, egress.Frames, tc.replies, w.trace)
+					t.Errorf("filter off=%v, two NICs=%v: station sent %d frames, want %d\n%s", off, run.twoNICs, egress.Frames, tc.replies, w.trace)
 				}
 				if got != tc.reads {
-					t.Errorf("filter off=%v: datagram read = %v, want %v", off, got, tc.reads)
+					t.Errorf("filter off=%v, two NICs=%v: datagram read = %v, want %v", off, run.twoNICs, got, tc.reads)
 				}
 				// gVisor learns the sender only from a request for its own
 				// address (it answers it); never from one it ignores.
 				if learned != (tc.replies > 0) {
-					t.Errorf("filter off=%v: neighbour 10.0.0.1 learned = %v", off, learned)
+					t.Errorf("filter off=%v, two NICs=%v: neighbour 10.0.0.1 learned = %v", off, run.twoNICs, learned)
 				}
 			}
 			rxFilterOff.Store(false)
