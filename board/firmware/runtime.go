@@ -36,6 +36,9 @@ type Options struct {
 	// DoubleFloats leaves the wasm build's double-precision floats
 	// (floatpatch.go), for tests that compare with the unpatched firmware.
 	DoubleFloats bool
+	// BytecodeDecoratorsOnly leaves @micropython.native and viper a
+	// SyntaxError (decorator.go), for tests of the unpatched firmware.
+	BytecodeDecoratorsOnly bool
 }
 
 // Layout holds addresses inside the firmware's linear memory found by
@@ -67,6 +70,16 @@ func Compile(wasm []byte, source string, opts Options) (*Image, error) {
 	if !opts.DoubleFloats {
 		// The ESP8266's single-precision floats (floatpatch.go).
 		p, _, ok, err := patchFloats(patched)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+		}
+		if ok {
+			patched = p
+		}
+	}
+	if !opts.BytecodeDecoratorsOnly {
+		// native and viper compile as bytecode (decorator.go).
+		p, ok, err := patchDecorators(patched)
 		if err != nil {
 			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
 		}
