@@ -177,7 +177,7 @@ _ks = None
 _vs = None
 
 
-def hide():
+def hide(frozen):
     # Empties sys.modules and gives the host what it needs, as words: the
     # two maps' anchors (a key and value known to be in each), the
     # addresses of the key and value lists and of _EXT, _FROZEN, _PKG and
@@ -192,8 +192,9 @@ def hide():
 
     k = []
     _esp_sys(k, _esp8266._streams)
-    # The board's sys.path, frozenDir standing for '.frozen' (board/fs.go).
-    sys.path[:] = ["", "/.frozen", "/lib", "/"]
+    # The board's sys.path: frozen is '.frozen', which the host serves from
+    # its frozen directory (board/syscalls.go), or that directory itself.
+    sys.path[:] = ["", frozen, "/lib", "/"]
     mods = sys.modules
     me = mods["_surface"]
     _ks = list(mods)
