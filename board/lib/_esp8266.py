@@ -222,6 +222,23 @@ def _help(*args):
         _fw_help(*args)
 
 
+_emg = None
+
+
+def alloc_emergency_exception_buf(size):
+    # micropython.alloc_emergency_exception_buf (py/modmicropython.c; the
+    # ESP8266 has MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF with a dynamic
+    # buffer): takes the buffer from the heap and frees the previous one,
+    # as the board does. The firmware has no code that would use it, so
+    # messages of exceptions raised with the heap full stay lost
+    # (RATIONALE.md, "The emergency exception buffer").
+    global _emg
+    size = int(size)
+    _emg = None
+    if size > 0:
+        _emg = bytearray(size)
+
+
 _fw_help = None
 # The interactive board's sys.stdin/stdout/stderr, which _surface writes
 # into the firmware's sys.

@@ -147,6 +147,22 @@ def _set(d, name, value):
     return False
 
 
+def _add(d, name, value, keep):
+    # Gives the ROM dict d one more entry, name (a qstr) -> value: a new
+    # table in the heap, which keep holds (a ROM table is no GC root).
+    flags, alloc, table = _header(id(d) + 4)
+    n = flags >> 3
+    if flags & 7 != 7 or alloc != n:
+        return False
+    t = bytearray(8 * (n + 1))
+    t[: 8 * n] = uctypes.bytes_at(table, 8 * n)
+    struct.pack_into("<II", t, 8 * n, id(name), id(value))
+    keep.append(t)
+    keep.append(value)
+    struct.pack_into("<III", uctypes.bytearray_at(id(d) + 4, 12), 0, 7 | (n + 1) << 3, n + 1, uctypes.addressof(t))
+    return True
+
+
 def _esp_sys(keep, streams):
     # The firmware's own sys, with the ESP8266's platform and implementation
     # written into its ROM dict and attrtuple: it stays a built-in (sys.x = 1
@@ -192,6 +208,11 @@ def hide(frozen):
 
     k = []
     _esp_sys(k, _esp8266._streams)
+    # The ESP8266's micropython module has alloc_emergency_exception_buf;
+    # the function's __name__ is the qstr the dict needs as its key.
+    f = _esp8266.alloc_emergency_exception_buf
+    if not hasattr(micropython, f.__name__):
+        _add(micropython.__dict__, f.__name__, f, k)
     # The board's sys.path: frozen is '.frozen', which the host serves from
     # its frozen directory (board/syscalls.go), or that directory itself.
     sys.path[:] = ["", frozen, "/lib", "/"]
