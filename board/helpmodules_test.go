@@ -27,3 +27,19 @@ func TestHelpModulesListsTheBoardsModules(t *testing.T) {
 		t.Errorf("help('modulez') printed %q, want the firmware's object description", after)
 	}
 }
+
+// TestHelpModulesAtTheREPL: an interactive board preloads the board's
+// modules at boot; the list still loads only when asked, twice in a row,
+// and stays out of sys.modules.
+func TestHelpModulesAtTheREPL(t *testing.T) {
+	want, err := os.ReadFile("testdata/help_modules.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startREPL(t, nil)
+	s.expectSince(0, "\r\n"+banner+">>> ")
+	text := strings.ReplaceAll(string(want), "\n", "\r\n")
+	s.exchange("help('modules')\r", "help('modules')\r\n"+text+">>> ")
+	s.exchange("help('modules')\r", "help('modules')\r\n"+text+">>> ")
+	s.exchange("import sys; '_helpmods' in sys.modules\r", "import sys; '_helpmods' in sys.modules\r\nFalse\r\n>>> ")
+}

@@ -180,7 +180,7 @@ def _help(*args):
         # in sys.modules.
         import _helpmods
 
-        del sys.modules["_helpmods"]
+        sys.modules.pop("_helpmods", None)
         _helpmods.show()
     elif args[0] is _help or args[0] is _input:
         # Builtins on the board.
