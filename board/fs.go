@@ -22,6 +22,10 @@ var libFS embed.FS
 // read-only and hidden from os.listdir("/").
 const frozenDir = "/.frozen"
 
+// boardFrozenEntry is the ESP8266's sys.path entry for its frozen modules,
+// a relative path the host takes to mean frozenDir (syscalls.go).
+const boardFrozenEntry = ".frozen"
+
 // Linux errno values, which MicroPython's OSError reports (the firmware
 // passes a syscall's negative return straight through as errno).
 const (

@@ -61,7 +61,14 @@ func (b *Board) hideModules(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := b.callPy(ctx, hide)
+	// The ESP8266's sys.path names its frozen modules '.frozen'; a firmware
+	// whose import sends that prefix to its own frozen table keeps
+	// frozenDir (firmware/frozenprefix.go).
+	entry := frozenDir
+	if b.fw.img.FrozenDir {
+		entry = boardFrozenEntry
+	}
+	v, err := b.callPy(ctx, hide, entry)
 	if err != nil {
 		return err
 	}

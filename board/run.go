@@ -335,8 +335,8 @@ func (b *Board) libModulesUsed(all bool) []string {
 		n, ok := strings.CutSuffix(strings.TrimPrefix(p, "lib/"), ".py")
 		n = strings.TrimSuffix(n, "/__init__")
 		// upysh and webrepl_setup act when imported: load them when the
-		// script does.
-		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" && n != "upysh" && n != "webrepl_setup" {
+		// script does. _helpmods loads when help('modules') asks.
+		if err == nil && ok && n != "_esp8266" && n != "_sys" && n != "_gc" && n != "upysh" && n != "webrepl_setup" && n != "_helpmods" {
 			lib[strings.ReplaceAll(n, "/", ".")] = true
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -71,6 +72,11 @@ func (b *Board) pathAt(dirfd int32, p uint32) (string, int) {
 			return "", eBADF
 		}
 		return b.notePath(cleanPath(of.path, name)), 0
+	}
+	if b.fw.img.FrozenDir && (name == boardFrozenEntry || strings.HasPrefix(name, boardFrozenEntry+"/")) {
+		// '.frozen' on sys.path: the board's frozen modules, whatever the
+		// current directory (firmware/frozenprefix.go).
+		return b.notePath(frozenDir + name[len(boardFrozenEntry):]), 0
 	}
 	return b.notePath(cleanPath(b.cwd, name)), 0
 }

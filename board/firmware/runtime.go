@@ -24,6 +24,9 @@ type Image struct {
 	Layout   Layout
 	// InvokeSigs are the firmware's invoke_* imports (see invoke.go).
 	InvokeSigs map[string]FuncType
+	// FrozenDir reports that '.frozen' on sys.path is a directory like any
+	// other (frozenprefix.go), so the board can show the ESP8266's sys.path.
+	FrozenDir bool
 }
 
 // Options says how to compile an image.
@@ -36,6 +39,12 @@ type Options struct {
 	// DoubleFloats leaves the wasm build's double-precision floats
 	// (floatpatch.go), for tests that compare with the unpatched firmware.
 	DoubleFloats bool
+	// BytecodeDecoratorsOnly leaves @micropython.native and viper a
+	// SyntaxError (decorator.go), for tests of the unpatched firmware.
+	BytecodeDecoratorsOnly bool
+	// PyscriptFrozen keeps the firmware's ".frozen/" import prefix
+	// (frozenprefix.go), for tests of the unpatched firmware.
+	PyscriptFrozen bool
 }
 
 // Layout holds addresses inside the firmware's linear memory found by
@@ -63,7 +72,7 @@ func Compile(wasm []byte, source string, opts Options) (*Image, error) {
 	if opts.Cache != nil {
 		cfg = cfg.WithCompilationCache(opts.Cache)
 	}
-	patched := wasm
+	patched, frozenDir := wasm, false
 	if !opts.DoubleFloats {
 		// The ESP8266's single-precision floats (floatpatch.go).
 		p, _, ok, err := patchFloats(patched)
@@ -72,6 +81,26 @@ func Compile(wasm []byte, source string, opts Options) (*Image, error) {
 		}
 		if ok {
 			patched = p
+		}
+	}
+	if !opts.BytecodeDecoratorsOnly {
+		// native and viper compile as bytecode (decorator.go).
+		p, ok, err := patchDecorators(patched)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+		}
+		if ok {
+			patched = p
+		}
+	}
+	if !opts.PyscriptFrozen {
+		// '.frozen' on sys.path is a directory (frozenprefix.go).
+		p, ok, err := patchFrozenPrefix(patched)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+		}
+		if ok {
+			patched, frozenDir = p, true
 		}
 	}
 	if !opts.NoSafepoints {
@@ -96,7 +125,7 @@ func Compile(wasm []byte, source string, opts Options) (*Image, error) {
 			return nil, fmt.Errorf("%w (%s does not export %s; is it the pyscript variant of MicroPython 1.27?)", ErrFirmware, source, name)
 		}
 	}
-	return &Image{Source: source, Runtime: rt, Compiled: compiled, InvokeSigs: sigs, Layout: findLayout(wasm)}, nil
+	return &Image{Source: source, Runtime: rt, Compiled: compiled, InvokeSigs: sigs, Layout: findLayout(wasm), FrozenDir: frozenDir}, nil
 }
 
 var requiredExports = []string{

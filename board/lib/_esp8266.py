@@ -174,11 +174,36 @@ def _input(prompt=None):
 def _help(*args):
     if not args:
         print(_HELP, end="")
+    elif args[0] is "modules":
+        # The firmware compares with the qstr object, as `is` does here.
+        # The list loads only when asked (boot time), and leaves no trace
+        # in sys.modules.
+        import _helpmods
+
+        sys.modules.pop("_helpmods", None)
+        _helpmods.show()
     elif args[0] is _help or args[0] is _input:
         # Builtins on the board.
         print("object <function> is of type function")
     else:
         _fw_help(*args)
+
+
+_emg = None
+
+
+def alloc_emergency_exception_buf(size):
+    # micropython.alloc_emergency_exception_buf (py/modmicropython.c; the
+    # ESP8266 has MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF with a dynamic
+    # buffer): takes the buffer from the heap and frees the previous one,
+    # as the board does. The firmware has no code that would use it, so
+    # messages of exceptions raised with the heap full stay lost
+    # (RATIONALE.md, "The emergency exception buffer").
+    global _emg
+    size = int(size)
+    _emg = None
+    if size > 0:
+        _emg = bytearray(size)
 
 
 _fw_help = None

@@ -101,6 +101,11 @@ def apply():
     _esp8266._setattr_hook = tuple(h)
     for d, names in _tables():
         _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
+    # @micropython.native and viper compile as bytecode: the patched
+    # compiler also accepts the parse nodes (qstr << 4 | kind) stored at
+    # 1024 (board/firmware/decorator.go). The literals intern the names;
+    # id() of an interned str is its qstr << 3 | 2.
+    struct.pack_into("<II", uctypes.bytearray_at(1024, 8), 0, id("native") >> 3 << 4, id("viper") >> 3 << 4)
 
 
 # After boot the board's modules leave sys.modules: on the ESP8266 most are
@@ -142,6 +147,22 @@ def _set(d, name, value):
     return False
 
 
+def _add(d, name, value, keep):
+    # Gives the ROM dict d one more entry, name (a qstr) -> value: a new
+    # table in the heap, which keep holds (a ROM table is no GC root).
+    flags, alloc, table = _header(id(d) + 4)
+    n = flags >> 3
+    if flags & 7 != 7 or alloc != n:
+        return False
+    t = bytearray(8 * (n + 1))
+    t[: 8 * n] = uctypes.bytes_at(table, 8 * n)
+    struct.pack_into("<II", t, 8 * n, id(name), id(value))
+    keep.append(t)
+    keep.append(value)
+    struct.pack_into("<III", uctypes.bytearray_at(id(d) + 4, 12), 0, 7 | (n + 1) << 3, n + 1, uctypes.addressof(t))
+    return True
+
+
 def _esp_sys(keep, streams):
     # The firmware's own sys, with the ESP8266's platform and implementation
     # written into its ROM dict and attrtuple: it stays a built-in (sys.x = 1
@@ -172,7 +193,7 @@ _ks = None
 _vs = None
 
 
-def hide():
+def hide(frozen):
     # Empties sys.modules and gives the host what it needs, as words: the
     # two maps' anchors (a key and value known to be in each), the
     # addresses of the key and value lists and of _EXT, _FROZEN, _PKG and
@@ -187,8 +208,14 @@ def hide():
 
     k = []
     _esp_sys(k, _esp8266._streams)
-    # The board's sys.path, frozenDir standing for '.frozen' (board/fs.go).
-    sys.path[:] = ["", "/.frozen", "/lib", "/"]
+    # The ESP8266's micropython module has alloc_emergency_exception_buf;
+    # the function's __name__ is the qstr the dict needs as its key.
+    f = _esp8266.alloc_emergency_exception_buf
+    if not hasattr(micropython, f.__name__):
+        _add(micropython.__dict__, f.__name__, f, k)
+    # The board's sys.path: frozen is '.frozen', which the host serves from
+    # its frozen directory (board/syscalls.go), or that directory itself.
+    sys.path[:] = ["", frozen, "/lib", "/"]
     mods = sys.modules
     me = mods["_surface"]
     _ks = list(mods)
