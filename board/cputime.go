@@ -399,3 +399,19 @@ func (b *Board) ChargeCPU(d time.Duration) {
 	// network wait that would otherwise pay it.
 	b.cpuPay(0)
 }
+
+// maxBusMicros bounds one bus transfer's time (a SoftSPI at 1 baud over
+// the whole heap is hours; the Duration must not overflow).
+const maxBusMicros = int64(1e12)
+
+// ChargeBus charges d of time the CPU spends waiting on a bus transfer
+// (SPI at its baud rate): like ChargeCPU, but the same at 80 and 160 MHz.
+// It does nothing under CPUNative. Board goroutine only.
+func (b *Board) ChargeBus(d time.Duration) {
+	if b.cpu.model != CPUBoard || d <= 0 {
+		return
+	}
+	b.cpuSync()
+	b.cpu.ps += int64(d) * 1000
+	b.cpuPay(0)
+}

@@ -243,3 +243,39 @@ func TestWatchdogHeldWhilePayingCPU(t *testing.T) {
 		t.Fatal("the watchdog never fired after its budget of running time")
 	}
 }
+
+// An SPI transfer holds the CPU for its bus time (machine_spi_transfer
+// waits on each spi_transaction): 3200 bytes at 2 MHz are 12.8 ms, whatever
+// the CPU clock, on top of the stand-in's own few milliseconds of Python.
+func TestSPITransferCostsBusTime(t *testing.T) {
+	const script = `
+import time, machine
+from machine import SPI
+s = SPI(1, baudrate=2000000)
+w = b"abcdefghijklmnop" * 200
+r = bytearray(len(w))
+def timed(f):
+    t0 = time.ticks_us()
+    f()
+    return time.ticks_diff(time.ticks_us(), t0)
+print("write80", timed(lambda: s.write(w)))
+print("readinto80", timed(lambda: s.readinto(r)))
+machine.freq(160000000)
+print("write160", timed(lambda: s.write(w)))
+print("ff", r[0] + r[-1])
+`
+	got := timings(t, Config{}, script)
+	const bus = 12800 // µs: 3200 · 8 bits / 2 MHz
+	for _, k := range []string{"write80", "readinto80", "write160"} {
+		if v := got[k]; v < bus || v > bus*3/2 {
+			t.Errorf("%s: %d µs, want the bus time %d µs plus at most half again of Python", k, v, bus)
+		}
+	}
+	if got["ff"] != 0x1fe {
+		t.Errorf("readinto filled %d, want MISO idle (0xff) in every byte", got["ff"])
+	}
+	native := timings(t, Config{CPU: CPUNative}, script)
+	if native["write80"] != 0 || native["readinto80"] != 0 {
+		t.Errorf("--cpu native: write %d µs, readinto %d µs; want 0", native["write80"], native["readinto80"])
+	}
+}

@@ -314,6 +314,16 @@ func init() {
 		b.Hardware().SPIWrite(b.clock.Elapsed(), a.buf)
 		return nil, nil
 	})
+	// spi_time(µs): an SPI transfer's bus time, which holds the CPU on the
+	// board (machine_spi_transfer waits for each spi_transaction).
+	hwFunc("spi_time", "i", func(b *Board, a hwArgs) (Value, error) {
+		us := a.n[0]
+		if us < 0 {
+			return nil, ValueError("negative time")
+		}
+		b.ChargeBus(time.Duration(min(int64(us), maxBusMicros)) * time.Microsecond)
+		return nil, nil
+	})
 	// bitstream(pin, buf, len): machine.bitstream's frame.
 	hwFunc("bitstream", "pb", func(b *Board, a hwArgs) (Value, error) {
 		b.Hardware().Bitstream(b.clock.Elapsed(), a.n[0], a.buf)

@@ -500,27 +500,53 @@ class I2C(SoftI2C):
         return "I2C(scl=%d, sda=%d, freq=%d)" % (self._scl, self._sda, self._freq)
 
 
+_FF = b"\xff" * 64
+
+
 class _SPIBase:
     # Writes reach the devices whose chip select is low (board/machine's
     # one SPI bus); reads see MISO idle (0xff): no simulated part answers.
-    def write(self, buf):
+    # A transfer holds the CPU for its bus time, len·8 bits at the baud
+    # rate, as machine_spi_transfer's spi_transaction loop (and softspi's
+    # delays) do on the board (_clock).
+    def _clock(self, n):
+        _hw.spi_time(n * 8000000 // self._baud)
+
+    def _fill(self, buf):
+        # MISO idle, 64 bytes a step: the board does this in C.
+        mv = memoryview(buf)
+        ff = memoryview(_FF)
+        n = len(mv)
+        i = 0
+        while i < n:
+            m = min(64, n - i)
+            mv[i : i + m] = ff[:m]
+            i += m
+
+    def _send(self, buf):
         from uctypes import addressof
 
         b = _buf(buf)
         _hw.spi_write(addressof(b), len(b))
+        return len(b)
+
+    def write(self, buf):
+        self._clock(self._send(buf))
 
     def read(self, nbytes, write=0x00):
+        self._clock(nbytes)
         return b"\xff" * nbytes
 
     def readinto(self, buf, write=0x00):
-        for i in range(len(buf)):
-            buf[i] = 0xFF
+        self._fill(buf)
+        self._clock(len(buf))
 
     def write_readinto(self, write_buf, read_buf):
         if len(write_buf) != len(read_buf):
             raise ValueError("buffers must be the same length")
-        self.write(write_buf)
-        self.readinto(read_buf)
+        n = self._send(write_buf)
+        self._fill(read_buf)
+        self._clock(n)
 
     def deinit(self):
         pass
