@@ -952,64 +952,52 @@ func (c *netCall) configSet() (hostabi.Value, error) {
 	return nil, nil
 }
 
-// network.hostname([name])
-func netHostname(c *netCall) (hostabi.Value, error) {
+// netSetting is network.X([value]): with no argument the setting, with one
+// the value parse accepts stored in it (under the state's lock).
+func netSetting[T any](c *netCall, field *T, parse func(hostabi.Value) (T, error)) (hostabi.Value, error) {
 	if err := c.nargs(0, 1, false); err != nil {
 		return nil, err
 	}
 	c.st.mu.Lock()
 	defer c.st.mu.Unlock()
 	if len(c.pos) == 0 {
-		return c.st.hostname, nil
+		return *field, nil
 	}
-	h, err := strData(c.pos[0])
+	v, err := parse(c.pos[0])
 	if err != nil {
 		return nil, err
 	}
-	if len(h) > hostnameMaxLen {
-		return nil, &hostabi.PyError{Type: "ValueError"}
-	}
-	c.st.hostname = h
+	*field = v
 	return nil, nil
+}
+
+// strOfLen is strData limited to lengths ok accepts (ValueError otherwise).
+func strOfLen(ok func(int) bool) func(hostabi.Value) (string, error) {
+	return func(v hostabi.Value) (string, error) {
+		s, err := strData(v)
+		if err != nil {
+			return "", err
+		}
+		if !ok(len(s)) {
+			return "", &hostabi.PyError{Type: "ValueError"}
+		}
+		return s, nil
+	}
+}
+
+// network.hostname([name])
+func netHostname(c *netCall) (hostabi.Value, error) {
+	return netSetting(c, &c.st.hostname, strOfLen(func(n int) bool { return n <= hostnameMaxLen }))
 }
 
 // network.country([code])
 func netCountry(c *netCall) (hostabi.Value, error) {
-	if err := c.nargs(0, 1, false); err != nil {
-		return nil, err
-	}
-	c.st.mu.Lock()
-	defer c.st.mu.Unlock()
-	if len(c.pos) == 0 {
-		return c.st.country, nil
-	}
-	s, err := strData(c.pos[0])
-	if err != nil {
-		return nil, err
-	}
-	if len(s) != 2 {
-		return nil, &hostabi.PyError{Type: "ValueError"}
-	}
-	c.st.country = s
-	return nil, nil
+	return netSetting(c, &c.st.country, strOfLen(func(n int) bool { return n == 2 }))
 }
 
 // network.phy_mode([mode])
 func netPhyMode(c *netCall) (hostabi.Value, error) {
-	if err := c.nargs(0, 1, false); err != nil {
-		return nil, err
-	}
-	c.st.mu.Lock()
-	defer c.st.mu.Unlock()
-	if len(c.pos) == 0 {
-		return c.st.phyMode, nil
-	}
-	n, err := intOf(c.pos[0])
-	if err != nil {
-		return nil, err
-	}
-	c.st.phyMode = n
-	return nil, nil
+	return netSetting(c, &c.st.phyMode, intOf)
 }
 
 // radioPower is the WLAN's radio switch for deep sleep (wifi.Radio).
