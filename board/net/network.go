@@ -912,29 +912,21 @@ func (c *netCall) configSet() (hostabi.Value, error) {
 				return nil, hostabi.OSErrorMsg("can't set channel")
 			}
 		case "hostname", "dhcp_hostname":
-			if _, err := netHostname(&netCall{b: c.b, w: c.w, st: c.st, iface: -1, pos: []hostabi.Value{kv.val}}); err != nil {
+			if _, err := netHostname(c.setting(kv.val)); err != nil {
 				return nil, err
 			}
 		case "protocol":
-			n, err := intOf(kv.val)
-			if err != nil {
+			if _, err := netPhyMode(c.setting(kv.val)); err != nil {
 				return nil, err
 			}
-			c.st.mu.Lock()
-			c.st.phyMode = n
-			c.st.mu.Unlock()
 		case "txpower":
 			if _, err := floatOf(kv.val); err != nil {
 				return nil, err
 			}
 		case "pm":
-			n, err := intOf(kv.val)
-			if err != nil {
+			if _, err := netSetting(c.setting(kv.val), &c.st.pm, intOf); err != nil {
 				return nil, err
 			}
-			c.st.mu.Lock()
-			c.st.pm = n
-			c.st.mu.Unlock()
 		default:
 			return nil, hostabi.ValueError("unknown config param")
 		}
@@ -969,6 +961,12 @@ func netSetting[T any](c *netCall, field *T, parse func(hostabi.Value) (T, error
 	}
 	*field = v
 	return nil, nil
+}
+
+// setting is the one-argument call of a module-level setting that
+// config(key=v) sets (hostname, phy_mode, pm).
+func (c *netCall) setting(v hostabi.Value) *netCall {
+	return &netCall{b: c.b, w: c.w, st: c.st, iface: -1, pos: []hostabi.Value{v}}
 }
 
 // strOfLen is strData limited to lengths ok accepts (ValueError otherwise).
