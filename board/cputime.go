@@ -392,11 +392,16 @@ func (b *Board) ChargeCPU(d time.Duration) {
 	if b.cpu.model != CPUBoard || d <= 0 {
 		return
 	}
+	b.blockFor(int64(d) * 1000 * 80 / b.cpu.mhz)
+}
+
+// blockFor charges ps picoseconds and parks the board for them at once:
+// the CPU is busy, so what the caller does next (send the TLS flight, end
+// the SPI transfer) happens after it, as on the board, not overlapped with
+// a network wait that would otherwise pay it.
+func (b *Board) blockFor(ps int64) {
 	b.cpuSync()
-	b.cpu.ps += int64(d) * 1000 * 80 / b.cpu.mhz
-	// The CPU is busy now: what the caller does next (send the TLS
-	// flight) happens after it, as on the board, not overlapped with the
-	// network wait that would otherwise pay it.
+	b.cpu.ps += ps
 	b.cpuPay(0)
 }
 
@@ -411,7 +416,5 @@ func (b *Board) ChargeBus(d time.Duration) {
 	if b.cpu.model != CPUBoard || d <= 0 {
 		return
 	}
-	b.cpuSync()
-	b.cpu.ps += int64(d) * 1000
-	b.cpuPay(0)
+	b.blockFor(int64(d) * 1000)
 }
