@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/esp8266sim/esp8266sim/scripts"
 )
@@ -64,15 +63,7 @@ print("pystones/s", 500 * 1000000 // time.ticks_diff(time.ticks_us(), t0))
 // (scripts/http_get.py), which spins on isconnected() while joining.
 const tutorialFleetYAML = `
 name: tutorial-fleet
-duration: 10m
-internet_hosts:
-  - name: micropython.org
-    ip: 176.58.119.26
-    services:
-      http:
-        pages:
-          - path: /ks/test.html
-            body: "<!DOCTYPE html><html><body><h1>Test</h1>It's working if you can read this!</body></html>\n"
+` + fleetHosts + `
 boards:
   - name: esp
     replicas: %d
@@ -87,29 +78,10 @@ func BenchmarkFleetTutorial(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	fetched := func(br BoardResult) bool { return strings.Contains(br.Console, "It's working") }
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
-			if n > 100 && testing.Short() {
-				b.Skip("1000-board fleet skipped in -short mode")
-			}
-			resetPeakRSS()
-			var wall time.Duration
-			for i := 0; i < b.N; i++ {
-				res, d := benchWorld(b, fmt.Sprintf(tutorialFleetYAML, n, indent(string(src), 6)))
-				wall += d
-				ok := 0
-				for _, br := range res.Boards {
-					if strings.Contains(br.Console, "It's working") {
-						ok++
-					}
-				}
-				if ok != n {
-					b.Fatalf("%d of %d boards fetched the page", ok, n)
-				}
-			}
-			b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s")
-			b.ReportMetric(peakRSS(), "peak-RSS-MiB")
-			b.ReportMetric(float64(lastAdvances), "clock-jumps")
+			fleetBench(b, n, fmt.Sprintf(tutorialFleetYAML, n, indent(string(src), 6)), fetched)
 		})
 	}
 }

@@ -15,11 +15,9 @@ import (
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
-// fleetYAML is N boards joining WiFi by DHCP and doing the HTTP GET tutorial
-// against one simulated host.
-const fleetYAML = `
-name: fleet
-duration: 10m
+// fleetHosts is the fleets' world: micropython.org serving the tutorial's
+// page.
+const fleetHosts = `duration: 10m
 internet_hosts:
   - name: micropython.org
     ip: 176.58.119.26
@@ -27,7 +25,13 @@ internet_hosts:
       http:
         pages:
           - path: /ks/test.html
-            body: "<!DOCTYPE html><html><body><h1>Test</h1>It's working if you can read this!</body></html>\n"
+            body: "<!DOCTYPE html><html><body><h1>Test</h1>It's working if you can read this!</body></html>\n"`
+
+// fleetYAML is N boards joining WiFi by DHCP and doing the HTTP GET tutorial
+// against one simulated host.
+const fleetYAML = `
+name: fleet
+` + fleetHosts + `
 boards:
   - name: esp
     replicas: %d
@@ -108,39 +112,49 @@ func benchWorld(b *testing.B, yaml string) (*Result, time.Duration) {
 
 // BenchmarkFleetHTTPGet: N boards join by DHCP and fetch a page, fast mode.
 func BenchmarkFleetHTTPGet(b *testing.B) {
+	fetched := func(br BoardResult) bool { return strings.Contains(br.Console, "got ") && br.Outcome == "clean" }
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
-			if n > 100 && testing.Short() {
-				b.Skip("1000-board fleet skipped in -short mode")
-			}
-			resetPeakRSS()
-			var wall time.Duration
-			var frames uint64
-			for i := 0; i < b.N; i++ {
-				res, d := benchWorld(b, fmt.Sprintf(fleetYAML, n))
-				wall += d
-				frames += res.Frames
-				ok := 0
-				for _, br := range res.Boards {
-					if strings.Contains(br.Console, "got ") && br.Outcome == "clean" {
-						ok++
-					}
-				}
-				if ok != n {
-					b.Fatalf("%d of %d boards fetched the page; first failure: %s", ok, n, firstFailure(res))
-				}
-			}
-			b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s")
-			b.ReportMetric(float64(lastAdvances), "clock-jumps")
-			b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+			wall, frames := fleetBench(b, n, fmt.Sprintf(fleetYAML, n), fetched)
 			b.ReportMetric(float64(frames)/wall.Seconds(), "frames/s")
 		})
 	}
 }
 
-func firstFailure(res *Result) string {
+// fleetBench runs a world of n boards b.N times (not in -short mode above
+// 100), fails unless every board did its job (ok), and reports the wall
+// time per run, the clock's jumps and the peak RSS. It returns the total
+// wall time and frames.
+func fleetBench(b *testing.B, n int, yaml string, ok func(BoardResult) bool) (time.Duration, uint64) {
+	if n > 100 && testing.Short() {
+		b.Skip("1000-board fleet skipped in -short mode")
+	}
+	resetPeakRSS()
+	var wall time.Duration
+	var frames uint64
+	for i := 0; i < b.N; i++ {
+		res, d := benchWorld(b, yaml)
+		wall += d
+		frames += res.Frames
+		good := 0
+		for _, br := range res.Boards {
+			if ok(br) {
+				good++
+			}
+		}
+		if good != n {
+			b.Fatalf("%d of %d boards fetched the page; first failure: %s", good, n, firstFailure(res, ok))
+		}
+	}
+	b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s")
+	b.ReportMetric(float64(lastAdvances), "clock-jumps")
+	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+	return wall, frames
+}
+
+func firstFailure(res *Result, ok func(BoardResult) bool) string {
 	for _, br := range res.Boards {
-		if !strings.Contains(br.Console, "got ") {
+		if !ok(br) {
 			return fmt.Sprintf("%s ended %s: %s", br.Name, br.Outcome, br.Console)
 		}
 	}
@@ -293,7 +307,7 @@ boards:
 	}
 	start, end := console.at["go\n"], console.at["sent in"]
 	if res.Boards[0].Outcome != "clean" || start.IsZero() || end.IsZero() {
-		b.Fatalf("the upload did not finish: %s", firstFailure(res))
+		b.Fatalf("the upload did not finish: %s", firstFailure(res, func(br BoardResult) bool { return br.Outcome == "clean" }))
 	}
 	bytes := float64(chunks * 1460 * b.N)
 	b.ReportMetric(bytes/1e6/end.Sub(start).Seconds(), "MB/s")
