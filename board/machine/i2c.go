@@ -75,37 +75,6 @@ func (h *Hardware) I2CRead(now time.Duration, addr, n int) ([]byte, bool) {
 	return out[:n], true
 }
 
-// RegisterDevice is an I2C part with a register file: the first byte
-// written selects the register, further bytes fill registers from there,
-// reads continue from the selected register (BME280, MPU6050, most
-// sensors).
-type RegisterDevice struct {
-	Regs [256]byte
-	ptr  byte
-}
-
-// I2CWrite implements I2CDevice.
-func (r *RegisterDevice) I2CWrite(data []byte) {
-	if len(data) == 0 {
-		return
-	}
-	r.ptr = data[0]
-	for _, b := range data[1:] {
-		r.Regs[r.ptr] = b
-		r.ptr++
-	}
-}
-
-// I2CRead implements I2CDevice.
-func (r *RegisterDevice) I2CRead(n int) []byte {
-	out := make([]byte, n)
-	for i := range out {
-		out[i] = r.Regs[r.ptr]
-		r.ptr++
-	}
-	return out
-}
-
 // I2CDevice returns the device at addr, or nil.
 func (h *Hardware) I2CDevice(addr int) I2CDevice {
 	h.mu.Lock()
