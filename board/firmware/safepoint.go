@@ -180,23 +180,12 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 	var definedGlobals uint64
 	var globalPayload []byte
 	if gs := find(6); gs != nil {
-		n, q, err := readULEB(wasm, gs.start)
+		n, entries, err := renumberGlobals(wasm, gs, renumber)
 		if err != nil {
 			return nil, err
 		}
 		definedGlobals = n
-		var out bytes.Buffer
-		out.Write(uleb(n + 1))
-		for k := uint64(0); k < n; k++ {
-			if q+2 > gs.end {
-				return nil, errWasm
-			}
-			out.Write(wasm[q : q+2]) // valtype, mutability
-			if q, _, err = rewriteCode(&out, wasm, q+2, gs.end, true, renumber, nil); err != nil {
-				return nil, err
-			}
-		}
-		globalPayload = out.Bytes()
+		globalPayload = append(uleb(n+1), entries...)
 	} else {
 		globalPayload = uleb(1)
 	}
@@ -297,7 +286,7 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 
 	// Exports.
 	if es := find(7); es != nil {
-		n, q, err := readULEB(wasm, es.start)
+		n, entries, err := renumberExports(wasm, es, renumber)
 		if err != nil {
 			return nil, err
 		}
@@ -307,43 +296,12 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 		out = appendName(out, SafepointCountdownExport)
 		out = append(out, 0x03)
 		out = append(out, uleb(counter)...)
-		for k := uint64(0); k < n; k++ {
-			name, r, err := m.name(q, es.end)
-			if err != nil || r >= es.end {
-				return nil, errWasm
-			}
-			kind := wasm[r]
-			idx, r, err := readULEB(wasm, r+1)
-			if err != nil {
-				return nil, err
-			}
-			if kind == 0 {
-				idx = renumber(idx)
-			}
-			out = appendName(out, name)
-			out = append(out, kind)
-			out = append(out, uleb(idx)...)
-			q = r
-		}
-		rebuilt[7] = out
+		rebuilt[7] = append(out, entries...)
 	}
 
-	// Start.
-	if ss := find(8); ss != nil {
-		idx, _, err := readULEB(wasm, ss.start)
-		if err != nil {
-			return nil, err
-		}
-		rebuilt[8] = uleb(renumber(idx))
-	}
-
-	// Elements.
-	if el := find(9); el != nil {
-		payload, err := rewriteElements(wasm, el.start, el.end, renumber)
-		if err != nil {
-			return nil, err
-		}
-		rebuilt[9] = payload
+	// Start and elements.
+	if err := renumberStartAndElements(wasm, secs, renumber, rebuilt); err != nil {
+		return nil, err
 	}
 
 	var out bytes.Buffer

@@ -280,50 +280,75 @@ func appendFuncImports(wasm []byte, sec *section, mod string, names []string, ty
 // export, start and element sections into rebuilt.
 func renumberOtherSections(wasm []byte, secs sections, renumber func(uint64) uint64, rebuilt map[byte][]byte) error {
 	if gs := secs.find(6); gs != nil {
-		n, q, err := readULEB(wasm, gs.start)
+		n, entries, err := renumberGlobals(wasm, gs, renumber)
 		if err != nil {
 			return err
 		}
-		var out bytes.Buffer
-		out.Write(uleb(n))
-		for k := uint64(0); k < n; k++ {
-			if q+2 > gs.end {
-				return errWasm
-			}
-			out.Write(wasm[q : q+2])
-			if q, _, err = rewriteCode(&out, wasm, q+2, gs.end, true, renumber, nil); err != nil {
-				return err
-			}
-		}
-		rebuilt[6] = out.Bytes()
+		rebuilt[6] = append(uleb(n), entries...)
 	}
 	if es := secs.find(7); es != nil {
-		n, q, err := readULEB(wasm, es.start)
+		n, entries, err := renumberExports(wasm, es, renumber)
 		if err != nil {
 			return err
 		}
-		m := &wasmModule{data: wasm}
-		out := uleb(n)
-		for k := uint64(0); k < n; k++ {
-			name, r, err := m.name(q, es.end)
-			if err != nil || r >= es.end {
-				return errWasm
-			}
-			kind := wasm[r]
-			idx, r, err := readULEB(wasm, r+1)
-			if err != nil {
-				return err
-			}
-			if kind == 0 {
-				idx = renumber(idx)
-			}
-			out = appendName(out, name)
-			out = append(out, kind)
-			out = append(out, uleb(idx)...)
-			q = r
-		}
-		rebuilt[7] = out
+		rebuilt[7] = append(uleb(n), entries...)
 	}
+	return renumberStartAndElements(wasm, secs, renumber, rebuilt)
+}
+
+// renumberGlobals returns the global section's count and its entries (no
+// count) with the function indices in their initialisers renumbered.
+func renumberGlobals(wasm []byte, gs *section, renumber func(uint64) uint64) (uint64, []byte, error) {
+	n, q, err := readULEB(wasm, gs.start)
+	if err != nil {
+		return 0, nil, err
+	}
+	var out bytes.Buffer
+	for k := uint64(0); k < n; k++ {
+		if q+2 > gs.end {
+			return 0, nil, errWasm
+		}
+		out.Write(wasm[q : q+2]) // valtype, mutability
+		if q, _, err = rewriteCode(&out, wasm, q+2, gs.end, true, renumber, nil); err != nil {
+			return 0, nil, err
+		}
+	}
+	return n, out.Bytes(), nil
+}
+
+// renumberExports returns the export section's count and its entries (no
+// count) with the function exports' indices renumbered.
+func renumberExports(wasm []byte, es *section, renumber func(uint64) uint64) (uint64, []byte, error) {
+	n, q, err := readULEB(wasm, es.start)
+	if err != nil {
+		return 0, nil, err
+	}
+	m := &wasmModule{data: wasm}
+	var out []byte
+	for k := uint64(0); k < n; k++ {
+		name, r, err := m.name(q, es.end)
+		if err != nil || r >= es.end {
+			return 0, nil, errWasm
+		}
+		kind := wasm[r]
+		idx, r, err := readULEB(wasm, r+1)
+		if err != nil {
+			return 0, nil, err
+		}
+		if kind == 0 {
+			idx = renumber(idx)
+		}
+		out = appendName(out, name)
+		out = append(out, kind)
+		out = append(out, uleb(idx)...)
+		q = r
+	}
+	return n, out, nil
+}
+
+// renumberStartAndElements renumbers the start function and the element
+// segments' function indices into rebuilt.
+func renumberStartAndElements(wasm []byte, secs sections, renumber func(uint64) uint64, rebuilt map[byte][]byte) error {
 	if ss := secs.find(8); ss != nil {
 		idx, _, err := readULEB(wasm, ss.start)
 		if err != nil {
