@@ -36,12 +36,7 @@ boards:
   - name: esp
     replicas: %d
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(100)
+` + joinSimNet + `      import socket
       addr = socket.getaddrinfo("micropython.org", 80)[0][-1]
       s = socket.socket()
       s.connect(addr)
@@ -201,12 +196,7 @@ links:
 boards:
   - name: esp1
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(100)
+` + joinSimNet + `      import socket
       s = socket.socket()
       s.connect(socket.getaddrinfo("echo.sim", 7)[0][-1])
       msg = b"x" * 1000
@@ -268,12 +258,7 @@ lan_peers:
 boards:
   - name: esp1
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(100)
+` + joinSimNet + `      import socket
       s = socket.socket()
       s.connect(("192.168.1.10", 9))
       buf = bytes(1460)

@@ -2,19 +2,16 @@ package sim
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
-	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -42,12 +39,7 @@ boards:
     files:
       - {path: /settings.json, from: settings.json}
     code: |
-      import network, os, socket, time, ubinascii
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(100)
+` + joinSimNet + `      import os, socket, ubinascii
       print("mac", ubinascii.hexlify(sta.config("mac"), ":").decode())
       print("flash", open("/settings.json").read())
       print("machine", os.uname().machine)
@@ -61,22 +53,8 @@ boards:
 	if err != nil {
 		t.Fatalf("scenario: %v", err)
 	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pcap bytes.Buffer
-	w, err := New(sc, Options{Firmware: fw, Pcap: &pcap})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	w.Close()
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	res, _ := runScenario(t, sc, Options{Pcap: &pcap})
 	c := res.Boards[0].Console
 	for _, want := range []string{
 		"mac 5c:cf:7f:12:34:56",           // Board.mac, as the board reports it

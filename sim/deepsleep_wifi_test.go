@@ -1,39 +1,17 @@
 package sim
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // The radio is off in deep sleep: the access point loses the station when
 // it sleeps, and at the wake boot the station rejoins its saved network by
 // itself (the SDK's auto-connect), before the script asks.
 func TestDeepSleepTakesWiFiDown(t *testing.T) {
-	sc, err := scenario.Overrides{Set: []string{"duration=15m"}}.ParseFS(shipped, "scenarios/hw_datalogger.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tr syncBuf
-	w, err := New(sc, Options{Firmware: fw, Trace: &tr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if _, err := w.Run(ctx, RunOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	runTestWorld(t, newTestWorld(t, parseShipped(t, "hw_datalogger.yaml", "duration=15m"), Options{Trace: &tr}))
 	trace := tr.String()
 	// The first sleep: the radio goes off, and the next thing the station
 	// does is the wake boot's auto-connect, 10 minutes later.

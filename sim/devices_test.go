@@ -1,40 +1,18 @@
 package sim
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/sim/report"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // The hardware scenarios show their pin, interrupt, timer and reset events
 // in the trace, and their devices' state in the JSON report.
 func TestHardwareTraceAndReport(t *testing.T) {
-	sc, err := scenario.ParseFS(shipped, "scenarios/hw_blink_button.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tr syncBuf
-	w, err := New(sc, Options{Firmware: fw, Trace: &tr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runTestWorld(t, newTestWorld(t, parseShipped(t, "hw_blink_button.yaml"), Options{Trace: &tr}))
 	for _, want := range []string{
 		"0.000s esp1 hw: boot: reset cause 0",
 		"0.500s esp1 hw: timer 1 expired: callback scheduled",

@@ -2,13 +2,8 @@ package sim
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // ESP-NOW between boards: esp1 and esp2 play ping-pong on one channel;
@@ -17,7 +12,7 @@ import (
 // registered on a channel that is not the sender's; sending before
 // active(True) raises the port's OSError. The frames show in the trace.
 func TestESPNowPingPong(t *testing.T) {
-	sc, err := scenario.Parse("espnow.yaml", []byte(`
+	sc := parseYAML(t, "espnow.yaml", `
 duration: 30s
 boards:
   - name: esp1
@@ -82,26 +77,9 @@ expect:
   - {console_contains: "timeout (None, None)", board: esp1}
   - {console_contains: "esp2 broadcast b'all'", board: esp2}
   - {console_contains: "esp3 (None, None)", board: esp3}
-`), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	var trace bytes.Buffer
-	w, err := New(sc, Options{Firmware: fw, Trace: &trace})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runTestWorld(t, newTestWorld(t, sc, Options{Trace: &trace}))
 	expectAll(t, res)
 	tr := trace.String()
 	for _, want := range []string{

@@ -40,12 +40,7 @@ faults:
 boards:
   - name: esp1
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(100)
+`+joinSimNet+`      import socket
       def until(ms):
           while time.ticks_ms() < ms:
               time.sleep_ms(50)

@@ -1,12 +1,7 @@
 package sim
 
 import (
-	"context"
 	"testing"
-	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // The hardware expectations fail when the board's pins, reset cause,
@@ -47,25 +42,7 @@ func TestHardwareExpectationsFailWhenWrong(t *testing.T) {
 			for _, w := range tt.wrong {
 				set = append(set, "expect[+]="+w)
 			}
-			sc, err := scenario.Overrides{Set: set}.ParseFS(shipped, "scenarios/"+tt.scenario)
-			if err != nil {
-				t.Fatalf("loading %s: %v", tt.scenario, err)
-			}
-			fw, err := board.DefaultFirmware()
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := New(sc, Options{Firmware: fw})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			res, err := w.Run(ctx, RunOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, _ := runScenario(t, parseShipped(t, tt.scenario, set...), Options{})
 			first := len(res.Expectations) - len(tt.wrong)
 			for i, e := range res.Expectations {
 				if wantPass := i < first; e.Passed != wantPass {

@@ -1,16 +1,11 @@
 package sim
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // runYAMLCaptured runs an inline scenario with a trace and a capture and returns
@@ -38,12 +33,7 @@ internet_hosts:
 boards:
   - name: esp1
     code: |
-      import network, socket
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          pass
+` + wifiUp + `      import socket
       s = socket.socket()
       s.connect(socket.getaddrinfo("web.sim", 80)[0][-1])
       s.send(b"GET /big HTTP/1.0\r\nHost: web.sim\r\n\r\n")
@@ -103,12 +93,7 @@ internet_hosts:
 boards:
   - name: esp1
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(50)
+`+joinSimNet+`      import socket
       def get():
           s = socket.socket()
           s.settimeout(10)
@@ -143,33 +128,15 @@ faults:
 // returns its trace and its capture written to a file.
 func runShippedCapture(t *testing.T, name string, seed uint64) (traceText, pcapPath string) {
 	t.Helper()
-	sc, err := scenario.ParseFS(shipped, "scenarios/"+name)
-	if err != nil {
-		t.Fatalf("loading %s: %v", name, err)
-	}
+	sc := parseShipped(t, name)
 	if seed != 0 {
 		sc.Seed = seed
 	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tr, capture lockedBuffer
-	w, err := New(sc, Options{Firmware: fw, Trace: &tr, Pcap: &capture})
-	if err != nil {
-		t.Fatalf("building %s: %v", name, err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatalf("running %s: %v", name, err)
-	}
+	res, _ := runScenario(t, sc, Options{Trace: &tr, Pcap: &capture})
 	if !res.Passed() {
 		t.Fatalf("%s: expectations failed", name)
 	}
-	w.Close()
 	pcapPath = filepath.Join(t.TempDir(), "run.pcapng")
 	if err := os.WriteFile(pcapPath, capture.Bytes(), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,9 +11,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // The real-network tests (issue 18) talk only to servers they run on the
@@ -132,12 +129,7 @@ internet:
 boards:
   - name: esp1
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(50)
+`+joinSimNet+`      import socket
       a = socket.getaddrinfo("api.test", %d)[0][-1]
       print("api.test is", a[0])
       u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -223,34 +215,18 @@ func TestInternetOffKeepsTheSandbox(t *testing.T) {
 			c.Close()
 		}
 	}()
-	sc, err := scenario.Parse("test.yaml", []byte(`
+	sc := parseYAML(t, "test.yaml", `
 boards:
   - name: esp1
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(50)
+`+joinSimNet+`      import socket
       for name in ("api.test", "localhost"):
           try:
               socket.getaddrinfo(name, 80)
           except OSError as e:
               print(name, "fails", e)
-`), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := New(sc, Options{Firmware: fw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+`)
+	w := newTestWorld(t, sc, Options{})
 	for _, a := range w.aps {
 		for _, r := range a.router.Routes() {
 			if r.Dst.Bits() == 0 {
@@ -261,12 +237,7 @@ boards:
 	if _, ok := w.nics[GatewayName]; ok {
 		t.Errorf("the world has a gateway to the real network")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runTestWorld(t, w)
 	c := res.Boards[0].Console
 	for _, want := range []string{"api.test fails -2", "localhost fails -2"} {
 		if !strings.Contains(c, want) {

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // lwipWireScenario: the board exchanges three lines with a TCP echo server
@@ -37,12 +33,7 @@ lan_peers:
 boards:
   - name: esp1
     code: |
-      import network, socket, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(100)
+` + joinSimNet + `      import socket
       s = socket.socket()
       s.connect(("192.168.1.10", 7))
       for i in range(3):
@@ -127,30 +118,12 @@ func tsharkSegments(t *testing.T, pcapPath string) []wireSeg {
 //     acknowledged on the next tick, 0 to 125 ms after it arrived, never
 //     at once.
 func TestLwipWireSynAndDelayedAck(t *testing.T) {
-	sc, err := scenario.Parse("lwip-wire.yaml", []byte(fmt.Sprintf(lwipWireScenario, strings.Repeat("x", 20000))), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := parseYAML(t, "lwip-wire.yaml", fmt.Sprintf(lwipWireScenario, strings.Repeat("x", 20000)))
 	var capture lockedBuffer
-	w, err := New(sc, Options{Firmware: fw, Pcap: &capture})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := runScenario(t, sc, Options{Pcap: &capture}) // closed: the capture is complete
 	if c := res.Boards[0].Console; !strings.Contains(c, "got 20") {
 		t.Fatalf("the download did not finish:\n%s", c)
 	}
-	w.Close()
 	pcapPath := filepath.Join(t.TempDir(), "run.pcapng")
 	if err := os.WriteFile(pcapPath, capture.Bytes(), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,13 +1,9 @@
 package sim
 
 import (
-	"context"
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // In a big fleet the router takes each station's link address from the
@@ -18,37 +14,18 @@ boards:
   - name: esp
     replicas: 3
     code: |
-      import network, time
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          time.sleep_ms(100)
-      print("ip", sta.ifconfig()[0])
+` + joinSimNet + `      print("ip", sta.ifconfig()[0])
 `
 	for _, tc := range []struct {
 		above  int
 		static bool
 	}{{256, false}, {2, true}} {
 		old := learnFromLeasesAbove
+		t.Cleanup(func() { learnFromLeasesAbove = old }) // should building fail
 		learnFromLeasesAbove = tc.above
-		sc, err := scenario.Parse("fleet.yaml", []byte(yaml), "yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw, err := board.DefaultFirmware()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := New(sc, Options{Firmware: fw})
+		w := newTestWorld(t, parseYAML(t, "fleet.yaml", yaml), Options{})
 		learnFromLeasesAbove = old
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := w.Run(context.Background(), RunOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runTestWorld(t, w)
 		for _, b := range res.Boards {
 			var ip string
 			for _, f := range splitFields(b.Console) {

@@ -20,32 +20,6 @@ func runNetlib(t *testing.T, yaml string) *Result {
 	return runYAMLWith(t, yaml, opts)
 }
 
-// wifiUp is the preamble of the library tests' board programs: join the
-// default access point and wait for an address.
-const wifiUp = `      import network
-      sta = network.WLAN(network.STA_IF)
-      sta.active(True)
-      sta.connect("SimNet", "esp8266sim")
-      while not sta.isconnected():
-          pass
-`
-
-// expectAll fails the test for every expectation that did not pass and
-// shows the consoles.
-func expectAll(t *testing.T, res *Result) {
-	t.Helper()
-	for _, e := range res.Expectations {
-		if !e.Passed {
-			t.Errorf("expectation failed: %s: %s", e.Description, e.Reason)
-		}
-	}
-	if t.Failed() {
-		for _, b := range res.Boards {
-			t.Logf("%s ended %s (%s); console:\n%s", b.Name, b.Outcome, res.EndReason, b.Console)
-		}
-	}
-}
-
 // requests against an HTTP API: GET JSON, POST JSON (the server sees the
 // body), PUT/DELETE/HEAD, headers, a 404, redirects (303 → GET, 307 keeps
 // the method), a chunked upload, a chunked answer (ValueError, like the

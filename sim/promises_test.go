@@ -19,29 +19,11 @@ import (
 // 14): each fails when the feature it names is taken out.
 
 // runYAMLWith builds and runs an inline scenario with options (trace,
-// capture) and returns the result and the world (closed).
+// capture) and returns the result; the world is closed, so the writers in
+// opts hold the whole run.
 func runYAMLWith(t *testing.T, yaml string, opts Options) *Result {
 	t.Helper()
-	sc, err := scenario.Parse("test.yaml", []byte(yaml), "yaml")
-	if err != nil {
-		t.Fatalf("scenario: %v", err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Firmware = fw
-	w, err := New(sc, opts)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	res, _ := runScenario(t, parseYAML(t, "test.yaml", yaml), opts)
 	return res
 }
 
@@ -401,7 +383,7 @@ func TestUnexpectedEndFailsVerdict(t *testing.T) {
 // A cancelled run is a cancelled run: not passed, marked so, and the
 // socket table is still read.
 func TestCancelledRun(t *testing.T) {
-	sc, err := scenario.Parse("test.yaml", []byte(`
+	sc := parseYAML(t, "test.yaml", `
 duration: 1h
 time_mode: realtime
 boards:
@@ -413,19 +395,8 @@ boards:
       print("ready")
       while True:
           time.sleep(1)
-`), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := New(sc, Options{Firmware: fw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+`)
+	w := newTestWorld(t, sc, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for !strings.Contains(w.byName["esp1"].console.Text(), "ready") {
@@ -449,28 +420,11 @@ boards:
 // result, the capture and the trace.
 func runShippedWith(t *testing.T, name string, set ...string) (*Result, []byte, string) {
 	t.Helper()
-	sc, err := scenario.Overrides{Set: set}.ParseFS(shipped, "scenarios/"+name)
-	if err != nil {
-		t.Fatalf("loading %s: %v", name, err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pcap, trace bytes.Buffer
-	w, err := New(sc, Options{Firmware: fw, Pcap: &pcap, Trace: &trace})
-	if err != nil {
-		t.Fatalf("building %s: %v", name, err)
-	}
-	defer w.Close()
+	w := newTestWorld(t, parseShipped(t, name, set...), Options{Pcap: &pcap, Trace: &trace})
 	// The CPU policy of `esp8266sim run`, whose promise this is.
 	defer useSuggestedProcs(w)()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatalf("running %s: %v", name, err)
-	}
+	res := runTestWorld(t, w)
 	return res, pcap.Bytes(), trace.String()
 }
 
@@ -534,20 +488,8 @@ func TestFullScenarioRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loading full.yaml: %v", err)
 	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var trace bytes.Buffer
-	w, err := New(sc, Options{Firmware: fw, Trace: &trace})
-	if err != nil {
-		t.Fatalf("building full.yaml: %v", err)
-	}
-	defer w.Close()
-	res, err := w.Run(context.Background(), RunOptions{})
-	if err != nil {
-		t.Fatalf("running full.yaml: %v", err)
-	}
+	res := runTestWorld(t, newTestWorld(t, sc, Options{Trace: &trace}))
 	if !res.Passed() || res.SimTime != sc.Duration.D() {
 		t.Errorf("passed %v at %v (%s)", res.Passed(), res.SimTime, res.EndReason)
 	}

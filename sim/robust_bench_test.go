@@ -1,43 +1,18 @@
 package sim
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // runDefaultWorld runs code as esp1's main.py in the default world (what
 // `esp8266sim run script.py` does) with extra --set overrides.
 func runDefaultWorld(tb testing.TB, code string, set ...string) *Result {
 	tb.Helper()
-	o := scenario.Overrides{Set: set}
-	sc, err := o.Parse("bench", DefaultWorld(), "yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sc.Boards = sc.Boards[:1]
-	sc.Boards[0].Code, sc.Boards[0].Script = code, ""
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w, err := New(sc, Options{Firmware: fw})
-	if err != nil {
-		tb.Fatalf("New: %v", err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		tb.Fatalf("Run: %v", err)
-	}
+	res, _ := runScenario(tb, defaultWorldWith(tb, code, set...), Options{})
 	return res
 }
 

@@ -1,13 +1,10 @@
 package sim
 
 import (
-	"context"
 	"io/fs"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/scenarios"
 	"github.com/esp8266sim/esp8266sim/scripts"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
@@ -18,25 +15,7 @@ var shipped = scenario.MountFS(map[string]fs.FS{"scenarios": scenarios.FS, "scri
 
 func runShipped(t *testing.T, name string) *Result {
 	t.Helper()
-	sc, err := scenario.ParseFS(shipped, "scenarios/"+name)
-	if err != nil {
-		t.Fatalf("loading %s: %v", name, err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := New(sc, Options{Firmware: fw})
-	if err != nil {
-		t.Fatalf("building %s: %v", name, err)
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	if err != nil {
-		t.Fatalf("running %s: %v", name, err)
-	}
+	res, _ := runScenario(t, parseShipped(t, name), Options{})
 	return res
 }
 
@@ -49,17 +28,7 @@ func TestShippedScenarios(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(strings.TrimSuffix(name, ".yaml"), func(t *testing.T) {
-			res := runShipped(t, name)
-			for _, e := range res.Expectations {
-				if !e.Passed {
-					t.Errorf("expectation failed: %s: %s", e.Description, e.Reason)
-				}
-			}
-			if t.Failed() {
-				for _, b := range res.Boards {
-					t.Logf("%s ended %s (%s); console:\n%s", b.Name, b.Outcome, res.EndReason, b.Console)
-				}
-			}
+			expectAll(t, runShipped(t, name))
 		})
 	}
 }

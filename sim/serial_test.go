@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
 	"github.com/esp8266sim/esp8266sim/internal/vclock"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // syncBuf is a board's serial output as a client sees it.
@@ -31,22 +29,11 @@ func (s *syncBuf) waitFor(t *testing.T, want string) {
 // past its scenario's duration, answers typed lines, reboots on
 // ExternalReset with HARD_RESET, and the run ends when cancelled.
 func TestSerialBoardRunsUntilCancelled(t *testing.T) {
-	sc, err := scenario.Parse("serial.yaml", []byte("duration: 1s\ntime_mode: realtime\nboards:\n  - name: esp1\n"), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := parseYAML(t, "serial.yaml", "duration: 1s\ntime_mode: realtime\nboards:\n  - name: esp1\n")
 	in, typer := io.Pipe()
 	out := &syncBuf{}
-	w, err := New(sc, Options{Firmware: fw, Watchdog: -1, MaxResets: 100, ConsoleKeep: 4096,
+	w := newTestWorld(t, sc, Options{Watchdog: -1, MaxResets: 100, ConsoleKeep: 4096,
 		Serial: map[string]Serial{"esp1": {In: in, Out: out}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
 	if err := w.ExternalReset("nope"); err == nil {
 		t.Error("ExternalReset of an unknown board succeeded")
 	}
@@ -109,7 +96,7 @@ func TestConsoleKeepBoundsTheRecord(t *testing.T) {
 // board whose program ended (here: a reset loop past MaxResets) boots again
 // and keeps serving, as a board on a desk does after a crash.
 func TestServedBoardBootsAgain(t *testing.T) {
-	sc, err := scenario.Parse("reboot.yaml", []byte(`time_mode: realtime
+	sc := parseYAML(t, "reboot.yaml", `time_mode: realtime
 boards:
   - name: esp1
     code: |
@@ -123,23 +110,12 @@ boards:
       print('boot', n)
       if n < 3:
           machine.reset()
-`), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	in, typer := io.Pipe()
 	defer typer.Close()
 	out := &syncBuf{}
-	w, err := New(sc, Options{Firmware: fw, Watchdog: -1, MaxResets: 1,
+	w := newTestWorld(t, sc, Options{Watchdog: -1, MaxResets: 1,
 		Serial: map[string]Serial{"esp1": {In: in, Out: out}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan *Result, 1)

@@ -3,7 +3,6 @@ package sim
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,9 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/scripts"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // soak is the tutorial's web server (scripts/web_server.py) on esp1 in the
@@ -56,32 +53,7 @@ func newSoak(tb testing.TB) *soak {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := scenario.Overrides{Set: []string{"time_mode=realtime", "duration=1h", fmt.Sprintf("forwards[+]='%d:esp1:80'", port)}}
-	sc, err := o.Parse("soak", DefaultWorld(), "yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sc.Boards = sc.Boards[:1]
-	sc.Boards[0].Code, sc.Boards[0].Script = string(code), ""
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w, err := New(sc, Options{Firmware: fw})
-	if err != nil {
-		tb.Fatalf("New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(ctx, RunOptions{})
-	}()
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-		w.Close()
-	})
+	startTestWorld(tb, defaultWorldWith(tb, string(code), "time_mode=realtime", "duration=1h", fmt.Sprintf("forwards[+]='%d:esp1:80'", port)), Options{})
 	s := &soak{addr: fmt.Sprintf("127.0.0.1:%d", port), port: port}
 	deadline := time.Now().Add(time.Minute)
 	for {

@@ -2,39 +2,16 @@ package sim
 
 import (
 	"bytes"
-	"context"
 	"runtime"
 	"testing"
-	"time"
-
-	"github.com/esp8266sim/esp8266sim/board"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // captureShipped runs a shipped scenario and returns its console and its
 // pcapng capture bytes.
 func captureShipped(t *testing.T, name string) (string, []byte) {
 	t.Helper()
-	sc, err := scenario.ParseFS(shipped, "scenarios/"+name)
-	if err != nil {
-		t.Fatalf("loading %s: %v", name, err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pcap bytes.Buffer
-	w, err := New(sc, Options{Firmware: fw, Pcap: &pcap})
-	if err != nil {
-		t.Fatalf("building %s: %v", name, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := w.Run(ctx, RunOptions{})
-	w.Close()
-	if err != nil {
-		t.Fatalf("running %s: %v", name, err)
-	}
+	res, _ := runScenario(t, parseShipped(t, name), Options{Pcap: &pcap})
 	return res.Boards[0].Console, pcap.Bytes()
 }
 

@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esp8266sim/esp8266sim/board"
 	"github.com/esp8266sim/esp8266sim/internal/syncbuf"
-	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
 // syncBuffer is a console the test reads while the world writes it.
@@ -157,26 +155,8 @@ boards:
 // returns the console and the end of that minute.
 func startWorld(t *testing.T, name, yaml, mark, what string) (*syncBuffer, time.Time) {
 	t.Helper()
-	sc, err := scenario.Parse(name, []byte(yaml), "yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := board.DefaultFirmware()
-	if err != nil {
-		t.Fatal(err)
-	}
 	console := &syncBuffer{}
-	w, err := New(sc, Options{Firmware: fw, Console: console})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(ctx, RunOptions{})
-	}()
-	t.Cleanup(func() { cancel(); <-done; w.Close() })
+	startTestWorld(t, parseYAML(t, name, yaml), Options{Console: console})
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(console.String(), mark) {
 		if time.Now().After(deadline) {
