@@ -427,23 +427,12 @@ func shrinkSyn(f tcpFrame) int {
 	th := f.tcp
 	opts := th.Options()
 	var mss []byte
-	for i := 0; i < len(opts); {
-		switch opts[i] {
-		case header.TCPOptionEOL:
-			i = len(opts)
-			continue
-		case header.TCPOptionNOP:
-			i++
-			continue
-		}
-		if i+1 >= len(opts) || opts[i+1] < 2 || i+int(opts[i+1]) > len(opts) {
-			return 0
-		}
-		n := int(opts[i+1])
+	if !eachTCPOption(opts, func(i, n int) {
 		if opts[i] == header.TCPOptionMSS && n == header.TCPOptionMSSLength {
 			mss = opts[i : i+n]
 		}
-		i += n
+	}) {
+		return 0
 	}
 	newOff := header.TCPMinimumSize + len(mss)
 	oldOff := int(th.DataOffset())

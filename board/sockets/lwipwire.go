@@ -83,26 +83,17 @@ func blankSynOptions(th header.TCP) bool {
 	}
 	before := checksum.Checksum(opts, 0)
 	changed := false
-	for i := 0; i < len(opts); {
-		switch opts[i] {
-		case header.TCPOptionEOL:
-			i = len(opts)
-			continue
-		case header.TCPOptionNOP:
-			i++
-			continue
-		}
-		if i+1 >= len(opts) || opts[i+1] < 2 || i+int(opts[i+1]) > len(opts) {
-			return changed
-		}
-		n := int(opts[i+1])
+	if !eachTCPOption(opts, func(i, n int) {
 		if opts[i] != header.TCPOptionMSS {
 			for j := i; j < i+n; j++ {
 				opts[j] = header.TCPOptionNOP
 			}
 			changed = true
 		}
-		i += n
+	}) {
+		// A malformed option list: what was blanked before the bad
+		// option stays, and the checksum is not redone.
+		return changed
 	}
 	if changed {
 		after := checksum.Checksum(opts, 0)
