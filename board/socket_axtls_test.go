@@ -173,6 +173,7 @@ func TestAxTLSModuleSurface(t *testing.T) {
 	pc := l.peer("client", 1, netstack.Impairments{})
 	var subject pkix.Name
 	var suite uint16
+	var got []byte
 	peer := goPeer(pc, func() error {
 		c, err := l.dialBoard(pc, "10.0.0.2:443")
 		if err != nil {
@@ -184,7 +185,7 @@ func TestAxTLSModuleSurface(t *testing.T) {
 		}
 		st := tc.ConnectionState()
 		subject, suite = st.PeerCertificates[0].Subject, st.CipherSuite
-		_, err = io.ReadAll(tc)
+		got, err = io.ReadAll(tc)
 		return err
 	})
 	r := l.start("esp1", 2, fmt.Sprintf(`
@@ -213,6 +214,8 @@ c, addr = s.accept()
 ss = ssl.wrap_socket(c, server_side=True)
 print('methods', sorted(n for n in dir(ss) if not n.startswith('_')))
 print('got', ss.readline())
+# mp_stream_write_obj, as the socket's: write(buf, max_len), write(buf, off, max_len).
+print('wrote', ss.write(b'bye!', 3), ss.write(b'xx\n', 2, 1))
 ss.close()
 s.close()
 `, pyBytes(keyDER), pyBytes(certDER), pyBytes(keyPEM), pyBytes(certPEM)), boardnet.SocketEnv{}, netstack.Impairments{})
@@ -230,7 +233,11 @@ s.close()
 		"CERT_REQUIRED False False",
 		"methods ['close', 'read', 'readinto', 'readline', 'setblocking', 'write']",
 		"got b'hello\\n'",
+		"wrote 3 1",
 	)
+	if string(got) != "bye\n" {
+		t.Errorf("the client got %q after hello, want the board's two partial writes, \"bye\\n\"", got)
+	}
 	if len(subject.Organization) != 1 || subject.Organization[0] != "axTLS Project" || subject.CommonName != "localhost" {
 		t.Errorf("built-in certificate subject %v, want O=axTLS Project, CN=localhost", subject)
 	}

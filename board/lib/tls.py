@@ -63,25 +63,14 @@ else:
         def __repr__(self):
             return "<SSLSocket>"
 
-        def read(self, n=-1):
-            r = _nb(_sock.read(self._fd, n, 0))
-            return None if r is None else _take(r)
-
-        def readinto(self, buf, nbytes=-1):
-            r = _nb(_sock.read(self._fd, len(buf) if nbytes < 0 else min(nbytes, len(buf)), 0))
-            if r:
-                _sock.take(_addr(buf), r)
-            return r
-
-        def readline(self, limit=-1):
-            r = _nb(_sock.readline(self._fd, limit))
-            return None if r is None else _take(r)
-
-        def write(self, data):
-            if isinstance(data, str):
-                data = data.encode()
-            n = len(data)
-            return _nb(_sock.write(self._fd, _addr(data) if n else 0, n))
+        # The stream methods are the board socket's: modtls_axtls.c and
+        # modlwip.c both list py/stream.c's mp_stream_read_obj,
+        # mp_stream_readinto_obj, mp_stream_unbuffered_readline_obj and
+        # mp_stream_write_obj, and both streams live behind an fd here.
+        read = _socket.read
+        readinto = _socket.readinto
+        readline = _socket.readline
+        write = _socket.write
 
         def setblocking(self, flag):
             r = self._s.setblocking(flag)
