@@ -80,7 +80,8 @@ func (b *Board) setOverflowException(addr uint32) error {
 	if pending < 64 || addr < b.heapLow {
 		return nil
 	}
-	start, end, cur := b.u32(pending-offPystackStart), b.u32(pending-offPystackEnd), b.u32(pending-offPystackCur)
+	g := b.guest()
+	start, end, cur := g.U32(pending-offPystackStart), g.U32(pending-offPystackEnd), g.U32(pending-offPystackCur)
 	if end-start != pystackWords*4 || cur < start || cur > end {
 		return fmt.Errorf("board %s: the firmware's thread state is not laid out as expected; a C stack overflow will stop the board", b.cfg.Name)
 	}
@@ -101,23 +102,24 @@ func (b *Board) raiseStackOverflow(sp uint32) uint32 {
 	if o.exc == 0 {
 		return 0
 	}
-	top := b.u32(o.pending - offNlrTop)
+	g := b.guest()
+	top := g.U32(o.pending - offNlrTop)
 	if top == 0 || top < sp {
 		return 0 // no handler, or one in a frame the trap unwound
 	}
-	if cb := b.u32(o.pending - offNlrCallbacks); cb != 0 && cb < top {
+	if cb := g.U32(o.pending - offNlrCallbacks); cb != 0 && cb < top {
 		return 0 // nlr_jump would run callbacks we cannot run
 	}
-	start, end := b.u32(o.pending-offPystackStart), b.u32(o.pending-offPystackEnd)
-	ps := b.u32(top + nlrPystack)
+	start, end := g.U32(o.pending-offPystackStart), g.U32(o.pending-offPystackEnd)
+	ps := g.U32(top + nlrPystack)
 	if ps < start || ps > end {
 		return 0
 	}
 	// A fresh traceback each time, as for the board's own raise.
-	b.putU32(o.exc+excTracebackLen, 0)
-	b.putU32(o.exc+excTracebackData, 0)
-	b.putU32(top+nlrRetVal, o.exc)
-	b.putU32(o.pending-offPystackCur, ps)
-	b.putU32(o.pending-offNlrTop, b.u32(top))
+	g.PutU32(o.exc+excTracebackLen, 0)
+	g.PutU32(o.exc+excTracebackData, 0)
+	g.PutU32(top+nlrRetVal, o.exc)
+	g.PutU32(o.pending-offPystackCur, ps)
+	g.PutU32(o.pending-offNlrTop, g.U32(top))
 	return top + nlrJmpBuf
 }

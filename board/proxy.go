@@ -121,66 +121,41 @@ func (r *jsRefs) free(id uint32) {
 	}
 }
 
-func (b *Board) u32(addr uint32) uint32 {
-	v, ok := b.mem.ReadUint32Le(addr)
-	if !ok {
-		panic(fmt.Errorf("firmware passed an address outside memory: %#x", addr))
-	}
-	return v
-}
-
-func (b *Board) putU32(addr, v uint32) {
-	if !b.mem.WriteUint32Le(addr, v) {
-		panic(fmt.Errorf("firmware passed an address outside memory: %#x", addr))
-	}
-}
-
-func (b *Board) cstring(addr uint32) string {
-	var out []byte
-	for i := uint32(0); i < 4096; i++ {
-		c, ok := b.mem.ReadByte(addr + i)
-		if !ok || c == 0 {
-			break
-		}
-		out = append(out, c)
-	}
-	return string(out)
-}
-
 // readMP decodes a value the firmware wrote (Python → host). Object handles
 // are queued to be released after the call.
 func (b *Board) readMP(addr uint32) (Value, error) {
-	kind := int32(b.u32(addr))
+	g := b.guest()
+	kind := int32(g.U32(addr))
 	switch kind {
 	case mpNone:
 		return nil, nil
 	case mpBool:
-		return b.u32(addr+4) != 0, nil
+		return g.U32(addr+4) != 0, nil
 	case mpInt:
-		return int64(int32(b.u32(addr + 4))), nil
+		return int64(int32(g.U32(addr + 4))), nil
 	case mpFloat:
-		lo, hi := b.u32(addr+4), b.u32(addr+8)
+		lo, hi := g.U32(addr+4), g.U32(addr+8)
 		return math.Float64frombits(uint64(hi)<<32 | uint64(lo)), nil
 	case mpStr:
-		n, p := b.u32(addr+4), b.u32(addr+8)
-		data, ok := b.mem.Read(p, n)
+		n, p := g.U32(addr+4), g.U32(addr+8)
+		data, ok := g.Read(p, n)
 		if !ok {
 			return nil, fmt.Errorf("string outside memory")
 		}
 		return string(data), nil
 	case mpJSProxy:
-		id := b.u32(addr + 4)
+		id := g.U32(addr + 4)
 		if id == refUndefined {
 			return Undefined, nil
 		}
 		return hostObj{id}, nil
 	case mpCallable, mpGenerator, mpObject:
-		ref := b.u32(addr + 4)
+		ref := g.U32(addr + 4)
 		b.refs.pendingFree = append(b.refs.pendingFree, ref)
 		return hostabi.NewPyObject(ref), nil
 	case mpException:
-		n, p := b.u32(addr+4), b.u32(addr+8)
-		data, _ := b.mem.Read(p, n)
+		n, p := g.U32(addr+4), g.U32(addr+8)
+		data, _ := g.Read(p, n)
 		text := string(data)
 		b.callFree(p)
 		return nil, &guestException{text: text}
@@ -208,10 +183,11 @@ func (e *guestException) split() (typ, text string) {
 
 // writeJS encodes v for the firmware (host → Python).
 func (b *Board) writeJS(ctx context.Context, out uint32, v Value) {
+	g := b.guest()
 	put := func(kind int32, w1, w2 uint32) {
-		b.putU32(out, uint32(kind))
-		b.putU32(out+4, w1)
-		b.putU32(out+8, w2)
+		g.PutU32(out, uint32(kind))
+		g.PutU32(out+4, w1)
+		g.PutU32(out+8, w2)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -246,8 +222,7 @@ func (b *Board) writeJS(ctx context.Context, out uint32, v Value) {
 			put(jsUndefined, 0, 0)
 			return
 		}
-		b.mem.Write(p, []byte(x))
-		b.mem.WriteByte(p+uint32(len(x)), 0)
+		g.PutCString(p, x)
 		put(jsString, uint32(len(x)), p)
 	case PyObject:
 		put(jsPyProxy, x.Ref(), 0)
@@ -427,7 +402,7 @@ func defineEnv(env wazero.HostModuleBuilder) {
 	})
 	def("has_attr", p(2), r1, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)
-		_, ok := b.attr(uint32(s[0]), b.cstring(uint32(s[1])))
+		_, ok := b.attr(uint32(s[0]), b.guest().CString(uint32(s[1])))
 		s[0] = 0
 		if ok {
 			s[0] = 1
@@ -436,7 +411,7 @@ func defineEnv(env wazero.HostModuleBuilder) {
 	def("lookup_attr", p(3), r1, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)
 		b.enterHost(ctx)
-		v, ok := b.attr(uint32(s[0]), b.cstring(uint32(s[1])))
+		v, ok := b.attr(uint32(s[0]), b.guest().CString(uint32(s[1])))
 		if !ok {
 			s[0] = 0
 			return
@@ -537,8 +512,8 @@ func defineEnv(env wazero.HostModuleBuilder) {
 				used++
 			}
 		}
-		b.putU32(uint32(s[0]), uint32(len(b.refs.objs)))
-		b.putU32(uint32(s[0])+4, uint32(used))
+		b.guest().PutU32(uint32(s[0]), uint32(len(b.refs.objs)))
+		b.guest().PutU32(uint32(s[0])+4, uint32(used))
 	})
 	notAsync := func(ctx context.Context, m api.Module, s []uint64) {
 		panic(fmt.Errorf("the board has no JavaScript event loop (promises are not supported)"))
@@ -591,16 +566,14 @@ func (b *Board) registerModule(ctx context.Context, name string) error {
 	if p == 0 {
 		return fmt.Errorf("board %s: out of memory registering %s", b.cfg.Name, name)
 	}
-	b.mem.Write(p, []byte(name))
-	b.mem.WriteByte(p+uint32(len(name)), 0)
+	b.guest().PutCString(p, name)
 	val := p + uint32(len(name)+1)
 	val = (val + 3) &^ 3
 	if val+12 > p+uint32(len(name)+1+12) {
 		// re-allocate with room for alignment
 		b.callFree(p)
 		p = b.malloc(ctx, uint32(len(name)+1+16))
-		b.mem.Write(p, []byte(name))
-		b.mem.WriteByte(p+uint32(len(name)), 0)
+		b.guest().PutCString(p, name)
 		val = (p + uint32(len(name)+1) + 3) &^ 3
 	}
 	b.writeJS(ctx, val, hostModuleRef{name: name})

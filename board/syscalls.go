@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/esp8266sim/esp8266sim/board/hostabi"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -62,7 +63,7 @@ func (t *fdTable) add(f *openFile) int32 {
 func neg(errno int) uint64 { return uint64(uint32(int32(-errno))) }
 
 func (b *Board) pathAt(dirfd int32, p uint32) (string, int) {
-	name := b.cstring(p)
+	name := b.guest().CString(p)
 	if name == "" {
 		return "", eNOENT
 	}
@@ -89,30 +90,12 @@ func (b *Board) notePath(p string) string {
 	return p
 }
 
-// writeStat fills an Emscripten struct stat (96 bytes).
-func (b *Board) writeStat(buf uint32, isDir bool, size int, mtime time.Time) {
-	var st [96]byte
-	mode := uint32(0x8000) // S_IFREG, as FAT on the board reports
-	if isDir {
-		mode = 0x4000
-	}
-	binary.LittleEndian.PutUint32(st[4:], mode)
-	binary.LittleEndian.PutUint64(st[24:], uint64(size))
-	binary.LittleEndian.PutUint32(st[32:], 4096)
-	binary.LittleEndian.PutUint32(st[36:], uint32((size+511)/512))
-	sec := uint64(mtime.Unix())
-	for _, off := range []int{40, 56, 72} {
-		binary.LittleEndian.PutUint64(st[off:], sec)
-	}
-	b.mem.Write(buf, st[:])
-}
-
 func (b *Board) statPath(p string, buf uint32) uint64 {
 	isDir, size, mtime, e := b.fs.stat(p)
 	if e != 0 {
 		return neg(e)
 	}
-	b.writeStat(buf, isDir, size, mtime)
+	b.guest().PutStat(buf, isDir, size, mtime)
 	return 0
 }
 
@@ -176,7 +159,7 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 	def("__syscall_newfstatat", p(4), r1, func(ctx context.Context, m api.Module, s []uint64) {
 		b := boardFrom(ctx)
 		const atEmptyPath = 0x1000
-		if int(s[3])&atEmptyPath != 0 && b.cstring(uint32(s[1])) == "" {
+		if int(s[3])&atEmptyPath != 0 && b.guest().CString(uint32(s[1])) == "" {
 			s[0] = b.fstat(int32(s[0]), uint32(s[2]))
 			return
 		}
@@ -257,7 +240,7 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 			s[0] = neg(eRANGE)
 			return
 		}
-		b.mem.Write(uint32(s[0]), append([]byte(b.cwd), 0))
+		b.guest().Write(uint32(s[0]), append([]byte(b.cwd), 0))
 		s[0] = uint64(len(b.cwd) + 1)
 	})
 	def("__syscall_getdents64", p(3), r1, func(ctx context.Context, m api.Module, s []uint64) {
@@ -281,7 +264,7 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 				ent[18] = 4 // DT_DIR
 			}
 			copy(ent[19:rec-1], name)
-			b.mem.Write(dirp+uint32(written), ent[:])
+			b.guest().Write(dirp+uint32(written), ent[:])
 			written += rec
 			of.pos++
 		}
@@ -301,7 +284,7 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 		binary.LittleEndian.PutUint64(st[24:], free)
 		binary.LittleEndian.PutUint32(st[56:], 255)
 		binary.LittleEndian.PutUint32(st[60:], bsize)
-		b.mem.Write(uint32(s[2]), st[:])
+		b.guest().Write(uint32(s[2]), st[:])
 		s[0] = 0
 	})
 	def("__syscall_poll", p(3), r1, func(ctx context.Context, m api.Module, s []uint64) {
@@ -310,8 +293,8 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 		ready := 0
 		for i := uint32(0); i < n && i < 64; i++ {
 			pfd := fds + 8*i
-			fd := int32(b.u32(pfd))
-			ev, _ := b.mem.ReadUint16Le(pfd + 4)
+			fd := int32(b.guest().U32(pfd))
+			ev, _ := b.guest().ReadUint16Le(pfd + 4)
 			var rev uint16
 			switch {
 			case fd == 1 || fd == 2:
@@ -325,7 +308,7 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 					rev = 0x20 // POLLNVAL
 				}
 			}
-			b.mem.WriteUint16Le(pfd+6, rev)
+			b.guest().WriteUint16Le(pfd+6, rev)
 			if rev != 0 {
 				ready++
 			}
@@ -341,9 +324,9 @@ func defineSyscalls(def func(string, []api.ValueType, []api.ValueType, goFn), p 
 
 func (b *Board) fstat(fd int32, buf uint32) uint64 {
 	if fd >= 0 && fd <= 2 {
-		var st [96]byte
+		var st [hostabi.StatSize]byte
 		binary.LittleEndian.PutUint32(st[4:], 0x2000) // S_IFCHR
-		b.mem.Write(buf, st[:])
+		b.guest().Write(buf, st[:])
 		return 0
 	}
 	of, ok := b.fds.files[fd]
@@ -353,7 +336,7 @@ func (b *Board) fstat(fd int32, buf uint32) uint64 {
 	if of.dir {
 		return b.statPath(of.path, buf)
 	}
-	b.writeStat(buf, false, b.fs.size(of.file), of.file.mtime)
+	b.guest().PutStat(buf, false, b.fs.size(of.file), of.file.mtime)
 	return 0
 }
 
@@ -373,8 +356,7 @@ func defineWASI(w wazero.HostModuleBuilder) {
 			b.cpuBeforeConsole()
 		}
 		for i := uint32(0); i < n && i < 1024; i++ {
-			ptr, ln := b.u32(iovs+8*i), b.u32(iovs+8*i+4)
-			data, ok := b.mem.Read(ptr, ln)
+			data, ok := b.guest().IOVec(iovs, i)
 			if !ok {
 				s[0] = eINVAL
 				return
@@ -407,7 +389,7 @@ func defineWASI(w wazero.HostModuleBuilder) {
 				}
 			}
 		}
-		b.putU32(nwritten, uint32(total))
+		b.guest().PutU32(nwritten, uint32(total))
 		s[0] = 0
 		if fd == 1 || fd == 2 || fd == cookedStdout || fd == cookedStderr {
 			// print() is the host call most loops make: a collection point
@@ -419,7 +401,7 @@ func defineWASI(w wazero.HostModuleBuilder) {
 		b := boardFrom(ctx)
 		fd, iovs, n, nread := int32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
 		if fd == 0 {
-			b.putU32(nread, 0) // the UART has no input for scripts: EOF
+			b.guest().PutU32(nread, 0) // the UART has no input for scripts: EOF
 			s[0] = 0
 			return
 		}
@@ -430,8 +412,7 @@ func defineWASI(w wazero.HostModuleBuilder) {
 		}
 		total := 0
 		for i := uint32(0); i < n && i < 1024; i++ {
-			ptr, ln := b.u32(iovs+8*i), b.u32(iovs+8*i+4)
-			buf, ok := b.mem.Read(ptr, ln)
+			buf, ok := b.guest().IOVec(iovs, i)
 			if !ok {
 				s[0] = eINVAL
 				return
@@ -443,7 +424,7 @@ func defineWASI(w wazero.HostModuleBuilder) {
 				break
 			}
 		}
-		b.putU32(nread, uint32(total))
+		b.guest().PutU32(nread, uint32(total))
 		s[0] = 0
 	})
 	def("fd_seek", []api.ValueType{i32, i64, i32, i32}, func(ctx context.Context, m api.Module, s []uint64) {
@@ -477,7 +458,7 @@ func defineWASI(w wazero.HostModuleBuilder) {
 			return
 		}
 		of.pos = int(np)
-		b.mem.WriteUint64Le(out, uint64(np))
+		b.guest().WriteUint64Le(out, uint64(np))
 		s[0] = 0
 	})
 	def("fd_close", []api.ValueType{i32}, func(ctx context.Context, m api.Module, s []uint64) {

@@ -47,9 +47,10 @@ func (b *Board) hidesTracebackFile(ctx context.Context, q uint32) bool {
 		panic(err)
 	}
 	hide := false
-	if int32(b.u32(h.scratch)) == mpStr {
-		n, p := b.u32(h.scratch+4), b.u32(h.scratch+8)
-		if name, ok := b.mem.Read(p, n); ok {
+	g := b.guest()
+	if int32(g.U32(h.scratch)) == mpStr {
+		n, p := g.U32(h.scratch+4), g.U32(h.scratch+8)
+		if name, ok := g.Read(p, n); ok {
 			hide = strings.HasPrefix(string(name), frozenDir+"/")
 		}
 	}
