@@ -1,15 +1,12 @@
 package sim
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/esp8266sim/esp8266sim/internal/testnames"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -372,27 +369,7 @@ func walkModel(visit func(key string, typ reflect.Type)) {
 // repoTests is every Test function name in the repository's test files.
 func repoTests(t *testing.T) map[string]bool {
 	t.Helper()
-	re := regexp.MustCompile(`(?m)^func (Test\w+)\(`)
-	names := map[string]bool{}
-	err := filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && p != ".." {
-			return filepath.SkipDir
-		}
-		if !strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, m := range re.FindAllSubmatch(data, -1) {
-			names[string(m[1])] = true
-		}
-		return nil
-	})
+	names, err := testnames.In("..")
 	if err != nil {
 		t.Fatal(err)
 	}

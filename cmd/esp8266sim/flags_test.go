@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esp8266sim/esp8266sim/internal/testnames"
 	"github.com/esp8266sim/esp8266sim/sim/scenario"
 )
 
@@ -72,27 +72,7 @@ var flagCoverage = map[string]string{
 // repoTests is every Test function name in the repository's test files.
 func repoTests(t *testing.T) map[string]bool {
 	t.Helper()
-	re := regexp.MustCompile(`(?m)^func (Test\w+)\(`)
-	names := map[string]bool{}
-	err := filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && p != "../.." && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
-			return filepath.SkipDir
-		}
-		if !strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, m := range re.FindAllSubmatch(data, -1) {
-			names[string(m[1])] = true
-		}
-		return nil
-	})
+	names, err := testnames.In("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
