@@ -39,7 +39,7 @@ class websocket:
             raise TypeError("function expected at most 2 arguments, got %d" % (len(args) + 1))
         if not ((hasattr(sock, "read") or hasattr(sock, "readinto")) and hasattr(sock, "write")):
             raise OSError("stream operation not supported")
-        self.s = sock
+        self._s = sock
         # One raw read, as the C module's stream_p->read: a socket's recv
         # (one lwIP receive), else the stream's readinto (what an io.IOBase
         # subclass's stream protocol calls), else its read.
@@ -76,14 +76,14 @@ class websocket:
             if r < 0:  # io.IOBase: a negative result is an errno
                 raise OSError(-r)
             return bytes(b[:r])
-        return self.s.read(n)
+        return self._s.read(n)
 
     def _close_sock(self):
         # mp_stream_close: the stream's ioctl(MP_STREAM_CLOSE), which an
         # io.IOBase subclass (or the board's socket) has as a method.
-        f = getattr(self.s, "ioctl", None)
+        f = getattr(self._s, "ioctl", None)
         if f is None:
-            self.s.close()
+            self._s.close()
             return
         r = f(4, 0)
         if isinstance(r, int) and r < 0:
@@ -240,7 +240,7 @@ class websocket:
         mv = memoryview(data)
         while done < len(mv):
             try:
-                r = self.s.write(mv[done:])
+                r = self._s.write(mv[done:])
             except OSError as e:
                 return done, e
             if r is None:
@@ -257,12 +257,12 @@ class websocket:
         # socket blocking for the while if asked at construction.
         bw = self._opts & _BLOCKING_WRITE
         if bw:
-            self.s.setblocking(True)
+            self._s.setblocking(True)
         n, err = self._write_exactly(header)
         if err is None:
             n, err = self._write_exactly(payload)
         if bw:
-            self.s.setblocking(False)
+            self._s.setblocking(False)
         if err is not None:
             raise err
         return n
