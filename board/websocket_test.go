@@ -146,6 +146,20 @@ for r in (3, -1):
 w.close()
 print(w.ioctl(4))
 `, "0 1 2 2\nb'\\x82\\x01z'\n3 True\n-1 True\nstream ioctl 4\nstream ioctl 4\n0\n"},
+		// A stream to firmware code: print(file=) writes through it (a
+		// frame per piece), and poll raises websocket_ioctl's EINVAL.
+		{"a stream to the firmware", wsStreams + `import select
+s = Chunks()
+w = websocket.websocket(s)
+print("hi", file=w)
+print(s.out)
+p = select.poll()
+p.register(w, select.POLLIN)
+try:
+    p.poll(0)
+except OSError as e:
+    print("poll", e.errno)
+`, "b'\\x81\\x02hi\\x81\\x01\\n'\npoll 22\n"},
 		{"constructor", wsStreams + `for a, k in (((1,), {}), ((Chunks(),), {"x": 1}), ((Chunks(), 1, 2), {})):
     try:
         websocket.websocket(*a, **k)

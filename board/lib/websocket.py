@@ -29,7 +29,14 @@ def _nonblocking(e):
     return e.errno == 11
 
 
-class websocket:
+import io
+
+
+# An io.IOBase subclass, so firmware code that takes a stream (select's
+# poll, print(file=), os.dupterm) reaches these methods as it reaches the
+# C module's stream protocol: polling it raises EINVAL, as
+# websocket_ioctl refuses MP_STREAM_POLL.
+class websocket(io.IOBase):
     def __init__(self, sock, *args, **kw):
         # websocket_make_new: mp_arg_check_num(1, 2, no keywords) and a
         # stream that reads, writes and takes ioctl.
