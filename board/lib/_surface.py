@@ -86,6 +86,66 @@ def pairs():
     return " ".join("%d %d" % (id(n), id(__import__(n))) for n in _MODULES)
 
 
+# The ESP8266's flash is littlefs (VfsLfs2), whose ilistdir gives
+# (name, type, 0, size) entries (extmod/vfs_lfsx.c); the firmware's posix
+# VFS, which stands for it at "/", gives (name, type, inode). The posix
+# type's own ilistdir entry becomes one that adds the sizes, so os.ilistdir
+# stays the firmware's (extmod/vfs.c) for every path and mount, and only
+# the flash's entries change, as only VfsLfs2's differ on the board.
+_posix_ilistdir = None
+
+
+def _sized(fs, path, it):
+    sep = b"/" if isinstance(path, bytes) else "/"
+    base = path if not path or path[-1:] == sep else path + sep
+    for e in it:
+        size = 0
+        if e[1] == 0x8000:
+            try:
+                size = fs.stat(base + e[0])[6]
+            except OSError:
+                pass
+        yield (e[0], e[1], 0, size)
+
+
+def _lfs_ilistdir(fs, path):
+    # The posix listing opens the directory now, so a missing one raises
+    # at the call, as VfsLfs2's does.
+    return _sized(fs, path, _posix_ilistdir(fs, path))
+
+
+def _esp_vfs():
+    # The ESP8266 mounts its flash with vfs.mount(bdev, "/") in _boot.py,
+    # which leaves the current volume at the virtual root (mp_init's
+    # NULL, MP_VFS_ROOT), where relative paths are looked up among the
+    # mount points first; the webassembly main.c makes the flash's mount
+    # current. Unmounting it makes the root current (mp_vfs_umount), and
+    # mounting it again gives the ESP8266's state; the posix VFS's mount
+    # and umount touch nothing (a chdir("/") would be a syscall the boot
+    # snapshot cannot replay).
+    import vfs
+
+    m = vfs.mount()
+    if len(m) == 1 and m[0][1] == "/":
+        vfs.umount("/")
+        vfs.mount(m[0][0], "/")
+    _lfs_listing()
+
+
+def _lfs_listing():
+    global _posix_ilistdir
+    import vfs
+    from _board import keep
+
+    for fs, mnt in vfs.mount():
+        d = type(fs).__dict__
+        f = d.get("ilistdir")
+        if mnt == "/" and f is not None and f is not _lfs_ilistdir and type(f) is not type(_lfs_ilistdir):
+            _posix_ilistdir = f
+            keep(_lfs_ilistdir)
+            _set(d, "ilistdir", _lfs_ilistdir)
+
+
 def apply():
     # Before object loses them: the firmware's own names of the hooks and
     # object's store, for the board's modules that stand for C types
@@ -101,6 +161,7 @@ def apply():
     _esp8266._setattr_hook = tuple(h)
     for d, names in _tables():
         _remove(id(d) + 4, names)  # mp_obj_dict_t: base, then the map
+    _esp_vfs()
     # @micropython.native and viper compile as bytecode: the patched
     # compiler also accepts the parse nodes (qstr << 4 | kind) stored at
     # 1024 (board/firmware/decorator.go). The literals intern the names;

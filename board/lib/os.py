@@ -28,21 +28,22 @@ def urandom(n):
     return bytes(b)
 
 
-# The ESP8266's littlefs gives (name, type, inode, size) entries
-# (extmod/vfs_lfsx.c); the firmware's posix VFS gives three fields.
-_fw_ilistdir = ilistdir
+# statvfs of the virtual root with nothing mounted at "/" is a made-up
+# tuple whose f_namemax is MICROPY_ALLOC_PATH_MAX (extmod/vfs.c): 128 on
+# the ESP8266 (ports/esp8266/mpconfigport.h), 256 in the firmware.
+_fw_statvfs = statvfs
 
 
-def ilistdir(path="."):
-    base = path if path.endswith("/") else path + "/"
-    for e in _fw_ilistdir(path):
-        size = 0
-        if e[1] == 0x8000:
-            try:
-                size = stat(base + e[0])[6]
-            except OSError:
-                pass
-        yield (e[0], e[1], 0, size)
+def statvfs(path):
+    r = _fw_statvfs(path)
+    if (path == "/" or path == b"/" or (not path and getcwd() == "/")) and len(r) == 10 and r[9] == 256:
+        import vfs
+
+        for m in vfs.mount():
+            if m[1] == "/":
+                return r
+        return r[:9] + (128,)
+    return r
 
 
 # dupterm slots (MICROPY_PY_OS_DUPTERM is 2 on the ESP8266); main.c puts
