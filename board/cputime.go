@@ -104,8 +104,13 @@ type cpuMeter struct {
 	// of the first poll of the current spin.
 	lastPoll  uint64
 	spinStart time.Duration
-	// frozen is set while the board loads one of its own /lib modules.
+	// frozen is set while the board compiles one of its own modules
+	// (cpuFrozenImport).
 	frozen bool
+	// frames is the VM's frame stack and inFrozen whether its innermost
+	// frame runs one of the board's own modules (cpuframes.go).
+	frames   []cpuFrame
+	inFrozen bool
 	// inGC is set during a garbage collection.
 	inGC bool
 }
@@ -124,6 +129,9 @@ func (b *Board) resetCPU(mod api.Module) {
 	b.cpu.baud = DefaultConsoleBaud
 	b.cpu.txEnd = 0
 	b.cpu.inGC = false
+	b.cpu.frozen = false
+	b.cpu.frames = b.cpu.frames[:0]
+	b.cpu.inFrozen = false
 }
 
 // Iterations reports how many counted loop iterations the board has
@@ -167,7 +175,7 @@ func (b *Board) cpuSync() {
 
 func (b *Board) cpuAdd(n uint64) {
 	b.cpu.iters += n
-	if b.cpu.model != CPUBoard || b.cpu.frozen || b.cpu.inGC || b.inSetupNow() {
+	if b.cpu.model != CPUBoard || b.cpu.frozen || b.cpu.inFrozen || b.cpu.inGC || b.inSetupNow() {
 		return
 	}
 	b.cpu.ps += int64(n) * cpuPsPerIter * 80 / b.cpu.mhz
@@ -209,12 +217,13 @@ func (b *Board) cpuPay(min time.Duration) {
 	}
 }
 
-// The board's own modules (/lib) are frozen bytecode on a real ESP8266
+// The board's own modules (frozenDir) are frozen bytecode on a real ESP8266
 // (network, socket, time are C modules or frozen .mpy): importing one costs
 // almost nothing there, while here the firmware reads and compiles the
-// source. Opening a /lib file stops the charge until the module's code
-// reaches the host (it imports _board or calls a host function), so the
-// compile is free and the rest of its body is charged.
+// source. Opening one of their files stops the charge until the module's
+// code starts (its frame enters, cpuframes.go) or, in a firmware without
+// the frame hooks, reaches the host: the compile is free, and the body
+// runs as the board's own code.
 func (b *Board) cpuFrozenImport() {
 	b.cpuSync()
 	b.cpu.frozen = true

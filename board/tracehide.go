@@ -17,7 +17,7 @@ import (
 type tracebackHide struct {
 	mod     api.Module
 	hidden  map[uint32]bool
-	scratch uint32 // 12 bytes of guest memory for the proxy conversion
+	scratch uint32 // 12 bytes of guest memory for the proxy conversion (no exported stack pointer)
 	convert api.Function
 }
 
@@ -39,16 +39,29 @@ func (b *Board) hidesTracebackFile(ctx context.Context, q uint32) bool {
 		if h.convert == nil {
 			return false
 		}
+	}
+	// The 12 bytes of scratch are taken from the C stack when the stack
+	// pointer is exported: the frame hooks (cpuframes.go) ask during the
+	// setup a boot snapshot records, and a malloc there would leave the C
+	// heap of a restored board different from a set-up one's.
+	scratch := h.scratch
+	if sp := b.inv.sp; sp != nil {
+		old := sp.Get()
+		scratch = (uint32(old) - 16) &^ 15
+		sp.Set(uint64(scratch))
+		defer sp.Set(old)
+	} else if scratch == 0 {
 		h.scratch = b.malloc(ctx, 12)
+		scratch = h.scratch
 	}
 	// A qstr object in MICROPY_OBJ_REPR_A is (q << 3) | 2; the proxy
 	// converter hands back its bytes (kind, length, address).
-	if _, err := h.convert.Call(ctx, uint64(q)<<3|2, uint64(h.scratch)); err != nil {
+	if _, err := h.convert.Call(ctx, uint64(q)<<3|2, uint64(scratch)); err != nil {
 		panic(err)
 	}
 	hide := false
-	if int32(b.u32(h.scratch)) == mpStr {
-		n, p := b.u32(h.scratch+4), b.u32(h.scratch+8)
+	if int32(b.u32(scratch)) == mpStr {
+		n, p := b.u32(scratch+4), b.u32(scratch+8)
 		if name, ok := b.mem.Read(p, n); ok {
 			hide = strings.HasPrefix(string(name), frozenDir+"/")
 		}
