@@ -2,6 +2,7 @@ package board
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -54,11 +55,13 @@ func defineFrameHooks(env wazero.HostModuleBuilder) {
 // frameEnter runs as the VM starts (or resumes) the frame cs.
 func (b *Board) frameEnter(ctx context.Context, cs uint32) {
 	b.cpuSync()
-	// The module being imported has reached its code: its compile, free
-	// (cpuFrozenImport), is over.
-	b.cpu.frozen = false
-	frozen := b.frameFrozen(ctx, cs)
-	if frozen && !b.cpu.inFrozen && b.cpu.model == CPUBoard && !b.cpu.inGC && !b.inSetupNow() {
+	kind := b.frameKind(ctx, cs)
+	if kind == frameScript {
+		// The script's code is charged, whatever import is under way.
+		b.cpu.frozen = false
+	}
+	frozen := kind == frameC
+	if frozen && !b.cpu.inFrozen && b.cpu.model == CPUBoard && !b.cpu.inGC && !b.cpu.frozen && !b.inSetupNow() {
 		b.cpu.ps += int64(cCallCost) * 1000 * 80 / b.cpu.mhz
 	}
 	b.cpu.frames = append(b.cpu.frames, cpuFrame{cs: cs, depth: b.inv.depth, frozen: frozen})
@@ -100,27 +103,76 @@ func (b *Board) setFrames(f []cpuFrame) {
 	b.cpu.inFrozen = len(f) > 0 && f[len(f)-1].frozen
 }
 
-// frameFrozen reports whether frame cs runs code of a file in frozenDir:
+// What runs in a frame: the script's code, one of the board's modules
+// that is frozen bytecode on the ESP8266, or one that is C there.
+const (
+	frameScript = iota
+	frameBytecode
+	frameC
+)
+
+// frameKind says what frame cs runs, by the file its code came from:
 // code_state->fun_bc->context->constants.qstr_table[0] is the source
 // file's qstr (py/bc.h, py/objfun.h at v1.27.0, 32-bit pointers:
 // mp_code_state_t.fun_bc at 0, mp_obj_fun_bc_t.context at 4,
 // mp_module_context_t.constants.qstr_table at 8 after the module object).
-func (b *Board) frameFrozen(ctx context.Context, cs uint32) bool {
+func (b *Board) frameKind(ctx context.Context, cs uint32) uint8 {
 	fun, ok := b.mem.ReadUint32Le(cs)
 	if !ok {
-		return false
+		return frameScript
 	}
 	mc, ok := b.mem.ReadUint32Le(fun + 4)
 	if !ok {
-		return false
+		return frameScript
 	}
 	table, ok := b.mem.ReadUint32Le(mc + 8)
 	if !ok {
-		return false
+		return frameScript
 	}
 	q, ok := b.mem.ReadUint16Le(table)
 	if !ok {
-		return false
+		return frameScript
 	}
-	return b.hidesTracebackFile(ctx, uint32(q))
+	k, ok := b.cpu.fileKind[uint32(q)]
+	if !ok {
+		name, _ := b.qstrText(ctx, uint32(q))
+		k = fileKind(name)
+		b.cpu.fileKind[uint32(q)] = k
+	}
+	return k
+}
+
+// frozenBytecode are the board's modules that are frozen bytecode on the
+// ESP8266 (ports/esp8266/boards/manifest.py and ESP8266_GENERIC's:
+// asyncio, the drivers, bundle-networking's mip, ntptime, ssl, requests,
+// webrepl, and upysh, umqtt): their bytecode runs there as the script's
+// does, so it is charged (their import as before: free until the module
+// reaches the host, cpuFrozenImport). The others are C modules there
+// (time, machine, network, socket, select, os, esp, tls, websocket, ...)
+// or the board's own plumbing (_hostcall, _surface, ...).
+var frozenBytecode = map[string]bool{
+	"asyncio": true, "_asyncio_funcs": true, "_asyncio_stream": true, "_asyncio_sync": true, "uasyncio": true,
+	"apa102": true, "dht": true, "ds18x20": true, "onewire": true, "neopixel": true, "espnow": true, "ssd1306": true,
+	"mip": true, "ntptime": true, "ssl": true, "requests": true, "urequests": true,
+	"webrepl": true, "webrepl_setup": true, "upysh": true, "umqtt": true,
+}
+
+// fileKind classifies a code's source file: frozenDir's files by their
+// module (a package by its directory).
+func fileKind(file string) uint8 {
+	// The ESP8266's sys.path names the frozen modules '.frozen' (fs.go), so
+	// a module imported through it has a relative file name.
+	rest, ok := strings.CutPrefix(file, frozenDir+"/")
+	if !ok {
+		if rest, ok = strings.CutPrefix(file, boardFrozenEntry+"/"); !ok {
+			return frameScript
+		}
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	if frozenBytecode[strings.TrimSuffix(rest, ".py")] {
+		return frameBytecode
+	}
+	return frameC
 }

@@ -2,7 +2,6 @@ package board
 
 import (
 	"context"
-	"strings"
 
 	"github.com/esp8266sim/esp8266sim/board/firmware"
 	"github.com/tetratelabs/wazero"
@@ -26,18 +25,32 @@ type tracebackHideKey struct{}
 // hidesTracebackFile reports whether qstr q is the file name of one of the
 // board's own modules (in frozenDir).
 func (b *Board) hidesTracebackFile(ctx context.Context, q uint32) bool {
+	h := b.tracebackHide()
+	if v, ok := h.hidden[q]; ok {
+		return v
+	}
+	name, _ := b.qstrText(ctx, q)
+	hide := fileKind(name) != frameScript
+	h.hidden[q] = hide
+	return hide
+}
+
+func (b *Board) tracebackHide() *tracebackHide {
 	h, _ := b.Value(tracebackHideKey{}).(*tracebackHide)
 	if h == nil || h.mod != b.mod {
 		h = &tracebackHide{mod: b.mod, hidden: map[uint32]bool{}}
 		b.SetValue(tracebackHideKey{}, h)
 	}
-	if v, ok := h.hidden[q]; ok {
-		return v
-	}
+	return h
+}
+
+// qstrText returns the text of qstr q.
+func (b *Board) qstrText(ctx context.Context, q uint32) (string, bool) {
+	h := b.tracebackHide()
 	if h.convert == nil {
 		h.convert = b.mod.ExportedFunction("proxy_convert_mp_to_js_obj_cside")
 		if h.convert == nil {
-			return false
+			return "", false
 		}
 	}
 	// The 12 bytes of scratch are taken from the C stack when the stack
@@ -59,15 +72,12 @@ func (b *Board) hidesTracebackFile(ctx context.Context, q uint32) bool {
 	if _, err := h.convert.Call(ctx, uint64(q)<<3|2, uint64(scratch)); err != nil {
 		panic(err)
 	}
-	hide := false
-	if int32(b.u32(scratch)) == mpStr {
-		n, p := b.u32(scratch+4), b.u32(scratch+8)
-		if name, ok := b.mem.Read(p, n); ok {
-			hide = strings.HasPrefix(string(name), frozenDir+"/")
-		}
+	if int32(b.u32(scratch)) != mpStr {
+		return "", false
 	}
-	h.hidden[q] = hide
-	return hide
+	n, p := b.u32(scratch+4), b.u32(scratch+8)
+	name, ok := b.mem.Read(p, n)
+	return string(name), ok
 }
 
 // defineTracebackHide adds env.__esp_tb_hide: the patched
