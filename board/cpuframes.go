@@ -52,16 +52,23 @@ func defineFrameHooks(env wazero.HostModuleBuilder) {
 	}), i32, nil).Export(firmware.FrameLeaveImport)
 }
 
-// frameEnter runs as the VM starts (or resumes) the frame cs.
+// frameEnter runs as the VM starts (or resumes) the frame cs, or, with
+// bit 0 of cs set, as mp_setup_code_state starts binding its arguments.
 func (b *Board) frameEnter(ctx context.Context, cs uint32) {
 	b.cpuSync()
+	setup := cs&1 != 0
+	cs &^= 1
 	kind := b.frameKind(ctx, cs)
 	if kind == frameScript {
 		// The script's code is charged, whatever import is under way.
 		b.cpu.frozen = false
 	}
 	frozen := kind == frameC
-	if frozen && !b.cpu.inFrozen && b.cpu.model == CPUBoard && !b.cpu.inGC && !b.cpu.frozen && !b.inSetupNow() {
+	// One C call per call: the run that follows its own argument binding
+	// is not a second one.
+	call := frozen && !b.cpu.inFrozen && !(b.cpu.bound == cs && !setup)
+	b.cpu.bound = 0
+	if call && b.cpu.model == CPUBoard && !b.cpu.inGC && !b.cpu.frozen && !b.inSetupNow() {
 		b.cpu.ps += int64(cCallCost) * 1000 * 80 / b.cpu.mhz
 	}
 	b.cpu.frames = append(b.cpu.frames, cpuFrame{cs: cs, depth: b.inv.depth, frozen: frozen})
@@ -69,11 +76,14 @@ func (b *Board) frameEnter(ctx context.Context, cs uint32) {
 }
 
 // frameLeave runs as the VM returns from the frame cs (a result, a
-// yield or an exception). A frame above cs that never left (see
-// framesUnwound) is dropped with it.
+// yield or an exception), or as its argument binding ends (bit 0 set). A
+// frame above cs that never left (see framesUnwound) is dropped with it.
 func (b *Board) frameLeave(cs uint32) {
 	b.cpuSync()
-
+	if cs&1 != 0 {
+		cs &^= 1
+		b.cpu.bound = cs
+	}
 	f := b.cpu.frames
 	for i := len(f) - 1; i >= 0; i-- {
 		if f[i].cs == cs {

@@ -121,6 +121,8 @@ type cpuMeter struct {
 	// frame runs one of the board's own modules (cpuframes.go).
 	frames   []cpuFrame
 	inFrozen bool
+	// bound is the frame whose arguments were bound last (cpuframes.go).
+	bound uint32
 	// fileKind memoises fileKind by file qstr, for the current instance.
 	fileKind map[uint32]uint8
 	// inGC is set during a garbage collection.
@@ -144,6 +146,7 @@ func (b *Board) resetCPU(mod api.Module) {
 	b.cpu.frozen = false
 	b.cpu.frames = b.cpu.frames[:0]
 	b.cpu.inFrozen = false
+	b.cpu.bound = 0
 	b.cpu.fileKind = map[uint32]uint8{}
 }
 

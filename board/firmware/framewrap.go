@@ -28,6 +28,10 @@ import (
 // (board/cpuframes.go), and leave names its frame so a stack that missed
 // a leave resynchronises.
 //
+// mp_setup_code_state (py/bc.c), which binds a frame's arguments before
+// the VM runs it, is wrapped the same way when found (see
+// findSetupCodeState): its work is the callee's.
+//
 // The firmware has no name section, so the VM is found by shape: a defined
 // function of type (i32 i32) → i32 whose br_table (the opcode switch; no
 // computed goto in the wasm build) has at least minDispatchTargets targets.
@@ -84,6 +88,46 @@ func findExecuteBytecode(wasm []byte, types []FuncType, funcTypes []uint64, bodi
 	return found, nil
 }
 
+// setupType is mp_setup_code_state's (code_state, n_args, n_kw, args).
+var setupType = FuncType{[]byte{0x7f, 0x7f, 0x7f, 0x7f}, nil}
+
+// setupText is an error text only py/bc.c's argument binding raises.
+const setupText = "function missing required keyword argument '%q'"
+
+// findSetupCodeState returns the defined-function index of
+// mp_setup_code_state (or of its helper, when the compiler kept it apart:
+// both take the code_state, its fun_bc already set, first), or -1: the
+// one function of its type that loads setupText's address.
+func findSetupCodeState(wasm []byte, secs sections, types []FuncType, funcTypes []uint64, bodies [][2]int) int {
+	ds := secs.find(11)
+	if ds == nil {
+		return -1
+	}
+	at, ok := dataString(wasm, ds, setupText)
+	if !ok {
+		return -1
+	}
+	found := -1
+	for k, ft := range funcTypes {
+		if types[ft].key() != setupType.key() {
+			continue
+		}
+		ins, err := decodeBody(wasm, bodies[k][0], bodies[k][1])
+		if err != nil {
+			return -1
+		}
+		for _, in := range ins {
+			if in.op == 0x41 && in.imm == int64(at) {
+				if found >= 0 && found != k {
+					return -1
+				}
+				found = k
+			}
+		}
+	}
+	return found
+}
+
 // patchFrameHooks returns the firmware with mp_execute_bytecode wrapped;
 // ok is false (and wasm returned as it was) when the VM is not found.
 func patchFrameHooks(wasm []byte) (out []byte, ok bool, err error) {
@@ -118,6 +162,13 @@ func patchFrameHooks(wasm []byte) (out []byte, ok bool, err error) {
 	if err != nil || vm < 0 {
 		return wasm, false, err
 	}
+	// The callee's argument binding is its own work too (a stand-in's
+	// `*args, **kw` wrapper builds a tuple and a dict there): it is
+	// wrapped the same way when found, so the frame is entered before it.
+	targets := []int{vm}
+	if setup := findSetupCodeState(wasm, secs, types, funcTypes, bodies); setup >= 0 {
+		targets = append(targets, setup)
+	}
 
 	// The hooks' type: (i32) → (), added if the firmware lacks it.
 	hookT := -1
@@ -149,34 +200,41 @@ func patchFrameHooks(wasm []byte) (out []byte, ok bool, err error) {
 		}
 		return idx
 	}
-	// The original body goes last; its index after renumbering.
-	inner := uint64(funcImports) + 2 + uint64(len(bodies))
-
+	// The original bodies go last, in targets' order; inner[k] is the
+	// index (after renumbering) of target k's original.
+	inner := map[int]uint64{}
 	fs, err := afterCount(wasm, funcSec.start, funcSec.end)
 	if err != nil {
 		return nil, false, err
 	}
-	rebuilt[3] = append(append(uleb(uint64(len(funcTypes)+1)), fs...), uleb(funcTypes[vm])...)
+	funcPayload := append(uleb(uint64(len(funcTypes)+len(targets))), fs...)
+	for i, k := range targets {
+		inner[k] = uint64(funcImports) + 2 + uint64(len(bodies)+i)
+		funcPayload = append(funcPayload, uleb(funcTypes[k])...)
+	}
+	rebuilt[3] = funcPayload
 
 	var code bytes.Buffer
-	code.Write(uleb(uint64(len(bodies) + 1)))
+	code.Write(uleb(uint64(len(bodies) + len(targets))))
 	var body bytes.Buffer
 	for k, b := range bodies {
 		body.Reset()
-		if k == vm {
-			body.Write(frameWrapperBody(enter, leave, inner))
+		if in, ok := inner[k]; ok {
+			body.Write(frameWrapperBody(types[funcTypes[k]], enter, leave, in, k != vm))
 		} else if err := renumberBody(&body, wasm, b[0], b[1], renumber); err != nil {
 			return nil, false, fmt.Errorf("function %d: %w", k, err)
 		}
 		code.Write(uleb(uint64(body.Len())))
 		code.Write(body.Bytes())
 	}
-	body.Reset()
-	if err := renumberBody(&body, wasm, bodies[vm][0], bodies[vm][1], renumber); err != nil {
-		return nil, false, fmt.Errorf("function %d: %w", vm, err)
+	for _, k := range targets {
+		body.Reset()
+		if err := renumberBody(&body, wasm, bodies[k][0], bodies[k][1], renumber); err != nil {
+			return nil, false, fmt.Errorf("function %d: %w", k, err)
+		}
+		code.Write(uleb(uint64(body.Len())))
+		code.Write(body.Bytes())
 	}
-	code.Write(uleb(uint64(body.Len())))
-	code.Write(body.Bytes())
 	rebuilt[10] = code.Bytes()
 	if err := renumberOtherSections(wasm, secs, renumber, rebuilt); err != nil {
 		return nil, false, err
@@ -204,12 +262,34 @@ func patchFrameHooks(wasm []byte) (out []byte, ok bool, err error) {
 	return res.Bytes(), true, nil
 }
 
-// frameWrapperBody is the wrapper: one i32 local holds the result.
-func frameWrapperBody(enter, leave, inner uint64) []byte {
-	c := []byte{0x01, 0x01, 0x7f}                           // one i32 local (2)
-	c = append(append(c, 0x20, 0x00, 0x10), uleb(enter)...) // enter(code_state)
-	c = append(c, 0x20, 0x00, 0x20, 0x01, 0x10)             // vm(code_state, inject_exc)
-	c = append(append(c, uleb(inner)...), 0x21, 0x02)       // local.set 2
-	c = append(append(c, 0x20, 0x00, 0x10), uleb(leave)...)
-	return append(c, 0x20, 0x02, 0x0b) // return local 2
+// frameWrapperBody is the wrapper of a function of type t whose first
+// parameter is the code_state: enter, the original, leave; a result is
+// kept in a local added after the parameters. With setup the hooks get
+// the code_state with bit 0 set (it is word-aligned): the frame's argument
+// binding, not its run.
+func frameWrapperBody(t FuncType, enter, leave, inner uint64, setup bool) []byte {
+	n := uint64(len(t.Params))
+	var c []byte
+	if len(t.Results) == 1 {
+		c = []byte{0x01, 0x01, t.Results[0]} // one local for the result
+	} else {
+		c = []byte{0x00}
+	}
+	cs := []byte{0x20, 0x00} // local.get 0
+	if setup {
+		cs = append(cs, 0x41, 0x01, 0x72) // i32.const 1; i32.or
+	}
+	c = append(append(append(c, cs...), 0x10), uleb(enter)...)
+	for p := uint64(0); p < n; p++ {
+		c = append(append(c, 0x20), uleb(p)...)
+	}
+	c = append(append(c, 0x10), uleb(inner)...)
+	if len(t.Results) == 1 {
+		c = append(append(c, 0x21), uleb(n)...) // local.set result
+	}
+	c = append(append(append(c, cs...), 0x10), uleb(leave)...)
+	if len(t.Results) == 1 {
+		c = append(append(c, 0x20), uleb(n)...)
+	}
+	return append(c, 0x0b)
 }

@@ -34,12 +34,24 @@ func TestFrameHooksWrapTheVM(t *testing.T) {
 		t.Fatalf("patch: ok %v, err %v", ok, err)
 	}
 	pvm, pimports, pbodies := info(patched)
-	if pimports != imports+2 || len(pbodies) != len(bodies)+1 || pvm != len(bodies) {
-		t.Fatalf("patched: %d imports, %d bodies, VM at %d; want %d, %d, %d", pimports, len(pbodies), pvm, imports+2, len(bodies)+1, len(bodies))
+	if pimports != imports+2 || len(pbodies) != len(bodies)+2 || pvm != len(bodies) {
+		t.Fatalf("patched: %d imports, %d bodies, VM at %d; want %d, %d, %d", pimports, len(pbodies), pvm, imports+2, len(bodies)+2, len(bodies))
 	}
-	want := frameWrapperBody(uint64(imports), uint64(imports)+1, uint64(pimports)+uint64(len(bodies)))
+	want := frameWrapperBody(vmType, uint64(imports), uint64(imports)+1, uint64(pimports)+uint64(len(bodies)), false)
 	if got := patched[pbodies[vm][0]:pbodies[vm][1]]; !bytes.Equal(got, want) {
 		t.Errorf("the VM's old index holds % x, want the wrapper % x", got, want)
+	}
+	// mp_setup_code_state is found and wrapped too.
+	secs, _ := splitSections(Wasm)
+	types, _ := readTypes(Wasm, secs.find(1))
+	ft, _ := readFuncTypes(Wasm, secs.find(3), len(types))
+	setup := findSetupCodeState(Wasm, secs, types, ft, bodies)
+	if setup < 0 {
+		t.Fatal("mp_setup_code_state not found")
+	}
+	want = frameWrapperBody(setupType, uint64(imports), uint64(imports)+1, uint64(pimports)+uint64(len(bodies))+1, true)
+	if got := patched[pbodies[setup][0]:pbodies[setup][1]]; !bytes.Equal(got, want) {
+		t.Errorf("mp_setup_code_state's old index holds % x, want the wrapper % x", got, want)
 	}
 	// The compiled image uses it.
 	img, err := Compile(Wasm, "test", Options{})
