@@ -1,6 +1,7 @@
 package board
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,5 +148,42 @@ func TestFrameStackResynchronises(t *testing.T) {
 				t.Errorf("%d frames, inFrozen %v; want %d, %v", len(b.cpu.frames), b.cpu.inFrozen, tt.want, tt.inFrozen)
 			}
 		})
+	}
+}
+
+func TestFileKind(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want uint8
+	}{
+		{"/.frozen/time.py", frameC},
+		{"/.frozen/network.py", frameC},
+		{".frozen/socket.py", frameC}, // imported through sys.path's '.frozen'
+		{"/.frozen/asyncio.py", frameBytecode},
+		{".frozen/_asyncio_funcs.py", frameBytecode},
+		{"/.frozen/umqtt/simple.py", frameBytecode},
+		{"/.frozen/mip/__init__.py", frameBytecode},
+		{"main.py", frameScript},
+		{"/lib/time.py", frameScript},
+		{"<stdin>", frameScript},
+	} {
+		if got := fileKind(tc.file); got != tc.want {
+			t.Errorf("fileKind(%q) = %d, want %d", tc.file, got, tc.want)
+		}
+	}
+}
+
+// A module the board loads on first use is imported through sys.path's
+// relative '.frozen': its frames are the board's too, and an exception
+// raised in it shows only the script's frames.
+func TestTracebackHidesLazilyLoadedModules(t *testing.T) {
+	out, _ := runScript(t, Config{Files: files(`
+import asyncio
+async def m():
+    await asyncio.wait_for(1, 1)
+asyncio.run(m())
+`)}, nil)
+	if !strings.Contains(out, `File "main.py", line 4, in m`) || strings.Contains(out, "frozen") {
+		t.Errorf("traceback:\n%s", out)
 	}
 }
