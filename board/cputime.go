@@ -20,8 +20,12 @@ import (
 // once cpuPark has accrued or before any real wait, so fast mode stays
 // deterministic: the same script executes the same iterations.
 //
+// The board's own modules that are C on the ESP8266 are not charged while
+// their frames run; a call into one costs a C call (cpuframes.go).
+//
 // CPUNative keeps the old model: Python code takes no simulated time and
-// polls are charged by PollYield's heuristic (clock.go).
+// polls are charged by the poll heuristic, but a spin on a status poll
+// jumps as under the CPU model (nativePoll, cpuspin.go).
 
 // CPUModel says how a board's executed code costs simulated time.
 type CPUModel int
