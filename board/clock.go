@@ -31,32 +31,17 @@ const (
 	pollPark        = 10 * time.Millisecond
 )
 
-// PollYield charges a small, growing amount of simulated CPU time to a host
-// call a script may call in a busy loop (ticks_ms, isconnected(), status(),
-// a non-blocking recv that found nothing). Call it at the start of such host
-// functions; the count resets whenever the board really waits (Sleep, Park).
-// It returns ErrInterrupted after Ctrl-C, or an error ending the run.
+// PollYield runs at the start of a status poll a script may call in a busy
+// loop (isconnected(), status(), a pin read, a non-blocking recv that found
+// nothing): under the CPU model it is statusPoll, under CPUNative
+// nativePoll (board/cpuspin.go). The count resets whenever the board
+// really waits (Sleep, Park). It returns ErrInterrupted after Ctrl-C, or
+// an error ending the run.
 func (b *Board) PollYield() error {
 	if b.cpu.model == CPUBoard {
 		return b.statusPoll()
 	}
-	b.pollCount++
-	if b.pollCount <= pollFree {
-		return nil
-	}
-	cost := pollMaxCost
-	if shift := (b.pollCount - pollFree) / pollDoubleEvery; shift < 5 {
-		if c := pollCost << shift; c < pollMaxCost {
-			cost = c
-		}
-	}
-	b.pollOwed += cost
-	if b.pollOwed < pollPark {
-		return nil
-	}
-	d := b.pollOwed
-	b.pollOwed = 0
-	return b.wait(d)
+	return b.nativePoll(true)
 }
 
 // Sleep parks the board for d of simulator time. It returns early with

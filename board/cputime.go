@@ -1,7 +1,6 @@
 package board
 
 import (
-	"context"
 	"github.com/esp8266sim/esp8266sim/board/firmware"
 	"time"
 
@@ -21,8 +20,12 @@ import (
 // once cpuPark has accrued or before any real wait, so fast mode stays
 // deterministic: the same script executes the same iterations.
 //
+// The board's own modules that are C on the ESP8266 are not charged while
+// their frames run; a call into one costs a C call (cpuframes.go).
+//
 // CPUNative keeps the old model: Python code takes no simulated time and
-// polls are charged by PollYield's heuristic (clock.go).
+// polls are charged by the poll heuristic, but a spin on a status poll
+// jumps as under the CPU model (nativePoll, cpuspin.go).
 
 // CPUModel says how a board's executed code costs simulated time.
 type CPUModel int
@@ -61,21 +64,29 @@ const cpuPark = 5 * time.Millisecond
 
 // Idle polling: a status poll (isconnected, status, a pin read, a
 // non-blocking recv that found nothing) that follows the previous one
-// within idlePollIters counted iterations (about 4 ms of code) is part of
-// a spin loop. Once a spin has lasted spinBeforeJump of board time, executed
-// pass by pass, the board stops executing the loop and parks instead —
-// woken by any event that wakes it (network callbacks) or after a jump
-// growing from jumpMin to jumpMax — and the parked time is the time the
-// loop would have spun. What the script sees changes only on events, so it
-// sees each change at most jumpMax late (the board would see it one loop
-// pass late). spinBeforeJump keeps short counted loops exact: 100 reads of
-// a pin or of isconnected() take 100 passes' time, as on the board, where
-// jumping from the 33rd poll on made each take up to 20 ms.
+// within idlePollIters iterations of the script's code (about 3 ms; the
+// board's own modules and collections do not count, so a collection
+// between two passes does not end a spin) is part of a spin loop. Once a
+// spin has lasted spinBeforeJump of board time or spinPassesBeforeJump
+// polls, executed pass by pass, the board stops executing the loop and
+// parks instead — woken by any event that wakes it (network callbacks) or
+// after a jump growing from jumpMin to jumpMax — and the parked time is
+// the time the loop would have spun. What the script sees changes only on
+// events, so it sees each change at most jumpMax late (the board would see
+// it one loop pass late). Both bounds keep short counted loops exact: 100
+// reads of a pin or of isconnected() take 100 passes' time, as on the
+// board, where jumping from the 33rd poll on made each take up to 20 ms.
+// The pass bound is for fleets' wall time: with the board's modules
+// charged as C a poll costs ~20 µs, and 20 ms of them would be a thousand
+// executed passes per spin and board.
 const (
 	idlePollIters  = 2_000
 	spinBeforeJump = 20 * time.Millisecond
-	jumpMin        = 100 * time.Microsecond
-	jumpMax        = 20 * time.Millisecond
+	// spinPassesBeforeJump is above the 100 polls of a short counted
+	// loop.
+	spinPassesBeforeJump = 128
+	jumpMin              = 100 * time.Microsecond
+	jumpMax              = 20 * time.Millisecond
 )
 
 // uartFIFO is the ESP8266 UART's transmit FIFO: mp_hal_stdout_tx_strn
@@ -100,12 +111,24 @@ type cpuMeter struct {
 	// baud is UART0's rate; txEnd the uptime at which its last byte has left.
 	baud  int
 	txEnd time.Duration
-	// lastPoll is iters at the last status poll; spinStart the uptime
+	// charged counts the iterations charged as the script's code (not
+	// the board's own modules', a collection's or the setup's).
+	charged uint64
+	// lastPoll is charged at the last status poll; spinStart the uptime
 	// of the first poll of the current spin.
 	lastPoll  uint64
 	spinStart time.Duration
-	// frozen is set while the board loads one of its own /lib modules.
+	// frozen is set while the board compiles one of its own modules
+	// (cpuFrozenImport).
 	frozen bool
+	// frames is the VM's frame stack and inFrozen whether its innermost
+	// frame runs one of the board's own modules (cpuframes.go).
+	frames   []cpuFrame
+	inFrozen bool
+	// bound is the frame whose arguments were bound last (cpuframes.go).
+	bound uint32
+	// fileKind memoises fileKind by file qstr, for the current instance.
+	fileKind map[uint32]uint8
 	// inGC is set during a garbage collection.
 	inGC bool
 }
@@ -124,6 +147,11 @@ func (b *Board) resetCPU(mod api.Module) {
 	b.cpu.baud = DefaultConsoleBaud
 	b.cpu.txEnd = 0
 	b.cpu.inGC = false
+	b.cpu.frozen = false
+	b.cpu.frames = b.cpu.frames[:0]
+	b.cpu.inFrozen = false
+	b.cpu.bound = 0
+	b.cpu.fileKind = map[uint32]uint8{}
 }
 
 // Iterations reports how many counted loop iterations the board has
@@ -167,9 +195,10 @@ func (b *Board) cpuSync() {
 
 func (b *Board) cpuAdd(n uint64) {
 	b.cpu.iters += n
-	if b.cpu.model != CPUBoard || b.cpu.frozen || b.cpu.inGC || b.inSetupNow() {
+	if b.cpu.model != CPUBoard || b.cpu.frozen || b.cpu.inFrozen || b.cpu.inGC || b.inSetupNow() {
 		return
 	}
+	b.cpu.charged += n
 	b.cpu.ps += int64(n) * cpuPsPerIter * 80 / b.cpu.mhz
 }
 
@@ -209,12 +238,13 @@ func (b *Board) cpuPay(min time.Duration) {
 	}
 }
 
-// The board's own modules (/lib) are frozen bytecode on a real ESP8266
+// The board's own modules (frozenDir) are frozen bytecode on a real ESP8266
 // (network, socket, time are C modules or frozen .mpy): importing one costs
 // almost nothing there, while here the firmware reads and compiles the
-// source. Opening a /lib file stops the charge until the module's code
-// reaches the host (it imports _board or calls a host function), so the
-// compile is free and the rest of its body is charged.
+// source. Opening one of their files stops the charge until the module's
+// code starts (its frame enters, cpuframes.go) or, in a firmware without
+// the frame hooks, reaches the host: the compile is free, and the body
+// runs as the board's own code.
 func (b *Board) cpuFrozenImport() {
 	b.cpuSync()
 	b.cpu.frozen = true
@@ -296,53 +326,13 @@ func (b *Board) chargeConsole(n int) {
 	}
 }
 
-// statusPoll is PollYield under the CPU model: the poll's own cost is
-// counted; a spin on it jumps ahead (see idlePollIters).
-func (b *Board) statusPoll() error {
-	b.cpuSync()
-	if b.cpu.iters-b.cpu.lastPoll <= idlePollIters && b.pollCount > 0 {
-		b.pollCount++
-	} else {
-		b.pollCount = 1
-		b.cpu.spinStart = b.Uptime()
-	}
-	b.cpu.lastPoll = b.cpu.iters
-	if b.Uptime()-b.cpu.spinStart < spinBeforeJump {
-		b.cpuPay(cpuPark)
-		return nil
-	}
-	jump := jumpMax
-	if shift := b.pollCount / 8; shift < 8 {
-		if j := jumpMin << shift; j < jumpMax {
-			jump = j
-		}
-	}
-	// One wakeable park pays the owed CPU time and then jumps; it ends on
-	// a multiple of the jump's length, so a fleet of spinning boards wakes
-	// at the same instants (one clock advance for all of them). Woken
-	// before the owed time has passed, the board still owes the rest.
-	owed := b.takeOwed()
-	now := b.clock.Elapsed()
-	d := ((now+owed)/jump+1)*jump - now
-	err := b.block(func(ctx context.Context) error {
-		if b.interrupted.Load() || b.stopping.Load() {
-			return nil
-		}
-		return b.actor.Load().Park(ctx, d)
-	})
-	if paid := b.clock.Elapsed() - now; paid < owed {
-		b.cpu.ps += int64(owed-paid) * 1000
-	}
-	return err
-}
-
 // yieldZero is sleep_ms(0)/sleep_us(0): on the board it returns at once
 // (the SDK gets the CPU for a moment), so under the CPU model it costs only
 // the executed code; it is not a status poll, since scripts call it from
 // loops that do real work between calls.
 func (b *Board) yieldZero() error {
 	if b.cpu.model != CPUBoard {
-		return b.PollYield()
+		return b.nativePoll(false)
 	}
 	return nil
 }
@@ -351,7 +341,7 @@ func (b *Board) yieldZero() error {
 // the owed time; no jump (a script timing code must see its cost).
 func (b *Board) timeRead() error {
 	if b.cpu.model != CPUBoard {
-		return b.PollYield()
+		return b.nativePoll(false)
 	}
 	b.cpuSync()
 	b.cpuPay(cpuPark)

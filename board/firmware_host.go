@@ -126,6 +126,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	defineEnv(env)
 	defineSafepoint(env)
 	defineTracebackHide(env)
+	defineFrameHooks(env)
 	firmware.DefineFloatHost(env)
 	// Anything the firmware imports that we do not implement traps with a
 	// clear message instead of failing instantiation.
@@ -135,6 +136,7 @@ func (f *Firmware) instantiateHostModules(ctx context.Context) error {
 	}
 	defined[firmware.SafepointImport] = true
 	defined[firmware.TracebackHideImport] = true
+	defined[firmware.FrameEnterImport], defined[firmware.FrameLeaveImport] = true, true
 	defined[firmware.FloatFormatImport], defined[firmware.FloatParseImport] = true, true
 	for _, name := range invokeNames {
 		defined[name] = true

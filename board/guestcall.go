@@ -114,6 +114,7 @@ func (b *Board) invoke(ctx context.Context, sig string, stack []uint64) {
 	if err == nil {
 		return
 	}
+	b.framesUnwound(d)
 	// threw and value are what setThrew records: (1, 0) after a longjmp
 	// (the guest already set the real ones), a jmp_buf and 1 when a stack
 	// overflow becomes a Python exception (cstack.go).

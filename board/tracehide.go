@@ -2,7 +2,6 @@ package board
 
 import (
 	"context"
-	"strings"
 
 	"github.com/esp8266sim/esp8266sim/board/firmware"
 	"github.com/tetratelabs/wazero"
@@ -17,7 +16,7 @@ import (
 type tracebackHide struct {
 	mod     api.Module
 	hidden  map[uint32]bool
-	scratch uint32 // 12 bytes of guest memory for the proxy conversion
+	scratch uint32 // 12 bytes of guest memory for the proxy conversion (no exported stack pointer)
 	convert api.Function
 }
 
@@ -26,36 +25,60 @@ type tracebackHideKey struct{}
 // hidesTracebackFile reports whether qstr q is the file name of one of the
 // board's own modules (in frozenDir).
 func (b *Board) hidesTracebackFile(ctx context.Context, q uint32) bool {
+	h := b.tracebackHide()
+	if v, ok := h.hidden[q]; ok {
+		return v
+	}
+	name, _ := b.qstrText(ctx, q)
+	hide := fileKind(name) != frameScript
+	h.hidden[q] = hide
+	return hide
+}
+
+func (b *Board) tracebackHide() *tracebackHide {
 	h, _ := b.Value(tracebackHideKey{}).(*tracebackHide)
 	if h == nil || h.mod != b.mod {
 		h = &tracebackHide{mod: b.mod, hidden: map[uint32]bool{}}
 		b.SetValue(tracebackHideKey{}, h)
 	}
-	if v, ok := h.hidden[q]; ok {
-		return v
-	}
+	return h
+}
+
+// qstrText returns the text of qstr q.
+func (b *Board) qstrText(ctx context.Context, q uint32) (string, bool) {
+	h := b.tracebackHide()
 	if h.convert == nil {
 		h.convert = b.mod.ExportedFunction("proxy_convert_mp_to_js_obj_cside")
 		if h.convert == nil {
-			return false
+			return "", false
 		}
+	}
+	// The 12 bytes of scratch are taken from the C stack when the stack
+	// pointer is exported: the frame hooks (cpuframes.go) ask during the
+	// setup a boot snapshot records, and a malloc there would leave the C
+	// heap of a restored board different from a set-up one's.
+	scratch := h.scratch
+	if sp := b.inv.sp; sp != nil {
+		old := sp.Get()
+		scratch = (uint32(old) - 16) &^ 15
+		sp.Set(uint64(scratch))
+		defer sp.Set(old)
+	} else if scratch == 0 {
 		h.scratch = b.malloc(ctx, 12)
+		scratch = h.scratch
 	}
 	// A qstr object in MICROPY_OBJ_REPR_A is (q << 3) | 2; the proxy
 	// converter hands back its bytes (kind, length, address).
-	if _, err := h.convert.Call(ctx, uint64(q)<<3|2, uint64(h.scratch)); err != nil {
+	if _, err := h.convert.Call(ctx, uint64(q)<<3|2, uint64(scratch)); err != nil {
 		panic(err)
 	}
-	hide := false
 	g := b.guest()
-	if int32(g.U32(h.scratch)) == mpStr {
-		n, p := g.U32(h.scratch+4), g.U32(h.scratch+8)
-		if name, ok := g.Read(p, n); ok {
-			hide = strings.HasPrefix(string(name), frozenDir+"/")
-		}
+	if int32(g.U32(scratch)) != mpStr {
+		return "", false
 	}
-	h.hidden[q] = hide
-	return hide
+	n, p := g.U32(scratch+4), g.U32(scratch+8)
+	name, ok := g.Read(p, n)
+	return string(name), ok
 }
 
 // defineTracebackHide adds env.__esp_tb_hide: the patched

@@ -14,6 +14,7 @@ func FuzzFirmwareImage(f *testing.F) {
 		_, _, _ = PatchDyncalls(data)
 		_, _ = PatchLoopSafepoints(data)
 		_, _, _, _ = patchFloats(data)
+		_, _, _ = patchFrameHooks(data)
 		_ = findLayout(data)
 		if m, err := parseWasm(data); err == nil {
 			for _, fi := range m.exports {

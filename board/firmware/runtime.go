@@ -24,6 +24,9 @@ type Image struct {
 	Layout   Layout
 	// InvokeSigs are the firmware's invoke_* imports (see invoke.go).
 	InvokeSigs map[string]FuncType
+	// FrameHooks reports that mp_execute_bytecode calls the frame hooks
+	// (framewrap.go), so the host knows whose code is running.
+	FrameHooks bool
 	// FrozenDir reports that '.frozen' on sys.path is a directory like any
 	// other (frozenprefix.go), so the board can show the ESP8266's sys.path.
 	FrozenDir bool
@@ -45,6 +48,9 @@ type Options struct {
 	// PyscriptFrozen keeps the firmware's ".frozen/" import prefix
 	// (frozenprefix.go), for tests of the unpatched firmware.
 	PyscriptFrozen bool
+	// NoFrameHooks leaves mp_execute_bytecode unwrapped (framewrap.go),
+	// for tests that show what the hooks change.
+	NoFrameHooks bool
 }
 
 // Layout holds addresses inside the firmware's linear memory found by
@@ -103,6 +109,17 @@ func Compile(wasm []byte, source string, opts Options) (*Image, error) {
 			patched, frozenDir = p, true
 		}
 	}
+	frameHooks := false
+	if !opts.NoFrameHooks {
+		// The board's own modules run as C would (framewrap.go).
+		p, ok, err := patchFrameHooks(patched)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s: %v)", ErrFirmware, source, err)
+		}
+		if ok {
+			patched, frameHooks = p, true
+		}
+	}
 	if !opts.NoSafepoints {
 		var err error
 		if patched, err = PatchLoopSafepoints(patched); err != nil {
@@ -125,7 +142,7 @@ func Compile(wasm []byte, source string, opts Options) (*Image, error) {
 			return nil, fmt.Errorf("%w (%s does not export %s; is it the pyscript variant of MicroPython 1.27?)", ErrFirmware, source, name)
 		}
 	}
-	return &Image{Source: source, Runtime: rt, Compiled: compiled, InvokeSigs: sigs, Layout: findLayout(wasm), FrozenDir: frozenDir}, nil
+	return &Image{Source: source, Runtime: rt, Compiled: compiled, InvokeSigs: sigs, Layout: findLayout(wasm), FrozenDir: frozenDir, FrameHooks: frameHooks}, nil
 }
 
 var requiredExports = []string{
