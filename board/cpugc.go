@@ -53,7 +53,12 @@ func (b *Board) collectTop(ctx context.Context) {
 	defer b.cpuGC()()
 	b.inv.lastGC = b.inv.calls
 	p := b.gcScratch
-	if _, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4)); err != nil {
+	undo := b.premarkBoot()
+	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
+	if undo != nil {
+		undo()
+	}
+	if err != nil {
 		panic(err)
 	}
 }
