@@ -637,7 +637,7 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	n := b.copyStackRoots(ctx)
 	b.mem.WriteUint32Le(l.ExternalCallDepth, 0)
 	b.mem.WriteByte(l.GCCollectPending, 1)
-	undo := b.premarkBoot()
+	undo := b.markForCollector()
 	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
 	if undo != nil {
 		undo()

@@ -53,7 +53,7 @@ func (b *Board) collectTop(ctx context.Context) {
 	defer b.cpuGC()()
 	b.inv.lastGC = b.inv.calls
 	p := b.gcScratch
-	undo := b.premarkBoot()
+	undo := b.markForCollector()
 	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
 	if undo != nil {
 		undo()

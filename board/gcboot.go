@@ -2,37 +2,39 @@ package board
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
-	"fmt"
-	"hash/crc32"
-	"maps"
 	"sync/atomic"
 )
 
-// Collections skip the heap the board's own modules fill at boot.
+// Collections mark in Go, and skip what the boot left unchanged.
 //
 // The GC heap is the script's budget plus libHeapAllowance, which holds the
 // board's /lib stand-ins compiled at boot (frozen in flash on an ESP8266,
 // never scanned there). The firmware's collector marks every reachable block
 // word by word, so each collection re-scanned those modules: about a
 // millisecond of host wall per collection, most of a tutorial board's
-// WebAssembly time. Before each collection the board now sets the mark of
-// every boot object that is exactly as the boot left it, so the marker never
-// descends into it, and gives the marker as extra roots every block such an
-// object points at that the marker would otherwise not see (a block that is
-// no longer a pre-marked boot object). RATIONALE.md ("Boot objects are
-// pre-marked") argues why every block the firmware's collector marks is
-// still marked; the only difference is that an unchanged boot object is
-// never freed, even if the script drops the last reference to it.
+// WebAssembly time.
+//
+// Before each collection the board now runs the collector's mark phase
+// itself, by gc.c's rules, over the same memory and from the same roots (the
+// root pointer section gc_collect_start scans, found in the firmware's code,
+// and the Python stack), and sets the marks in the alloc table. The
+// firmware's collector then finds every root already marked, marks nothing
+// more, and sweeps as before: the blocks it frees, the finalisers it runs
+// and every figure a script reads are exactly those of its own mark phase.
+// The host's marker is fast because of the boot heap: an object whose
+// blocks and bytes are still what they were at the end of the setup points
+// where it pointed then, so instead of reading its words the marker visits
+// the list of blocks they pointed into, kept once per boot snapshot.
+// RATIONALE.md ("Collections mark in Go") has the argument and what was
+// rejected.
 
 // gc.c's layout for the webassembly port (MICROPY_BYTES_PER_GC_BLOCK is four
-// 32-bit words; two alloc-table bits per block, one finaliser bit).
+// 32-bit words; two alloc-table bits per block).
 const (
 	gcBlockBytes   = 16
 	gcBlocksPerATB = 4
 	gcBlocksPerFTB = 8
-	atFree         = 0
 	atHead         = 1
 	atTail         = 2
 	atMark         = 3
@@ -57,8 +59,10 @@ type bootHeap struct {
 	// addr is where MP_STATE_MEM(area) lives; area its fields at boot.
 	addr uint32
 	area gcArea
-	// objs are the boot objects in block order.
-	objs []bootObj
+	// objs are the objects allocated at boot, in block order; objAt maps
+	// a block to its object's index, -1 for blocks that were not a head.
+	objs  []bootObj
+	objAt []int32
 	// targets holds, per object, the distinct blocks its words pointed
 	// into (what the marker would look at when it scanned the object).
 	targets []uint32
@@ -66,36 +70,40 @@ type bootHeap struct {
 	content []byte
 }
 
-// bootObj is a heap object alive at the end of the setup: its head block,
-// its length in blocks, and its targets (bootHeap.targets[t0:t1]).
+// bootObj is a heap object allocated at the end of the setup: its head
+// block, its length in blocks, and its targets (bootHeap.targets[t0:t1]).
 type bootObj struct {
 	head, n, t0, t1 uint32
 }
 
-// gcBoot is a board's per-boot use of a bootHeap.
+// gcBoot is a board's use of the host-side mark phase.
 type gcBoot struct {
 	heap *bootHeap
-	// gone marks boot objects whose extent in the alloc table changed:
-	// they were freed (or resized) and are never pre-marked again.
-	gone []uint64
-	// premarked and premarkedBytes count the objects (and their bytes)
-	// the board pre-marked over all its collections and boots; skipped
-	// counts collections that found pre-marking unsafe and ran in full.
-	premarked      atomic.Uint64
-	premarkedBytes atomic.Uint64
-	skipped        atomic.Uint64
+	// stack is the marker's work list, reused.
+	stack []uint32
+	// Counters over the board's life: collections the host marked,
+	// blocks it marked, and how many of those were boot objects whose
+	// words it did not read (and their bytes).
+	collections  atomic.Uint64
+	marked       atomic.Uint64
+	skipped      atomic.Uint64
+	skippedBytes atomic.Uint64
 }
 
-// gcBootOff turns pre-marking off (tests compare against the full
-// collector).
+// gcBootOff turns the host's mark phase off (tests compare against the
+// firmware's collector alone).
 var gcBootOff atomic.Bool
 
-// GCBootStats reports how many boot objects (and bytes) the board's
-// collections skipped, and how many collections ran in full because
-// skipping could not be done safely.
-func (b *Board) GCBootStats() (objects, bytes, full uint64) {
+// onCollected, when set (tests), sees the board after each collection
+// that has a boot heap, with the host's marking on or off.
+var onCollected func(b *Board)
+
+// GCStats reports, over the board's life, how many collections the host
+// marked for the firmware, how many blocks it marked, and how many boot
+// objects (and bytes) it marked without reading them.
+func (b *Board) GCStats() (collections, marked, skipped, skippedBytes uint64) {
 	g := &b.gcb
-	return g.premarked.Load(), g.premarkedBytes.Load(), g.skipped.Load()
+	return g.collections.Load(), g.marked.Load(), g.skipped.Load(), g.skippedBytes.Load()
 }
 
 func atbKind(atb []byte, block uint32) byte {
@@ -105,6 +113,16 @@ func atbKind(atb []byte, block uint32) byte {
 func atbSet(atb []byte, block uint32, kind byte) {
 	sh := 2 * (block % gcBlocksPerATB)
 	atb[block/gcBlocksPerATB] = atb[block/gcBlocksPerATB]&^(3<<sh) | kind<<sh
+}
+
+// extent is the number of blocks of the object whose head is block, as
+// gc_mark_subtree counts them.
+func extent(atb []byte, block, nb uint32) uint32 {
+	n := uint32(1)
+	for block+n < nb && atbKind(atb, block+n) == atTail {
+		n++
+	}
+	return n
 }
 
 // readGCArea reads the area struct at addr.
@@ -118,11 +136,12 @@ func (b *Board) readGCArea(addr uint32) (gcArea, bool) {
 		ftb: le.Uint32(raw[12:]), pool: le.Uint32(raw[16:]), poolEnd: le.Uint32(raw[20:])}, true
 }
 
-// findGCArea finds MP_STATE_MEM(area) in static memory: the one area whose
-// tables and pool are where gc_init puts them for a heap of the size the
-// board gave mp_js_init (gc.c's gc_setup_area). 0 unless exactly one.
-func (b *Board) findGCArea() uint32 {
-	if b.heapLow < 4*gcAreaWords {
+// findGCArea finds MP_STATE_MEM(area) in static memory, after the root
+// pointer section: the one area whose tables and pool are where gc_init
+// puts them for a heap of the size the board gave mp_js_init (gc.c's
+// gc_setup_area). 0 unless exactly one.
+func (b *Board) findGCArea(from uint32) uint32 {
+	if b.heapLow < 4*gcAreaWords || from >= b.heapLow {
 		return 0
 	}
 	static, ok := b.mem.Read(0, b.heapLow&^3)
@@ -132,14 +151,14 @@ func (b *Board) findGCArea() uint32 {
 	le := binary.LittleEndian
 	heap := uint32(b.gcHeapBytes())
 	found := uint32(0)
-	for a := 0; a+4*gcAreaWords <= len(static); a += 4 {
+	for a := int(from+3) &^ 3; a+4*gcAreaWords <= len(static); a += 4 {
 		w := func(i int) uint32 { return le.Uint32(static[a+4*i:]) }
 		start, n := w(1), w(2)
 		if n == 0 || start < b.heapLow || w(3) != start+n+1 {
 			continue
 		}
 		end := (start + heap) &^ (gcBlockBytes - 1)
-		// T = A + F + P with the alloc table's gap byte (gc_setup_area).
+		// T = A + F + P with the alloc table's gap byte.
 		if w(5) != end || w(4) != end-n*gcBlocksPerATB*gcBlockBytes ||
 			n != (end-start-1)*8/(8+8*gcBlocksPerATB/gcBlocksPerFTB+8*gcBlocksPerATB*gcBlockBytes) {
 			continue
@@ -152,264 +171,166 @@ func (b *Board) findGCArea() uint32 {
 	return found
 }
 
-// recordBootHeap notes the boot objects at the end of a full setup. An
-// object the setup left allocated but unreachable (the next collection
-// would free it) is not one: a trial collection finds those, and the
-// memory is then put back exactly as it was. On any surprise the board
-// runs without pre-marking; the error is for a trial that could not be
-// undone.
-func (b *Board) recordBootHeap(ctx context.Context) error {
+// recordBootHeap notes the objects allocated at the end of a full setup,
+// when the firmware's layout is the one the host marker knows: the root
+// section found in its code starts at mp_state_ctx.thread.dict_locals
+// (16 bytes before mp_pending_exception, cstack.go) and one heap area
+// lies after it. Otherwise collections run as the firmware alone does.
+func (b *Board) recordBootHeap() {
 	b.useBootHeap(nil)
 	l := b.fw.img.Layout
-	if !l.OK || b.gcRef == 0 || b.ovf.pending == 0 || b.fn.lookupAttr == nil {
-		return nil
+	if l.GCRootWords == 0 || b.ovf.pending == 0 || l.GCRootStart != b.ovf.pending-offPendingFromDictLocals {
+		return
 	}
-	if depth, ok := b.mem.ReadUint32Le(l.ExternalCallDepth); !ok || depth != 0 {
-		return nil
-	}
-	addr := b.findGCArea()
+	addr := b.findGCArea(l.GCRootStart + 4*l.GCRootWords)
 	if addr == 0 {
-		return nil
+		return
 	}
 	area, ok := b.readGCArea(addr)
 	if !ok || area.next != 0 {
-		return nil
+		return
 	}
 	atb, ok1 := b.mem.Read(area.atb, area.atbLen)
 	pool, ok2 := b.mem.Read(area.pool, area.poolEnd-area.pool)
 	if !ok1 || !ok2 {
-		return nil
+		return
 	}
-	before := bytes.Clone(atb)
 	content := bytes.Clone(pool)
-	after, err := b.trialCollect(ctx, area)
-	if after == nil {
-		return err
-	}
 	h := &bootHeap{addr: addr, area: area, content: content}
 	nb := area.blocks()
+	h.objAt = make([]int32, nb)
+	for i := range h.objAt {
+		h.objAt[i] = -1
+	}
 	seen := make(map[uint32]bool)
 	for blk := uint32(0); blk < nb; blk++ {
-		if atbKind(before, blk) != atHead || atbKind(after, blk) != atHead {
-			continue // free, a tail, or garbage the next collection frees
+		if atbKind(atb, blk) != atHead {
+			continue
 		}
-		n := uint32(1)
-		for blk+n < nb && atbKind(before, blk+n) == atTail {
-			n++
-		}
+		n := extent(atb, blk, nb)
 		o := bootObj{head: blk, n: n, t0: uint32(len(h.targets))}
 		clear(seen)
 		for off := blk * gcBlockBytes; off < (blk+n)*gcBlockBytes; off += 4 {
-			p := binary.LittleEndian.Uint32(content[off:])
-			// VERIFY_PTR: block aligned, inside the pool.
-			if p&(gcBlockBytes-1) != 0 || p < area.pool || p >= area.poolEnd {
-				continue
-			}
-			t := (p - area.pool) / gcBlockBytes
-			if !seen[t] {
+			if t, ok := area.block(binary.LittleEndian.Uint32(content[off:])); ok && !seen[t] {
 				seen[t] = true
 				h.targets = append(h.targets, t)
 			}
 		}
 		o.t1 = uint32(len(h.targets))
+		h.objAt[blk] = int32(len(h.objs))
 		h.objs = append(h.objs, o)
 		blk += n - 1
 	}
 	b.useBootHeap(h)
-	return nil
+}
+
+// offPendingFromDictLocals: mp_pending_exception follows dict_locals,
+// dict_globals, nlr_top and nlr_jump_callback_top (py/mpstate.h).
+const offPendingFromDictLocals = 16
+
+// block is VERIFY_PTR for one area: the block p points at, if p is block
+// aligned and inside the pool.
+func (a gcArea) block(p uint32) (uint32, bool) {
+	if p&(gcBlockBytes-1) != 0 || p < a.pool || p >= a.poolEnd {
+		return 0, false
+	}
+	return (p - a.pool) / gcBlockBytes, true
 }
 
 // useBootHeap starts this boot's use of h (nil: none).
 func (b *Board) useBootHeap(h *bootHeap) {
-	g := &b.gcb
-	g.heap, g.gone = h, nil
-	if h != nil {
-		g.gone = make([]uint64, (len(h.objs)+63)/64)
-	}
+	b.gcb.heap = h
+	b.gcb.stack = nil
 }
 
-// trialCollect runs a collection at the top level and returns the alloc
-// table it leaves, then puts memory and the host's counters back as they
-// were. The finaliser table is cleared first so no __del__ runs (a
-// finaliser is the only way a collection calls back into Python or the
-// host); nil if the host was called all the same or the call failed.
-func (b *Board) trialCollect(ctx context.Context, area gcArea) ([]byte, error) {
-	// A collection writes the firmware's state, the stacks (all below the
-	// GC heap) and the GC heap itself: what lies below its end is saved,
-	// the rest (the reserved C heap) only checked.
-	all, ok := b.mem.Read(0, b.mem.Size())
-	if !ok || area.poolEnd > uint32(len(all)) {
-		return nil, nil
-	}
-	saved := bytes.Clone(all[:area.poolEnd])
-	restSum := crc32.ChecksumIEEE(all[area.poolEnd:])
-	cpu := b.cpu
-	var count uint64
-	if b.cpu.g != nil {
-		count = b.cpu.g.Get()
-	}
-	var sp uint64
-	if b.inv.sp != nil {
-		sp = b.inv.sp.Get()
-	}
-	calls, lastGC := b.inv.calls, b.inv.lastGC
-	var rec map[string]int
-	if b.setupRec != nil {
-		rec = maps.Clone(b.setupRec.calls)
-	}
-	defer func() {
-		b.mem.Write(0, saved)
-		b.cpu = cpu
-		if b.cpu.g != nil {
-			b.cpu.g.Set(count)
-		}
-		if b.inv.sp != nil {
-			b.inv.sp.Set(sp)
-		}
-		b.inv.calls, b.inv.lastGC = calls, lastGC
-		if rec != nil {
-			b.setupRec.calls = rec
-		}
-	}()
-	ftbLen := (area.blocks() + gcBlocksPerFTB - 1) / gcBlocksPerFTB
-	if ftb, ok := b.mem.Read(area.ftb, ftbLen); ok {
-		clear(ftb)
-	} else {
-		return nil, nil
-	}
-	b.mem.WriteByte(b.fw.img.Layout.GCCollectPending, 1)
-	b.collecting = true
-	p := b.gcScratch
-	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
-	b.collecting = false
-	if err != nil {
-		return nil, b.guestErr("collecting after setup", err)
-	}
-	if pending, ok := b.mem.ReadByte(b.fw.img.Layout.GCCollectPending); !ok || pending != 0 {
-		return nil, nil // the collection did not run
-	}
-	if rec != nil && !maps.Equal(rec, b.setupRec.calls) {
-		return nil, nil
-	}
-	if all, ok := b.mem.Read(0, b.mem.Size()); !ok || crc32.ChecksumIEEE(all[area.poolEnd:]) != restSum {
-		// Not put back: the boot cannot go on as if nothing happened.
-		return nil, fmt.Errorf("board %s: a trial collection wrote memory above the GC heap", b.cfg.Name)
-	}
-	atb, ok := b.mem.Read(area.atb, area.atbLen)
-	if !ok {
-		return nil, nil
-	}
-	return bytes.Clone(atb), nil
-}
-
-// premarkBoot prepares the collection about to run: it marks every boot
-// object still exactly as at boot and pushes, above the Python stack's top
-// (which the collector scans as roots), every block those objects point
-// at that is an unmarked head. It returns what to call once the
-// collection has run (nil when it pre-marked nothing).
-func (b *Board) premarkBoot() func() {
+// markForCollector runs gc.c's mark phase on the host just before the
+// firmware collects: gc_collect_root over the root section and the Python
+// stack, gc_mark_subtree for every unmarked head they reach. It returns
+// what to call once the collection has run (nil when it did nothing).
+func (b *Board) markForCollector() func() {
 	g := &b.gcb
 	h := g.heap
-	if h == nil || gcBootOff.Load() || b.ovf.pending == 0 {
+	if h == nil || gcBootOff.Load() {
+		if h != nil && onCollected != nil {
+			return func() { onCollected(b) }
+		}
 		return nil
 	}
 	area, ok := b.readGCArea(h.addr)
 	if !ok || area != h.area {
-		// Another heap area (a pointer into it could hide in a skipped
-		// object) or a layout we do not know: collect in full.
-		g.skipped.Add(1)
+		// Another heap area (VERIFY_PTR would accept pointers into it)
+		// or a layout we do not know: the firmware marks alone.
 		return nil
 	}
-	atb, ok1 := b.mem.Read(area.atb, area.atbLen)
-	pool, ok2 := b.mem.Read(area.pool, area.poolEnd-area.pool)
-	if !ok1 || !ok2 {
-		g.skipped.Add(1)
+	l := b.fw.img.Layout
+	roots, ok1 := b.mem.Read(l.GCRootStart, 4*l.GCRootWords)
+	atb, ok2 := b.mem.Read(area.atb, area.atbLen)
+	pool, ok3 := b.mem.Read(area.pool, area.poolEnd-area.pool)
+	start, cur := b.u32(b.ovf.pending-offPystackStart), b.u32(b.ovf.pending-offPystackCur)
+	pystack, ok4 := b.mem.Read(start, cur-start)
+	if !ok1 || !ok2 || !ok3 || !ok4 || cur < start {
 		return nil
 	}
 	nb := area.blocks()
-	// Between collections no head is marked, so the marks set here are
-	// exactly the boot objects' heads that read atMark below.
-	var objs, size uint64
-	for i, o := range h.objs {
-		if g.gone[i/64]&(1<<(i%64)) != 0 || atbKind(atb, o.head) == atMark {
+	le := binary.LittleEndian
+	stack := g.stack[:0]
+	var marked, skipped, skippedBytes uint64
+	mark := func(p uint32) {
+		if t, ok := area.block(p); ok && atbKind(atb, t) == atHead {
+			atbSet(atb, t, atMark)
+			marked++
+			stack = append(stack, t)
+		}
+	}
+	scan := func(words []byte) {
+		for k := 0; k+4 <= len(words); k += 4 {
+			mark(le.Uint32(words[k:]))
+		}
+	}
+	scan(roots)
+	scan(pystack[:len(pystack)&^3])
+	for len(stack) > 0 {
+		blk := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := extent(atb, blk, nb)
+		lo, hi := blk*gcBlockBytes, (blk+n)*gcBlockBytes
+		if i := h.objAt[blk]; i >= 0 && h.objs[i].n == n && bytes.Equal(pool[lo:hi], h.content[lo:hi]) {
+			// The boot's object, or its exact copy: its words point
+			// where they did at boot.
+			o := h.objs[i]
+			for _, t := range h.targets[o.t0:o.t1] {
+				if atbKind(atb, t) == atHead {
+					atbSet(atb, t, atMark)
+					marked++
+					stack = append(stack, t)
+				}
+			}
+			skipped++
+			skippedBytes += uint64(hi - lo)
 			continue
 		}
-		if !sameExtent(atb, o, nb) {
-			g.gone[i/64] |= 1 << (i % 64)
-			continue
-		}
-		lo, hi := o.head*gcBlockBytes, (o.head+o.n)*gcBlockBytes
-		if !bytes.Equal(pool[lo:hi], h.content[lo:hi]) {
-			continue // changed: the marker scans it if it is reachable
-		}
-		atbSet(atb, o.head, atMark)
-		objs++
-		size += uint64(hi - lo)
+		scan(pool[lo:hi])
 	}
-	if objs == 0 {
-		return nil
-	}
-	unmark := func() {
-		atb, ok := b.mem.Read(area.atb, area.atbLen)
-		if !ok {
+	g.stack = stack
+	g.collections.Add(1)
+	g.marked.Add(marked)
+	g.skipped.Add(skipped)
+	g.skippedBytes.Add(skippedBytes)
+	return func() {
+		if onCollected != nil {
+			onCollected(b)
+		}
+		// The sweep turns every mark back into a head; a collection that
+		// did not run leaves them, and they are taken back here.
+		if p, ok := b.mem.ReadByte(l.GCCollectPending); ok && p == 0 {
 			return
 		}
-		for i, o := range h.objs {
-			if g.gone[i/64]&(1<<(i%64)) == 0 && atbKind(atb, o.head) == atMark {
-				atbSet(atb, o.head, atHead)
+		if atb, ok := b.mem.Read(area.atb, area.atbLen); ok {
+			for blk := uint32(0); blk < nb; blk++ {
+				if atbKind(atb, blk) == atMark {
+					atbSet(atb, blk, atHead)
+				}
 			}
 		}
 	}
-	// The marker never reads a pre-marked object's words, which are its
-	// words at boot: each block they point at that is a head the marker
-	// has not marked becomes a root.
-	seen := make([]uint64, (nb+63)/64)
-	var roots []byte
-	for i, o := range h.objs {
-		if g.gone[i/64]&(1<<(i%64)) != 0 || atbKind(atb, o.head) != atMark {
-			continue
-		}
-		for _, t := range h.targets[o.t0:o.t1] {
-			if seen[t/64]&(1<<(t%64)) != 0 || atbKind(atb, t) != atHead {
-				continue
-			}
-			seen[t/64] |= 1 << (t % 64)
-			roots = binary.LittleEndian.AppendUint32(roots, area.pool+t*gcBlockBytes)
-		}
-	}
-	// gc_collect_start scans the Python stack from pystack_start to
-	// pystack_cur: the roots go just above its top, which is free.
-	curAddr, endAddr := b.ovf.pending-offPystackCur, b.ovf.pending-offPystackEnd
-	cur, end := b.u32(curAddr), b.u32(endAddr)
-	need := uint32(len(roots))
-	old, ok := b.mem.Read(cur, need)
-	if !ok || cur&3 != 0 || cur > end || end-cur < need {
-		unmark()
-		g.skipped.Add(1)
-		return nil
-	}
-	old = bytes.Clone(old)
-	b.mem.Write(cur, roots)
-	b.putU32(curAddr, cur+need)
-	g.premarked.Add(objs)
-	g.premarkedBytes.Add(size)
-	return func() {
-		b.putU32(curAddr, cur)
-		b.mem.Write(cur, old)
-		// A collection that did not run leaves the marks: take them back.
-		unmark()
-	}
-}
-
-// sameExtent reports whether o's blocks are still one head and its tails.
-func sameExtent(atb []byte, o bootObj, nb uint32) bool {
-	if atbKind(atb, o.head) != atHead {
-		return false
-	}
-	for k := uint32(1); k < o.n; k++ {
-		if atbKind(atb, o.head+k) != atTail {
-			return false
-		}
-	}
-	return o.head+o.n >= nb || atbKind(atb, o.head+o.n) != atTail
 }
