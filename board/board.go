@@ -159,7 +159,7 @@ type Board struct {
 	gcScratch uint32
 	roots     rootList
 	gcs       gcSafety
-	// gcb lets collections skip the boot heap (gcboot.go).
+	// gcb marks the heap for the firmware's collector (gcboot.go).
 	gcb gcBoot
 	// collecting guards collectIfPending against re-entry.
 	collecting bool

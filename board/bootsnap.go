@@ -64,7 +64,8 @@ type bootSnapshot struct {
 	// hidden are the board modules whose files hideModules took off
 	// frozenDir (fs_frozen.go): host state, re-applied at a restore.
 	hidden []string
-	// boot is the boot heap collections skip (gcboot.go), shared.
+	// boot is the heap as the setup left it, which the host's marker
+	// reads through (gcboot.go); shared by every restored board.
 	boot *bootHeap
 }
 
