@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/esp8266sim/esp8266sim/board/firmware"
 )
 
 // gcTorture changes the board's own modules after boot in every way that
@@ -221,6 +223,38 @@ func BenchmarkCollect(b *testing.B) {
 				d += run(301) - run(1)
 			}
 			b.ReportMetric(float64(d.Microseconds())/float64(b.N)/300, "µs/collection")
+		})
+	}
+}
+
+// TestGCMarkNeedsTheFirmwaresRoots: a firmware whose root section the
+// host cannot find (or finds elsewhere than the thread state says)
+// collects with its own marker alone, and the script still runs.
+func TestGCMarkNeedsTheFirmwaresRoots(t *testing.T) {
+	cases := []struct {
+		name  string
+		patch func(l *firmware.Layout)
+	}{
+		{"no root section", func(l *firmware.Layout) { l.GCRootWords = 0 }},
+		{"root section elsewhere", func(l *firmware.Layout) { l.GCRootStart += 4 }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fw := privateFirmware(t)
+			tc.patch(&fw.img.Layout)
+			var out syncBuffer
+			b, err := New(Config{Name: "esp1", Console: &out, Files: files(gcTorture)}, fw, newClock(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if _, err := b.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			wantInOrder(t, out.String(), []string{"globals True", "dict True", "list True", "cached True", "heap "})
+			if n, marked, _, _ := b.GCStats(); n != 0 || marked != 0 || b.gcb.heap != nil {
+				t.Errorf("the host marked %d blocks in %d collections without the firmware's root section", marked, n)
+			}
 		})
 	}
 }
