@@ -91,7 +91,7 @@ type gcBoot struct {
 }
 
 // gcBootOff turns the host's mark phase off (tests compare against the
-// firmware's collector alone).
+// firmware's collector alone; board tests do not run in parallel).
 var gcBootOff atomic.Bool
 
 // onCollected, when set (tests), sees the board after each collection

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,7 +77,11 @@ func runGCBoot(t *testing.T, fw *Firmware, main, stdin string, off bool) (string
 	t.Helper()
 	gcBootOff.Store(off)
 	var heaps []gcHeapState
+	var mine atomic.Pointer[Board]
 	onCollected = func(b *Board) {
+		if mine.Load() != b {
+			return // another test's board
+		}
 		a := b.gcb.heap.area
 		atb, _ := b.mem.Read(a.atb, a.atbLen)
 		pool, _ := b.mem.Read(a.pool, a.poolEnd-a.pool)
@@ -96,6 +101,7 @@ func runGCBoot(t *testing.T, fw *Firmware, main, stdin string, off bool) (string
 		t.Fatal(err)
 	}
 	defer b.Close()
+	mine.Store(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := b.Run(ctx); err != nil {
