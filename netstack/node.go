@@ -148,6 +148,15 @@ type NIC struct {
 	hooks atomic.Pointer[frameHooks]
 	// dropUnheard is DropUnheardBroadcasts' switch (rxfilter.go).
 	dropUnheard atomic.Bool
+	// local is the receive filter's copy of the addresses the NIC answers
+	// ARP for (localaddr.go), replaced whole under addrMu.
+	local atomic.Pointer[localAddrs]
+
+	// addrMu serialises changes of the NIC's addresses on the stack with
+	// the updates of local.
+	addrMu sync.Mutex
+	// spoofing is set while the stack spoofs on the NIC (a NAT's).
+	spoofing bool
 
 	mu struct {
 		sync.Mutex
@@ -190,6 +199,10 @@ func (n *Node) AddNIC(m *Medium, cfg NICConfig) (*NIC, error) {
 	if tcpipErr := n.stack.CreateNICWithOptions(nic.id, nic.ep, stack.NICOptions{Name: fmt.Sprintf("%s-eth%d", n.name, index)}); tcpipErr != nil {
 		return nil, fmt.Errorf("netstack: node %s: creating NIC: %w", n.name, FromTCPIP(tcpipErr))
 	}
+	// The enabled NIC already has IPv4's broadcast address.
+	nic.addrMu.Lock()
+	nic.syncLocalLocked()
+	nic.addrMu.Unlock()
 	n.trace.Names().SetMAC(nic.mac[:], n.name)
 
 	n.mu.Lock()
@@ -301,12 +314,8 @@ func (c *NIC) AddAddress(p netip.Prefix) error {
 	if !p.Addr().Is4() {
 		return fmt.Errorf("netstack: %s: address %s is not IPv4", c.node.name, p)
 	}
-	pa := tcpip.ProtocolAddress{
-		Protocol:          ipv4.ProtocolNumber,
-		AddressWithPrefix: tcpip.AddressWithPrefix{Address: addrFrom(p.Addr()), PrefixLen: p.Bits()},
-	}
-	if tcpipErr := c.node.stack.AddProtocolAddress(c.id, pa, stack.AddressProperties{}); tcpipErr != nil {
-		return fmt.Errorf("netstack: %s: adding address %s: %w", c.node.name, p, FromTCPIP(tcpipErr))
+	if err := c.AssignAddress(p); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	c.mu.addrs = append(c.mu.addrs, p)
@@ -331,8 +340,8 @@ func (c *NIC) RemoveAddress(a netip.Addr) error {
 	if i < 0 {
 		return fmt.Errorf("netstack: %s has no address %s", c.node.name, a)
 	}
-	if tcpipErr := c.node.stack.RemoveAddress(c.id, addrFrom(a)); tcpipErr != nil {
-		return fmt.Errorf("netstack: %s: removing address %s: %w", c.node.name, a, FromTCPIP(tcpipErr))
+	if err := c.UnassignAddress(a); err != nil {
+		return err
 	}
 	c.node.trace.Names().ForgetIP(a)
 	if p.Bits() < 32 {

@@ -20,12 +20,12 @@ import (
 // see changes (loss draws, counters, capture and trace all happen before
 // the frame reaches the NIC):
 //
-//   - An ARP request whose target is none of the stack's addresses. gVisor's
+//   - An ARP request whose target is none of the NIC's addresses. gVisor's
 //     arp.endpoint.HandlePacket returns at once for it (the
 //     requestsReceivedUnknownTargetAddress counter), before it learns the
 //     sender: nothing but its own statistics, which nobody reads, changes.
-//     Spoofing NICs (a NAT's) claim every address, and CheckLocalAddress
-//     says so.
+//     Spoofing NICs (a NAT's) claim every address. The NIC's addresses are
+//     read from its own copy (localaddr.go), not asked of gVisor.
 //   - An IPv4 UDP datagram to the limited broadcast address for whose port
 //     no UDP endpoint is bound, on a NIC whose owner promised (with
 //     DropUnheardBroadcasts) that the stack has no raw sockets and no
@@ -74,8 +74,13 @@ func (e *endpoint) dropsUnheard(b []byte) (drop, udp bool) {
 		if !a.IsValid() || a.Op() != header.ARPRequest {
 			return false, false
 		}
-		target := tcpip.AddrFrom4Slice(a.ProtocolAddressTarget())
-		return s.CheckLocalAddress(0, header.IPv4ProtocolNumber, target) == 0, false
+		if checkLocal.Load() {
+			if err := e.nic.CheckReceiveFilter(); err != nil {
+				panic(err)
+			}
+		}
+		target := tcpip.AddrFrom4([4]byte(a.ProtocolAddressTarget()))
+		return !e.nic.local.Load().answers(target), false
 	case header.IPv4ProtocolNumber:
 		if !e.nic.dropUnheard.Load() {
 			return false, false
