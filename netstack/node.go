@@ -19,7 +19,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 )
 
 // DefaultMTU is a NIC's MTU (largest IP packet) unless NICConfig.MTU says
@@ -56,6 +55,9 @@ type Node struct {
 	stack *stack.Stack
 	// nicCount is len(mu.nics), read by the receive filter (rxfilter.go).
 	nicCount atomic.Int32
+	// udpPorts are the UDP ports the node's endpoints were bound to, for
+	// the receive filter (udpports.go).
+	udpPorts *udpPorts
 
 	mu struct {
 		sync.Mutex
@@ -77,9 +79,11 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.Clock == nil {
 		return nil, fmt.Errorf("netstack: node %s needs a clock", cfg.Name)
 	}
+	// UDP endpoints record their ports for the receive filter (udpports.go).
+	ports := &udpPorts{}
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, ports.protocol, icmp.NewProtocol4},
 		// Raw endpoints: a board's SOCK_RAW (lwIP raw PCBs) needs them;
 		// without a factory gVisor refuses and logs to stderr.
 		RawFactory: raw.EndpointFactory{},
@@ -97,7 +101,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		s.Destroy()
 		return nil, fmt.Errorf("netstack: node %s: setting SACK: %w", cfg.Name, FromTCPIP(tcpipErr))
 	}
-	return &Node{name: cfg.Name, clock: cfg.Clock, seed: cfg.Seed, trace: cfg.Trace, stack: s}, nil
+	return &Node{name: cfg.Name, clock: cfg.Clock, seed: cfg.Seed, trace: cfg.Trace, stack: s, udpPorts: ports}, nil
 }
 
 // Name is the node's name.

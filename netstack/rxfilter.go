@@ -32,6 +32,8 @@ import (
 //     default transport handler: the demuxer then finds no endpoint, counts
 //     UnknownPortErrors and, the destination being a broadcast, sends no
 //     ICMP (RFC 1122 3.2.2). Fragments and packets with options go through.
+//     A port no endpoint of the node was ever bound to is known without
+//     asking gVisor (udpports.go); the demuxer is asked about the others.
 
 // rxFilterOff turns the whole filter off: the tests compare what a stack
 // does with and without it.
@@ -92,35 +94,51 @@ func (e *endpoint) dropsUnheard(b []byte) (drop, udp bool) {
 			return false, false
 		}
 		udp := ip[header.IPv4MinimumSize:]
-		id := stack.TransportEndpointID{
-			LocalPort:     binary.BigEndian.Uint16(udp[2:]),
-			LocalAddress:  header.IPv4Broadcast,
-			RemotePort:    binary.BigEndian.Uint16(udp[0:]),
-			RemoteAddress: ip.SourceAddress(),
-		}
-		// The demuxer delivers a broadcast to the endpoints under every key
-		// it tries (transport_demuxer.go iterEndpointsLocked: exact, no
-		// local address, no remote part, local port only);
-		// FindTransportEndpoint tries the same keys and returns the first
-		// one's endpoint for this NIC or for any NIC. On a one-NIC node every
-		// endpoint is for this NIC or any, so nil means no key holds one.
-		// With more NICs the first key's endpoints may be bound to another
-		// NIC, so each key is asked for itself (it is then tried first).
-		if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, id, e.nic.id) != nil {
-			return false, false
-		}
-		if e.nic.node.nicCount.Load() > 1 {
-			for _, v := range [...]stack.TransportEndpointID{
-				{LocalPort: id.LocalPort, RemotePort: id.RemotePort, RemoteAddress: id.RemoteAddress},
-				{LocalPort: id.LocalPort, LocalAddress: id.LocalAddress},
-				{LocalPort: id.LocalPort},
-			} {
-				if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, v, e.nic.id) != nil {
-					return false, false
-				}
+		if !e.nic.node.udpPorts.mayBeBound(s, binary.BigEndian.Uint16(udp[2:])) {
+			// No endpoint of the node was ever bound to the port
+			// (udpports.go).
+			if checkLocal.Load() && e.heard(ip) {
+				panic("netstack: the receive filter's UDP ports of " + e.nic.node.name + " miss one gVisor has an endpoint on")
 			}
+			return true, true
 		}
-		return true, true
+		return !e.heard(ip), true
 	}
 	return false, false
+}
+
+// heard reports whether gVisor's demuxer has an endpoint for the UDP
+// broadcast datagram ip, which it would deliver it to.
+func (e *endpoint) heard(ip header.IPv4) bool {
+	s := e.nic.node.stack
+	udp := ip[header.IPv4MinimumSize:]
+	id := stack.TransportEndpointID{
+		LocalPort:     binary.BigEndian.Uint16(udp[2:]),
+		LocalAddress:  header.IPv4Broadcast,
+		RemotePort:    binary.BigEndian.Uint16(udp[0:]),
+		RemoteAddress: ip.SourceAddress(),
+	}
+	// The demuxer delivers a broadcast to the endpoints under every key
+	// it tries (transport_demuxer.go iterEndpointsLocked: exact, no
+	// local address, no remote part, local port only);
+	// FindTransportEndpoint tries the same keys and returns the first
+	// one's endpoint for this NIC or for any NIC. On a one-NIC node every
+	// endpoint is for this NIC or any, so nil means no key holds one.
+	// With more NICs the first key's endpoints may be bound to another
+	// NIC, so each key is asked for itself (it is then tried first).
+	if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, id, e.nic.id) != nil {
+		return true
+	}
+	if e.nic.node.nicCount.Load() > 1 {
+		for _, v := range [...]stack.TransportEndpointID{
+			{LocalPort: id.LocalPort, RemotePort: id.RemotePort, RemoteAddress: id.RemoteAddress},
+			{LocalPort: id.LocalPort, LocalAddress: id.LocalAddress},
+			{LocalPort: id.LocalPort},
+		} {
+			if s.FindTransportEndpoint(header.IPv4ProtocolNumber, header.UDPProtocolNumber, v, e.nic.id) != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
