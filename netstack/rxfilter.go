@@ -94,9 +94,9 @@ func (e *endpoint) dropsUnheard(b []byte) (drop, udp bool) {
 			return false, false
 		}
 		udp := ip[header.IPv4MinimumSize:]
-		if !e.nic.node.udpPorts.mayBeBound(s, binary.BigEndian.Uint16(udp[2:])) {
-			// No endpoint of the node was ever bound to the port
-			// (udpports.go).
+		if !e.nic.node.udpPorts.mayBeBound(s, binary.BigEndian.Uint16(udp[2:]), e.nic.id) {
+			// No endpoint of the node was ever bound to the port on this
+			// NIC or on any (udpports.go).
 			if checkLocal.Load() && e.heard(ip) {
 				panic("netstack: the receive filter's UDP ports of " + e.nic.node.name + " miss one gVisor has an endpoint on")
 			}

@@ -35,47 +35,73 @@ import (
 // superset of the bound ports.
 
 // udpPorts is one node's record of the UDP ports its endpoints were bound
-// to.
+// to, each with the NIC the endpoint was bound to (SO_BINDTODEVICE, 0 for
+// any): an ESP8266's soft-AP DHCP server listens on port 67 on the soft-AP's
+// NIC only, and the DISCOVERs its station NIC hears are none of its
+// business (the demuxer registers an endpoint under the device it is bound
+// to when it binds, connects or disconnects, which are the calls after
+// which the device is read again).
 type udpPorts struct {
 	mu sync.Mutex
 	// ports is sorted and replaced whole under mu; the filter reads it
 	// without a lock.
-	ports atomic.Pointer[[]uint16]
+	ports atomic.Pointer[[]boundPort]
 }
 
-func (p *udpPorts) add(port uint16) {
-	if port == 0 || p.has(port) {
+type boundPort struct {
+	port uint16
+	nic  tcpip.NICID // 0: any
+}
+
+func compareBoundPort(a, b boundPort) int {
+	if a.port != b.port {
+		return int(a.port) - int(b.port)
+	}
+	return int(a.nic) - int(b.nic)
+}
+
+func (p *udpPorts) add(port uint16, nic tcpip.NICID) {
+	bp := boundPort{port, nic}
+	if port == 0 {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var cur []uint16
+	var cur []boundPort
 	if old := p.ports.Load(); old != nil {
 		cur = *old
 	}
-	i, found := slices.BinarySearch(cur, port)
+	i, found := slices.BinarySearchFunc(cur, bp, compareBoundPort)
 	if found {
 		return
 	}
-	next := slices.Insert(slices.Clone(cur), i, port)
+	next := slices.Insert(slices.Clone(cur), i, bp)
 	p.ports.Store(&next)
 }
 
-func (p *udpPorts) has(port uint16) bool {
+// has reports whether an endpoint may be bound to port on nic.
+func (p *udpPorts) has(port uint16, nic tcpip.NICID) bool {
 	cur := p.ports.Load()
 	if cur == nil {
 		return false
 	}
-	_, found := slices.BinarySearch(*cur, port)
-	return found
+	ports := *cur
+	i, _ := slices.BinarySearchFunc(ports, boundPort{port: port}, compareBoundPort)
+	for ; i < len(ports) && ports[i].port == port; i++ {
+		if ports[i].nic == 0 || ports[i].nic == nic {
+			return true
+		}
+	}
+	return false
 }
 
-// mayBeBound reports whether an endpoint of s's node may be bound to port.
-func (p *udpPorts) mayBeBound(s *stack.Stack, port uint16) bool {
+// mayBeBound reports whether an endpoint of s's node may be bound to port
+// and hear a datagram arriving on nic.
+func (p *udpPorts) mayBeBound(s *stack.Stack, port uint16, nic tcpip.NICID) bool {
 	if first, last := s.PortRange(); first <= port && port <= last {
 		return true
 	}
-	return p.has(port)
+	return p.has(port, nic)
 }
 
 // protocol is the node's UDP transport protocol factory: gVisor's, with
@@ -109,20 +135,25 @@ type udpEndpoint struct {
 
 var _ tcpip.EndpointWithPreflight = (*udpEndpoint)(nil)
 
+// device is the NIC the endpoint is bound to (SO_BINDTODEVICE), 0 for any.
+func (e *udpEndpoint) device() tcpip.NICID {
+	return tcpip.NICID(e.Endpoint.SocketOptions().GetBindToDevice())
+}
+
 // noteBound records the port a call may have bound.
 func (e *udpEndpoint) noteBound() {
 	if e.bound.Load() {
 		return
 	}
 	if a, tcpipErr := e.Endpoint.GetLocalAddress(); tcpipErr == nil && a.Port != 0 {
-		e.ports.add(a.Port)
+		e.ports.add(a.Port, e.device())
 		e.bound.Store(true)
 	}
 }
 
 // Bind implements tcpip.Endpoint.
 func (e *udpEndpoint) Bind(addr tcpip.FullAddress) tcpip.Error {
-	e.ports.add(addr.Port)
+	e.ports.add(addr.Port, e.device())
 	tcpipErr := e.Endpoint.Bind(addr)
 	e.noteBound()
 	return tcpipErr

@@ -24,18 +24,20 @@ func TestUDPBroadcastReachesEveryBoundPort(t *testing.T) {
 	peer := tcpip.FullAddress{Addr: addrFrom(netip.MustParseAddr("10.0.0.1")), Port: 68}
 	cases := []struct {
 		name string
-		bind func(ep tcpip.Endpoint) tcpip.Error
+		// bind binds ep; this is the NIC the broadcast arrives on, other
+		// the station's second NIC.
+		bind func(ep tcpip.Endpoint, this, other tcpip.NICID) tcpip.Error
 		// closes: the endpoint is closed before the broadcast.
 		closes bool
 		heard  bool
 	}{
-		{name: "Bind to a port number", bind: func(ep tcpip.Endpoint) tcpip.Error {
+		{name: "Bind to a port number", bind: func(ep tcpip.Endpoint, _, _ tcpip.NICID) tcpip.Error {
 			return ep.Bind(tcpip.FullAddress{Port: 5000})
 		}, heard: true},
-		{name: "Bind to port 0", bind: func(ep tcpip.Endpoint) tcpip.Error {
+		{name: "Bind to port 0", bind: func(ep tcpip.Endpoint, _, _ tcpip.NICID) tcpip.Error {
 			return ep.Bind(tcpip.FullAddress{})
 		}, heard: true},
-		{name: "sendto without bind", bind: func(ep tcpip.Endpoint) tcpip.Error {
+		{name: "sendto without bind", bind: func(ep tcpip.Endpoint, _, _ tcpip.NICID) tcpip.Error {
 			var r bytes.Reader
 			r.Reset([]byte("hi"))
 			_, tcpipErr := ep.Write(&r, tcpip.WriteOptions{To: &peer})
@@ -43,11 +45,11 @@ func TestUDPBroadcastReachesEveryBoundPort(t *testing.T) {
 		}, heard: true},
 		// gVisor registers a connected endpoint under its unicast local
 		// address: no broadcast reaches it, filter or not.
-		{name: "Connect without bind", bind: func(ep tcpip.Endpoint) tcpip.Error {
+		{name: "Connect without bind", bind: func(ep tcpip.Endpoint, _, _ tcpip.NICID) tcpip.Error {
 			return ep.Connect(peer)
 		}},
 		// Disconnect gives the port up; the sendto takes another.
-		{name: "Connect, Disconnect, sendto", bind: func(ep tcpip.Endpoint) tcpip.Error {
+		{name: "Connect, Disconnect, sendto", bind: func(ep tcpip.Endpoint, _, _ tcpip.NICID) tcpip.Error {
 			if tcpipErr := ep.Connect(peer); tcpipErr != nil {
 				return tcpipErr
 			}
@@ -59,7 +61,34 @@ func TestUDPBroadcastReachesEveryBoundPort(t *testing.T) {
 			_, tcpipErr := ep.Write(&r, tcpip.WriteOptions{To: &peer})
 			return tcpipErr
 		}, heard: true},
-		{name: "bound, then closed", bind: func(ep tcpip.Endpoint) tcpip.Error {
+		{name: "Bind to a port number on this NIC", bind: func(ep tcpip.Endpoint, this, _ tcpip.NICID) tcpip.Error {
+			if tcpipErr := ep.SocketOptions().SetBindToDevice(int32(this)); tcpipErr != nil {
+				return tcpipErr
+			}
+			return ep.Bind(tcpip.FullAddress{Port: 5002})
+		}, heard: true},
+		{name: "Bind to port 0 on this NIC", bind: func(ep tcpip.Endpoint, this, _ tcpip.NICID) tcpip.Error {
+			if tcpipErr := ep.SocketOptions().SetBindToDevice(int32(this)); tcpipErr != nil {
+				return tcpipErr
+			}
+			return ep.Bind(tcpip.FullAddress{})
+		}, heard: true},
+		// The soft-AP's DHCP server: port 67 on the soft-AP's NIC only.
+		{name: "Bind to a port number on the other NIC", bind: func(ep tcpip.Endpoint, _, other tcpip.NICID) tcpip.Error {
+			if tcpipErr := ep.SocketOptions().SetBindToDevice(int32(other)); tcpipErr != nil {
+				return tcpipErr
+			}
+			return ep.Bind(tcpip.FullAddress{Port: 5003})
+		}},
+		// SO_BINDTODEVICE counts when the endpoint registers: after Bind it
+		// changes nothing until a Connect registers it again.
+		{name: "Bind on any NIC, then SO_BINDTODEVICE the other", bind: func(ep tcpip.Endpoint, _, other tcpip.NICID) tcpip.Error {
+			if tcpipErr := ep.Bind(tcpip.FullAddress{Port: 5004}); tcpipErr != nil {
+				return tcpipErr
+			}
+			return ep.SocketOptions().SetBindToDevice(int32(other))
+		}, heard: true},
+		{name: "bound, then closed", bind: func(ep tcpip.Endpoint, _, _ tcpip.NICID) tcpip.Error {
 			return ep.Bind(tcpip.FullAddress{Port: 5001})
 		}, closes: true},
 	}
@@ -70,12 +99,21 @@ func TestUDPBroadcastReachesEveryBoundPort(t *testing.T) {
 				_, anic := w.node("a", 1, 1, Impairments{})
 				c, cnic := w.node("c", 3, 1, Impairments{})
 				cnic.DropUnheardBroadcasts(true)
+				other, err := NewMedium(MediumConfig{Name: "other", Clock: w.clock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(other.Close)
+				onic, err := c.AddNIC(other, NICConfig{Addr: netip.MustParsePrefix("10.1.0.3/24")})
+				if err != nil {
+					t.Fatal(err)
+				}
 				var wq waiter.Queue
 				ep, tcpipErr := c.Stack().NewEndpoint(udp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
 				if tcpipErr != nil {
 					t.Fatal(tcpipErr)
 				}
-				if tcpipErr := tc.bind(ep); tcpipErr != nil {
+				if tcpipErr := tc.bind(ep, cnic.ID(), onic.ID()); tcpipErr != nil {
 					t.Fatalf("binding: %s", tcpipErr)
 				}
 				local, tcpipErr := ep.GetLocalAddress()
