@@ -167,10 +167,24 @@ var checkLocal atomic.Bool
 
 // CheckReceiveFilter reports an error when the receive filter's copy of the
 // NIC's addresses differs from its stack's: an address was added or
-// removed on Stack() directly instead of through the NIC (AddAddress,
-// AssignAddress), so the NIC would ignore ARP requests for it. For tests of
-// code that changes a NIC's addresses.
+// removed (or spoofing switched on) on Stack() directly instead of through
+// the NIC (AddAddress, AssignAddress), so the NIC would ignore ARP requests
+// it should answer. For tests of code that changes a NIC's addresses.
 func (c *NIC) CheckReceiveFilter() error {
+	// gVisor does not say which NIC spoofs, but a stack-wide question
+	// about an address no NIC has is answered only by a spoofing one.
+	if id := c.node.stack.CheckLocalAddress(0, ipv4.ProtocolNumber, tcpip.AddrFrom4([4]byte{})); id != 0 {
+		for _, n := range c.node.NICs() {
+			if n.id == id {
+				n.addrMu.Lock()
+				spoofing := n.spoofing
+				n.addrMu.Unlock()
+				if !spoofing {
+					return fmt.Errorf("netstack: %s NIC %d spoofs, and its receive filter does not know", c.node.name, id)
+				}
+			}
+		}
+	}
 	c.addrMu.Lock()
 	defer c.addrMu.Unlock()
 	want := c.stackAddrs()

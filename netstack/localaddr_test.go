@@ -84,7 +84,7 @@ func TestARPAnsweredAcrossAddressChanges(t *testing.T) {
 }
 
 // TestCheckReceiveFilterSeesStackChanges: an address put on the stack
-// behind the NIC's back is what CheckReceiveFilter (and the tests' self-check
+// (or spoofing switched on) behind the NIC's back is what CheckReceiveFilter (and the tests' self-check
 // in the filter) exists to catch.
 func TestCheckReceiveFilterSeesStackChanges(t *testing.T) {
 	w := newWorld(t, vclock.Fast, 1)
@@ -103,5 +103,16 @@ func TestCheckReceiveFilterSeesStackChanges(t *testing.T) {
 	c.Stack().RemoveAddress(cnic.ID(), pa.AddressWithPrefix.Address)
 	if err := cnic.CheckReceiveFilter(); err != nil {
 		t.Errorf("after removing it again: %v", err)
+	}
+	c.Stack().SetSpoofing(cnic.ID(), true)
+	if err := cnic.CheckReceiveFilter(); err == nil || !strings.Contains(err.Error(), "spoofs") {
+		t.Errorf("CheckReceiveFilter after Stack().SetSpoofing = %v, want an error saying the NIC spoofs", err)
+	}
+	c.Stack().SetSpoofing(cnic.ID(), false)
+	if err := FromTCPIP(cnic.setSpoofing(true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cnic.CheckReceiveFilter(); err != nil {
+		t.Errorf("after setSpoofing: %v", err)
 	}
 }
