@@ -195,8 +195,11 @@ func (p *pair) recv(t *testing.T, timeout time.Duration) int {
 	buf := make([]byte, 2048)
 	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		// Wake after closing done: the other order let the sender, woken
+		// before done was closed, park again for good (a hang seen under
+		// -race in TestDetachAndReattach).
 		defer p.txs.Actor.Wake()
+		defer close(done)
 		for {
 			if _, _, err := p.rx.ReadFrom(buf, timeout); err != nil {
 				if !IsTimeout(err) {

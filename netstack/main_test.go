@@ -1,6 +1,7 @@
 package netstack
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -11,7 +12,15 @@ import (
 
 // TestMain fails the package when goroutines of stacks, links or clocks
 // outlive the tests: every Node.Close must stop what the node started.
+//
+// It also makes the receive filter check its copy of each NIC's addresses
+// against gVisor's before every ARP decision (localaddr.go), except in
+// benchmarks, which measure the filter as it runs.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		checkLocal.Store(true)
+	}
 	code := m.Run()
 	if code == 0 {
 		if leaks := leakedGoroutines(5 * time.Second); leaks != "" {

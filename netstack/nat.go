@@ -177,7 +177,7 @@ func StartNAT(cfg NATConfig) (*NAT, error) {
 	if e := s.SetPromiscuousMode(cfg.NIC.id, true); e != nil {
 		return nil, fmt.Errorf("NAT: %w", FromTCPIP(e))
 	}
-	if e := s.SetSpoofing(cfg.NIC.id, true); e != nil {
+	if e := cfg.NIC.setSpoofing(true); e != nil {
 		return nil, fmt.Errorf("NAT: %w", FromTCPIP(e))
 	}
 	tf := tcp.NewForwarder(s, 0, cfg.MaxFlows, n.handleTCP)

@@ -19,7 +19,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 )
 
 // DefaultMTU is a NIC's MTU (largest IP packet) unless NICConfig.MTU says
@@ -56,6 +55,9 @@ type Node struct {
 	stack *stack.Stack
 	// nicCount is len(mu.nics), read by the receive filter (rxfilter.go).
 	nicCount atomic.Int32
+	// udpPorts are the UDP ports the node's endpoints were bound to, for
+	// the receive filter (udpports.go).
+	udpPorts *udpPorts
 
 	mu struct {
 		sync.Mutex
@@ -77,9 +79,11 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.Clock == nil {
 		return nil, fmt.Errorf("netstack: node %s needs a clock", cfg.Name)
 	}
+	// UDP endpoints record their ports for the receive filter (udpports.go).
+	ports := &udpPorts{}
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, ports.protocol, icmp.NewProtocol4},
 		// Raw endpoints: a board's SOCK_RAW (lwIP raw PCBs) needs them;
 		// without a factory gVisor refuses and logs to stderr.
 		RawFactory: raw.EndpointFactory{},
@@ -97,7 +101,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		s.Destroy()
 		return nil, fmt.Errorf("netstack: node %s: setting SACK: %w", cfg.Name, FromTCPIP(tcpipErr))
 	}
-	return &Node{name: cfg.Name, clock: cfg.Clock, seed: cfg.Seed, trace: cfg.Trace, stack: s}, nil
+	return &Node{name: cfg.Name, clock: cfg.Clock, seed: cfg.Seed, trace: cfg.Trace, stack: s, udpPorts: ports}, nil
 }
 
 // Name is the node's name.
@@ -148,6 +152,15 @@ type NIC struct {
 	hooks atomic.Pointer[frameHooks]
 	// dropUnheard is DropUnheardBroadcasts' switch (rxfilter.go).
 	dropUnheard atomic.Bool
+	// local is the receive filter's copy of the addresses the NIC answers
+	// ARP for (localaddr.go), replaced whole under addrMu.
+	local atomic.Pointer[localAddrs]
+
+	// addrMu serialises changes of the NIC's addresses on the stack with
+	// the updates of local.
+	addrMu sync.Mutex
+	// spoofing is set while the stack spoofs on the NIC (a NAT's).
+	spoofing bool
 
 	mu struct {
 		sync.Mutex
@@ -190,6 +203,10 @@ func (n *Node) AddNIC(m *Medium, cfg NICConfig) (*NIC, error) {
 	if tcpipErr := n.stack.CreateNICWithOptions(nic.id, nic.ep, stack.NICOptions{Name: fmt.Sprintf("%s-eth%d", n.name, index)}); tcpipErr != nil {
 		return nil, fmt.Errorf("netstack: node %s: creating NIC: %w", n.name, FromTCPIP(tcpipErr))
 	}
+	// The enabled NIC already has IPv4's broadcast address.
+	nic.addrMu.Lock()
+	nic.syncLocalLocked()
+	nic.addrMu.Unlock()
 	n.trace.Names().SetMAC(nic.mac[:], n.name)
 
 	n.mu.Lock()
@@ -301,12 +318,8 @@ func (c *NIC) AddAddress(p netip.Prefix) error {
 	if !p.Addr().Is4() {
 		return fmt.Errorf("netstack: %s: address %s is not IPv4", c.node.name, p)
 	}
-	pa := tcpip.ProtocolAddress{
-		Protocol:          ipv4.ProtocolNumber,
-		AddressWithPrefix: tcpip.AddressWithPrefix{Address: addrFrom(p.Addr()), PrefixLen: p.Bits()},
-	}
-	if tcpipErr := c.node.stack.AddProtocolAddress(c.id, pa, stack.AddressProperties{}); tcpipErr != nil {
-		return fmt.Errorf("netstack: %s: adding address %s: %w", c.node.name, p, FromTCPIP(tcpipErr))
+	if err := c.AssignAddress(p); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	c.mu.addrs = append(c.mu.addrs, p)
@@ -331,8 +344,8 @@ func (c *NIC) RemoveAddress(a netip.Addr) error {
 	if i < 0 {
 		return fmt.Errorf("netstack: %s has no address %s", c.node.name, a)
 	}
-	if tcpipErr := c.node.stack.RemoveAddress(c.id, addrFrom(a)); tcpipErr != nil {
-		return fmt.Errorf("netstack: %s: removing address %s: %w", c.node.name, a, FromTCPIP(tcpipErr))
+	if err := c.UnassignAddress(a); err != nil {
+		return err
 	}
 	c.node.trace.Names().ForgetIP(a)
 	if p.Bits() < 32 {

@@ -112,8 +112,8 @@ func (r *routed) udp(t *testing.T, n, size int) int {
 	got := 0
 	done := make(chan struct{})
 	go func() {
+		defer r.txs.Actor.Wake() // after close(done), or the sender may park for good
 		defer close(done)
-		defer r.txs.Actor.Wake()
 		buf := make([]byte, 4096)
 		for {
 			if _, _, err := r.rx.ReadFrom(buf, time.Second); err != nil {
@@ -272,8 +272,8 @@ func TestReorderSkipsLatency(t *testing.T) {
 	var got []arrival
 	done := make(chan struct{})
 	go func() {
+		defer p.txs.Actor.Wake() // after close(done), or the sender may park for good
 		defer close(done)
-		defer p.txs.Actor.Wake()
 		buf := make([]byte, 64)
 		for {
 			m, _, err := p.rx.ReadFrom(buf, time.Second)

@@ -145,6 +145,8 @@ func (n *NetAddressing) StartDHCP(hostname string, bound func(IPConfig), lost fu
 		},
 		OnBound: func(l dhcp.Lease) { bound(leaseConfig(l)) },
 		OnLost:  lost,
+		// Through the NIC, so its receive filter answers ARP for the lease.
+		Addresses: n.cfg.NIC,
 	})
 	if err == nil {
 		err = c.Start(n.cfg.Ctx)

@@ -24,7 +24,6 @@
 package vclock
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"runtime"
@@ -103,6 +102,8 @@ type Clock struct {
 	idleSyscalls uint64
 	// kick wakes the Run loop when something it waits for may have changed.
 	kick chan struct{}
+	// due is fireDue's scratch list (only the Run goroutine uses it).
+	due []*Timer
 	// othersWaits counts consecutive settle windows that ended with other
 	// goroutines still running (only the Run goroutine uses it).
 	othersWaits int
@@ -115,6 +116,10 @@ type Clock struct {
 		running int
 		events  eventHeap
 		seq     uint64
+		// tail is the timer scheduled last (seq is its sequence number
+		// while nothing else was scheduled since): the next one, due at
+		// the same time, fires behind it in its run (runs.go).
+		tail *Timer
 		// advances counts fast-mode jumps, for statistics; exact counts
 		// those taken without a settle window (settled).
 		advances, exact uint64
@@ -215,7 +220,9 @@ type Timer struct {
 	// Guarded by clock.mu.
 	when  time.Duration
 	seq   uint64
-	index int // position in the heap, -1 when not scheduled
+	index int // position in the heap, inRun behind a run's head, -1 when not scheduled
+	// run is the run the timer is scheduled in, if any (runs.go).
+	run *run
 }
 
 var _ tcpip.Timer = (*Timer)(nil)
@@ -225,11 +232,7 @@ func (t *Timer) Stop() bool {
 	c := t.clock
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t.index < 0 {
-		return false
-	}
-	heap.Remove(&c.mu.events, t.index)
-	return true
+	return c.unscheduleLocked(t)
 }
 
 // Reset implements tcpip.Timer.
@@ -243,13 +246,8 @@ func (t *Timer) Reset(d time.Duration) {
 	if c.mode == Realtime {
 		now = c.sinceAnchor()
 	}
-	if t.index >= 0 {
-		heap.Remove(&c.mu.events, t.index)
-	}
-	c.mu.seq++
-	t.when = now + d
-	t.seq = c.mu.seq
-	heap.Push(&c.mu.events, t)
+	c.unscheduleLocked(t)
+	c.scheduleLocked(t, now+d)
 	c.mu.Unlock()
 	c.activity.Add(1)
 	c.wake()
@@ -471,15 +469,17 @@ func (c *Clock) nextLocked() (time.Duration, bool) {
 // whether it ran any.
 func (c *Clock) fireDue() bool {
 	now := c.Elapsed()
-	var due []*Timer
+	due := c.due[:0]
 	c.mu.Lock()
 	for len(c.mu.events) > 0 && c.mu.events[0].when <= now {
-		due = append(due, heap.Pop(&c.mu.events).(*Timer))
+		due = c.popLocked(due)
 	}
 	c.mu.Unlock()
-	for _, t := range due {
+	for i, t := range due {
+		due[i] = nil
 		t.f()
 	}
+	c.due = due[:0]
 	if len(due) > 0 {
 		c.activity.Add(1)
 	}

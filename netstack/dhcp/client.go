@@ -62,6 +62,19 @@ type ClientConfig struct {
 	OnBound func(Lease)
 	// OnLost is called when a bound address is given up (NAK, expiry, Stop).
 	OnLost func()
+	// Addresses, when set, puts the leased address on the NIC and takes it
+	// off, in place of Stack.AddProtocolAddress and Stack.RemoveAddress.
+	// A netstack NIC must be given here: its receive filter answers ARP
+	// from its own copy of the NIC's addresses, which only the NIC's
+	// methods keep in step (netstack.NIC.AssignAddress).
+	Addresses Addresser
+}
+
+// Addresser puts addresses on a NIC and takes them off; *netstack.NIC is
+// one.
+type Addresser interface {
+	AssignAddress(netip.Prefix) error
+	UnassignAddress(netip.Addr) error
 }
 
 // Client states, as lwIP names them.
@@ -613,7 +626,11 @@ func (c *Client) configure(l Lease) {
 			PrefixLen: l.Subnet.Bits(),
 		},
 	}
-	if tcpipErr := c.cfg.Stack.AddProtocolAddress(c.cfg.NIC, pa, stack.AddressProperties{}); tcpipErr != nil {
+	if a := c.cfg.Addresses; a != nil {
+		if err := a.AssignAddress(netip.PrefixFrom(l.IP, l.Subnet.Bits())); err != nil {
+			c.trace("cannot add %v to NIC %d: %v", l.IP, c.cfg.NIC, err)
+		}
+	} else if tcpipErr := c.cfg.Stack.AddProtocolAddress(c.cfg.NIC, pa, stack.AddressProperties{}); tcpipErr != nil {
 		c.trace("cannot add %v to NIC %d: %s", l.IP, c.cfg.NIC, tcpipErr)
 	}
 	c.routes = []tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: c.cfg.NIC}}
@@ -630,7 +647,11 @@ func (c *Client) unconfigure() {
 	if !ok {
 		return
 	}
-	c.cfg.Stack.RemoveAddress(c.cfg.NIC, tcpAddr(l.IP))
+	if a := c.cfg.Addresses; a != nil {
+		a.UnassignAddress(l.IP)
+	} else {
+		c.cfg.Stack.RemoveAddress(c.cfg.NIC, tcpAddr(l.IP))
+	}
 	ours := c.routes
 	// Match on what a route says, not with ==: a tcpip.Route embeds its
 	// list links, so the table's copy never equals ours and the old

@@ -13,7 +13,8 @@
 //	defer srv.Close()
 //
 //	c, err := dhcp.NewClient(dhcp.ClientConfig{Stack: s, NIC: 1,
-//		Hostname: "ESP-A1B2C3", Clock: clock, Seed: seed, OnBound: f, OnLost: g})
+//		Hostname: "ESP-A1B2C3", Clock: clock, Seed: seed, OnBound: f, OnLost: g,
+//		Addresses: nic}) // nic: the *netstack.NIC, so it answers ARP for the lease
 //	err = c.Start(ctx) // … c.Stop() or c.Release()
 //
 // Both run one goroutine each, registered as an actor of the simulator
