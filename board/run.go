@@ -233,11 +233,7 @@ func (b *Board) setupInterpreter(ctx context.Context, interactive bool) error {
 	if err := b.hideModules(ctx); err != nil {
 		return err
 	}
-	if err := b.prepareCollector(ctx); err != nil {
-		return err
-	}
-	b.recordBootHeap()
-	return nil
+	return b.prepareCollector(ctx)
 }
 
 // runFiles runs boot.py, main.py and the REPL in a set-up interpreter.
