@@ -11,6 +11,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 a = socket.getaddrinfo('echo.sim', 7)[0][-1]
 buf = b'x' * 1000
 sent = nomem = 0
+t0 = time.ticks_us()
 for i in range(20000):
     try:
         s.sendto(buf, a)
@@ -18,4 +19,5 @@ for i in range(20000):
     except OSError as e:
         if e.errno == 12:
             nomem += 1
-print('sent', sent, 'ENOMEM', nomem, 'other', 20000 - sent - nomem)
+us = time.ticks_diff(time.ticks_us(), t0)
+print('sent', sent, 'ENOMEM', nomem, 'other', 20000 - sent - nomem, 'us', us)
