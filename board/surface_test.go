@@ -86,6 +86,9 @@ t('poll fd', lambda: select.poll().register(0))
 t('select fd', lambda: select.select([0], [], [], 0))
 t('sys.ps1', lambda: sys.ps1)
 t('sys.ps2', lambda: sys.ps2)
+import deflate, io
+t('DeflateIO.write', lambda: deflate.DeflateIO(io.BytesIO(), deflate.RAW).write(b'a'))
+t('DeflateIO.read', lambda: deflate.DeflateIO(io.BytesIO(b'\x03\x00'), deflate.RAW).read())
 `
 	got, res := runScript(t, Config{Files: files(src)}, nil)
 	if res.Outcome != Finished {
@@ -112,6 +115,7 @@ t('sys.ps2', lambda: sys.ps2)
 		"object.__setattr__ AttributeError", "object.__delattr__ AttributeError",
 		"os.VfsPosix AttributeError", "vfs.VfsPosix AttributeError", "os.listdir ok list",
 		"poll fd OSError", "select fd OSError", "sys.ps1 AttributeError", "sys.ps2 AttributeError",
+		"DeflateIO.write AttributeError", "DeflateIO.read ok b''",
 	}
 	lines := strings.Split(strings.ReplaceAll(strings.TrimSpace(got), "\r\n", "\n"), "\n")
 	if len(lines) != len(want) {

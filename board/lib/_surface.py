@@ -20,6 +20,8 @@ import struct
 #   MICROPY_PY_BUILTINS_COMPILE/EXECFILE/NOTIMPLEMENTED/COMPLEX 0
 #   MICROPY_PY_DELATTR_SETATTR 0
 #   MICROPY_VFS_POSIX 0
+#   MICROPY_PY_DEFLATE_COMPRESS 0 (a FULL_FEATURES option; the ESP8266's
+#     ROM level is EXTRA_FEATURES): DeflateIO only decompresses
 _STR = ("center", "partition", "rpartition", "splitlines")
 
 
@@ -30,6 +32,7 @@ def _tables():
     import binascii
     import uos
     import vfs
+    import deflate
 
     return (
         (str.__dict__, _STR),
@@ -46,6 +49,7 @@ def _tables():
         # has not: the board's flash is the host's (board/fs.go).
         (uos.__dict__, ("VfsPosix",)),
         (vfs.__dict__, ("VfsPosix",)),
+        (deflate.DeflateIO.__dict__, ("write",)),
     )
 
 
