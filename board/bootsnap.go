@@ -64,6 +64,9 @@ type bootSnapshot struct {
 	// hidden are the board modules whose files hideModules took off
 	// frozenDir (fs_frozen.go): host state, re-applied at a restore.
 	hidden []string
+	// boot is the heap as the setup left it, which the host's marker
+	// reads through (gcboot.go); shared by every restored board.
+	boot *bootHeap
 }
 
 type snapPage struct {
@@ -159,6 +162,7 @@ func (b *Board) restoreBootSnapshot(ctx context.Context, key string) (bool, erro
 	b.reserve = append([]reserved(nil), s.reserve...)
 	b.heapLow, b.gcRef, b.gcScratch, b.roots, b.ovf = s.heapLow, s.gcRef, s.gcScratch, s.roots, s.ovf
 	b.gcs = s.gcs
+	b.useBootHeap(s.boot)
 	b.gcs.callTypes, b.gcs.objs = maps.Clone(s.gcs.callTypes), maps.Clone(s.gcs.objs)
 	b.kbdMu.Lock()
 	b.kbdWords, b.kbdMem, b.intCharAddr = s.kbdWords, b.mem, s.intChar
@@ -239,6 +243,7 @@ func (b *Board) keepBootSnapshot(key string, rec *setupRecord) {
 		pendingFree: append([]uint32(nil), b.refs.pendingFree...)}
 	s.reserve = append([]reserved(nil), b.reserve...)
 	s.gcs = b.gcs
+	s.boot = b.gcb.heap
 	s.gcs.callTypes, s.gcs.objs = maps.Clone(b.gcs.callTypes), maps.Clone(b.gcs.objs)
 	b.kbdMu.Lock()
 	s.kbdWords, s.intChar = b.kbdWords, b.intCharAddr
