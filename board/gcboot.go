@@ -266,7 +266,7 @@ func (b *Board) markForCollector() func() {
 	roots, ok1 := b.mem.Read(l.GCRootStart, 4*l.GCRootWords)
 	atb, ok2 := b.mem.Read(area.atb, area.atbLen)
 	pool, ok3 := b.mem.Read(area.pool, area.poolEnd-area.pool)
-	start, cur := b.u32(b.ovf.pending-offPystackStart), b.u32(b.ovf.pending-offPystackCur)
+	start, cur := b.guest().U32(b.ovf.pending-offPystackStart), b.guest().U32(b.ovf.pending-offPystackCur)
 	pystack, ok4 := b.mem.Read(start, cur-start)
 	if !ok1 || !ok2 || !ok3 || !ok4 || cur < start {
 		return nil
