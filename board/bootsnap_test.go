@@ -44,7 +44,7 @@ func captureSetup(b *Board) setupState {
 	st.refs = fmt.Sprintf("%v next=%d keys=%v pending=%v", refs, b.refs.next, b.refs.keyOf, b.refs.pendingFree)
 	st.reserve = fmt.Sprint(b.reserve)
 	st.gcs = fmt.Sprintf("%+v", b.gcs)
-	st.other = fmt.Sprint(b.heapLow, b.gcRef, b.gcScratch, b.roots, b.ovf, b.kbdWords, b.intCharAddr, b.cooked, b.cwd, len(b.fds.files), bootHeapDigest(b.gcb.heap))
+	st.other = fmt.Sprint(b.heapLow, b.gcRef, b.gcScratch, b.roots, b.ovf, b.kbdWords, b.intCharAddr, b.cooked, b.cwd, len(b.fds.files), bootHeapDigest(b.gcb.heap), b.cpu.fileKind, b.tracebackHide().hidden)
 	st.rands = fmt.Sprint(b.rng.Uint64()) // the generator's position after setup
 	return st
 }
