@@ -159,6 +159,8 @@ type Board struct {
 	gcScratch uint32
 	roots     rootList
 	gcs       gcSafety
+	// gcb marks the heap for the firmware's collector (gcboot.go).
+	gcb gcBoot
 	// collecting guards collectIfPending against re-entry.
 	collecting bool
 	heapLow    uint32
@@ -446,6 +448,7 @@ func (b *Board) instantiate(ctx context.Context) error {
 	b.gcRef, b.gcScratch = 0, 0
 	b.roots = rootList{}
 	b.gcs = gcSafety{}
+	b.useBootHeap(nil)
 	b.pollCount, b.pollOwed = 0, 0
 	b.resetCPU(mod)
 	b.interrupted.Store(false)
@@ -634,7 +637,11 @@ func (b *Board) collectIfPending(ctx context.Context) {
 	n := b.copyStackRoots(ctx)
 	b.mem.WriteUint32Le(l.ExternalCallDepth, 0)
 	b.mem.WriteByte(l.GCCollectPending, 1)
+	undo := b.markForCollector()
 	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
+	if undo != nil {
+		undo()
+	}
 	b.mem.WriteUint32Le(l.ExternalCallDepth, depth)
 	for i := uint32(0); i < n; i++ {
 		b.mem.WriteUint32Le(b.roots.items+4*i, b.roots.none)

@@ -64,6 +64,15 @@ type bootSnapshot struct {
 	// hidden are the board modules whose files hideModules took off
 	// frozenDir (fs_frozen.go): host state, re-applied at a restore.
 	hidden []string
+	// boot is the heap as the setup left it, which the host's marker
+	// reads through (gcboot.go); shared by every restored board.
+	boot *bootHeap
+	// fileKinds and tbHidden are the host's memos of which qstrs name
+	// which files (cpuframes.go, tracehide.go) as the setup left them: a
+	// restored board does not ask the firmware what the set-up one
+	// remembers (the asking leaves no trace either, qstrText).
+	fileKinds map[uint32]uint8
+	tbHidden  map[uint32]bool
 }
 
 type snapPage struct {
@@ -159,6 +168,11 @@ func (b *Board) restoreBootSnapshot(ctx context.Context, key string) (bool, erro
 	b.reserve = append([]reserved(nil), s.reserve...)
 	b.heapLow, b.gcRef, b.gcScratch, b.roots, b.ovf = s.heapLow, s.gcRef, s.gcScratch, s.roots, s.ovf
 	b.gcs = s.gcs
+	b.useBootHeap(s.boot)
+	if s.fileKinds != nil && s.tbHidden != nil {
+		b.cpu.fileKind = maps.Clone(s.fileKinds)
+		b.tracebackHide().hidden = maps.Clone(s.tbHidden)
+	}
 	b.gcs.callTypes, b.gcs.objs = maps.Clone(s.gcs.callTypes), maps.Clone(s.gcs.objs)
 	b.kbdMu.Lock()
 	b.kbdWords, b.kbdMem, b.intCharAddr = s.kbdWords, b.mem, s.intChar
@@ -239,6 +253,8 @@ func (b *Board) keepBootSnapshot(key string, rec *setupRecord) {
 		pendingFree: append([]uint32(nil), b.refs.pendingFree...)}
 	s.reserve = append([]reserved(nil), b.reserve...)
 	s.gcs = b.gcs
+	s.boot = b.gcb.heap
+	s.fileKinds, s.tbHidden = maps.Clone(b.cpu.fileKind), maps.Clone(b.tracebackHide().hidden)
 	s.gcs.callTypes, s.gcs.objs = maps.Clone(b.gcs.callTypes), maps.Clone(b.gcs.objs)
 	b.kbdMu.Lock()
 	s.kbdWords, s.intChar = b.kbdWords, b.intCharAddr

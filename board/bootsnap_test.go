@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/crc32"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/esp8266sim/esp8266sim/board/firmware"
@@ -42,7 +44,7 @@ func captureSetup(b *Board) setupState {
 	st.refs = fmt.Sprintf("%v next=%d keys=%v pending=%v", refs, b.refs.next, b.refs.keyOf, b.refs.pendingFree)
 	st.reserve = fmt.Sprint(b.reserve)
 	st.gcs = fmt.Sprintf("%+v", b.gcs)
-	st.other = fmt.Sprint(b.heapLow, b.gcRef, b.gcScratch, b.roots, b.ovf, b.kbdWords, b.intCharAddr, b.cooked, b.cwd, len(b.fds.files))
+	st.other = fmt.Sprint(b.heapLow, b.gcRef, b.gcScratch, b.roots, b.ovf, b.kbdWords, b.intCharAddr, b.cooked, b.cwd, len(b.fds.files), bootHeapDigest(b.gcb.heap), b.cpu.fileKind, b.tracebackHide().hidden)
 	st.rands = fmt.Sprint(b.rng.Uint64()) // the generator's position after setup
 	return st
 }
@@ -150,6 +152,74 @@ func TestBootSnapshotMatchesSetup(t *testing.T) {
 				{"reserve", a.reserve, b.reserve}, {"gc safety", a.gcs, b.gcs}, {"state", a.other, b.other}, {"random generator", a.rands, b.rands}} {
 				if c[1] != c[2] {
 					t.Errorf("%s: restored %v, set up %v", c[0], c[1], c[2])
+				}
+			}
+		})
+	}
+}
+
+// TestBootSnapshotRunsAsSetup: a board restored from a boot snapshot goes
+// on exactly as the board that set up in full and took it: the same
+// console, and the same linear memory, byte for byte, after every
+// collection. The host's memos (which qstrs name the board's own files)
+// are not in the snapshot, so the restored board asks the firmware what
+// the set-up one remembers; the question must leave no trace in the C
+// stack, whose dead bytes the collections inside a call copy as roots.
+func TestBootSnapshotRunsAsSetup(t *testing.T) {
+	cases := []struct{ name, main, stdin string }{
+		{"figures", gcFigures, ""},
+		{"interactive", "", "\x05" + gcTorture + "\x04"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fw := privateFirmware(t)
+			clock := newClock(t)
+			type run struct {
+				restored bool
+				out      string
+				mem      []uint32
+			}
+			boot := func() run {
+				var r run
+				var mine atomic.Pointer[Board]
+				fw.snaps.onSetup = func(b *Board, restored bool) { r.restored = restored }
+				onCollected = func(b *Board) {
+					if mine.Load() == b {
+						m, _ := b.mem.Read(0, b.mem.Size())
+						r.mem = append(r.mem, crc32.ChecksumIEEE(m))
+					}
+				}
+				defer func() { fw.snaps.onSetup, onCollected = nil, nil }()
+				var out syncBuffer
+				cfg := Config{Name: "esp1", Seed: 3, Console: &out, Files: files(tc.main)}
+				if tc.stdin != "" {
+					cfg.Stdin = strings.NewReader(tc.stdin)
+				}
+				bd, err := New(cfg, fw, clock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer bd.Close()
+				mine.Store(bd)
+				if _, err := bd.Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				r.out = out.String()
+				return r
+			}
+			set, rest := boot(), boot()
+			if set.restored || !rest.restored {
+				t.Fatalf("restored: first board %v, second %v; want false, true", set.restored, rest.restored)
+			}
+			if set.out != rest.out {
+				t.Errorf("console of the board set up in full:\n%s\nrestored:\n%s", set.out, rest.out)
+			}
+			if len(set.mem) < 3 || len(set.mem) != len(rest.mem) {
+				t.Fatalf("%d collections set up in full, %d restored; want the same, at least 3", len(set.mem), len(rest.mem))
+			}
+			for i := range set.mem {
+				if set.mem[i] != rest.mem[i] {
+					t.Fatalf("after collection %d of %d the restored board's memory differs from the set-up board's", i+1, len(set.mem))
 				}
 			}
 		})

@@ -19,7 +19,8 @@ import (
 // collections at the end of the host's own lookups before main.py started).
 // So topCall runs each host→firmware call one level deep, which leaves the
 // collection pending, and then runs it by itself through collectTop,
-// bracketed by cpuGC, which charges the modelled gcCost instead.
+// bracketed by cpuGC, which charges the modelled gcCost instead. Its host
+// wall is cut by marking the heap on the host first (gcboot.go).
 
 // topCall calls a firmware export from the host; see above.
 func (b *Board) topCall(ctx context.Context, fn api.Function, args ...uint64) ([]uint64, error) {
@@ -53,7 +54,12 @@ func (b *Board) collectTop(ctx context.Context) {
 	defer b.cpuGC()()
 	b.inv.lastGC = b.inv.calls
 	p := b.gcScratch
-	if _, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4)); err != nil {
+	undo := b.markForCollector()
+	_, err := b.fn.lookupAttr.Call(ctx, uint64(b.gcRef), uint64(p), uint64(p+4))
+	if undo != nil {
+		undo()
+	}
+	if err != nil {
 		panic(err)
 	}
 }

@@ -233,7 +233,11 @@ func (b *Board) setupInterpreter(ctx context.Context, interactive bool) error {
 	if err := b.hideModules(ctx); err != nil {
 		return err
 	}
-	return b.prepareCollector(ctx)
+	if err := b.prepareCollector(ctx); err != nil {
+		return err
+	}
+	b.recordBootHeap()
+	return nil
 }
 
 // runFiles runs boot.py, main.py and the REPL in a set-up interpreter.

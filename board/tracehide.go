@@ -18,6 +18,10 @@ type tracebackHide struct {
 	hidden  map[uint32]bool
 	scratch uint32 // 12 bytes of guest memory for the proxy conversion (no exported stack pointer)
 	convert api.Function
+	// stackEnd is emscripten_stack_get_end and saved the dead stack's
+	// bytes while qstrText runs (deadStack).
+	stackEnd api.Function
+	saved    []byte
 }
 
 type tracebackHideKey struct{}
@@ -57,10 +61,22 @@ func (b *Board) qstrText(ctx context.Context, q uint32) (string, bool) {
 	// pointer is exported: the frame hooks (cpuframes.go) ask during the
 	// setup a boot snapshot records, and a malloc there would leave the C
 	// heap of a restored board different from a set-up one's.
+	//
+	// The conversion's frames and the scratch lie in the dead part of the
+	// C stack, whose bytes later calls' uninitialised locals show and the
+	// collections inside a call copy as roots (copyStackRoots). Whether
+	// this runs depends on the host's memos, which a board set up in full
+	// has and one restored from a boot snapshot starts without, so the
+	// dead stack is put back as it was: the question leaves no trace in
+	// guest memory (TestBootSnapshotRunsAsSetup).
 	scratch := h.scratch
 	if sp := b.inv.sp; sp != nil {
 		old := sp.Get()
 		scratch = (uint32(old) - 16) &^ 15
+		if dead := b.deadStack(ctx, uint32(old)); dead != nil {
+			h.saved = append(h.saved[:0], dead...)
+			defer copy(dead, h.saved)
+		}
 		sp.Set(uint64(scratch))
 		defer sp.Set(old)
 	} else if scratch == 0 {
@@ -92,4 +108,25 @@ func defineTracebackHide(env wazero.HostModuleBuilder) {
 			stack[0] = 1
 		}
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).Export(firmware.TracebackHideImport)
+}
+
+// deadStack is the C stack below sp (it grows down to
+// emscripten_stack_get_end), as a view of guest memory; nil if unknown.
+func (b *Board) deadStack(ctx context.Context, sp uint32) []byte {
+	h := b.tracebackHide()
+	if h.stackEnd == nil {
+		if h.stackEnd = b.mod.ExportedFunction("emscripten_stack_get_end"); h.stackEnd == nil {
+			return nil
+		}
+	}
+	end, err := h.stackEnd.Call(ctx)
+	if err != nil {
+		panic(err)
+	}
+	lo := uint32(end[0])
+	if lo >= sp {
+		return nil
+	}
+	dead, _ := b.mem.Read(lo, sp-lo)
+	return dead
 }

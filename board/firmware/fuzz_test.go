@@ -41,7 +41,7 @@ func TestPatchedFirmwareKeepsLayout(t *testing.T) {
 			t.Errorf("patched firmware lacks the export for %s", name)
 		}
 	}
-	if l := findLayout(Wasm); !l.OK {
+	if l := findLayout(Wasm); !l.OK || l.GCRootWords == 0 {
 		t.Errorf("findLayout did not find the collector's addresses: %+v", l)
 	}
 	if _, err := Compile([]byte("\x00asm\x01\x00\x00\x00"), "empty", Options{}); err == nil {

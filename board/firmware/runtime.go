@@ -61,6 +61,9 @@ type Layout struct {
 	// GCCollectPending is the address of main.c's gc_collect_pending.
 	GCCollectPending uint32
 	OK               bool
+	// GCRootStart and GCRootWords are the root pointer section gc.c's
+	// gc_collect_start scans (gcroots.go); zero when not found.
+	GCRootStart, GCRootWords uint32
 }
 
 // Compile patches (safepoint.go, invoke.go) and compiles a firmware image.
@@ -191,9 +194,17 @@ func findLayout(wasm []byte) Layout {
 	if dec < 0 {
 		return Layout{}
 	}
-	for _, in := range m.disassemble(uint32(dec)) {
+	decIns := m.disassemble(uint32(dec))
+	for i, in := range decIns {
 		if in.op == 0x2d { // i32.load8_u
 			l.GCCollectPending = uint32(in.imm)
+			// The first call after the test is gc_collect_start.
+			for _, c := range decIns[i:] {
+				if c.op == 0x10 {
+					l.GCRootStart, l.GCRootWords = m.findGCRoots(uint32(c.imm))
+					break
+				}
+			}
 			break
 		}
 	}

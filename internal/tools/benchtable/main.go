@@ -112,6 +112,8 @@ var rows = []row{
 	{"boot one board to idle", single("BenchmarkBoot", "ns/op", 1e-6, "%.2f ms"), "≤ 5 ms"},
 	{"Python loop, 10⁶ iterations", single("BenchmarkPythonLoop/safepoints", "ns/op", 1e-6, "%.0f ms"), ""},
 	{"GC safe points in loops (same loop)", slowdown("BenchmarkPythonLoop/safepoints", "BenchmarkPythonLoop/unpatched"), "≤ 10%"},
+	{"garbage collection, host wall per gc.collect() (firmware marking alone)", single("BenchmarkCollect/hostmark=false", "µs/collection", 1, "%.0f µs"), ""},
+	{"garbage collection, host wall per gc.collect() (marked on the host)", single("BenchmarkCollect/hostmark=true", "µs/collection", 1, "%.0f µs"), ""},
 	{"memory per idle board (RSS growth)", single("BenchmarkIdleBoardMemory", "RSS-bytes/board", 1.0/(1<<20), "%.2f MiB"), "≤ 4 MiB"},
 	{"fleet 100 boards: wall time", single("BenchmarkFleetHTTPGet/boards=100", "wall-s", 1, "%.2f s"), ""},
 	{"fleet 1000 boards: wall time", single("BenchmarkFleetHTTPGet/boards=1000", "wall-s", 1, "%.2f s"), "≤ 60 s"},
