@@ -120,6 +120,13 @@ type Clock struct {
 		// while nothing else was scheduled since): the next one, due at
 		// the same time, fires behind it in its run (runs.go).
 		tail *Timer
+		// turn is the actor whose turn it is (turnstile.go): woken from
+		// Park, it runs until it parks again; nil when no woken actor
+		// runs.
+		turn *Actor
+		// queue is the woken actors waiting for their turn, in the order
+		// they were woken.
+		queue []*Actor
 		// advances counts fast-mode jumps, for statistics; exact counts
 		// those taken without a settle window (settled).
 		advances, exact uint64

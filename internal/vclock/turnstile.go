@@ -1,0 +1,73 @@
+package vclock
+
+// The turnstile: in fast mode, actors woken from Park run one at a time, in
+// the order they were woken.
+//
+// Several actors are often woken at one simulated instant (a fleet's boards
+// whose spins end on the same multiple of 20 ms, every board a broadcast
+// reaches). Each then runs on its own goroutine, and what they do at that
+// instant (console lines, frames, and through the frames' order the
+// router's IP IDs and the leases it hands out) came out in the order Go's
+// scheduler ran them. On a quiet machine with one CPU that order is the
+// same from run to run, but the scheduler pre-empts a goroutine that has
+// run 10 ms of wall time, and on a loaded machine, where the OS takes the
+// thread away for milliseconds, that happens at different places every
+// run: the fleet's capture and console differed from run to run.
+//
+// With the turnstile, a woken actor's goroutine is made runnable only when
+// the actor woken before it has parked again (or closed), so the order is
+// the order of the wakes, which the clock's goroutine makes in timer order.
+// Time still stands while an actor waits for its turn (it counts as
+// running).
+//
+// Actors that run without having been woken (just created, or out of Park
+// because their context ended) are outside the turnstile, as before.
+// Realtime worlds do not use it: their boards run as wall time comes.
+
+// takeTurnLocked gives a, just woken, its turn, or queues it behind the
+// actor whose turn it is.
+func (c *Clock) takeTurnLocked(a *Actor) {
+	if c.mode == Fast {
+		if c.mu.turn != nil {
+			a.queued = true
+			c.mu.queue = append(c.mu.queue, a)
+			return
+		}
+		c.mu.turn = a
+	}
+	select {
+	case a.wakeC <- struct{}{}:
+	default:
+	}
+}
+
+// endTurnLocked ends a's turn, if it is a's, and gives the next queued
+// actor its turn.
+func (c *Clock) endTurnLocked(a *Actor) {
+	if c.mu.turn != a {
+		return
+	}
+	c.mu.turn = nil
+	if len(c.mu.queue) == 0 {
+		return
+	}
+	next := c.mu.queue[0]
+	c.mu.queue[0] = nil
+	c.mu.queue = c.mu.queue[1:]
+	if len(c.mu.queue) == 0 {
+		c.mu.queue = nil
+	}
+	next.queued = false
+	c.takeTurnLocked(next)
+}
+
+// leaveQueueLocked takes a out of the queue.
+func (c *Clock) leaveQueueLocked(a *Actor) {
+	a.queued = false
+	for i, q := range c.mu.queue {
+		if q == a {
+			c.mu.queue = append(c.mu.queue[:i], c.mu.queue[i+1:]...)
+			return
+		}
+	}
+}
