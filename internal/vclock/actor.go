@@ -149,6 +149,11 @@ func (a *Actor) Close() {
 		a.parked = false
 		if a.queued {
 			c.leaveQueueLocked(a)
+			// A WaitTurn returns: the actor is closed.
+			select {
+			case a.wakeC <- struct{}{}:
+			default:
+			}
 		}
 		c.endTurnLocked(a)
 	}

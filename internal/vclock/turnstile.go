@@ -1,5 +1,7 @@
 package vclock
 
+import "context"
+
 // The turnstile: in fast mode, actors woken from Park run one at a time, in
 // the order they were woken.
 //
@@ -69,5 +71,36 @@ func (c *Clock) leaveQueueLocked(a *Actor) {
 			c.mu.queue = append(c.mu.queue[:i], c.mu.queue[i+1:]...)
 			return
 		}
+	}
+}
+
+// NewActorInLine registers a running actor that takes its place in the
+// turnstile at once, behind the actors already woken: the caller's place in
+// the order decides its turn, not when its goroutine first runs. That
+// goroutine must call WaitTurn before it acts. Use it for an actor a
+// running actor starts to do part of its work (a board's name lookup).
+func (c *Clock) NewActorInLine(name string) *Actor {
+	a := c.NewActor(name)
+	c.mu.Lock()
+	c.takeTurnLocked(a)
+	c.mu.Unlock()
+	return a
+}
+
+// WaitTurn blocks until it is a's turn (NewActorInLine) or ctx is done,
+// and returns ctx's error if ctx ended the wait; a then runs outside the
+// turnstile until it parks.
+func (a *Actor) WaitTurn(ctx context.Context) error {
+	c := a.clock
+	select {
+	case <-a.wakeC:
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		if a.queued {
+			c.leaveQueueLocked(a)
+		}
+		c.mu.Unlock()
+		return ctx.Err()
 	}
 }
