@@ -40,8 +40,8 @@ type Conn struct {
 	ownActor bool
 	// turnTaken: WaitTurn has run (only the owner goroutine uses it).
 	turnTaken bool
-	local    *net.TCPAddr
-	remote   *net.TCPAddr
+	local     *net.TCPAddr
+	remote    *net.TCPAddr
 
 	readDeadline, writeDeadline time.Time // simulated wall-clock times; zero: none
 
