@@ -291,22 +291,19 @@ func (l *link) fire() {
 	}
 	l.armLocked(now)
 	l.mu.Unlock()
+	tcp := false
 	for i, f := range batch {
 		batch[i] = nil
 		l.c.delivered.Add(1)
-		tcp := !l.inline && isTCP(f.b)
-		l.next(f)
-		// Each segment is processed before the next is delivered: with
-		// a batch's segments queued at once, several of gVisor's
-		// processor goroutines were runnable together and their
-		// answers (a server's ACKs to a fleet's FINs) went out in the
-		// order the Go scheduler ran them, which pre-emption on a
-		// loaded machine changed from run to run.
-		if tcp {
-			quiesce()
+		if !l.inline && isTCP(f.b) {
+			tcp = true
 		}
+		l.next(f)
 	}
 	l.batch = batch
+	if tcp {
+		quiesce()
+	}
 	l.clock.Poke()
 }
 

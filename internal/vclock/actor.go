@@ -20,6 +20,9 @@ type Actor struct {
 	pending bool // a Wake arrived while running; the next Park returns at once
 	closed  bool
 	queued  bool // woken, waiting in clock.mu.queue for its turn (turnstile.go)
+
+	// turns: the actor takes turns (turnstile.go). Set at creation.
+	turns bool
 }
 
 // NewActor registers a running actor.

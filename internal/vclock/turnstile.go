@@ -22,14 +22,16 @@ import "context"
 // Time still stands while an actor waits for its turn (it counts as
 // running).
 //
+// Only actors made with NewTurnActor or NewActorInLine take turns (boards,
+// the world's services); others (tests' actors) run when woken, as before.
 // Actors that run without having been woken (just created, or out of Park
-// because their context ended) are outside the turnstile, as before.
+// because their context ended) run outside the turnstile.
 // Realtime worlds do not use it: their boards run as wall time comes.
 
 // takeTurnLocked gives a, just woken, its turn, or queues it behind the
 // actor whose turn it is.
 func (c *Clock) takeTurnLocked(a *Actor) {
-	if c.mode == Fast {
+	if a.turns && c.mode == Fast {
 		if c.mu.turn != nil {
 			a.queued = true
 			c.mu.queue = append(c.mu.queue, a)
@@ -74,13 +76,26 @@ func (c *Clock) leaveQueueLocked(a *Actor) {
 	}
 }
 
+// NewTurnActor registers a running actor that takes turns: each time it is
+// woken from Park, it waits until the actors woken before it have parked
+// again. Its goroutine must park (or Close it) whenever it stops using it
+// for a while: an actor that keeps its turn while idle (running, its
+// goroutine waiting on something else) holds back every actor woken after
+// it. Boards and the world's services use it; an actor shared by several
+// goroutines in turn (a test's) is better made with NewActor.
+func (c *Clock) NewTurnActor(name string) *Actor {
+	a := c.NewActor(name)
+	a.turns = true
+	return a
+}
+
 // NewActorInLine registers a running actor that takes its place in the
 // turnstile at once, behind the actors already woken: the caller's place in
 // the order decides its turn, not when its goroutine first runs. That
 // goroutine must call WaitTurn before it acts. Use it for an actor a
 // running actor starts to do part of its work (a board's name lookup).
 func (c *Clock) NewActorInLine(name string) *Actor {
-	a := c.NewActor(name)
+	a := c.NewTurnActor(name)
 	c.mu.Lock()
 	c.takeTurnLocked(a)
 	c.mu.Unlock()

@@ -345,7 +345,7 @@ func ListenTCP(s *stack.Stack, nic tcpip.NICID, addr netip.Addr, port uint16, cl
 	}
 	l := &Listener{ep: ep, wq: wq, clock: clock, actor: actor, shared: actor != nil, addr: fullToTCP(fa)}
 	if actor == nil {
-		l.actor = clock.NewActor(name)
+		l.actor = clock.NewTurnActor(name)
 	}
 	return l, nil
 }
