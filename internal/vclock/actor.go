@@ -106,6 +106,9 @@ func (a *Actor) Park(ctx context.Context, timeout time.Duration) error {
 	var err error
 	select {
 	case <-a.wakeC:
+		if a.turns && c.mode == Fast {
+			settleOthers()
+		}
 	case <-ctx.Done():
 		err = ctx.Err()
 		c.mu.Lock()

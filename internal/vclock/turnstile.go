@@ -1,6 +1,10 @@
 package vclock
 
-import "context"
+import (
+	"context"
+	"runtime"
+	"runtime/metrics"
+)
 
 // The turnstile: in fast mode, actors woken from Park run one at a time, in
 // the order they were woken.
@@ -119,3 +123,32 @@ func (a *Actor) WaitTurn(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// settleOthers lets the goroutines that are ready to run (gVisor's
+// processors, readied by the frame that woke this actor) run until they
+// block before the actor's turn begins: what they send at this instant
+// then goes out before what the actor sends, whatever order the scheduler
+// (or the race detector's randomised one) would have picked. Bounded, so
+// goroutines that never block (another world's, a test's) cannot stall a
+// turn.
+func settleOthers() {
+	s := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+	quiet := 0
+	for range settleSpins {
+		runtime.Gosched()
+		metrics.Read(s)
+		if s[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		if s[0].Value.Uint64() != 0 {
+			quiet = 0
+			continue
+		}
+		if quiet++; quiet == 2 {
+			return
+		}
+	}
+}
+
+// settleSpins bounds settleOthers' yields.
+const settleSpins = 200
