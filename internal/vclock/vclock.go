@@ -21,6 +21,10 @@
 // activity counter (bumped by Poke, by timers being set, by actors waking)
 // has not moved for a short settle window. Timer callbacks run on the
 // clock's goroutine, in time order; they must not block.
+//
+// Actors woken at one instant take turns in fast mode (turnstile.go), so
+// what they do at that instant comes out in wake order, not in the order
+// the Go scheduler (pre-empted by a loaded machine) happened to run them.
 package vclock
 
 import (
