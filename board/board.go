@@ -305,7 +305,7 @@ func New(cfg Config, fw *Firmware, clock *vclock.Clock) (*Board, error) {
 		b.mac = DeriveMAC(cfg.Seed, cfg.Name)
 	}
 	b.fs = newFlashFS(cfg.Files, clock.Now())
-	b.actor.Store(clock.NewActor("board/" + cfg.Name))
+	b.actor.Store(clock.NewTurnActor("board/" + cfg.Name))
 	b.bootAt = clock.Elapsed()
 	return b, nil
 }

@@ -39,7 +39,7 @@ func (b *Board) Run(ctx context.Context) (res Result, err error) {
 		}
 	}()
 	if b.actorDone {
-		b.actor.Store(b.clock.NewActor("board/" + b.cfg.Name))
+		b.actor.Store(b.clock.NewTurnActor("board/" + b.cfg.Name))
 		b.actorDone = false
 	}
 	// When the run ends the board stops holding simulator time.

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -502,6 +503,8 @@ expect:
 // The same seed gives the same MQTT run: console, broker's verdicts with
 // their times, frames and end time.
 func TestMQTTSameSeedSameRun(t *testing.T) {
+	// One CPU, as `esp8266sim run` runs a fast world (TestSameSeedSameRun).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	a, b := runNetlib(t, mqttSensorYAML), runNetlib(t, mqttSensorYAML)
 	if a.Boards[0].Console != b.Boards[0].Console || a.Frames != b.Frames || a.SimTime != b.SimTime {
 		t.Errorf("two runs differ: frames %d/%d, end %v/%v, consoles\n%s\n---\n%s", a.Frames, b.Frames, a.SimTime, b.SimTime, a.Boards[0].Console, b.Boards[0].Console)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -421,9 +422,13 @@ boards:
 func runShippedWith(t *testing.T, name string, set ...string) (*Result, []byte, string) {
 	t.Helper()
 	var pcap, trace bytes.Buffer
-	w := newTestWorld(t, parseShipped(t, name, set...), Options{Pcap: &pcap, Trace: &trace})
-	// The CPU policy of `esp8266sim run`, whose promise this is.
-	defer useSuggestedProcs(w)()
+	sc := parseShipped(t, name, set...)
+	// The CPU policy of `esp8266sim run`, whose promise this is, set
+	// before the world is built as the CLI does (SuggestedProcsFor).
+	if n := SuggestedProcsFor(sc); n > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	}
+	w := newTestWorld(t, sc, Options{Pcap: &pcap, Trace: &trace})
 	res := runTestWorld(t, w)
 	return res, pcap.Bytes(), trace.String()
 }

@@ -318,8 +318,16 @@ func (w *World) Clock() *vclock.Clock { return w.clock }
 // One CPU also keeps the order of frames that gVisor's goroutines send at
 // one simulated instant (a host's ACK and its reply) the same from run to
 // run. Realtime worlds wait on the wall clock anyway.
-func (w *World) SuggestedProcs() int {
-	if w.clock.Mode() == vclock.Fast {
+func (w *World) SuggestedProcs() int { return SuggestedProcsFor(w.sc) }
+
+// SuggestedProcsFor is SuggestedProcs for the world sc will build. Set it
+// before New: gVisor gives each stack as many TCP processor goroutines as
+// GOMAXPROCS when the stack is made, and with several, segments delivered
+// at one instant to one stack were answered in the order the scheduler
+// ran its processors, which pre-emption on a loaded machine changes from
+// run to run (one processor answers them in delivery order).
+func SuggestedProcsFor(sc *scenario.Scenario) int {
+	if sc.TimeMode != scenario.Realtime {
 		return 1
 	}
 	return 0

@@ -57,7 +57,7 @@ func (t *Table) listenSlots(s *sock, backlogArg int) {
 	s.backlog = b
 	if t.drain == nil {
 		ctx, cancel := context.WithCancel(context.Background())
-		d := &drainer{actor: t.cfg.Clock.NewActor("lwip-accept"), cancel: cancel, done: make(chan struct{})}
+		d := &drainer{actor: t.cfg.Clock.NewTurnActor("lwip-accept"), cancel: cancel, done: make(chan struct{})}
 		t.drain = d
 		go t.runDrainer(ctx, d)
 	}

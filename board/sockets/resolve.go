@@ -31,9 +31,15 @@ func (t *Table) GetAddrInfo(ctx context.Context, host string) (netip.Addr, error
 	done := make(chan result, 1)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	actor := t.cfg.Clock.NewActor("getaddrinfo")
+	// In line behind the board: the query goes out in the board's turn
+	// (vclock's turnstile), not when the goroutine happens to run.
+	actor := t.cfg.Clock.NewActorInLine("getaddrinfo")
 	go func() {
-		a, err := t.cfg.Resolver.Lookup(lctx, host, actor)
+		var a netip.Addr
+		err := actor.WaitTurn(lctx)
+		if err == nil {
+			a, err = t.cfg.Resolver.Lookup(lctx, host, actor)
+		}
 		actor.Close()
 		done <- result{a, err}
 		t.cfg.Actor.Wake()

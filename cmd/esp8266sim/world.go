@@ -105,7 +105,7 @@ const maxCPUs = 1024
 
 // procs is the GOMAXPROCS the run should use, 0 to leave it alone: --cpus,
 // else the GOMAXPROCS environment variable wins over the world's suggestion.
-func (f *worldFlags) procs(w *sim.World) int {
+func (f *worldFlags) procs(w interface{ SuggestedProcs() int }) int {
 	switch {
 	case f.cpus > 0:
 		return f.cpus
@@ -427,6 +427,12 @@ func buildWorld(cmd *cobra.Command, f *worldFlags, sc *scenario.Scenario, opts s
 	if bw.ui, err = newLiveUI(f.ui, &opts); err != nil {
 		return nil, err
 	}
+	// Before New: gVisor sizes each stack's TCP processors by GOMAXPROCS
+	// (sim.SuggestedProcsFor).
+	if n := f.procs(scenarioProcs{sc}); n > 0 {
+		prev := runtime.GOMAXPROCS(n)
+		bw.closers = append(bw.closers, func() { runtime.GOMAXPROCS(prev) })
+	}
 	w, err := sim.New(sc, opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "in use") {
@@ -436,10 +442,6 @@ func buildWorld(cmd *cobra.Command, f *worldFlags, sc *scenario.Scenario, opts s
 	}
 	bw.w = w
 	bw.closers = append(bw.closers, func() { w.Close() })
-	if n := f.procs(w); n > 0 {
-		prev := runtime.GOMAXPROCS(n)
-		bw.closers = append(bw.closers, func() { runtime.GOMAXPROCS(prev) })
-	}
 	for _, line := range w.Announcements() {
 		fmt.Fprintln(bw.stderr, line)
 	}
@@ -530,3 +532,9 @@ func envViper(cmd *cobra.Command) *viper.Viper {
 	v.BindPFlags(cmd.Flags())
 	return v
 }
+
+// scenarioProcs is the CPU suggestion of the world a scenario builds, known
+// before the world is.
+type scenarioProcs struct{ sc *scenario.Scenario }
+
+func (s scenarioProcs) SuggestedProcs() int { return sim.SuggestedProcsFor(s.sc) }

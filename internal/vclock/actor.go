@@ -19,6 +19,10 @@ type Actor struct {
 	parked  bool
 	pending bool // a Wake arrived while running; the next Park returns at once
 	closed  bool
+	queued  bool // woken, waiting in clock.mu.queue for its turn (turnstile.go)
+
+	// turns: the actor takes turns (turnstile.go). Set at creation.
+	turns bool
 }
 
 // NewActor registers a running actor.
@@ -51,10 +55,7 @@ func (a *Actor) Wake() {
 	if a.parked {
 		a.parked = false
 		c.mu.running++
-		select {
-		case a.wakeC <- struct{}{}:
-		default:
-		}
+		c.takeTurnLocked(a)
 	} else {
 		a.pending = true
 	}
@@ -98,18 +99,29 @@ func (a *Actor) Park(ctx context.Context, timeout time.Duration) error {
 	}
 	a.parked = true
 	c.mu.running--
+	c.endTurnLocked(a)
 	c.mu.Unlock()
 	c.wake()
 
 	var err error
 	select {
 	case <-a.wakeC:
+		if a.turns && c.mode == Fast {
+			settleOthers()
+		}
 	case <-ctx.Done():
 		err = ctx.Err()
 		c.mu.Lock()
-		if a.parked {
+		switch {
+		case a.parked:
 			a.parked = false
 			c.mu.running++
+		case a.queued:
+			// Woken but not yet its turn: it leaves the queue and runs
+			// outside the turnstile, as a new actor does.
+			c.leaveQueueLocked(a)
+		case c.mu.turn == a:
+			// Its turn came as ctx ended; the turn is not lost.
 		}
 		c.mu.Unlock()
 	}
@@ -141,6 +153,15 @@ func (a *Actor) Close() {
 			c.mu.running--
 		}
 		a.parked = false
+		if a.queued {
+			c.leaveQueueLocked(a)
+			// A WaitTurn returns: the actor is closed.
+			select {
+			case a.wakeC <- struct{}{}:
+			default:
+			}
+		}
+		c.endTurnLocked(a)
 	}
 	c.mu.Unlock()
 	c.activity.Add(1)

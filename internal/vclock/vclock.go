@@ -21,6 +21,10 @@
 // activity counter (bumped by Poke, by timers being set, by actors waking)
 // has not moved for a short settle window. Timer callbacks run on the
 // clock's goroutine, in time order; they must not block.
+//
+// Actors woken at one instant take turns in fast mode (turnstile.go), so
+// what they do at that instant comes out in wake order, not in the order
+// the Go scheduler (pre-empted by a loaded machine) happened to run them.
 package vclock
 
 import (
@@ -120,6 +124,13 @@ type Clock struct {
 		// while nothing else was scheduled since): the next one, due at
 		// the same time, fires behind it in its run (runs.go).
 		tail *Timer
+		// turn is the actor whose turn it is (turnstile.go): woken from
+		// Park, it runs until it parks again; nil when no woken actor
+		// runs.
+		turn *Actor
+		// queue is the woken actors waiting for their turn, in the order
+		// they were woken.
+		queue []*Actor
 		// advances counts fast-mode jumps, for statistics; exact counts
 		// those taken without a settle window (settled).
 		advances, exact uint64

@@ -205,7 +205,10 @@ func (c *Client) Start(ctx context.Context) error {
 	if !c.started.CompareAndSwap(false, true) {
 		return errors.New("dhcp: Client.Start called twice; make a new Client")
 	}
-	actor := c.cfg.Clock.NewActor(c.cfg.Name)
+	// In line behind the caller (a board joining a network, in its
+	// turn): the DISCOVER leaves in that turn, not when the goroutine
+	// first runs.
+	actor := c.cfg.Clock.NewActorInLine(c.cfg.Name)
 	sock, err := listenUDP(c.cfg.Stack, c.cfg.NIC, ClientPort, actor.Wake)
 	if err != nil {
 		actor.Close()
@@ -221,6 +224,9 @@ func (c *Client) Start(ctx context.Context) error {
 	go func() {
 		defer c.wg.Done()
 		defer actor.Close()
+		if actor.WaitTurn(ctx) != nil {
+			return
+		}
 		c.discover()
 		for {
 			for {

@@ -195,7 +195,7 @@ func (s *Server) Leases() []LeaseInfo {
 // Start binds 0.0.0.0:67 on the NIC and starts answering. The server runs
 // until Close or until ctx is done.
 func (s *Server) Start(ctx context.Context) error {
-	actor := s.cfg.Clock.NewActor(s.cfg.Name)
+	actor := s.cfg.Clock.NewTurnActor(s.cfg.Name)
 	sock, err := listenUDP(s.cfg.Stack, s.cfg.NIC, ServerPort, actor.Wake)
 	if err != nil {
 		actor.Close()

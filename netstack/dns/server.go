@@ -250,7 +250,7 @@ func (s *Server) Queries() int64 { return s.queries.Load() }
 
 // Start binds the socket and serves until Close or ctx is done.
 func (s *Server) Start(ctx context.Context) error {
-	actor := s.cfg.Clock.NewActor(s.cfg.Name)
+	actor := s.cfg.Clock.NewTurnActor(s.cfg.Name)
 	sock, err := openUDP(s.cfg.Stack, s.cfg.NIC, s.cfg.Addr, Port, actor.Wake)
 	if err != nil {
 		actor.Close()

@@ -141,7 +141,7 @@ func (h *Host) AddChat(cfg ChatConfig) (*ChatPeer, error) {
 	if !cfg.Connect.Is4() {
 		return nil, fmt.Errorf("services: chat Connect %v is not IPv4", cfg.Connect)
 	}
-	actor := h.cfg.Clock.NewActor(h.cfg.Name + "/chat")
+	actor := h.cfg.Clock.NewTurnActor(h.cfg.Name + "/chat")
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()

@@ -38,8 +38,10 @@ type Conn struct {
 	clock    *vclock.Clock
 	actor    *vclock.Actor
 	ownActor bool
-	local    *net.TCPAddr
-	remote   *net.TCPAddr
+	// turnTaken: WaitTurn has run (only the owner goroutine uses it).
+	turnTaken bool
+	local     *net.TCPAddr
+	remote    *net.TCPAddr
 
 	readDeadline, writeDeadline time.Time // simulated wall-clock times; zero: none
 
@@ -343,13 +345,14 @@ func ListenTCP(s *stack.Stack, nic tcpip.NICID, addr netip.Addr, port uint16, cl
 	}
 	l := &Listener{ep: ep, wq: wq, clock: clock, actor: actor, shared: actor != nil, addr: fullToTCP(fa)}
 	if actor == nil {
-		l.actor = clock.NewActor(name)
+		l.actor = clock.NewTurnActor(name)
 	}
 	return l, nil
 }
 
-// Accept waits for a connection. The conn gets its own actor (running):
-// hand it to one goroutine, which must use it or Close it.
+// Accept waits for a connection. The conn gets its own actor (running, in
+// line behind the listener's in vclock's turnstile): hand it to one
+// goroutine, which must call WaitTurn first, then use it or Close it.
 func (l *Listener) Accept() (*Conn, error) {
 	entry := waiter.NewFunctionEntry(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr, func(waiter.EventMask) { l.actor.Wake() })
 	l.wq.EventRegister(&entry)
@@ -364,7 +367,7 @@ func (l *Listener) Accept() (*Conn, error) {
 			if l.shared {
 				return newConn(ep, wq, l.clock, l.actor, false), nil
 			}
-			a := l.clock.NewActor(l.actor.Name() + "/conn")
+			a := l.clock.NewActorInLine(l.actor.Name() + "/conn")
 			return newConn(ep, wq, l.clock, a, true), nil
 		}
 		if _, ok := tcpipErr.(*tcpip.ErrWouldBlock); !ok {
@@ -373,6 +376,17 @@ func (l *Listener) Accept() (*Conn, error) {
 		if err := l.actor.Park(context.Background(), -1); err != nil {
 			return nil, net.ErrClosed
 		}
+	}
+}
+
+// WaitTurn waits until the accepted conn's actor has its turn: the
+// conns accepted at one instant then serve in the order they were
+// accepted, not in the order their goroutines first ran. A conn that was
+// not accepted, or already waited, returns at once.
+func (c *Conn) WaitTurn() {
+	if c.ownActor && !c.turnTaken {
+		c.turnTaken = true
+		c.actor.WaitTurn(context.Background())
 	}
 }
 

@@ -310,6 +310,7 @@ func (s *tcpService) acceptLoop(ln *Listener) {
 
 func (s *tcpService) serve(c *Conn, faults []Fault) {
 	defer s.h.wg.Done()
+	c.WaitTurn()
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)

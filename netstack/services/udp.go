@@ -66,7 +66,7 @@ func (h *Host) addUDP(port int, name string, answer func([]byte) []byte) error {
 	ctx, cancel := context.WithCancel(h.ctx)
 	s.cancel = cancel
 	h.udp[port] = s
-	actor := h.cfg.Clock.NewActor(h.cfg.Name + "/" + name)
+	actor := h.cfg.Clock.NewTurnActor(h.cfg.Name + "/" + name)
 	entry := waiter.NewFunctionEntry(waiter.ReadableEvents, func(waiter.EventMask) { actor.Wake() })
 	wq.EventRegister(&entry)
 	h.wg.Add(1)
