@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
@@ -66,22 +65,5 @@ func burnCPUs(t *testing.T, n int) {
 // under load".)
 func TestSameSeedSameRunUnderLoad(t *testing.T) {
 	burnCPUs(t, min(2*runtime.NumCPU(), 8))
-	first, pcap1, trace1 := runShippedWith(t, "http_get.yaml", "boards[0].replicas=30")
-	for i := range 2 {
-		again, pcap2, trace2 := runShippedWith(t, "http_get.yaml", "boards[0].replicas=30")
-		for b := range first.Boards {
-			if first.Boards[b].Console != again.Boards[b].Console {
-				t.Errorf("run %d: %s's console differs:\n%s\n---\n%s", i+2, first.Boards[b].Name, first.Boards[b].Console, again.Boards[b].Console)
-			}
-		}
-		if trace1 != trace2 {
-			t.Errorf("run %d: the trace differs", i+2)
-		}
-		if !bytes.Equal(pcap1, pcap2) || len(pcap1) == 0 {
-			t.Errorf("run %d: the capture differs (%d vs %d bytes)", i+2, len(pcap1), len(pcap2))
-		}
-		if t.Failed() {
-			break
-		}
-	}
+	sameRuns(t, 2, func() (*Result, []byte, string) { return runShippedWith(t, "http_get.yaml", "boards[0].replicas=30") })
 }

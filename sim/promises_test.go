@@ -437,24 +437,7 @@ func runShippedWith(t *testing.T, name string, set ...string) (*Result, []byte, 
 // trace and a byte-identical capture. (The boards used to start at one
 // instant, and the goroutine schedule decided which got which address.)
 func TestSameSeedSameRunSeveralBoards(t *testing.T) {
-	first, pcap1, trace1 := runShippedWith(t, "connect.yaml", "boards[0].replicas=4")
-	for i := range 3 {
-		again, pcap2, trace2 := runShippedWith(t, "connect.yaml", "boards[0].replicas=4")
-		for b := range first.Boards {
-			if first.Boards[b].Console != again.Boards[b].Console {
-				t.Errorf("run %d: %s's console differs:\n%s\n---\n%s", i+2, first.Boards[b].Name, first.Boards[b].Console, again.Boards[b].Console)
-			}
-		}
-		if trace1 != trace2 {
-			t.Errorf("run %d: the trace differs", i+2)
-		}
-		if !bytes.Equal(pcap1, pcap2) || len(pcap1) == 0 {
-			t.Errorf("run %d: the capture differs (%d vs %d bytes)", i+2, len(pcap1), len(pcap2))
-		}
-		if t.Failed() {
-			break
-		}
-	}
+	sameRuns(t, 3, func() (*Result, []byte, string) { return runShippedWith(t, "connect.yaml", "boards[0].replicas=4") })
 }
 
 // board_reset is the RST pin: the board reboots (reset_cause 6) and runs
@@ -548,5 +531,29 @@ expect:
 	}
 	if out := text.String(); !strings.HasPrefix(out, "FAIL ") || !strings.Contains(out, "firmware failure") {
 		t.Errorf("report:\n%s", out)
+	}
+}
+
+// sameRuns runs a scenario runs+1 times and fails unless every run has the
+// first one's consoles, trace and capture bytes.
+func sameRuns(t *testing.T, runs int, run func() (*Result, []byte, string)) {
+	t.Helper()
+	first, pcap1, trace1 := run()
+	for i := range runs {
+		again, pcap2, trace2 := run()
+		for b := range first.Boards {
+			if first.Boards[b].Console != again.Boards[b].Console {
+				t.Errorf("run %d: %s's console differs:\n%s\n---\n%s", i+2, first.Boards[b].Name, first.Boards[b].Console, again.Boards[b].Console)
+			}
+		}
+		if trace1 != trace2 {
+			t.Errorf("run %d: the trace differs", i+2)
+		}
+		if !bytes.Equal(pcap1, pcap2) || len(pcap1) == 0 {
+			t.Errorf("run %d: the capture differs (%d vs %d bytes)", i+2, len(pcap1), len(pcap2))
+		}
+		if t.Failed() {
+			return
+		}
 	}
 }

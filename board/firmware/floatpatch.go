@@ -443,26 +443,7 @@ func patchFloats(wasm []byte) (out []byte, fp floatPatch, ok bool, err error) {
 		fp.constants = n
 	}
 
-	var res bytes.Buffer
-	res.Grow(len(wasm) + 4096)
-	res.Write(wasm[:8])
-	m := &wasmModule{data: wasm}
-	for _, s := range secs {
-		if s.id == 0 {
-			if name, _, err := m.name(s.start, s.end); err == nil && name == "name" {
-				continue // function names would be off by one
-			}
-		}
-		payload, ok := rebuilt[s.id]
-		if !ok {
-			res.Write(wasm[s.hdr:s.end])
-			continue
-		}
-		res.WriteByte(s.id)
-		res.Write(uleb(uint64(len(payload))))
-		res.Write(payload)
-	}
-	return res.Bytes(), fp, true, nil
+	return assembleModule(wasm, secs, rebuilt, 4096), fp, true, nil
 }
 
 // boardFloat is the value a float object holds on the board.

@@ -240,26 +240,7 @@ func patchFrameHooks(wasm []byte) (out []byte, ok bool, err error) {
 		return nil, false, err
 	}
 
-	var res bytes.Buffer
-	res.Grow(len(wasm) + 256)
-	res.Write(wasm[:8])
-	m := &wasmModule{data: wasm}
-	for _, s := range secs {
-		if s.id == 0 {
-			if name, _, err := m.name(s.start, s.end); err == nil && name == "name" {
-				continue // function names would be off by two
-			}
-		}
-		payload, ok := rebuilt[s.id]
-		if !ok {
-			res.Write(wasm[s.hdr:s.end])
-			continue
-		}
-		res.WriteByte(s.id)
-		res.Write(uleb(uint64(len(payload))))
-		res.Write(payload)
-	}
-	return res.Bytes(), true, nil
+	return assembleModule(wasm, secs, rebuilt, 256), true, nil
 }
 
 // frameWrapperBody is the wrapper of a function of type t whose first

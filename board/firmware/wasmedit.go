@@ -365,3 +365,30 @@ func renumberStartAndElements(wasm []byte, secs sections, renumber func(uint64) 
 	}
 	return nil
 }
+
+// assembleModule writes the module back with the rebuilt sections' payloads
+// in place of the originals, dropping the custom "name" section: a patch
+// that appends or moves functions leaves its function names off by that
+// many.
+func assembleModule(wasm []byte, secs sections, rebuilt map[byte][]byte, grow int) []byte {
+	var res bytes.Buffer
+	res.Grow(len(wasm) + grow)
+	res.Write(wasm[:8])
+	m := &wasmModule{data: wasm}
+	for _, s := range secs {
+		if s.id == 0 {
+			if name, _, err := m.name(s.start, s.end); err == nil && name == "name" {
+				continue
+			}
+		}
+		payload, ok := rebuilt[s.id]
+		if !ok {
+			res.Write(wasm[s.hdr:s.end])
+			continue
+		}
+		res.WriteByte(s.id)
+		res.Write(uleb(uint64(len(payload))))
+		res.Write(payload)
+	}
+	return res.Bytes()
+}
