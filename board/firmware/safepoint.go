@@ -304,31 +304,13 @@ func PatchLoopSafepoints(wasm []byte) ([]byte, error) {
 		return nil, err
 	}
 
-	var out bytes.Buffer
-	out.Grow(len(wasm) + len(wasm)/8)
-	out.Write(wasm[:8])
-	for _, s := range secs {
-		if s.id == 0 {
-			if name, _, err := m.name(s.start, s.end); err == nil && name == "name" {
-				continue
-			}
-		}
-		payload, ok := rebuilt[s.id]
-		if !ok {
-			out.Write(wasm[s.hdr:s.end])
-			continue
-		}
-		out.WriteByte(s.id)
-		out.Write(uleb(uint64(len(payload))))
-		out.Write(payload)
-		delete(rebuilt, s.id)
-	}
-	if g, ok := rebuilt[6]; ok {
+	out := assembleModule(wasm, secs, rebuilt, len(wasm)/8)
+	if g, ok := rebuilt[6]; ok && secs.find(6) == nil {
 		// No global section: it goes after the memory section (5) or
 		// whatever precedes it, before exports (7).
-		return insertSection(out.Bytes(), 6, g)
+		return insertSection(out, 6, g)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // insertSection puts a new section with the given id before the first
