@@ -1,8 +1,6 @@
 package netstack
 
 import (
-	"runtime"
-	"runtime/metrics"
 	"sync/atomic"
 	"time"
 
@@ -28,34 +26,10 @@ var quiesceGaveUp atomic.Uint64
 // clock no longer sleeps through its settle window while segments wait.
 const quiesceSpins = 500
 
-var quiesceSamples = []metrics.Sample{
-	{Name: "/sched/goroutines/runnable:goroutines"},
-}
-
 func quiesce() {
-	var s [1]metrics.Sample
-	copy(s[:], quiesceSamples)
-	quiet := 0
-	for i := 0; i < quiesceSpins; i++ {
-		runtime.Gosched()
-		metrics.Read(s[:])
-		if s[0].Value.Kind() != metrics.KindUint64 {
-			return // metric not supported: nothing to wait on
-		}
-		// "running" also counts Ps whose threads spin looking for work, so
-		// it rarely drops to 1 while we yield; a goroutine that runs is
-		// making progress anyway. What must not happen is a readied
-		// processor waiting for a CPU.
-		if s[0].Value.Uint64() == 0 {
-			quiet++
-			if quiet == 2 {
-				return
-			}
-		} else {
-			quiet = 0
-		}
+	if !vclock.YieldUntilQuiet(quiesceSpins, true) {
+		quiesceGaveUp.Add(1)
 	}
-	quiesceGaveUp.Add(1)
 }
 
 // isTCP reports whether an Ethernet frame carries an IPv4 TCP segment.

@@ -1,10 +1,6 @@
 package vclock
 
-import (
-	"context"
-	"runtime"
-	"runtime/metrics"
-)
+import "context"
 
 // The turnstile: in fast mode, actors woken from Park run one at a time, in
 // the order they were woken.
@@ -131,24 +127,7 @@ func (a *Actor) WaitTurn(ctx context.Context) error {
 // (or the race detector's randomised one) would have picked. Bounded, so
 // goroutines that never block (another world's, a test's) cannot stall a
 // turn.
-func settleOthers() {
-	s := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
-	quiet := 0
-	for range settleSpins {
-		runtime.Gosched()
-		metrics.Read(s)
-		if s[0].Value.Kind() != metrics.KindUint64 {
-			return
-		}
-		if s[0].Value.Uint64() != 0 {
-			quiet = 0
-			continue
-		}
-		if quiet++; quiet == 2 {
-			return
-		}
-	}
-}
+func settleOthers() { YieldUntilQuiet(settleSpins, false) }
 
 // settleSpins bounds settleOthers' yields.
 const settleSpins = 200
