@@ -20,9 +20,11 @@ var quiesceGaveUp atomic.Uint64
 // which a loaded machine (-race, two cores) can outlast.
 //
 // quiesce narrows that gap from our side: after delivering TCP segments, the
-// clock goroutine yields until the Go scheduler's run queues have been empty
-// twice in a row (every readied processor got a CPU), up to a bound so a
-// busy board cannot stall the clock. It also speeds bulk transfers up: the
+// clock goroutine yields until the Go scheduler's run queues have held
+// nothing but settling turn actors twice in a row (every readied processor
+// got a CPU; the actors wait for the clock, so it must not wait for them:
+// vclock.YieldUntilQuiet), up to a bound so a busy board cannot stall the
+// clock. It also speeds bulk transfers up: the
 // clock no longer sleeps through its settle window while segments wait.
 const quiesceSpins = 500
 
